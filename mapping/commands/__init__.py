@@ -1,0 +1,1 @@
+"""Sub-commands of `python -m mapping`, one module per concern; each exposes `register(subparsers)`."""

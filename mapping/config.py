@@ -1,0 +1,73 @@
+"""Where Stocktake keeps its files and which settings it reads from the environment.
+
+Every setting lives here so that one test can check the README documents each of them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Every environment variable the engine reads, with its meaning; README must list each one.
+SETTINGS: dict[str, str] = {
+    "STOCKTAKE_DATABASE_URL": "SQLAlchemy URL of the database (default: SQLite file data/stocktake.db)",
+    "STOCKTAKE_DATA_DIR": "folder for the SQLite file, uploads and vocabularies (default: data/)",
+    "STOCKTAKE_SHAPEFILES_DIR": "folder for boundary sets (default: shapefiles/)",
+    "STOCKTAKE_BOUNDARIES_FROM": "local boundary files imported on first run instead of downloading",
+    "STOCKTAKE_MAX_UPLOAD_MB": "largest return accepted, in MB (default 20)",
+    "STOCKTAKE_DATE_ORDER": "how ambiguous text dates are read: dmy (default) or mdy",
+    "STOCKTAKE_ADMIN_EMAIL": "e-mail of the admin account created on first start",
+    "STOCKTAKE_ADMIN_PASSWORD": "password of that admin (a one-time password is printed when unset)",
+    "STOCKTAKE_PUBLIC_VIEW": "1 lets visitors read the consolidated picture without signing in",
+    "STOCKTAKE_TILES": "base map tiles: a folium tile name, a URL template, or 'none' for offline",
+    "STOCKTAKE_TITLE": "title on the app and on PDF snapshots",
+    "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
+}
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Read a documented setting; an undocumented name is a programming error."""
+    if name not in SETTINGS:
+        raise KeyError(f"{name} is not a documented setting; add it to mapping.config.SETTINGS")
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def data_dir() -> Path:
+    return Path(env("STOCKTAKE_DATA_DIR", str(PROJECT_ROOT / "data")))
+
+
+def shapefiles_dir() -> Path:
+    return Path(env("STOCKTAKE_SHAPEFILES_DIR", str(PROJECT_ROOT / "shapefiles")))
+
+
+def database_url() -> str:
+    return env("STOCKTAKE_DATABASE_URL") or f"sqlite:///{data_dir() / 'stocktake.db'}"
+
+
+def max_upload_bytes() -> int:
+    return int(float(env("STOCKTAKE_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
+
+
+def date_order() -> str:
+    order = (env("STOCKTAKE_DATE_ORDER", "dmy") or "dmy").lower()
+    return order if order in ("dmy", "mdy") else "dmy"
+
+
+def shared_boundaries_dir() -> Path:
+    """The read-only boundary copy that sits beside the project on development machines."""
+    return PROJECT_ROOT.parent / "shared" / "boundaries"
+
+
+def public_view() -> bool:
+    return (env("STOCKTAKE_PUBLIC_VIEW", "0") or "0").lower() in ("1", "true", "yes")
+
+
+def title() -> str:
+    return env("STOCKTAKE_TITLE", "Stocktake: who does what where") or "Stocktake"
+
+
+def tiles() -> str:
+    return env("STOCKTAKE_TILES", "cartodbpositron") or "cartodbpositron"
