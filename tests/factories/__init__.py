@@ -1,0 +1,1 @@
+"""Small builders of test inputs, one module per concern."""
