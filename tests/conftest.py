@@ -80,3 +80,13 @@ def _isolated_dirs(tmp_path, monkeypatch):
     """Keep every test away from the developer's data/ and shapefiles/ folders."""
     monkeypatch.setenv("STOCKTAKE_SHAPEFILES_DIR", str(tmp_path / "shapefiles"))
     monkeypatch.setenv("STOCKTAKE_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say plainly how many tests ran on PostgreSQL, so a green run proves it was used."""
+    stats = terminalreporter.stats
+    pg = {k: sum(1 for r in stats.get(k, []) if "[postgresql" in getattr(r, "nodeid", "")) for k in
+          ("passed", "failed", "error", "skipped")}
+    terminalreporter.write_line(
+        f"PostgreSQL store tests: {pg['passed']} passed, {pg['failed'] + pg['error']} failed, "
+        f"{pg['skipped']} skipped (server {_pg_admin_url().split('@')[-1]})")

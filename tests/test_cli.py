@@ -1,0 +1,38 @@
+"""The command line is the engine's public face: every command is listed and has its own help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from mapping.cli import build_parser, main
+
+EXPECTED = {"boundaries", "match", "template", "validate", "setup", "demo", "orgs", "users", "rounds", "submit",
+            "history", "rollback", "matrix", "gaps", "overlaps", "summary", "report", "export"}
+
+
+def _commands() -> dict:
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return action.choices
+
+
+def test_every_expected_command_is_registered():
+    missing = EXPECTED - set(_commands())
+    assert not missing, f"commands missing from python -m mapping: {sorted(missing)}"
+
+
+def test_each_command_has_its_own_help(capsys):
+    for name in sorted(_commands()):
+        try:
+            main([name, "--help"])
+        except SystemExit as exc:
+            assert exc.code == 0, name
+        out = capsys.readouterr().out
+        assert out.startswith("usage: python -m mapping " + name), out[:80]
+
+
+def test_module_entry_point_lists_commands():
+    proc = subprocess.run([sys.executable, "-m", "mapping", "--help"], capture_output=True, text=True, check=True)
+    for name in ("validate", "boundaries", "report", "matrix"):
+        assert name in proc.stdout
