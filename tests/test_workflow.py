@@ -1,0 +1,57 @@
+"""The thin slice end to end: real boundaries in, one return validated, matched, stored, on the picture."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from mapping import store, workflow
+from mapping.schema import FIELDS
+
+
+def _return_bytes(rows: list[dict]) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Activities"
+    ws.append([f.header for f in FIELDS])
+    ws.append([f.hxl for f in FIELDS])
+    for row in rows:
+        ws.append([row.get(f.name) for f in FIELDS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def engine(db_url, shared_boundaries, monkeypatch):
+    monkeypatch.setenv("STOCKTAKE_BOUNDARIES_FROM", str(shared_boundaries))
+    monkeypatch.setenv("STOCKTAKE_ADMIN_EMAIL", "admin@example.org")
+    monkeypatch.setenv("STOCKTAKE_ADMIN_PASSWORD", "s3cret-admin")
+    info = workflow.setup(url=db_url)
+    assert info["boundaries"]
+    return store.connect(db_url)
+
+
+def test_one_return_in_matched_stored_and_on_the_picture(engine):
+    admin = store.authenticate(engine, "admin@example.org", "s3cret-admin")
+    store.add_org(engine, admin, "Indus Relief Partners", acronym="IRP", org_type="National NGO")
+    data = _return_bytes([
+        {"org_name": "IRP", "sector": "Health", "subsector": "Primary health care", "activity": "Mobile clinics",
+         "adm1_name": "Punjab", "adm2_name": "D.G Khan", "status": "ongoing", "start_date": "01/02/2025",
+         "targeted": "12,500"},
+        {"org_name": "IRP", "sector": "Nutrition", "activity": "OTP sites", "adm1_name": "Sindh",
+         "adm2_name": "Nawabshah", "status": "planned"},
+    ])
+    result, outcome = workflow.submit_file(engine, admin, data, "irp.xlsx", org="Indus Relief Partners")
+    assert [i.message for i in result.issues if i.severity == "error"] == []
+    assert outcome.status == "stored"
+    acts = workflow.picture(engine, admin)
+    assert sorted(acts["adm2_pcode"]) == ["PK607", "PK719"]
+    assert set(acts["org_name"]) == {"Indus Relief Partners"}
+    assert acts.loc[acts["adm2_pcode"] == "PK607", "targeted"].iloc[0] == 12500
+
+    again, outcome2 = workflow.submit_file(engine, admin, data, "irp.xlsx", org="Indus Relief Partners")
+    assert outcome2.status == "duplicate"
+    assert "already received" in outcome2.message
