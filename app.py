@@ -1,0 +1,70 @@
+"""Stocktake's browser app: the menu depends on who is signed in; every page is a thin view over `mapping/`.
+
+Run with `streamlit run app.py` (or `make run`, which sets up the database, boundaries and demo first).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mapping import config
+from views import core
+
+st.set_page_config(page_title=config.title(), page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
+
+PAGES = {
+    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    "map": st.Page("pages/map.py", title="Map", icon=":material/map:", url_path="map"),
+    "matrices": st.Page("pages/matrices.py", title="Matrices", icon=":material/grid_on:", url_path="matrices"),
+    "gaps": st.Page("pages/gaps.py", title="Gaps & overlaps", icon=":material/join_inner:", url_path="gaps"),
+    "export": st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
+    "submit": st.Page("pages/submit.py", title="Submit a return", icon=":material/upload_file:",
+                      url_path="submit"),
+    "admin": st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
+}
+SIGNIN = st.Page("pages/signin.py", title="Sign in", icon=":material/login:", url_path="signin")
+ACCOUNT = st.Page("pages/signin.py", title="Account / sign out", icon=":material/logout:", url_path="account")
+BY_ROLE = {
+    "public": ("overview", "map", "matrices", "gaps", "export"),
+    "viewer": ("overview", "map", "matrices", "gaps", "export"),
+    "focal_point": ("overview", "map", "matrices", "gaps", "export", "submit"),
+    "admin": ("overview", "map", "matrices", "gaps", "export", "submit", "admin"),
+}
+
+
+def menu() -> dict[str, list]:
+    """Sections of the navigation for the current visitor (a page not listed cannot be opened)."""
+    signed = core.signed_in()
+    actor = core.current_actor()
+    if actor is None:  # private deployment, nobody signed in: only the sign-in page exists
+        return {"": [st.Page("pages/signin.py", title="Sign in", icon=":material/login:", default=True)]}
+    names = BY_ROLE.get(actor.role, BY_ROLE["public"])
+    sections: dict[str, list] = {"Picture": [PAGES[n] for n in names if n in ("overview", "map", "matrices",
+                                                                            "gaps", "export")]}
+    work = [PAGES[n] for n in names if n in ("submit", "admin")]
+    if work:
+        sections["Work"] = work
+    sections["Account"] = [ACCOUNT if signed is not None else SIGNIN]
+    return sections
+
+
+def sidebar_identity() -> None:
+    actor = core.signed_in()
+    with st.sidebar:
+        st.markdown(f"**{core.esc(config.title())}**")
+        if actor is not None:
+            org = f" · {core.esc(actor.org_name)}" if actor.org_name else ""
+            st.caption(f"Signed in as {core.esc(actor.email)}  \n**{core.ROLE_LABELS.get(actor.role, actor.role)}**"
+                       f"{org}")
+        else:
+            st.caption("Not signed in — public view" if core.current_actor() is not None else "Not signed in")
+
+
+with core.guarded("Starting the app", stop=True):
+    navigation = st.navigation(menu())
+if st.session_state.pop("_after_signin", False) and core.signed_in() is not None:
+    st.switch_page(PAGES["overview"])  # land on the picture, with the menu for the new role
+if st.session_state.pop("_after_signout", False) and core.current_actor() is not None:
+    st.switch_page(PAGES["overview"])
+sidebar_identity()
+navigation.run()

@@ -1,0 +1,95 @@
+"""How fast and how right the gazetteer is on a national-scale consolidation.
+
+Generates N (province, district) pairs (default 100,000) from the real Pakistan boundary set with the
+misspellings focal points make (case, filler words, abbreviations, provinces as KPK/AJK/GB, one typo in
+a fifth of the names) and prints:
+  match_build_seconds  building the gazetteer
+  match_seconds        matching all pairs (target <= 1 s: each distinct pair is matched once)
+  match_accuracy       share of pairs auto-matched to the right district
+  match_auto_precision share of auto-matches that are right (must be 100 %)
+Usage: python bench/match.py [--scale N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+from pathlib import Path
+
+from _common import SHARED_BOUNDARIES, emit, timed
+
+from mapping import boundaries
+from mapping.gazetteer import Gazetteer
+
+PROVINCE_FORMS = {"Khyber Pakhtunkhwa": ["KPK", "KP", "Khyber Pakhtunkhwa", "NWFP"],
+                  "Azad Kashmir": ["AJK", "Azad Jammu & Kashmir", "Azad Kashmir"],
+                  "Gilgit Baltistan": ["GB", "Gilgit-Baltistan"], "Islamabad": ["ICT", "Islamabad"],
+                  "Balochistan": ["Balochistan", "Baluchistan"], "Sindh": ["Sindh", "SINDH"],
+                  "Punjab": ["Punjab", "punjab"]}
+KNOWN_FORMS = {"Dera Ghazi Khan": ["D.G. Khan", "DG Khan"], "D. I. Khan": ["D.I.Khan", "Dera Ismail Khan"],
+               "Shaheed Benazir Abad": ["Nawabshah", "Shaheed Benazirabad"], "Leiah": ["Layyah"],
+               "Kambar Shahdad Kot": ["Qambar Shahdadkot"], "Toba Tek Singh": ["T.T. Singh"],
+               "Rahim Yar Khan": ["R.Y. Khan"], "Killa Abdullah": ["Qila Abdullah"], "East Karachi": ["Karachi East"]}
+
+
+def typo(name: str, rng: random.Random) -> str:
+    """One slip of the keyboard: a dropped, doubled or swapped letter inside a long word."""
+    i = rng.randrange(1, max(2, len(name) - 2))
+    if not name[i].isalpha() or len(name) < 7 or "." in name:
+        return name
+    kind = rng.choice(("drop", "double", "swap"))
+    if kind == "drop":
+        return name[:i] + name[i + 1:]
+    if kind == "double":
+        return name[:i] + name[i] + name[i:]
+    return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+
+
+def make_pairs(units, n: int, seed: int = 7) -> list[tuple[str, str, str]]:
+    rng = random.Random(seed)
+    rows = units.to_dict("records")
+    out = []
+    for _ in range(n):
+        u = rng.choice(rows)
+        name = rng.choice(KNOWN_FORMS.get(u["adm2_name"], []) + [u["adm2_name"]] * 2)
+        r = rng.random()
+        if r < 0.2:
+            name = typo(name, rng)
+        elif r < 0.35:
+            name = name.upper() + " District"
+        elif r < 0.45:
+            name = "Distt. " + name.lower()
+        prov = rng.choice(PROVINCE_FORMS.get(u["adm1_name"], [u["adm1_name"]]))
+        if rng.random() < 0.05:
+            prov = ""
+        out.append((prov, name, u["adm2_pcode"]))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, default=100_000, help="number of (province, district) pairs")
+    args = parser.parse_args()
+    dest = Path(tempfile.mkdtemp(prefix="stocktake-bench-"))
+    bset = boundaries.import_path(SHARED_BOUNDARIES, dest=dest)
+    units = boundaries.units(bset)
+    pairs = make_pairs(units, args.scale)
+    with timed("match_build_seconds"):
+        gaz = Gazetteer.from_units(units, country=bset.meta["country"])
+    with timed() as t:
+        matches = gaz.match_many((p, d) for p, d, _ in pairs)
+    emit("match_seconds", t["seconds"], "s")
+    emit("match_distinct_pairs", len({(p, d) for p, d, _ in pairs}), "pairs")
+    auto = [(m, truth) for m, (_, _, truth) in zip(matches, pairs, strict=True) if m.status == "matched"]
+    right = sum(1 for m, truth in auto if m.adm2_pcode == truth)
+    emit("match_accuracy", 100.0 * right / len(pairs), "%")
+    emit("match_auto_precision", 100.0 * right / max(len(auto), 1), "%")
+    emit("match_unresolved_with_truth_suggested", 100.0 * sum(
+        1 for m, (_, _, truth) in zip(matches, pairs, strict=True)
+        if m.status != "matched" and truth in [c["adm2_pcode"] for c in m.candidates]) / max(len(pairs) - len(auto), 1),
+         "%")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,800 @@
+"""Who does what where: matrices, presence, gaps, overlaps, profiles, change between rounds, headlines.
+
+Pure pandas, independent of any view, so the map, the matrices, the PDF and the command line show the
+same numbers. Input is `store.current_activities` output (or `prepare(...)` of it, which the app caches per
+data version so a filter change only re-runs the cheap part) and `boundaries.units`.
+Overlap detection and all counts are vectorised; there is no Python loop over activities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mapping.filters import (  # the scoping and counting engine lives there, to keep this module readable
+    NATIONAL,
+    NOT_GIVEN,
+    PROVINCE_WIDE,
+    Filters,
+    _agg,
+    _axis_col,
+    _expand,
+    _flat_district_labels,
+    _order,
+    _scalar,
+    _scope,
+    _sector_universe,
+    _units,
+    _units_in_scope,
+    apply_filters,
+    prepare,
+)
+
+__all__ = [
+    "AXES", "COUNTING_RULES", "Filters", "MEASURES", "NATIONAL", "PROVINCE_WIDE", "TOTAL", "apply_filters",
+    "coverage_changes", "district_profile", "district_summary", "gaps", "headlines", "matrix", "overlaps",
+    "overlap_activities", "partner_profile", "prepare", "presence", "programme_overlaps", "province_comparison",
+    "read_need", "round_changes", "thin_coverage",
+]
+
+TOTAL = "Total"
+AXES = ("partner", "sector", "subsector", "district", "province", "org_type")
+MEASURES = ("partners", "activities", "targeted", "reached", "budget")
+BENEFICIARY_RULES = {
+    "max": ("Beneficiaries (targeted, reached) per district are the highest single partner's figure there "
+            "(a partner's own activities in the district are added up); districts are then added together. "
+            "This cannot count the same people twice when several partners work in one district."),
+    "sum": ("Beneficiaries (targeted, reached) are every activity's figure added up; people served by two "
+            "partners are counted twice."),
+}
+COUNTING_RULES: list[str] = [
+    "Partners: distinct organisations. A Total of partners is the number of distinct partners in that row or "
+    "column, not the sum of the cells, because one partner works in many places.",
+    "Partner role: by default the reporting organisation counts; with the implementing role, the implementing "
+    "partner counts when one is named, otherwise the reporting organisation.",
+    "Activities: rows of the returns after filtering; each activity counts once in every Total.",
+    BENEFICIARY_RULES["max"] + " (Default.)",
+    BENEFICIARY_RULES["sum"] + " (Only on request.)",
+    "Budget: added up across activities, in the currency each partner reported.",
+    "Period: an activity counts when its start and end dates overlap the chosen period; no start date means "
+    "'since ever', no end date means 'ongoing'.",
+    "Province-wide and national activities are shown in their own 'Province-wide' and 'National' rows, not "
+    "spread over districts, unless asked; then they count in every district of their province (or country). "
+    "They never fill a district gap.",
+    "Gap: a district and sector where no partner reports a district-level activity. Thin coverage: exactly one "
+    "partner.",
+    "Overlap: a district and sub-sector where at least N different partners (default 2) have activities running "
+    "on at least one same day (for intervals this is the same as every pair of them overlapping). The activities "
+    "listed are those running while N or more partners are present; start and end dates are inclusive.",
+    "Programme overlap: two different programmes (the 'Programme / project' field) that serve the same "
+    "beneficiary group, or work in the same sub-sector, in at least one common district.",
+    "Coverage share: districts of the province with at least one district-level activity, divided by all "
+    "districts of the province.",
+]
+
+
+def matrix(acts: pd.DataFrame, units: pd.DataFrame, *, rows: str, cols: str, measure: str,
+           filters: Filters | None = None, include_wide: bool = False, beneficiaries: str = "max",
+           sectors: list[str] | None = None) -> pd.DataFrame:
+    """A rows × cols table of one measure, with a Total row and column computed by the same counting rule.
+
+    Districts are rows grouped by province (MultiIndex province, district) and every district in the filtered
+    provinces is listed, so zeros show the gaps. `df.attrs` says which rule produced the numbers.
+    """
+    if rows not in AXES or cols not in AXES or rows == cols:
+        raise ValueError(f"rows and cols must be two different axes among {', '.join(AXES)}")
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
+    if beneficiaries not in BENEFICIARY_RULES:
+        raise ValueError("beneficiaries must be 'max' or 'sum'")
+    full = _scope(acts, units, filters)
+    u = _units_in_scope(units, filters)
+    if sectors is not None:
+        sectors = _sector_universe(sectors, filters)  # a sector filter narrows the listed sectors too
+    district_axis = "district" in (rows, cols)
+    province_axis = "province" in (rows, cols)
+    rc, cc = _axis_col(rows), _axis_col(cols)
+    keep = {"partner", "_rid", "ounit", "level", "pkey", "adm1_pcode", "adm2_pcode", "sector", "prov_name", "dist_name"}
+    keep |= {rows, cols, measure} & set(full.columns)
+    a = full[[c for c in full.columns if c in keep]]
+    expanded = include_wide and (district_axis or province_axis) and bool((a["level"] != "district").any())
+    long = _expand(a, u, district_axis, province_axis) if expanded else a.assign(dkey=a["ounit"])
+    unit = "dkey" if district_axis else "ounit"
+    rkeys, rlabels = _order(rows, long, a, u, expanded, sectors)
+    ckeys, clabels = _order(cols, long, a, u, expanded, sectors)
+    body = _agg(long, [rc, cc], measure, beneficiaries, unit, False)
+    table = body.unstack(cc) if len(body) else pd.DataFrame()
+    table = table.reindex(index=rkeys, columns=ckeys).fillna(0)
+    # A total along the district axis stays inside one district, so the district is its unit there.
+    rtot = _agg(long, [rc], measure, beneficiaries, "dkey" if rows == "district" else "ounit",
+                expanded).reindex(rkeys).fillna(0)
+    ctot = _agg(long, [cc], measure, beneficiaries, "dkey" if cols == "district" else "ounit",
+                expanded).reindex(ckeys).fillna(0)
+    grand = _scalar(_agg(long, [], measure, beneficiaries, "ounit", expanded))
+    out = pd.DataFrame(table.to_numpy(dtype=float), columns=ckeys)
+    out[TOTAL] = rtot.to_numpy(dtype=float)
+    out.loc[len(out)] = [*ctot.to_numpy(dtype=float), grand]
+    if measure in ("partners", "activities"):
+        out = out.astype("int64")
+    out.columns = pd.Index([*(_flat_district_labels(clabels) if cols == "district" else clabels), TOTAL], name=cols)
+    if rows == "district":
+        out.index = pd.MultiIndex.from_tuples([*rlabels, (TOTAL, TOTAL)], names=["province", "district"])
+    else:
+        out.index = pd.Index([*rlabels, TOTAL], name=rows)
+    out.attrs = {
+        "rows": rows, "cols": cols, "measure": measure, "include_wide": include_wide,
+        "filters": (filters or Filters()).describe(),
+        "rule": (BENEFICIARY_RULES[beneficiaries] if measure in ("targeted", "reached")
+                 else COUNTING_RULES[0] if measure == "partners" else COUNTING_RULES[2] if measure == "activities"
+                 else COUNTING_RULES[5]),
+        "beneficiaries": beneficiaries,
+        "wide": ("Province-wide and national activities are counted in every district of their province or country."
+                 if include_wide else "Province-wide and national activities are in their own rows."),
+    }
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ presence & gaps
+def _joined(df: pd.DataFrame, key: str, col: str) -> pd.Series:
+    """Sorted distinct values of `col` per `key`, "; "-joined (string concatenation in numpy, not per group)."""
+    d = pd.DataFrame({"k": df[key].to_numpy(), "v": df[col].astype(str).to_numpy()
+                      if not isinstance(df[col].dtype, pd.CategoricalDtype) else df[col].to_numpy()})
+    d = d.drop_duplicates()
+    if not len(d):
+        return pd.Series(dtype=object)
+    d["v"] = d["v"].astype(str)
+    d = d.sort_values(["k", "v"], kind="stable")
+    k = d["k"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    joined = np.add.reduceat((d["v"] + "; ").to_numpy(dtype=object), starts)
+    return pd.Series([j[:-2] for j in joined], index=k[starts])
+
+
+def _need(need: Any) -> tuple[pd.Series | None, str | None]:
+    """A need indicator as a Series indexed by district p-code, and its label."""
+    if need is None:
+        return None, None
+    if isinstance(need, tuple):
+        need, label = need
+    else:
+        label = None
+    if isinstance(need, pd.DataFrame):
+        key = "adm2_pcode" if "adm2_pcode" in need.columns else need.columns[0]
+        num = [c for c in need.columns if c != key and pd.api.types.is_numeric_dtype(need[c])]
+        col = num[0] if num else [c for c in need.columns if c != key][0]
+        s = pd.Series(pd.to_numeric(need[col], errors="coerce").to_numpy(), index=need[key].astype(str).str.strip())
+        label = label or need.attrs.get("label") or str(col)
+    else:
+        s = pd.to_numeric(need, errors="coerce")
+        s.index = s.index.astype(str).str.strip()
+        label = label or need.attrs.get("label") or (str(need.name) if need.name is not None else "need")
+    return s[~s.index.duplicated()], label
+
+
+def read_need(path_or_bytes: Any) -> pd.DataFrame:
+    """A need CSV (district p-code + one number: population, poverty rate …) as adm2_pcode + value columns."""
+    import io
+
+    src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    df = pd.read_csv(src, dtype=str)
+    lower = {c.lower().strip(): c for c in df.columns}
+    key = next((lower[k] for k in ("adm2_pcode", "pcode", "p-code", "district_pcode", "district pcode") if k in lower),
+               df.columns[0])
+    values = [c for c in df.columns if c != key and pd.to_numeric(df[c], errors="coerce").notna().any()]
+    if not values:
+        raise ValueError("The need file has no numeric column next to the district p-code.")
+    out = pd.DataFrame({"adm2_pcode": df[key].str.strip(), values[0]: pd.to_numeric(df[values[0]], errors="coerce")})
+    out.attrs["label"] = values[0]
+    return out
+
+
+def _need_columns(frame: pd.DataFrame, u: pd.DataFrame, need: Any) -> pd.DataFrame:
+    s, label = _need(need)
+    if s is None:
+        return frame
+    vals = u["adm2_pcode"].map(s)
+    rank = vals.rank(ascending=False, method="min")
+    quint = np.ceil(5 * rank / max(int(vals.notna().sum()), 1))
+    lookup = pd.DataFrame({"adm2_pcode": u["adm2_pcode"], "need": vals, "need_rank": rank.astype("Int64"),
+                           "need_quintile": pd.Series(quint).astype("Int64")})
+    out = frame.merge(lookup, on="adm2_pcode", how="left")
+    out.attrs["need_label"] = label
+    return out
+
+
+def _presence_long(a: pd.DataFrame, u: pd.DataFrame, sectors: list[str]) -> pd.DataFrame:
+    d = a.loc[(a["level"] == "district").to_numpy(), ["adm2_pcode", "sector", "partner"]]
+    cnt = d.groupby(["adm2_pcode", "sector"], observed=True)["partner"].nunique()
+    cnt.index = cnt.index.set_levels([lv.astype(str) for lv in cnt.index.levels])
+    full = pd.MultiIndex.from_product([list(u["adm2_pcode"]), sectors], names=["adm2_pcode", "sector"])
+    out = cnt.reindex(full, fill_value=0).rename("partners").reset_index()
+    out = out.merge(u.rename(columns={"adm2_name": "district", "adm1_name": "province"}), on="adm2_pcode")
+    return out
+
+
+def presence(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters | None = None,
+             sectors: list[str] | None = None, include_wide: bool = False) -> pd.DataFrame:
+    """District × sector: distinct partners (province-wide/national rows in their own rows unless asked)."""
+    return matrix(acts, units, rows="district", cols="sector", measure="partners", filters=filters,
+                  include_wide=include_wide, sectors=_sector_universe(sectors, filters))
+
+
+def _cells(acts, units, sectors, filters, need, wanted: int | None) -> pd.DataFrame:
+    a = _scope(acts, units, filters)
+    u = _units_in_scope(units, filters)
+    secs = _sector_universe(sectors, filters)
+    p = _presence_long(a, u, secs)
+    p = p[p["partners"] == 0] if wanted == 0 else p[p["partners"] == 1]
+    if wanted == 1:
+        d = a.loc[(a["level"] == "district").to_numpy(), ["adm2_pcode", "sector", "partner"]].drop_duplicates()
+        d = d.astype(str)
+        p = p.merge(d, on=["adm2_pcode", "sector"], how="left")
+    # Province-wide or national partners in the sector that touch the district: context, never a fill.
+    w = a.loc[(a["level"] != "district").to_numpy(), ["pkey", "sector", "partner"]].drop_duplicates().astype(str)
+    pw = w[w["pkey"] != "N"].groupby(["pkey", "sector"])["partner"].nunique().rename("pw").reset_index()
+    nat = w[w["pkey"] == "N"].groupby("sector")["partner"].nunique().rename("nat").reset_index()
+    p = p.merge(pw.rename(columns={"pkey": "adm1_pcode"}), on=["adm1_pcode", "sector"], how="left")
+    p = p.merge(nat, on="sector", how="left")
+    p["wide_partners"] = p["pw"].fillna(0).astype(int) + p["nat"].fillna(0).astype(int)
+    p = _need_columns(p.drop(columns=["pw", "nat"]), u, need)
+    order = {s: i for i, s in enumerate(secs)}
+    p["_s"] = p["sector"].map(order)
+    by = (["need"] if "need" in p.columns else []) + ["province", "district", "_s"]
+    p = p.sort_values(by, ascending=[False] * ("need" in p.columns) + [True, True, True],
+                      na_position="last", kind="stable").drop(columns="_s").reset_index(drop=True)
+    first = ["adm2_pcode", "district", "adm1_pcode", "province", "sector", "partners"]
+    return p[first + [c for c in p.columns if c not in first]]
+
+
+def gaps(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None = None, filters: Filters | None = None,
+         need: Any = None) -> pd.DataFrame:
+    """District × sector cells where no partner works, highest need first when a need figure is given.
+
+    Columns: adm2_pcode, district, adm1_pcode, province, sector, partners (0), wide_partners (province-wide or
+    national partners in that sector: context only) and, with `need`, need, need_rank (1 = highest) and
+    need_quintile (1 = top fifth by need).
+    """
+    out = _cells(acts, units, sectors, filters, need, 0)
+    out.attrs["rule"] = COUNTING_RULES[8]
+    return out
+
+
+def thin_coverage(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None = None,
+                  filters: Filters | None = None, need: Any = None) -> pd.DataFrame:
+    """District × sector cells with exactly one partner (named), where one exit would leave a gap."""
+    out = _cells(acts, units, sectors, filters, need, 1)
+    out.attrs["rule"] = COUNTING_RULES[8]
+    return out
+
+
+def district_summary(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters | None = None,
+                     sectors: list[str] | None = None, *, need: Any = None, include_wide: bool = False,
+                     beneficiaries: str = "max") -> pd.DataFrame:
+    """One row per district of the boundary set (all of them): what the map colours and its tooltip shows."""
+    a = _scope(acts, units, filters)
+    u = _units(units)
+    slim = a[["partner", "_rid", "ounit", "level", "pkey", "adm1_pcode", "adm2_pcode", "sector", *MEASURES[2:]]]
+    if include_wide:
+        long = _expand(slim, u, True, False)
+    else:
+        long = slim[(slim["level"] == "district").to_numpy()]
+        long = long.assign(dkey=long["ounit"])
+    long = long[long["dkey"].isin(list(u["adm2_pcode"])).to_numpy()]
+    out = u.copy()
+    key = out["adm2_pcode"]
+    for m in MEASURES:
+        s = _agg(long, ["dkey"], m, beneficiaries, "dkey", False)
+        out[m] = key.map(s).fillna(0).to_numpy()
+    out["partners"] = out["partners"].astype(int)
+    out["activities"] = out["activities"].astype(int)
+    out["sectors"] = key.map(_joined(long, "dkey", "sector")).fillna("")
+    out["partner_names"] = key.map(_joined(long, "dkey", "partner")).fillna("")
+    secs = _sector_universe(sectors, filters)
+    d = long[long["level"] == "district"] if include_wide else long
+    present = d[["dkey", "sector"]].astype(str).drop_duplicates()
+    present = present[present["sector"].isin(secs)]
+    full = pd.MultiIndex.from_product([list(key), secs], names=["dkey", "sector"]).to_frame(index=False)
+    missing = full.merge(present, how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"]
+    order = {s: i for i, s in enumerate(secs)}
+    missing = missing.assign(o=missing["sector"].map(order)).sort_values(["dkey", "o"])
+    out["gap_sectors"] = key.map(missing.groupby("dkey").size()).fillna(0).astype(int)
+    out["gap_sector_names"] = key.map(missing.groupby("dkey")["sector"].agg("; ".join)).fillna("")
+    s, label = _need(need)
+    if s is not None:
+        out["need"] = key.map(s)
+        out.attrs["need_label"] = label
+    out.attrs["rule"] = BENEFICIARY_RULES[beneficiaries]
+    return out
+
+
+
+
+# ------------------------------------------------------------------------------------------------ overlaps
+def _overlap_core(acts: pd.DataFrame, filters: Filters | None, min_partners: int, by: str,
+                  units: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sweep each district × `by` cell: the windows where ≥ N distinct partners run activities at once.
+
+    Per (cell, partner) the intervals are merged first, so a partner never counts twice; then +1/-1 events are
+    sorted by (cell, day) and a running sum gives the number of partners present. Each cell's events sum to
+    zero, so one global cumulative sum serves every cell. No Python loop over rows or cells.
+    """
+    if min_partners < 2:
+        raise ValueError("An overlap needs at least 2 partners.")
+    filters, units = _filters_units(filters, units)
+    a = _scope(acts, units, filters)
+    slim = ["adm2_pcode", "dist_name", "adm1_pcode", "prov_name", "sector", by, "partner", "start_day", "end_day",
+            "_rid", "targeted", "reached"]
+    d = a.loc[((a["level"] == "district") & (a[by] != NOT_GIVEN) & (a[by] != "") & a[by].notna()).to_numpy(),
+              list(dict.fromkeys(slim))]
+    empty = (pd.DataFrame(columns=["cell", "from_day", "to_day"]), d.iloc[0:0].assign(cell=0))
+    if not len(d):
+        return empty
+    cell = d.groupby(["adm2_pcode", by], observed=True, sort=False).ngroup().to_numpy()
+    pcode = d["partner"].cat.codes.to_numpy().astype(np.int64)
+    s, e = d["start_day"].to_numpy(), d["end_day"].to_numpy()
+    e = np.maximum(e, s)  # an end before the start is a typo; treat it as a one-day activity
+    order = np.lexsort((s, pcode, cell))
+    c, pc, ss, ee = cell[order], pcode[order], s[order], e[order]
+    grp = c.astype(np.int64) * (int(pc.max()) + 1) + pc
+    cm = pd.Series(ee).groupby(grp).cummax().to_numpy()
+    first = np.r_[True, grp[1:] != grp[:-1]]
+    new_block = first | (ss > np.r_[0, cm[:-1]])
+    block = np.cumsum(new_block) - 1
+    b_start = ss[new_block]
+    b_end = np.maximum.reduceat(cm, np.flatnonzero(new_block))
+    b_cell = c[new_block]
+    times = np.r_[b_start, b_end + 1]
+    delta = np.r_[np.ones(len(b_start), np.int64), -np.ones(len(b_start), np.int64)]
+    cells = np.r_[b_cell, b_cell]
+    ev = np.lexsort((delta, times, cells))
+    times, delta, cells = times[ev], delta[ev], cells[ev]
+    conc = np.cumsum(delta)
+    nxt_same = np.r_[cells[1:] == cells[:-1], False]
+    nxt_time = np.r_[times[1:], 0]
+    active = (conc >= min_partners) & nxt_same & (nxt_time > times)
+    if not active.any():
+        return empty
+    # Merge touching active segments of a cell into windows.
+    prev_active = np.r_[False, active[:-1]] & np.r_[False, cells[1:] == cells[:-1]]
+    seg_start = active & ~prev_active
+    win_id = np.cumsum(seg_start) - 1
+    win = pd.DataFrame({"cell": cells[active], "w": win_id[active], "from_day": times[active],
+                        "to_day": nxt_time[active] - 1, "peak": conc[active]})
+    win = win.groupby(["cell", "w"], sort=False).agg(from_day=("from_day", "min"), to_day=("to_day", "max"),
+                                                      peak=("peak", "max")).reset_index()
+    del block
+    flagged = np.zeros(int(cell.max()) + 1, dtype=bool)
+    flagged[win["cell"].to_numpy()] = True
+    rows = d.assign(cell=cell)[flagged[cell]]
+    m = rows[["cell", "start_day", "end_day", "_rid"]].merge(win[["cell", "from_day", "to_day"]], on="cell")
+    keep = (np.maximum(m["start_day"], m["from_day"]) <= np.minimum(np.maximum(m["end_day"], m["start_day"]),
+                                                                    m["to_day"])).to_numpy()
+    rid = rows["_rid"].to_numpy()
+    hit = np.zeros(int(rid.max()) + 1, dtype=bool)
+    hit[m["_rid"].to_numpy()[keep]] = True
+    return win, rows[hit[rid]]
+
+
+def _filters_units(filters: Any, units: Any) -> tuple[Filters | None, pd.DataFrame | None]:
+    # Views call overlaps(acts, units, filters=...) like the other analyses; accept units in either place.
+    if isinstance(filters, pd.DataFrame):
+        return (units if isinstance(units, Filters) else None), filters
+    return filters, units
+
+
+def _overlap_args(args: tuple, kw: dict) -> dict:
+    """overlaps(acts, filters, min_partners, by) per the contract, or overlaps(acts, units, filters=...) as the
+    other analyses are called: positional arguments are told apart by type."""
+    for value in args:
+        if isinstance(value, pd.DataFrame):
+            kw.setdefault("units", value)
+        elif isinstance(value, Filters) or value is None:
+            kw.setdefault("filters", value)
+        elif isinstance(value, (int, np.integer)):
+            kw.setdefault("min_partners" if "min_partners" not in kw else "min_districts", int(value))
+        elif isinstance(value, str):
+            kw.setdefault("by", value)
+        else:
+            raise TypeError(f"Unexpected argument {value!r}")
+    return kw
+
+
+def _days(values: Any) -> pd.Series:
+    v = np.asarray(values, dtype=np.int64)
+    out = pd.Series(v.astype("datetime64[D]").astype("datetime64[ns]"))
+    return out.where(np.abs(v) < 10**8)
+
+
+def overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min_partners: int = 2,
+             by: str = "subsector", units: pd.DataFrame | None = None, beneficiaries: str = "max",
+             details: bool = False) -> pd.DataFrame:
+    """District × sub-sector cells where at least `min_partners` partners work at the same time.
+
+    One row per cell: district, province, sector, the sub-sector, partners (who run overlapping activities),
+    peak_partners (most at once), partner_names, activities, overlap_from/overlap_to (first and last day with
+    ≥ N partners; NaT = open-ended), targeted/reached by the beneficiary rule (see attrs["rule"]).
+    With details=True a `details` column reads "Org A: Mobile clinics (2025-01-01 to ongoing, 1,000 targeted); …"
+    (all rows at once: `overlap_activities`). Positional use: overlaps(acts, filters, min_partners, by) or overlaps(acts, units, filters=...).
+    """
+    if args:
+        kw = _overlap_args(args, {})
+        filters, units = kw.get("filters", filters), kw.get("units", units)
+        min_partners, by = kw.get("min_partners", min_partners), kw.get("by", by)
+    win, rows = _overlap_core(acts, filters, min_partners, by, units)
+    cols = ["adm2_pcode", "district", "adm1_pcode", "province", "sector", by, "partners", "peak_partners",
+            "partner_names", "activities", "overlap_from", "overlap_to", "targeted", "reached"]
+    if not len(rows):
+        out = pd.DataFrame(columns=list(dict.fromkeys(cols)))
+    else:
+        r = rows
+        g = r.groupby("cell", sort=False)
+        out = pd.DataFrame({
+            "adm2_pcode": g["adm2_pcode"].first().astype(str), "district": g["dist_name"].first().astype(str),
+            "adm1_pcode": g["adm1_pcode"].first().astype(str), "province": g["prov_name"].first().astype(str),
+            "sector": g["sector"].first().astype(str), by: g[by].first().astype(str),
+            "partners": g["partner"].nunique(), "activities": g.size(),
+        })
+        out["partner_names"] = _joined(r, "cell", "partner")
+        w = win.groupby("cell").agg(f=("from_day", "min"), t=("to_day", "max"), peak=("peak", "max"))
+        out["peak_partners"] = w["peak"].reindex(out.index).astype(int)
+        out["overlap_from"] = _days(w["f"].reindex(out.index)).to_numpy()
+        out["overlap_to"] = _days(w["t"].reindex(out.index)).to_numpy()
+        for m in ("targeted", "reached"):
+            per = r.groupby(["cell", "partner"], observed=True)[m].sum()
+            out[m] = (per.groupby(level=0).max() if beneficiaries == "max" else per.groupby(level=0).sum())
+        if details:
+            out["details"] = _details(acts, units, filters, r)
+        out = out.sort_values(["partners", "province", "district", by], ascending=[False, True, True, True])
+        out = out[list(dict.fromkeys(cols + (["details"] if details else [])))].reset_index(drop=True)
+    out.attrs = {"rule": COUNTING_RULES[9].replace("N different partners (default 2)", f"{min_partners} different "
+                                                    "partners").replace("N or more", f"{min_partners} or more"),
+                 "beneficiaries": BENEFICIARY_RULES[beneficiaries], "min_partners": min_partners}
+    return out
+
+
+def _details(acts: pd.DataFrame, units: Any, filters: Any, rows: pd.DataFrame) -> pd.Series:
+    """One readable line per overlap cell, built with vectorised string operations."""
+    a = _scope(acts, units, filters)
+    extra = a.loc[a["_rid"].isin(rows["_rid"]).to_numpy(), ["_rid", "activity", "start_date", "end_date"]]
+    r = rows[["cell", "_rid", "partner", "targeted"]].merge(extra, on="_rid").sort_values(["cell", "partner",
+                                                                                            "start_date"])
+    start = r["start_date"].dt.strftime("%Y-%m-%d").fillna("no start date")
+    end = r["end_date"].dt.strftime("%Y-%m-%d").fillna("ongoing")
+    tgt = r["targeted"].map(lambda v: "" if pd.isna(v) else f", {v:,.0f} targeted")
+    act = r["activity"].astype(str)
+    text = (r["partner"].astype(str) + np.where(act != "", ": " + act, "") + " (" + start + " to " + end + tgt
+            + "); ")
+    k = r["cell"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if len(k) else np.array([], dtype=int)
+    joined = np.add.reduceat(text.to_numpy(dtype=object), starts) if len(k) else []
+    return pd.Series([j[:-2] for j in joined], index=k[starts] if len(k) else [], dtype=object)
+
+
+def overlap_activities(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min_partners: int = 2,
+                       by: str = "subsector", units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The activities behind `overlaps`: who, what, dates and beneficiaries, so two focal points can talk."""
+    if args:
+        kw = _overlap_args(args, {})
+        filters, units = kw.get("filters", filters), kw.get("units", units)
+        min_partners, by = kw.get("min_partners", min_partners), kw.get("by", by)
+    filters, units = _filters_units(filters, units)
+    _, core = _overlap_core(acts, filters, min_partners, by, units)
+    a = _scope(acts, units, filters)
+    rows = a[a["_rid"].isin(set(core["_rid"])).to_numpy()]
+    cols = ["adm2_pcode", "dist_name", "prov_name", "sector", "subsector", "partner", "org_name", "activity",
+            "project", "status", "start_date", "end_date", "targeted", "reached", "org_funder"]
+    cols = list(dict.fromkeys([*cols[:4], by, *cols[4:]]))
+    out = rows[cols].astype({c: object for c in cols if isinstance(rows[c].dtype, pd.CategoricalDtype)})
+    out = out.rename(columns={"dist_name": "district", "prov_name": "province"})
+    return out.sort_values(["province", "district", by, "partner", "start_date"]).reset_index(drop=True)
+
+
+def programme_overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min_districts: int = 1,
+                       basis: tuple[str, ...] = ("beneficiary_group", "subsector"),
+                       units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Pairs of different programmes serving the same group (or sub-sector) in common districts."""
+    if args:
+        kw = _overlap_args(args, {"min_partners": None})
+        filters, units = kw.get("filters", filters), kw.get("units", units)
+        min_districts = kw.get("min_districts", min_districts)
+    filters, units = _filters_units(filters, units)
+    a = _scope(acts, units, filters)
+    d = a[(a["level"] == "district") & (a["project"].astype(str) != "")]
+    labels = {"beneficiary_group": "beneficiary group", "subsector": "sub-sector", "sector": "sector"}
+    parts = []
+    for col in basis:
+        x = d[["project", col, "adm2_pcode", "dist_name", "partner"]].astype(str)
+        x = x[(x[col] != "") & (x[col] != NOT_GIVEN)].rename(columns={col: "shared_value"})
+        orgs = x.groupby("project")["partner"].agg(lambda s: "; ".join(sorted(set(s))))
+        x = x.drop(columns="partner").drop_duplicates()
+        pair = x.merge(x, on=["shared_value", "adm2_pcode", "dist_name"], suffixes=("_a", "_b"))
+        pair = pair[pair["project_a"] < pair["project_b"]]
+        if not len(pair):
+            continue
+        g = pair.sort_values("dist_name").groupby(["project_a", "project_b", "shared_value"])
+        res = g.agg(districts=("adm2_pcode", "nunique"), district_names=("dist_name", lambda s: "; ".join(
+            dict.fromkeys(s)))).reset_index()
+        res.insert(2, "shared_on", labels.get(col, col))
+        res["orgs_a"] = res["project_a"].map(orgs)
+        res["orgs_b"] = res["project_b"].map(orgs)
+        parts.append(res)
+    cols = ["project_a", "orgs_a", "project_b", "orgs_b", "shared_on", "shared_value", "districts", "district_names"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)[cols]
+    out = out[out["districts"] >= min_districts]
+    out = out.sort_values(["districts", "project_a", "project_b"], ascending=[False, True, True])
+    out.attrs["rule"] = COUNTING_RULES[10]
+    return out.reset_index(drop=True)
+
+
+def province_comparison(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters | None = None) -> pd.DataFrame:
+    """Sub-sector × province, long: programmes, partners, districts reached and coverage share per province."""
+    a = _scope(acts, units, filters)
+    u = _units_in_scope(units, filters)
+    a = a[a["level"] != "national"]
+    x = a[["sector", "subsector", "pkey", "project", "partner", "level", "adm2_pcode"]].astype(str)
+    x = x[x["subsector"] != NOT_GIVEN]
+    keys = ["sector", "subsector", "pkey"]
+    g = x.groupby(keys)
+    out = pd.DataFrame({
+        "programmes": x[x["project"] != ""].groupby(keys)["project"].nunique(),
+        "partners": g["partner"].nunique(),
+        "districts_reached": x[x["level"] == "district"].groupby(keys)["adm2_pcode"].nunique(),
+        "province_wide_activities": x[x["level"] == "province"].groupby(keys).size(),
+    }).fillna(0).astype(int).reset_index()
+    total = u.groupby("adm1_pcode").size()
+    names = u.drop_duplicates("adm1_pcode").set_index("adm1_pcode")["adm1_name"]
+    out = out[out["pkey"].isin(set(total.index))]
+    out["districts_total"] = out["pkey"].map(total).astype(int)
+    out["coverage"] = (out["districts_reached"] / out["districts_total"]).round(3)
+    out.insert(2, "province", out["pkey"].map(names))
+    out = out.rename(columns={"pkey": "adm1_pcode"}).sort_values(["sector", "subsector", "province"])
+    out.attrs["rule"] = COUNTING_RULES[11]
+    return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------ profiles
+def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
+    out = df[[c for c in cols if c in df.columns]].copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object)
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict("records")
+
+
+_ROW_COLS = ["partner", "org_name", "org_impl", "sector", "subsector", "activity", "project", "status", "modality",
+             "start_date", "end_date", "targeted", "reached", "budget", "currency", "org_funder", "beneficiary_group"]
+
+
+def _donors(df: pd.DataFrame) -> list[str]:
+    raw = df["org_funder"].astype(str)
+    names = raw[raw != ""].str.split(r"\s*[;,/|]\s*", regex=True).explode()
+    return sorted({n.strip() for n in names if n and n.strip()})
+
+
+def district_profile(acts: pd.DataFrame, units: pd.DataFrame, adm2_pcode: str, filters: Filters | None = None,
+                     sectors: list[str] | None = None, beneficiaries: str = "max") -> dict:
+    """One district: who is there, doing what, since when, with which donors, and what reaches it from above."""
+    a = _scope(acts, units, filters)
+    u = _units(units)
+    row = u[u["adm2_pcode"] == adm2_pcode]
+    if not len(row):
+        raise KeyError(f"District p-code {adm2_pcode!r} is not in the boundary set.")
+    name, p1, pname = row.iloc[0]["adm2_name"], row.iloc[0]["adm1_pcode"], row.iloc[0]["adm1_name"]
+    here = a[(a["level"] == "district") & (a["adm2_pcode"].astype(str) == adm2_pcode)]
+    wide = a[((a["level"] == "province") & (a["adm1_pcode"].astype(str) == p1)) | (a["level"] == "national")]
+    starts = here["start_date"].dropna()
+    by_sector = here.assign(sector=here["sector"].astype(str)).groupby("sector").agg(
+        partners=("partner", "nunique"), activities=("_rid", "size")).reset_index()
+    by_partner = here.assign(partner=here["partner"].astype(str)).groupby("partner").agg(
+        activities=("_rid", "size"), since=("start_date", "min")).reset_index()
+    by_partner["sectors"] = by_partner["partner"].map(_joined(here.assign(p=here["partner"].astype(str)), "p", "sector"))
+    secs = _sector_universe(sectors, filters)
+    present = set(by_sector["sector"])
+    figures = {m: _scalar(_agg(here.assign(dkey=adm2_pcode), [], m, beneficiaries, "dkey", False))
+               for m in ("targeted", "reached", "budget")}
+    return {
+        "adm2_pcode": adm2_pcode, "adm2_name": name, "adm1_pcode": p1, "adm1_name": pname,
+        "filters": (filters or Filters()).describe(),
+        "partners": int(here["partner"].nunique()), "activities": int(len(here)),
+        "partner_names": sorted(here["partner"].astype(str).unique()),
+        "since": starts.min() if len(starts) else None,
+        **figures, "rule": BENEFICIARY_RULES[beneficiaries],
+        "sectors": by_sector.sort_values(["partners", "sector"], ascending=[False, True]).to_dict("records"),
+        "by_partner": _records(by_partner.sort_values(["activities", "partner"], ascending=[False, True]),
+                               ["partner", "activities", "since", "sectors"]),
+        "gap_sectors": [s for s in secs if s not in present],
+        "donors": _donors(here),
+        "activities_list": _records(here.sort_values(["partner", "sector", "start_date"]), _ROW_COLS),
+        "wide_activities": _records(wide.assign(level=wide["level"].astype(str)).sort_values(["level", "partner"]),
+                                    ["level", *_ROW_COLS]),
+    }
+
+
+def partner_profile(acts: pd.DataFrame, org: str, previous: pd.DataFrame | None = None, *,
+                    units: pd.DataFrame | None = None, filters: Filters | None = None) -> dict:
+    """One partner: where it works, in which sectors, and how its footprint changed since the previous round."""
+
+    def footprint(frame: pd.DataFrame) -> pd.DataFrame:
+        a = _scope(frame, units, filters)
+        low = org.strip().lower()
+        hit = (a["partner"].astype(str).str.lower() == low) | (a["org_name"].astype(str).str.lower() == low) | (
+            a["org_acronym"].astype(str).str.lower() == low)
+        return a[hit.to_numpy()]
+
+    mine = footprint(acts)
+    d = mine[mine["level"] == "district"]
+    districts = d.drop_duplicates("adm2_pcode").sort_values(["prov_name", "dist_name"])
+    sectors = mine.assign(sector=mine["sector"].astype(str)).groupby("sector").agg(
+        activities=("_rid", "size"), districts=("adm2_pcode", "nunique")).reset_index()
+    out: dict[str, Any] = {
+        "org": str(mine["org_name"].iloc[0]) if len(mine) else org,
+        "org_type": str(mine["org_type"].iloc[0]) if len(mine) else None,
+        "activities": int(len(mine)),
+        "districts": [{"adm2_pcode": str(k), "adm2_name": str(n), "adm1_name": str(p)}
+                      for k, n, p in zip(districts["adm2_pcode"], districts["dist_name"], districts["prov_name"])],
+        "provinces": sorted(set(mine.loc[mine["level"] != "national", "prov_name"].astype(str))),
+        "province_wide": sorted(set(mine.loc[mine["level"] == "province", "prov_name"].astype(str))),
+        "national": int((mine["level"] == "national").sum()),
+        "sectors": sectors.sort_values(["activities", "sector"], ascending=[False, True]).to_dict("records"),
+        "donors": _donors(mine),
+        "implementers": sorted({str(x) for x in mine["org_impl"].astype(str) if x}),
+    }
+    if previous is not None:
+        before = footprint(previous)
+        now_d = set(d["adm2_pcode"].astype(str))
+        then_d = set(before.loc[before["level"] == "district", "adm2_pcode"].astype(str))
+        now_s, then_s = set(mine["sector"].astype(str)), set(before["sector"].astype(str))
+        out.update({
+            "activities_before": int(len(before)), "districts_before": len(then_d),
+            "districts_added": sorted(now_d - then_d), "districts_dropped": sorted(then_d - now_d),
+            "sectors_added": sorted(now_s - then_s), "sectors_dropped": sorted(then_s - now_s),
+        })
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ change between rounds
+_COMPARED = ("sector", "subsector", "activity", "project", "status", "modality", "org_impl", "org_funder",
+             "beneficiary_group", "start_date", "end_date", "targeted", "reached", "budget", "currency")
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    a = prepare(frame)
+    org = a["org_name"].astype(str).str.lower()
+    aid = a["activity_id"].astype(str)
+    place = a["ounit"].astype(str)
+    fallback = (org + "|" + a["sector"].astype(str).str.lower() + "|" + a["subsector"].astype(str).str.lower() + "|"
+                + place + "|" + a["activity"].astype(str).str.lower())
+    key = np.where(aid != "", "id|" + org + "|" + aid.str.lower(), "row|" + fallback)
+    out = a.assign(key=key)
+    # Same fallback key twice in one round: number the copies so neither is lost.
+    out["key"] = out["key"] + "#" + out.groupby("key").cumcount().astype(str)
+    return out.drop_duplicates("key").set_index("key")
+
+
+def round_changes(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """New, changed and ended activities, matched by activity ID (or organisation+sector+sub-sector+place+activity).
+
+    Columns: change (new | changed | ended), org_name, sector, subsector, district, province, activity,
+    fields (what changed, for 'changed'), key.
+    """
+    p, c = _keyed(previous), _keyed(current)
+    new = c.index.difference(p.index)
+    ended = p.index.difference(c.index)
+    both = c.index.intersection(p.index)
+    changed_fields = pd.Series("", index=both, dtype=object)
+    for col in _COMPARED:
+        if col not in c.columns or col not in p.columns:
+            continue
+        x, y = c.loc[both, col], p.loc[both, col]
+        if isinstance(x.dtype, pd.CategoricalDtype):
+            x, y = x.astype(str), y.astype(str)
+        diff = ~((x == y) | (x.isna() & y.isna()))
+        changed_fields[diff] = changed_fields[diff] + ", " + col
+    changed = changed_fields[changed_fields != ""].str.lstrip(", ")
+    cols = ["org_name", "sector", "subsector", "dist_name", "prov_name", "activity"]
+
+    def part(frame: pd.DataFrame, idx: pd.Index, label: str) -> pd.DataFrame:
+        x = frame.loc[idx, cols].astype(str).assign(change=label)
+        return x.reset_index()
+
+    out = pd.concat([part(c, new, "new"), part(c, changed.index, "changed").assign(fields=changed.to_numpy()),
+                     part(p, ended, "ended")], ignore_index=True)
+    out["fields"] = out.get("fields", pd.Series(dtype=object)).fillna("")
+    out = out.rename(columns={"dist_name": "district", "prov_name": "province"})
+    order = {"new": 0, "changed": 1, "ended": 2}
+    out = out.sort_values(["change", "org_name", "province", "district", "sector"],
+                          key=lambda s: s.map(order) if s.name == "change" else s)
+    return out[["change", "org_name", "sector", "subsector", "district", "province", "activity", "fields",
+                "key"]].reset_index(drop=True)
+
+
+def coverage_changes(previous: pd.DataFrame, current: pd.DataFrame, units: pd.DataFrame,
+                     sectors: list[str] | None = None, filters: Filters | None = None) -> pd.DataFrame:
+    """District × sector cells that gained their first partner or lost all of them between two rounds."""
+    u = _units_in_scope(units, filters)
+    secs = _sector_universe(sectors, filters)
+    before = _presence_long(_scope(previous, units, filters), u, secs)
+    after = _presence_long(_scope(current, units, filters), u, secs)
+    m = before.merge(after[["adm2_pcode", "sector", "partners"]], on=["adm2_pcode", "sector"],
+                     suffixes=("_before", "_after"))
+    m = m[(m["partners_before"] == 0) != (m["partners_after"] == 0)].copy()
+    m["change"] = np.where(m["partners_after"] > 0, "gained", "lost")
+    m = m.sort_values(["change", "province", "district", "sector"], ascending=[False, True, True, True])
+    return m[["change", "adm2_pcode", "district", "adm1_pcode", "province", "sector", "partners_before",
+              "partners_after"]].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------ headlines
+_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
+          10: "ten"}
+
+
+def _n(count: float, one: str, many: str) -> str:
+    return f"{count:,.0f} {one if count == 1 else many}"
+
+
+def _lower_first(text: str) -> str:
+    # "Unconditional cash transfers" -> "unconditional cash transfers", but "WASH" and "IYCF" stay as written.
+    return text[:1].lower() + text[1:] if len(text) > 1 and text[1:2].islower() else text
+
+
+def headlines(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None = None, filters: Filters | None = None,
+              need: Any = None, *, min_overlap: int = 3, beneficiaries: str = "max") -> list[str]:
+    """Plain-language sentences for the cover of a snapshot, computed by the same functions as the tables."""
+    a = prepare(acts, units)
+    secs = _sector_universe(sectors, filters)
+    units_in = _units_in_scope(units, filters)
+    kw = dict(filters=filters, sectors=secs)
+    act_m = matrix(a, units, rows="sector", cols="province", measure="activities", **kw)
+    if act_m.loc[TOTAL, TOTAL] == 0:
+        return ["No activities match these filters."]
+    part_m = matrix(a, units, rows="sector", cols="province", measure="partners", **kw)
+    pres = presence(a, units, filters=filters, sectors=secs)
+    body = pres.drop(index=TOTAL, level=0)
+    districts = body[~body.index.get_level_values(1).isin([PROVINCE_WIDE, NATIONAL])
+                     & (body.index.get_level_values(0) != NATIONAL)]
+    served = int((districts[TOTAL] > 0).sum())
+    n_part, n_act = int(part_m.loc[TOTAL, TOTAL]), int(act_m.loc[TOTAL, TOTAL])
+    verb = "reports" if n_part == 1 else "report"
+    out = [f"{_n(n_part, 'partner', 'partners')} {verb} {_n(n_act, 'activity', 'activities')} in {served:,} of "
+           f"{_n(len(units_in), 'district', 'districts')}."]
+    scoped = _scope(a, units, filters)
+    wide = int((scoped["level"] != "district").sum())
+    if wide:
+        out.append(f"{wide:,} of these activities {'is' if wide == 1 else 'are'} province-wide or national.")
+    g = gaps(a, units, secs, filters=filters, need=need)
+    if len(g):
+        per = g.groupby("sector").size().reindex(secs).fillna(0).astype(int)
+        top = per.idxmax()
+        sentence = f"No partner works on {top} in {_n(per[top], 'district', 'districts')}"
+        if "need_quintile" in g.columns:
+            high = int(((g["sector"] == top) & (g["need_quintile"] == 1)).sum())
+            sentence += f", {high:,} of them in the top fifth by need"
+        out.append(sentence + ".")
+    elif secs:
+        out.append("Every district in scope has at least one partner in each sector in scope.")
+    for n in sorted({min_overlap, 2}, reverse=True):
+        ov = overlaps(a, filters=filters, min_partners=n, units=units)
+        if len(ov):
+            per = ov.groupby("subsector")["adm2_pcode"].nunique().sort_values(ascending=False, kind="stable")
+            per = per[per == per.iloc[0]].sort_index()
+            sub, k = per.index[0], int(per.iloc[0])
+            out.append(f"In {_n(k, 'district', 'districts')} {_WORDS.get(n, str(n))} or more partners run "
+                       f"{_lower_first(sub)} at the same time.")
+            break
+    else:
+        out.append("No two partners run the same sub-sector in the same district at the same time.")
+    tgt = matrix(a, units, rows="sector", cols="province", measure="targeted", beneficiaries=beneficiaries, **kw)
+    rch = matrix(a, units, rows="sector", cols="province", measure="reached", beneficiaries=beneficiaries, **kw)
+    t, r = float(tgt.loc[TOTAL, TOTAL]), float(rch.loc[TOTAL, TOTAL])
+    if t or r:
+        how = ("counting only the highest single partner's figure in each district" if beneficiaries == "max"
+               else "adding every partner's figures, so some people may be counted twice")
+        out.append(f"They target {_n(t, 'person', 'people')} and have reached {r:,.0f} ({how}).")
+    return out

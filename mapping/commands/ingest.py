@@ -1,0 +1,161 @@
+"""`template` and `validate`: what a focal point needs before uploading a return.
+
+`validate` prints the same row-by-row report the upload page shows (or one JSON object with --json) and can
+write the annotated workbook; it exits 0 without errors, 1 with errors, 2 when the file cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _engine():
+    """The store when it can be opened; validation still works without one (no organisation list)."""
+    try:
+        from mapping import store
+
+        return store.connect()
+    except Exception:  # noqa: BLE001 - no database is a normal state for a focal point's own machine
+        return None
+
+
+def _matching_context(engine) -> tuple[Any, list[dict] | None]:
+    """(gazetteer, organisation list) from the active boundary set and the store, when there is one."""
+    from mapping.gazetteer import Gazetteer
+
+    if engine is not None:
+        try:
+            from mapping import workflow
+
+            ctx = workflow.context(engine)
+            if ctx.gazetteer is not None:
+                return ctx.gazetteer, ctx.orgs
+        except Exception:  # noqa: BLE001 - fall back to the boundary files alone
+            pass
+    from mapping import boundaries
+
+    bset = boundaries.load_set()
+    return Gazetteer.from_units(boundaries.units(bset), country=bset.meta.get("country")), None
+
+
+def _print_report(result) -> None:
+    print(f"{result.file}, sheet '{result.sheet}' (header on row {result.header_row}): {result.rows} rows read, "
+          f"{result.accepted} without errors, {len(result.errors)} error(s), {len(result.warnings)} warning(s).")
+    known = [f"{c['header']} ({c['letter']}) -> {c['field']}" for c in result.columns if c["field"]]
+    print("Columns recognised: " + ("; ".join(known) or "none"))
+    if result.unknown_columns:
+        print("Columns not recognised (kept as extra data): " + "; ".join(result.unknown_columns))
+    if not result.issues:
+        print("No problems found.")
+        return
+    print()
+    print(f"{'Row':>5}  {'Severity':8}  {'Column':24}  Message")
+    for i in result.issues:
+        line = f"{i.row or '':>5}  {i.severity:8}  {(i.column or '-')[:24]:24}  {i.message}"
+        if i.suggestion:
+            line += f" {i.suggestion}"
+        print(line)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from mapping import config
+    from mapping.ingest import ReturnError, annotate_workbook, read_return
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    try:
+        gazetteer, orgs = _matching_context(_engine())
+    except Exception as exc:  # noqa: BLE001 - no boundary set yet
+        print(f"No boundary set is loaded, so districts cannot be matched ({exc}). Import one first: "
+              "python -m mapping boundaries import --from PATH", file=sys.stderr)
+        return 2
+    try:
+        result = read_return(data, path.name, gazetteer=gazetteer, orgs=orgs, org=args.org, sheet=args.sheet,
+                             date_order=args.date_order or config.date_order(),
+                             max_bytes=config.max_upload_bytes())
+    except ReturnError as exc:
+        if args.json:
+            print(json.dumps({"file": path.name, "error": str(exc)}))
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.annotated:
+        Path(args.annotated).write_bytes(annotate_workbook(data, path.name, result))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+    else:
+        _print_report(result)
+        if args.annotated:
+            print(f"\nAnnotated workbook written to {args.annotated}")
+    return 0 if result.ok else 1
+
+
+def _current_activities(engine, org: str):
+    """The organisation's current activities for a pre-filled template (None when there is no store)."""
+    from mapping import store, workflow
+
+    acts = store.current_activities(engine, workflow.SYSTEM)
+    if acts is None or not len(acts):
+        return acts
+    from mapping.normalise import OrgIndex
+
+    found = OrgIndex(store.org_directory(engine)).find(org)
+    name = found["name"] if found else org
+    return acts[acts["org_name"] == name]
+
+
+def _template(args: argparse.Namespace) -> int:
+    from mapping.template import build_template
+
+    units = None
+    try:
+        from mapping import boundaries
+
+        units = boundaries.units(boundaries.load_set())
+    except Exception:  # noqa: BLE001 - a template without place lists is still useful
+        print("No boundary set is loaded: the template has no province/district lists. Import one with "
+              "python -m mapping boundaries import --from PATH", file=sys.stderr)
+    activities = None
+    if args.org:
+        engine = _engine()
+        try:
+            activities = _current_activities(engine, args.org) if engine is not None else None
+        except Exception as exc:  # noqa: BLE001
+            print(f"Could not read {args.org}'s current activities ({exc}); the template is blank.", file=sys.stderr)
+    data = build_template(units=units, org=args.org, activities=activities, title=args.title)
+    out = Path(args.out)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"Cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    n = 0 if activities is None else len(activities)
+    print(f"Template written to {out}" + (f" with {n} current activities of {args.org}" if args.org else ""))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("template", help="write the Excel return template (blank or pre-filled for an organisation)",
+                       description="Write the Excel template focal points fill in: Instructions, Activities (with "
+                                   "dropdowns) and the lists behind them.")
+    p.add_argument("--out", required=True, help="where to write the .xlsx")
+    p.add_argument("--org", help="pre-fill with this organisation's current activities")
+    p.add_argument("--title", help="title shown on the Instructions sheet")
+    p.set_defaults(handler=_template)
+    p = sub.add_parser("validate", help="check a return and print a row-by-row report (exit 1 on errors)",
+                       description="Check a return without storing it. Exit 0: no errors; 1: errors; "
+                                   "2: the file cannot be read.")
+    p.add_argument("file", help=".xlsx, .xlsm, .xls, .ods or .csv return")
+    p.add_argument("--org", help="the submitting organisation: rows naming another one are errors")
+    p.add_argument("--sheet", help="the sheet holding the activities (default: found automatically)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--annotated", metavar="OUT.xlsx", help="also write the return with problem cells marked")
+    p.add_argument("--date-order", choices=("dmy", "mdy"), help="how to read 01/02/2025 (default dmy)")
+    p.set_defaults(handler=_validate)

@@ -1,0 +1,320 @@
+"""`orgs`, `users`, `rounds`, `submit`, `history`, `rollback`, `audit`: the store from the command line.
+
+Whoever can run these commands can read the database file, so by default they act as the local operator
+(an admin, audited as "cli"). `--user EMAIL` acts as that account instead, with its role's limits; `submit`
+and `rollback` always name the person, so the audit log says who did it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from mapping import store
+
+
+def _out_json(data) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _actor(engine, email: str | None) -> store.Actor:
+    if not email:
+        return store.CLI_ADMIN
+    actor = store.user_for_email(engine, email)
+    if actor is None:
+        raise store.StoreError(f"No active account for {email}. Create it: python -m mapping users add --email "
+                               f"{email} --role focal_point --org NAME.")
+    return actor
+
+
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Refusals and invalid requests end with exit 1 and the reason on stderr, never a traceback."""
+    from mapping.auth import AuthError
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except (store.PermissionDenied, store.StoreError, AuthError) as exc:
+            print(f"Refused: {exc}", file=sys.stderr)
+            return 1
+    run.__doc__ = func.__doc__
+    return run
+
+
+def _table(rows: list[dict], cols: list[str]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        return v.isoformat(sep=" ", timespec="seconds") if isinstance(v, dt.datetime) else str(v)
+
+    widths = {c: max(len(c), *(len(cell(r.get(c))) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols).rstrip())
+    for r in rows:
+        print("  ".join(cell(r.get(c)).ljust(widths[c]) for c in cols).rstrip())
+
+
+# ------------------------------------------------------------------ orgs
+def _orgs_add(args) -> int:
+    engine = store.connect()
+    oid = store.add_org(engine, _actor(engine, args.user), args.name, acronym=args.acronym, org_type=args.type,
+                        aliases=args.alias or [])
+    print(f"Organisation #{oid} added: {args.name}")
+    return 0
+
+
+def _orgs_list(args) -> int:
+    orgs = store.list_orgs(store.connect())
+    if args.json:
+        _out_json(orgs)
+    else:
+        _table([o | {"aliases": ", ".join(o["aliases"])} for o in orgs],
+               ["id", "name", "acronym", "type", "aliases", "submissions"])
+    return 0
+
+
+# ------------------------------------------------------------------ users
+def _users_add(args) -> int:
+    engine = store.connect()
+    password = args.password
+    generated = None
+    if password is None and not args.no_password:
+        generated = password = secrets.token_urlsafe(12)
+    uid = store.add_user(engine, _actor(engine, args.user), email=args.email, role=args.role, org=args.org,
+                         password=password, name=args.name)
+    print(f"Account #{uid} created: {args.email.strip().lower()} ({args.role}{', ' + args.org if args.org else ''})")
+    if generated:
+        print(f"One-time password: {generated} (give it to the person; they should change it after signing in)")
+    return 0
+
+
+def _users_list(args) -> int:
+    engine = store.connect()
+    users = store.list_users(engine, _actor(engine, args.user))
+    if args.json:
+        _out_json(users)
+    else:
+        _table(users, ["id", "email", "name", "role", "org", "has_password", "locked_until"])
+    return 0
+
+
+# ------------------------------------------------------------------ rounds
+def _rounds_add(args) -> int:
+    engine = store.connect()
+    store.add_round(engine, _actor(engine, args.user), args.name, args.start, args.end,
+                    carry_forward=not args.no_carry_forward)
+    print(f"Round {args.name} opened: {args.start} to {args.end}"
+          + ("" if args.no_carry_forward else " (partners that do not report keep their last return, marked)"))
+    return 0
+
+
+def _rounds_lock(args) -> int:
+    engine = store.connect()
+    store.lock_round(engine, _actor(engine, args.user), args.name, locked=not args.unlock)
+    print(f"Round {args.name} {'reopened' if args.unlock else 'locked: uploads are now refused'}")
+    return 0
+
+
+def _rounds_list(args) -> int:
+    rounds = store.list_rounds(store.connect())
+    if args.json:
+        _out_json(rounds)
+    else:
+        _table([r | {"state": "locked" if r["locked"] else "open"} for r in rounds],
+               ["name", "period_start", "period_end", "state", "carry_forward", "orgs_reported"])
+    return 0
+
+
+def _rounds_compare(args) -> int:
+    engine = store.connect()
+    previous, current = args.previous, args.current
+    if not (previous and current):
+        names = [r["name"] for r in store.list_rounds(engine)]
+        if len(names) < 2:
+            raise store.StoreError("Comparing needs two rounds; there " + ("is only one." if names else "are none."))
+        previous, current = names[-2], names[-1]
+    diff = store.compare_rounds(engine, previous, current)
+    if args.json:
+        _out_json(diff)
+        return 0
+    print(f"From {diff['previous']} to {diff['current']}: {len(diff['new'])} new, {len(diff['changed'])} changed, "
+          f"{len(diff['ended'])} ended, {diff['unchanged']} unchanged activities")
+    for label in ("new", "changed", "ended"):
+        for item in diff[label]:
+            what = f"{item['org_name']}: {item['activity'] or item['sector']} ({item['adm2_pcode'] or item['adm1_pcode'] or '-'})"
+            extra = ""
+            if label == "changed":
+                extra = "; ".join(f"{k} {v[0]} -> {v[1]}" for k, v in item["changes"].items())
+            print(f"  {label:8} {item['activity_id'] or '':12} {what} {extra}".rstrip())
+    return 0
+
+
+# ------------------------------------------------------------------ submissions
+def _submit(args) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    try:
+        from mapping import workflow
+    except ImportError as exc:
+        print(f"Submitting needs the validation workflow, which is not available ({exc}).", file=sys.stderr)
+        return 1
+    engine = store.connect()
+    actor = _actor(engine, args.user)
+    try:
+        result, outcome = workflow.submit_file(engine, actor, data, path.name, org=args.org, round_name=args.round,
+                                               consolidated=args.consolidated)
+    except (store.PermissionDenied, store.StoreError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - unreadable files are reported, not traced back
+        name = type(exc).__name__
+        if name in ("ReturnError", "NoBoundariesError"):
+            print(f"{path.name}: {exc}", file=sys.stderr)
+            return 2 if name == "ReturnError" else 1
+        raise
+    outcomes = outcome if isinstance(outcome, list) else [outcome]
+    if args.json:
+        _out_json({"outcomes": [o.__dict__ for o in outcomes],
+                   "issues": [i.to_dict() if hasattr(i, "to_dict") else i for i in getattr(result, "issues", [])]})
+    for o in outcomes:
+        print(o.message, file=sys.stderr if o.status == "rejected" and not args.json else sys.stdout)
+    if any(o.status == "rejected" for o in outcomes):
+        if not args.json:
+            for issue in [i for i in getattr(result, "issues", []) if getattr(i, "severity", "") == "error"][:20]:
+                where = f"row {issue.row}" if issue.row else "file"
+                col = f", column {issue.column}" if issue.column else ""
+                print(f"  {where}{col}: {issue.message}" + (f" {issue.suggestion}" if issue.suggestion else ""),
+                      file=sys.stderr)
+        return 1
+    return 0
+
+
+def _history(args) -> int:
+    engine = store.connect()
+    items = store.history(engine, _actor(engine, args.user), args.org)
+    if args.json:
+        _out_json(items)
+    else:
+        _table(items, ["id", "submitted_at", "round", "status", "rows", "errors", "warnings", "user", "filename"])
+    return 0
+
+
+def _rollback(args) -> int:
+    engine = store.connect()
+    actor = _actor(engine, args.user)
+    store.rollback(engine, actor, args.submission_id, reason=args.reason)
+    entry = store.audit_log(engine, actor, limit=1, action="submission.rollback")[0]
+    restored = entry["detail"].get("restored")
+    print(f"Submission #{args.submission_id} rolled back; "
+          + (f"submission #{restored} is current again." if restored else
+             "that organisation has no other return in this round now."))
+    return 0
+
+
+def _audit(args) -> int:
+    engine = store.connect()
+    entries = store.audit_log(engine, _actor(engine, args.user), limit=args.limit)
+    if args.json:
+        _out_json(entries)
+    else:
+        _table([e | {"detail": json.dumps(e["detail"], default=str)[:80]} for e in entries],
+               ["id", "at", "email", "action", "object_type", "object_id", "detail"])
+    return 0
+
+
+def _user_arg(p: argparse.ArgumentParser, required: bool = False) -> None:
+    p.add_argument("--user", metavar="EMAIL", required=required,
+                   help="act as this account" + ("" if required else " (default: the local operator, as admin)"))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("orgs", help="partner organisations: add, list")
+    s = p.add_subparsers(dest="orgs_command", metavar="ACTION", required=True)
+    a = s.add_parser("add", help="register an organisation")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--acronym", metavar="A")
+    a.add_argument("--type", metavar="T", help="UN agency, donor, INGO, National NGO, government ...")
+    a.add_argument("--alias", action="append", metavar="NAME", help="another name it appears under (repeatable)")
+    _user_arg(a)
+    a.set_defaults(handler=_guarded(_orgs_add))
+    a = s.add_parser("list", help="list organisations")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(handler=_guarded(_orgs_list))
+
+    p = sub.add_parser("users", help="accounts: add, list")
+    s = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    a = s.add_parser("add", help="create an account (prints a one-time password unless --password is given)")
+    a.add_argument("--email", required=True, metavar="E")
+    a.add_argument("--role", required=True, choices=["admin", "focal_point", "viewer"])
+    a.add_argument("--org", metavar="NAME", help="the organisation of a focal point")
+    a.add_argument("--password", metavar="P")
+    a.add_argument("--no-password", action="store_true", help="sign-in only through the OpenID Connect provider")
+    a.add_argument("--name", metavar="FULL NAME")
+    _user_arg(a)
+    a.set_defaults(handler=_guarded(_users_add))
+    a = s.add_parser("list", help="list accounts")
+    a.add_argument("--json", action="store_true")
+    _user_arg(a)
+    a.set_defaults(handler=_guarded(_users_list))
+
+    p = sub.add_parser("rounds", help="reporting rounds: add, lock, list, compare")
+    s = p.add_subparsers(dest="rounds_command", metavar="ACTION", required=True)
+    a = s.add_parser("add", help="open a reporting round")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--start", required=True, metavar="YYYY-MM-DD")
+    a.add_argument("--end", required=True, metavar="YYYY-MM-DD")
+    a.add_argument("--no-carry-forward", action="store_true",
+                   help="show only returns made in this round (default: carry the last return forward, marked)")
+    _user_arg(a)
+    a.set_defaults(handler=_guarded(_rounds_add))
+    a = s.add_parser("lock", help="lock a round: uploads to it are refused")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--unlock", action="store_true", help="reopen the round instead")
+    _user_arg(a)
+    a.set_defaults(handler=_guarded(_rounds_lock))
+    a = s.add_parser("list", help="list rounds, oldest first")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(handler=_guarded(_rounds_list))
+    a = s.add_parser("compare", help="activities new, changed and ended between two rounds (by activity ID)")
+    a.add_argument("previous", metavar="PREVIOUS", nargs="?", help="default: the second-latest round")
+    a.add_argument("current", metavar="CURRENT", nargs="?", help="default: the latest round")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(handler=_guarded(_rounds_compare))
+
+    p = sub.add_parser("submit", help="validate a return and store it for an organisation")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--org", required=True, metavar="NAME")
+    _user_arg(p, required=True)
+    p.add_argument("--round", metavar="NAME", help="default: the open round covering today")
+    p.add_argument("--consolidated", action="store_true",
+                   help="admin: the file holds many organisations; store one submission per organisation")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_guarded(_submit))
+
+    p = sub.add_parser("history", help="an organisation's submissions, newest first")
+    p.add_argument("--org", required=True, metavar="NAME")
+    p.add_argument("--json", action="store_true", help="id, round, status, sha256, submitted_at, user, rows ...")
+    _user_arg(p)
+    p.set_defaults(handler=_guarded(_history))
+
+    p = sub.add_parser("rollback", help="admin: withdraw a submission; the previous return becomes current")
+    p.add_argument("submission_id", type=int, metavar="SUBMISSION_ID")
+    _user_arg(p, required=True)
+    p.add_argument("--reason", help="recorded in the audit log")
+    p.set_defaults(handler=_guarded(_rollback))
+
+    p = sub.add_parser("audit", help="admin: the audit log, newest first")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    _user_arg(p)
+    p.set_defaults(handler=_guarded(_audit))

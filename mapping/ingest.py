@@ -1,0 +1,630 @@
+"""Read a focal point's return, map its columns, normalise and check every row, match places to p-codes.
+
+The output is what the focal point needs to fix the file without help: every problem names the Excel row,
+the column as written, the value, what is wrong and how to fix it. Nothing is dropped without an issue;
+only an entirely blank row is skipped silently. Files that cannot be read at all raise `ReturnError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from mapping.normalise import (
+    OrgIndex,
+    VocabIndex,
+    fold,
+    is_empty,
+    parse_date,
+    parse_number,
+    parse_scope,
+    text_of,
+)
+from mapping.readers import Column, Layout, ReturnError, choose_layout, read_book
+from mapping.schema import FIELD_BY_NAME, FIELD_NAMES, FIELDS, Issue, Vocabularies, load_vocabularies
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mapping.gazetteer import Gazetteer
+
+__all__ = ["IngestResult", "ReturnError", "annotate_workbook", "read_return"]
+
+EARLIEST_YEAR = 2000
+FUTURE_YEARS = 5
+# Fields whose presence makes a row an activity (a row with only remarks or an ID is not one).
+SUBSTANTIVE = ("project", "sector", "subsector", "activity", "modality", "adm1_name", "adm1_pcode", "adm2_name",
+               "adm2_pcode", "status", "start_date", "end_date", "targeted", "reached", "budget", "org_impl",
+               "org_funder", "beneficiary_group", "scope")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class IngestResult:
+    """What a return holds and what is wrong with it; `records` are the rows free of errors."""
+
+    file: str
+    sheet: str | None
+    columns: list[dict]
+    rows: int
+    records: list[dict]
+    issues: list[Issue]
+    unknown_columns: list[str]
+    header_row: int | None = None  # Excel number of the (last) header row
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def accepted(self) -> int:
+        return len(self.records)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file, "sheet": self.sheet,
+            "columns": [{"header": c["header"], "letter": c["letter"], "field": c["field"]} for c in self.columns],
+            "rows": self.rows, "accepted": self.accepted,
+            "errors": len(self.errors), "warnings": len(self.warnings),
+            "unknown_columns": list(self.unknown_columns),
+            "issues": [{"file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value,
+                        "severity": i.severity, "message": i.message, "suggestion": i.suggestion}
+                       for i in self.issues],
+        }
+
+
+def _fmt_num(n: float) -> str:
+    return f"{int(n):,}" if float(n).is_integer() else f"{n:,.2f}"
+
+
+Spec = tuple  # (field, value, severity, message, suggestion): one issue before it is tied to a row
+Outcome = tuple  # (record updates or None, tuple of Specs)
+NONE: Outcome = (None, ())
+
+
+def _per_value(values: list, fn) -> list:
+    """`fn` once per distinct value: returns repeat the same names and words thousands of times."""
+    try:
+        outcome = {v: fn(v) for v in set(values)}
+    except TypeError:  # an unhashable cell value
+        return [fn(v) for v in values]
+    return [outcome[v] for v in values]
+
+
+def _column(rows: list[tuple[int, list]], index: int, cache: dict) -> list:
+    """One column's values, with every kind of empty ('', spaces, 'N/A', '-') as None."""
+    values = [cells[index] if index < len(cells) else None for _, cells in rows]
+    try:
+        blanks = {v for v in set(values) if v is not None and _blank(v, cache)}
+    except TypeError:
+        return [None if _blank(v, cache) else v for v in values]
+    return [None if v in blanks else v for v in values] if blanks else values
+
+
+class _Checker:
+    """Checks one sheet's rows column by column: each distinct value (or combination, for places and
+    organisations) is understood once, then the outcome is applied to every row holding it."""
+
+    def __init__(self, filename: str, layout: Layout, *, gazetteer: Gazetteer, orgs: list[dict] | None,
+                 vocab: Vocabularies, org: str | None, date_order: str, today: dt.date):
+        self.file, self.layout, self.gaz = filename, layout, gazetteer
+        self.sheet = layout.sheet.name
+        self.vocab, self.vidx = vocab, VocabIndex(vocab)
+        country = getattr(gazetteer, "country", None)
+        self.orgidx = OrgIndex(orgs, (country,) if isinstance(country, str) else ())
+        self.have_orgs = orgs is not None
+        self.order, self.today = date_order, today
+        self.by_field: dict[str, Column] = {c.field: c for c in layout.columns if c.field}
+        self.own = self._own_org(org)
+        self.issues: list[Issue] = []
+        self.records: list[dict] = []
+        self.excel_rows: list[int] = []
+        self.recs: list[dict] = []
+        self.bad: list[bool] = []
+        self.skipped = 0
+
+    def _own_org(self, org: str | None) -> dict | None:
+        if not org:
+            return None
+        found = self.orgidx.find(org)
+        return found or {"name": org, "acronym": None, "type": None, "aliases": []}
+
+    # ------------------------------------------------------------------ issues
+    def add(self, k: int, fname: str | None, value: Any, severity: str, message: str,
+            suggestion: str | None = None) -> None:
+        col = self.by_field.get(fname) if fname else None
+        if col is None and fname == "adm2_name":
+            col = self.by_field.get("adm1_name")
+        self.issues.append(Issue(self.file, self.sheet, self.excel_rows[k], col.label if col else None,
+                                 None if value is None or value == "" else text_of(value),
+                                 severity, message, suggestion, fname))
+        if severity == "error":
+            self.bad[k] = True
+
+    def apply(self, outcomes: list[Outcome]) -> None:
+        recs, add = self.recs, self.add
+        for k, outcome in enumerate(outcomes):
+            if outcome is NONE:
+                continue
+            upd, specs = outcome
+            if upd:
+                recs[k].update(upd)
+            for spec in specs:
+                add(k, *spec)
+
+    # ------------------------------------------------------------------ all rows
+    def run(self, rows: list[tuple[int, list]]) -> None:
+        mapped = [(c.field, c.index) for c in self.layout.columns if c.field]
+        extras = [(c.header, c.index) for c in self.layout.columns if not c.field]
+        clean: dict = {}
+        n_all = len(rows)
+        raw = {f: _column(rows, i, clean) for f, i in mapped}
+        subs = [raw[f] for f in SUBSTANTIVE if f in raw]
+        keep = [t.count(None) < len(t) for t in zip(*subs, strict=True)] if subs else [False] * n_all
+        kept: list[tuple[int, list]] = []
+        for k, (excel_row, cells) in enumerate(rows):
+            if keep[k]:
+                kept.append((excel_row, cells))
+                continue
+            width = len(cells)
+            present = [self.by_field[f].header for f, i in mapped if raw[f][k] is not None]
+            present += [h for h, i in extras if i < width and not _blank(cells[i], clean)]
+            if not present:
+                self.skipped += 1  # only spaces or "N/A": as good as blank
+                continue
+            self.issues.append(Issue(
+                self.file, self.sheet, excel_row, None, None, "error",
+                f"Row {excel_row} has only {', '.join(present)} and no activity details (sector, district, status "
+                "...); it was not read as an activity.", "Fill in the activity or delete the row."))
+        if len(kept) < n_all:
+            raw = {f: [v for v, k in zip(values, keep, strict=True) if k] for f, values in raw.items()}
+        self.excel_rows = [r for r, _ in kept]
+        n = len(kept)
+        self.bad = [False] * n
+        self.recs = [{"_row": r} for r in self.excel_rows]
+        cols = raw
+        empty = [None] * n
+        col = lambda f: cols.get(f, empty)  # noqa: E731
+        self.apply(_per_value(list(zip(col("org_name"), col("org_acronym"), strict=True)), self._org))
+        for fname in ("org_impl", "org_funder"):
+            if fname in cols:
+                self.apply(_per_value(cols[fname], lambda v, fname=fname: self._partner(fname, v)))
+        for f in FIELDS:
+            if f.kind in ("text", "email", "pcode") and f.name in cols and not f.name.startswith(("org_", "adm")):
+                self.apply(_per_value(cols[f.name], lambda v, f=f: self._text(f.name, f.kind, v)))
+        self.apply(_per_value(list(zip(col("sector"), col("subsector"), strict=True)), self._sector))
+        for fname in ("status", "org_type", "modality"):
+            if fname in cols or fname == "status":
+                self.apply(_per_value(col(fname), lambda v, fname=fname: self._term(fname, v)))
+        places = list(zip(col("adm1_name"), col("adm2_name"), col("adm2_pcode"), col("adm1_pcode"), col("scope"),
+                          strict=True))
+        self.apply(_per_value(places, self._location))
+        self._dates(col)
+        self._numbers(col)
+        if extras:
+            extra_cols = [(h, _column(kept, i, clean)) for h, i in extras]
+            for k, rec in enumerate(self.recs):
+                extra = {h: text_of(values[k]) for h, values in extra_cols if values[k] is not None}
+                if extra:
+                    rec["extra"] = extra | rec.get("extra", {})
+        self._duplicates()
+
+    # ------------------------------------------------------------------ organisations
+    def _org(self, key: tuple) -> Outcome:
+        value, acronym = key
+        if value is None and acronym is not None:
+            value = acronym
+        acro = None if acronym is None else text_of(acronym)
+        if value is None:
+            if self.own is None:
+                return None, (("org_name", None, "error", "Organisation is empty; every activity needs one.",
+                               "Write your organisation's name or acronym."),)
+            found = self.own
+        else:
+            found = self.orgidx.find(value)
+            if self.own and (found is None or found["name"] != self.own["name"]) and \
+                    fold(value) not in (fold(self.own["name"]), fold(self.own.get("acronym") or "")):
+                return None, (("org_name", value, "error",
+                               f"This return is for {self.own['name']}, but this row names '{text_of(value)}'. A "
+                               "return may only hold your own organisation's activities.",
+                               "Remove the row, or send it to that organisation's focal point."),)
+            if self.own and found is None:
+                found = self.own
+            if found is None:
+                upd = {"org_name": text_of(value), "org_acronym": acro}
+                if not self.have_orgs and self.own is not None:
+                    return upd, ()
+                return upd, (("org_name", value, "warning",
+                              f"'{text_of(value)}' is not on the organisation list; the secretariat will add it.",
+                              "If it is listed under another name, ask the secretariat to add this spelling."),)
+        upd = {"org_name": found["name"], "org_acronym": acro or found.get("acronym")}
+        if found.get("type"):
+            upd["org_type"] = found["type"]
+        return upd, ()
+
+    def _partner(self, fname: str, value: Any) -> Outcome:
+        if value is None:
+            return NONE
+        hit = self.orgidx.find(value)
+        return {fname: hit["name"] if hit else text_of(value)}, ()
+
+    def _text(self, fname: str, kind: str, value: Any) -> Outcome:
+        if value is None:
+            return NONE
+        text = text_of(value)
+        if fname == "currency":
+            text = text.upper()
+        if kind == "email" and not EMAIL_RE.match(text):
+            return {fname: text}, ((fname, value, "warning", f"'{text}' does not look like an e-mail address.",
+                                    "Write it as name@organisation.org."),)
+        return {fname: text}, ()
+
+    # ------------------------------------------------------------------ vocabularies
+    def _sector(self, key: tuple) -> Outcome:
+        value, sub = key
+        m, implied_sub = self.vidx.sector(value)
+        if m.how == "empty":
+            return None, (("sector", None, "error", "Sector is empty; every activity needs one.",
+                           f"Choose a sector from the list: {', '.join(self.vocab.sector_names)}."),)
+        if m.how == "unknown":
+            return None, (("sector", value, "error", f"'{text_of(value)}' is not a sector on the list.",
+                           f"Did you mean {m.hint}?" if m.hint else
+                           f"Choose a sector from the list: {', '.join(self.vocab.sector_names)}."),)
+        specs: list[Spec] = []
+        if m.how == "fuzzy":
+            specs.append(("sector", value, "warning", f"Read '{text_of(value)}' as {m.value}; check it.", None))
+        upd = {"sector": m.value}
+        if sub is None:
+            if implied_sub:
+                upd["subsector"] = implied_sub
+            return upd, tuple(specs)
+        sm = self.vidx.subsector(m.value, sub)
+        if sm.value:
+            upd["subsector"] = sm.value
+            if sm.how == "fuzzy":
+                specs.append(("subsector", sub, "warning", f"Read '{text_of(sub)}' as {sm.value}; check it.", None))
+            return upd, tuple(specs)
+        upd["subsector"] = text_of(sub)
+        if sm.how == "other-sector":
+            specs.append(("subsector", sub, "warning",
+                          f"'{text_of(sub)}' is a sub-sector of {sm.hint}, not of {m.value}; it is kept as written.",
+                          f"Check the sector: should it be {sm.hint}?"))
+        else:
+            specs.append(("subsector", sub, "warning",
+                          f"'{text_of(sub)}' is not a sub-sector of {m.value} on the list; it is kept as written.",
+                          f"Choose one of: {sm.hint}." if sm.hint else None))
+        return upd, tuple(specs)
+
+    def _term(self, fname: str, value: Any) -> Outcome:
+        label = {"status": "status", "org_type": "organisation type", "modality": "modality"}[fname]
+        m = self.vidx.term(fname, value)
+        if m.how == "empty":
+            if fname == "status":
+                return None, (("status", None, "error", "Status is empty; every activity needs one.",
+                               f"Choose one of: {', '.join(self.vocab.statuses)}."),)
+            return NONE
+        if m.how == "unknown":
+            if fname == "status":
+                return None, ((fname, value, "error", f"'{text_of(value)}' is not a status Stocktake knows.",
+                               f"Choose one of: {', '.join(self.vocab.statuses)}."),)
+            return {fname: text_of(value)}, ((fname, value, "warning",
+                                              f"'{text_of(value)}' is not on the {label} list; it is kept as written.",
+                                              f"Choose one of: {m.hint}."),)
+        if m.how == "fuzzy":
+            return {fname: m.value}, ((fname, value, "warning", f"Read '{text_of(value)}' as {m.value}; check it.",
+                                       None),)
+        return {fname: m.value}, ()
+
+    # ------------------------------------------------------------------ places
+    def _location(self, key: tuple) -> Outcome:
+        prov, dist, code2, code1, scope_raw = key
+        specs: list[Spec] = []
+        scope = parse_scope(scope_raw)
+        if scope_raw is not None and scope is None:
+            specs.append(("scope", scope_raw, "warning",
+                          f"'{text_of(scope_raw)}' is not a location scope; the activity is read as district level.",
+                          "Write district, province-wide or national."))
+        if dist is not None and parse_scope(dist):
+            scope, dist = parse_scope(dist), None
+        if prov is not None and parse_scope(prov) == "national":
+            scope, prov = "national", None
+        if dist is None and code2 is not None:
+            dist = code2
+        elif code2 is not None and self._match(prov, code2).status == "matched":
+            dist = code2
+        if prov is None and code1 is not None:
+            prov = code1
+        if dist is not None and scope in ("province", "national") and scope_raw is not None:
+            specs.append(("scope", scope_raw, "warning",
+                          f"Location scope says {text_of(scope_raw)} but a district is named; the district is used.",
+                          "Leave the district empty for a province-wide or national activity."))
+            scope = "district"
+        if scope == "national":
+            return {"scope": "national"}, tuple(specs)
+        if dist is None and scope != "province":
+            specs.append(("adm2_name", None, "error", "District is empty; every district-level activity needs one.",
+                          "Name the district, or write 'Province-wide' (or 'National') in Location scope when the "
+                          "activity covers a whole province (or the country)."))
+            return None, tuple(specs)
+        if scope == "province" and dist is None:
+            if prov is None:
+                specs.append(("adm1_name", None, "error", "Province is empty; a province-wide activity needs its "
+                              "province.", "Name the province."))
+                return None, tuple(specs)
+            m = self._match(prov, None)
+            if m.status != "matched" or not m.adm1_pcode:
+                specs.append(("adm1_name", prov, "error", f"'{text_of(prov)}' is not a province of the boundary set.",
+                              m.suggestion or "Check the spelling against the province list in the template."))
+                return None, tuple(specs)
+            return {"scope": "province", "adm1_name": m.adm1_name, "adm1_pcode": m.adm1_pcode, "adm2_name": None,
+                    "adm2_pcode": None, "match_method": m.method, "match_score": m.score}, tuple(specs)
+        m = self._match(prov, dist)
+        fname = "adm2_pcode" if dist is code2 and "adm2_pcode" in self.by_field else "adm2_name"
+        where = f" in {text_of(prov)}" if prov is not None else ""
+        if m.status != "matched":
+            default = (f"'{text_of(dist)}'{where} matches more than one district" if m.status == "ambiguous"
+                       else f"'{text_of(dist)}' is not a district{where} in the boundary set")
+            note = (m.note or default).rstrip(".")
+            specs.append((fname, dist, "error", note[0].upper() + note[1:] + ".",
+                          m.suggestion or ("Add the province, or use the district p-code." if m.status == "ambiguous"
+                                           else "Check the spelling against the district list in the template.")))
+            return None, tuple(specs)
+        if m.method == "fuzzy":
+            specs.append((fname, dist, "warning",
+                          f"Matched '{text_of(dist)}' to {m.adm2_name} ({m.adm2_pcode}) by close spelling; check it.",
+                          m.suggestion))
+        if m.note and "province" in m.note.lower() and prov is not None:
+            specs.append(("adm1_name", prov, "warning",
+                          f"{m.adm2_name} ({m.adm2_pcode}) is in {m.adm1_name}, not in '{text_of(prov)}'; "
+                          f"Stocktake used {m.adm1_name}.", "Check the province."))
+        upd = {"scope": "district", "adm1_name": m.adm1_name, "adm1_pcode": m.adm1_pcode, "adm2_name": m.adm2_name,
+               "adm2_pcode": m.adm2_pcode, "match_method": m.method, "match_score": m.score}
+        if text_of(dist) != m.adm2_name and dist is not code2:
+            upd["extra"] = {"adm2_as_written": text_of(dist)}
+        return upd, tuple(specs)
+
+    def _match(self, prov: Any, dist: Any):
+        return self.gaz.match(None if prov is None else text_of(prov), None if dist is None else text_of(dist))
+
+    # ------------------------------------------------------------------ dates and numbers
+    def _date(self, fname: str, value: Any) -> Outcome:
+        if value is None:
+            return NONE
+        d, problem = parse_date(value, order=self.order, end=fname == "end_date")
+        if problem:
+            hint = "day/month/year, e.g. 31/12/2025" if self.order == "dmy" else "month/day/year, e.g. 12/31/2025"
+            return None, ((fname, value, "error", f"'{text_of(value)}' {problem}.",
+                           f"Write the date as {hint}, or as an Excel date."),)
+        if d is None:
+            return NONE
+        label = FIELD_BY_NAME[fname].header
+        if d.year < EARLIEST_YEAR:
+            return {fname: d}, ((fname, value, "warning",
+                                 f"{label} {d:%d/%m/%Y} is before {EARLIEST_YEAR}; check the year.", None),)
+        if d > self.today.replace(year=self.today.year + FUTURE_YEARS, day=min(self.today.day, 28)):
+            return {fname: d}, ((fname, value, "warning",
+                                 f"{label} {d:%d/%m/%Y} is more than {FUTURE_YEARS} years ahead; check the year.",
+                                 None),)
+        return {fname: d}, ()
+
+    def _dates(self, col) -> None:
+        for fname in ("start_date", "end_date"):
+            self.apply(_per_value(col(fname), lambda v, fname=fname: self._date(fname, v)))
+        ends = col("end_date")
+        for k, rec in enumerate(self.recs):
+            start, end = rec.get("start_date"), rec.get("end_date")
+            if start and end and end < start:
+                self.add(k, "end_date", ends[k], "error",
+                         f"End date {end:%d/%m/%Y} is before start date {start:%d/%m/%Y}.",
+                         "Swap the two dates or correct the year.")
+
+    def _number(self, fname: str, value: Any) -> Outcome:
+        if value is None:
+            return NONE
+        n, currency, problem = parse_number(value)
+        if problem:
+            return None, ((fname, value, "error", f"'{text_of(value)}' is not a number.",
+                           "Write digits only, e.g. 12500 (thousands separators are fine)."),)
+        if n is None:
+            return NONE
+        if n < 0:
+            return None, ((fname, value, "error", f"{FIELD_BY_NAME[fname].header} cannot be negative "
+                           f"({text_of(value)}).", "Write the number without a minus sign, or leave it empty when "
+                           "unknown."),)
+        if FIELD_BY_NAME[fname].kind == "int":
+            n = int(round(n))
+        upd: dict[str, Any] = {fname: n}
+        if currency and fname == "budget":
+            upd["_currency"] = currency
+        return upd, ()
+
+    def _numbers(self, col) -> None:
+        for fname in ("targeted", "reached", "budget"):
+            self.apply(_per_value(col(fname), lambda v, fname=fname: self._number(fname, v)))
+        reached = col("reached")
+        for k, rec in enumerate(self.recs):
+            if "_currency" in rec:
+                cur = rec.pop("_currency")
+                rec.setdefault("currency", cur)
+            t, r = rec.get("targeted"), rec.get("reached")
+            if t is not None and r is not None and r > t:
+                self.add(k, "reached", reached[k], "warning",
+                         f"Beneficiaries reached ({_fmt_num(r)}) is more than targeted ({_fmt_num(t)}); "
+                         "check both numbers.")
+
+    # ------------------------------------------------------------------ whole rows
+    def _duplicates(self) -> None:
+        seen: dict[tuple, int] = {}
+        ids: dict[str, int] = {}
+        for k, rec in enumerate(self.recs):
+            if self.bad[k]:
+                continue
+            row = rec["_row"]
+            key = tuple(map(rec.get, FIELD_NAMES))
+            if "extra" in rec:
+                key += tuple(rec["extra"].items())
+            first = seen.setdefault(key, row)
+            if first != row:
+                self.add(k, None, None, "warning", f"Row {row} repeats row {first} exactly; it would be counted twice.",
+                         "Delete one of the two rows, or tell them apart (district, activity or dates).")
+            aid = rec.get("activity_id")
+            if aid:
+                prev = ids.setdefault(aid, row)
+                if prev != row and first == row:
+                    self.add(k, "activity_id", aid, "warning",
+                             f"Activity ID {aid} is also used on row {prev}; each activity needs its own ID.",
+                             "Leave the ID empty on new activities; Stocktake assigns one.")
+            self.records.append(rec)
+
+
+def _blank(value: Any, cache: dict) -> bool:
+    """None, '', spaces and the usual 'nothing here' words ('N/A', '-', 'n.a.')."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        try:
+            return cache[value]
+        except KeyError:
+            cache[value] = is_empty(value)
+            return cache[value]
+    return is_empty(value)
+
+
+def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None = None,
+                vocab: Vocabularies | None = None, org: str | None = None, sheet: str | None = None,
+                date_order: str = "dmy", max_bytes: int | None = None, today: dt.date | None = None) -> IngestResult:
+    """Read, map, normalise, validate and match one return. `ReturnError` when the file cannot be read at all."""
+    name = PurePath(filename or "return").name
+    book = read_book(data, name, max_bytes=max_bytes)
+    layout = choose_layout(book, sheet)
+    vocab = vocab or load_vocabularies()
+    checker = _Checker(name, layout, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org,
+                       date_order=date_order if date_order in ("dmy", "mdy") else "dmy", today=today or dt.date.today())
+    rows = []
+    for r in range(layout.data_start, len(layout.sheet.rows)):
+        cells = layout.sheet.rows[r]
+        if cells.count(None) + cells.count("") < len(cells):  # entirely blank rows are skipped silently
+            rows.append((r + 1, cells))
+    checker.run(rows)
+    n_rows = len(rows) - checker.skipped
+    if n_rows == 0:
+        checker.issues.append(Issue(name, layout.sheet.name, layout.data_start + 1, None, None, "error",
+                                    f"Sheet {layout.sheet.name!r} has a header but no activity rows below it.",
+                                    "Add one row per activity under the header row."))
+    order = {c.label: c.index for c in layout.columns}
+    checker.issues.sort(key=lambda i: (i.row or 0, order.get(i.column or "", -1)))
+    columns = [{"header": c.header, "letter": c.letter, "field": c.field, "method": c.method} for c in layout.columns]
+    unknown = [c.header for c in layout.columns if not c.field]
+    return IngestResult(name, layout.sheet.name, columns, n_rows, checker.records, checker.issues, unknown,
+                        header_row=max(layout.header_rows) + 1)
+
+
+# --------------------------------------------------------------------------- the annotated workbook
+
+FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}
+_LETTER_RE = re.compile(r"\(([A-Z]{1,3})\)$")
+
+
+def _neutral(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _workbook_from_book(data: bytes, filename: str):
+    """An openpyxl workbook holding the return's values, whatever format it came in."""
+    import openpyxl
+
+    from mapping.readers import check_zip
+
+    if data.startswith(b"PK\x03\x04"):
+        check_zip(data, filename)
+        import zipfile
+
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            is_xlsx = "xl/workbook.xml" in zf.namelist()
+        if is_xlsx:
+            return openpyxl.load_workbook(io.BytesIO(data))
+    book = read_book(data, filename)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for sh in book.sheets:
+        ws = wb.create_sheet(sh.name[:31])
+        for row in sh.rows:
+            ws.append([None if v == "" else v for v in row])
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # text like "=SUM(...)" stays text
+                    cell.data_type = "s"
+    return wb
+
+
+def annotate_workbook(data: bytes, filename: str, result: IngestResult) -> bytes:
+    """The focal point's own workbook (as .xlsx) with problem cells filled and commented, plus an issues sheet.
+
+    The data itself is untouched, so the focal point fixes the marked cells in the file they know and
+    uploads it again.
+    """
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = _workbook_from_book(data, filename)
+    ws = wb[result.sheet] if result.sheet in wb.sheetnames else wb.worksheets[0]
+    notes: dict[tuple[int, str], list[Issue]] = {}
+    for issue in result.issues:
+        if not issue.row:
+            continue
+        m = _LETTER_RE.search(issue.column or "")
+        notes.setdefault((issue.row, m.group(1) if m else "A"), []).append(issue)
+    for (row, letter), items in notes.items():
+        cell = ws[f"{letter}{row}"]
+        severity = "error" if any(i.severity == "error" for i in items) else "warning"
+        cell.fill = PatternFill("solid", start_color=FILLS[severity], end_color=FILLS[severity])
+        text = "\n".join(f"{i.severity.upper()}: {i.message}" + (f"\n{i.suggestion}" if i.suggestion else "")
+                         for i in items)
+        comment = Comment(text[:30000], "Stocktake")
+        comment.width, comment.height = 360, min(60 + 40 * len(items), 400)
+        cell.comment = comment
+    title = "Stocktake issues"
+    n = 2
+    while title in wb.sheetnames:
+        title, n = f"Stocktake issues {n}", n + 1
+    out = wb.create_sheet(title)
+    out.append([f"{result.file}, sheet '{result.sheet}': {result.rows} rows read, {result.accepted} without errors, "
+                f"{len(result.errors)} error(s), {len(result.warnings)} warning(s). Red cells are errors (the "
+                "return cannot be stored until they are fixed), amber cells are warnings."])
+    out["A1"].font = Font(bold=True)
+    out.append([])
+    out.append(["Row", "Column", "Value", "Severity", "Message", "Suggestion"])
+    for c in out[3]:
+        c.font = Font(bold=True)
+    for issue in result.issues:
+        out.append([issue.row, _neutral(issue.column), _neutral(issue.value), issue.severity,
+                    _neutral(issue.message), _neutral(issue.suggestion)])
+        fill = FILLS[issue.severity]
+        out.cell(out.max_row, 4).fill = PatternFill("solid", start_color=fill, end_color=fill)
+    for letter, width in zip("ABCDEF", (7, 26, 24, 10, 70, 50), strict=True):
+        out.column_dimensions[letter].width = width
+    for row in out.iter_rows(min_row=4):
+        for c in row[4:6]:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    out.freeze_panes = "A4"
+    if result.issues:
+        out.auto_filter.ref = f"A3:F{out.max_row}"
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = False
+    wb.active = wb.sheetnames.index(ws.title)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,55 @@
+"""Map: districts coloured by the chosen measure; click one to open its profile beside the map."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mapping import analysis, maps
+from views import core, render, sidebar
+
+v = sidebar.view()
+st.title("Map")
+core.demo_banner()
+if v.geo is None:
+    st.stop()
+
+summary = render.district_summary(v)
+options = maps.measures(summary)
+top = st.columns([3, 2])
+measure = top[0].radio("Colour districts by", list(options), format_func=options.get, horizontal=True,
+                       key="map_measure")
+if desc := sidebar.describe(v):
+    top[1].caption(f"Showing: {core.esc(desc)}")
+
+names = dict(zip(v.units["adm2_pcode"], v.units["adm2_name"], strict=False))
+left, right = st.columns([2, 1], gap="medium")
+with left:
+    clicked = None
+    with core.guarded("Drawing the map"):
+        clicked = render.map_panel(v, summary, measure=measure, height=620)
+if clicked and clicked != st.session_state.get("_map_clicked"):
+    st.session_state["_map_clicked"] = clicked
+    st.session_state["map_district"] = clicked
+with right:
+    choices = [""] + sorted(names, key=lambda p: (names[p], p))
+    if st.session_state.get("map_district") not in choices:
+        st.session_state["map_district"] = ""
+    pcode = st.selectbox("District profile", choices, key="map_district",
+                         format_func=lambda p: "Click a district on the map, or pick one" if not p else
+                         f"{names.get(p, p)} ({p})")
+    if pcode:
+        with core.guarded("Opening the district profile"):
+            render.profile(analysis.district_profile(v.acts, v.units, pcode, filters=v.filters))
+    else:
+        st.caption("The profile lists the partners, sectors, activities and donors in a district.")
+        top_d = maps.summary_table(summary, v.units) if len(summary) else summary
+        top_d = top_d[top_d["partners"] > 0].head(10) if "partners" in top_d.columns else top_d
+        st.markdown("**Districts with the most partners**")
+        render.table(top_d, ["adm2_name", "adm1_name", "partners", "activities"], empty="No activity reported yet.")
+
+wide = render.wide_activities(v.filtered)
+with st.expander(f"Province-wide and national activities ({len(wide)}) — not drawn on the map",
+                 expanded=bool(len(wide)) and len(wide) <= 15):
+    render.table(wide, ["org_name", "sector", "subsector", "activity", "scope", "adm1_name", "status", "targeted"],
+                 empty="None in this view.")
+st.caption("Counting rules: " + " ".join(getattr(analysis, "COUNTING_RULES", [])[:3]))

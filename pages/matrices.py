@@ -1,0 +1,85 @@
+"""Matrices: partner × district, sector × district, partner × sector, heat-coloured like the map and the PDF."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mapping import analysis, config, export
+from views import core, render, sidebar
+
+v = sidebar.view()
+st.title("Matrices")
+core.demo_banner()
+
+# Districts run down the side (grouped by province): 160 columns would not fit a screen.
+KINDS = {
+    "Partner × district": ("district", "partner"),
+    "Sector × district": ("district", "sector"),
+    "Partner × sector": ("partner", "sector"),
+}
+MEASURE_LABELS = {"partners": "Partners", "activities": "Activities", "targeted": "Beneficiaries targeted",
+                  "reached": "Beneficiaries reached", "budget": "Budget"}
+
+c1, c2, c3 = st.columns([2, 2, 1])
+kind = c1.radio("Matrix", list(KINDS), horizontal=True, key="mx_kind")
+rows, cols = KINDS[kind]
+measures = {k: val for k, val in MEASURE_LABELS.items() if not (k == "partners" and "partner" in (rows, cols))}
+if st.session_state.get("mx_measure") not in measures:
+    st.session_state["mx_measure"] = "activities" if "partner" in (rows, cols) else "partners"
+measure = c2.radio("Count", list(measures), format_func=measures.get, horizontal=True, key="mx_measure")
+transpose = c3.toggle("Swap rows and columns", key="mx_transpose")
+only_active = c3.toggle("Only districts with activity", key="mx_only_active", value=True,
+                        help="Off: every district is listed, so the zeros show the gaps.")
+if desc := sidebar.describe(v):
+    st.caption(f"Showing: {core.esc(desc)}")
+
+if not len(v.acts):
+    st.info("No activities reported yet, so the matrices are empty.")
+    st.stop()
+
+mx = None
+with core.guarded("Building the matrix", stop=True):
+    mx = analysis.matrix(v.acts, v.units, rows=rows, cols=cols, measure=measure, filters=v.filters)
+if mx is None or not len(mx):
+    st.info("Nothing matches the filters.")
+    st.stop()
+if only_active and isinstance(mx.index, pd.MultiIndex):
+    body_total = mx[export.TOTAL] if export.TOTAL in mx.columns else mx.sum(axis=1)
+    mx = mx[(body_total > 0) | [export._is_total_label(ix) for ix in mx.index]]
+shown = mx.T if transpose else mx
+
+vmax = export.matrix_vmax(shown)
+
+
+def _heat(data):
+    from mapping import palette
+
+    def cell(value, row_label, col_label):
+        if export._is_total_label(row_label) or export._is_total_label(col_label):
+            return "font-weight: 600; background-color: #f7f7f7"
+        try:
+            val = float(value)
+        except (TypeError, ValueError):
+            return ""
+        bg = palette.heat_colour(val, vmax)
+        return f"background-color: {bg}; color: {palette.text_colour(bg)}"
+
+    return pd.DataFrame([[cell(data.iat[i, j], data.index[i], data.columns[j]) for j in range(data.shape[1])]
+                         for i in range(data.shape[0])], index=data.index, columns=data.columns)
+
+
+styler = shown.style.apply(_heat, axis=None).format(lambda x: f"{x:,.0f}" if isinstance(x, (int, float)) else x)
+st.dataframe(styler, width="stretch", height=min(760, 40 + 35 * (len(shown) + 1)))
+n_rows, n_cols = max(len(shown) - 1, 0), max(len(shown.columns) - 1, 0)
+st.caption(f"{n_rows} rows × {n_cols} columns, totals in bold. Grey means none; darker blue means more. "
+           + core.esc(mx.attrs.get("rule", "")) + " " + core.esc(mx.attrs.get("wide", "")))
+
+slug = kind.lower().replace(" × ", "_by_")
+d1, d2, _ = st.columns([1, 1, 2])
+with d1, core.guarded("Preparing the Excel file"):
+    render.download("Download Excel (coloured)", export.matrix_xlsx(
+        shown, title=f"{config.title()} — {kind}, {measures[measure].lower()}", sheet=kind.replace(" × ", " x "),
+        notes=[desc] if desc else []), f"stocktake_{slug}.xlsx", render.XLSX, key="mx_xlsx")
+with d2, core.guarded("Preparing the CSV file"):
+    render.download("Download CSV", export.matrix_csv(shown), f"stocktake_{slug}.csv", "text/csv", key="mx_csv")

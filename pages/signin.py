@@ -1,0 +1,59 @@
+"""Sign in with e-mail and password (or the organisation's identity provider), or sign out."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mapping import config
+from views import core
+
+actor = core.signed_in()
+
+if actor is not None:
+    st.title("Your account")
+    org = f" for **{core.esc(actor.org_name)}**" if actor.org_name else ""
+    st.markdown(f"Signed in as **{core.esc(actor.email)}** — {core.ROLE_LABELS.get(actor.role, actor.role)}{org}.")
+    if st.button("Sign out", type="primary", key="signout"):
+        core.sign_out()
+        st.session_state["_after_signout"] = True
+        if core.oidc_configured() and getattr(st.user, "is_logged_in", False):
+            st.logout()
+        st.rerun()
+    st.stop()
+
+st.title(config.title())
+st.subheader("Sign in")
+core.demo_banner()
+if core.is_demo():
+    st.caption("Demo accounts: `admin@demo.stocktake` / `demo-admin`, `viewer@demo.stocktake` / `demo-viewer`, "
+               "focal points such as `focal@<organisation>.demo` / `demo-focal` (listed by "
+               "`python -m mapping users list`).")
+
+if core.oidc_configured():
+    if getattr(st.user, "is_logged_in", False):
+        st.warning(f"{core.esc(st.user.get('email'))} has no Stocktake account. Ask the secretariat to add you.")
+        if st.button("Sign out of the identity provider"):
+            st.logout()
+    elif st.button("Sign in with your organisation account", type="primary"):
+        st.login()
+    st.divider()
+
+with st.form("signin", clear_on_submit=False):
+    email = st.text_input("E-mail", key="signin_email", autocomplete="username")
+    password = st.text_input("Password", type="password", key="signin_password", autocomplete="current-password")
+    submitted = st.form_submit_button("Sign in", type="primary")
+
+if submitted:
+    if not email.strip() or not password:
+        st.error("Enter your e-mail and password.")
+    else:
+        try:
+            who = core.sign_in(email, password)
+        except Exception as exc:  # noqa: BLE001 - wrong password, locked out, unknown account: say which
+            st.error(core.message_for(exc))
+        else:
+            st.session_state["_after_signin"] = True
+            st.rerun()
+
+if not core.anonymous_allowed():
+    st.info("The consolidated picture is visible to signed-in members of the group only.")

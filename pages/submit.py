@@ -1,0 +1,129 @@
+"""Submit a return: template, upload, row-by-row report at once, annotated workbook, confirm; then history."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from mapping import config, ingest, store, workflow
+from views import core, render, submitting
+
+actor = core.require(core.signed_in(), ("focal_point", "admin"))
+st.title("Submit a return")
+core.demo_banner()
+engine = core.engine()
+flash = st.session_state.pop("submit_flash", None)
+if flash:
+    st.success(flash[1] + " The map and matrices now show it.")
+
+if actor.role == "focal_point":
+    if not actor.org_name:
+        st.error("Your account is not linked to an organisation. Ask the secretariat to link it.")
+        st.stop()
+    org = actor.org_name
+    st.markdown(f"Returns for **{core.esc(org)}**. You can only change your own organisation's data.")
+else:
+    names = [o["name"] for o in core.call(store.list_orgs, engine) or []]
+    if not names:
+        st.warning("No organisations yet. Add one on the Admin page first.")
+        st.stop()
+    org = st.selectbox("Organisation (admin: submitting on its behalf)", names, key="submit_org")
+
+rounds = [r for r in core.rounds() if not r.get("locked")]
+round_name = None
+if rounds:
+    round_name = st.selectbox("Reporting round", [r["name"] for r in rounds], index=len(rounds) - 1,
+                              key="submit_round")
+else:
+    st.warning("Every reporting round is locked. The secretariat must open a new round before returns can be stored.")
+
+st.markdown("#### 1. Download the template")
+c1, c2 = st.columns(2)
+with c1, core.guarded("Preparing the blank template"):
+    render.download("Blank template", submitting.template_bytes(engine, None), "stocktake_template.xlsx",
+                    render.XLSX, key="tpl_blank", help="Columns, drop-down lists and instructions; no rows.")
+with c2, core.guarded("Preparing the pre-filled template"):
+    render.download(f"Pre-filled with {org}'s current activities", submitting.template_bytes(engine, org, actor),
+                    f"stocktake_{submitting.slug(org)}.xlsx", render.XLSX, key="tpl_filled",
+                    help="Update the rows, add new ones, delete finished ones, and upload it back.")
+
+st.markdown("#### 2. Upload your return")
+limit_mb = config.max_upload_bytes() / (1024 * 1024)
+counter = st.session_state.setdefault("upload_counter", 0)
+upload = st.file_uploader(f"Excel return (.xlsx, .xls, .ods or .csv; up to {limit_mb:.0f} MB)",
+                          type=["xlsx", "xlsm", "xls", "ods", "csv"], key=f"upload_{counter}")
+
+if upload is not None:
+    data = upload.getvalue()
+    if len(data) > config.max_upload_bytes():
+        st.error(f"{upload.name} is {len(data) / 1048576:.1f} MB; the limit is {limit_mb:.0f} MB. "
+                 "Remove unused sheets or images and upload again.")
+        st.stop()
+    key = ("validated", org, hashlib.sha256(data).hexdigest())
+    if st.session_state.get("validated_key") != key:
+        st.session_state.pop("validated_result", None)
+        try:
+            with st.spinner("Checking every row…"):
+                st.session_state["validated_result"] = workflow.validate_upload(engine, data, upload.name, org=org)
+            st.session_state["validated_key"] = key
+        except Exception as exc:  # noqa: BLE001 - unreadable file: the message says what to do
+            st.error(f"{upload.name}: {core.message_for(exc)}")
+            st.stop()
+    result: ingest.IngestResult = st.session_state["validated_result"]
+
+    st.markdown("#### 3. Check the report")
+    errors, warnings = len(result.errors), len(result.warnings)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Rows read", f"{result.rows:,}")
+    m2.metric("Rows accepted", f"{result.accepted:,}")
+    m3.metric("Errors", f"{errors:,}")
+    m4.metric("Warnings", f"{warnings:,}")
+    if errors:
+        st.error(f"{errors} error(s) must be fixed before this return can be stored. Fix them in your file "
+                 "(the annotated workbook marks each cell) and upload it again.")
+    elif warnings:
+        st.warning(f"No errors. {warnings} warning(s): check them, then confirm.")
+    else:
+        st.success("No problems found. Confirm to store the return.")
+    if result.unknown_columns:
+        st.caption("Columns not recognised (ignored): " + ", ".join(core.esc(c) for c in result.unknown_columns))
+    issues = submitting.issues_frame(result)
+    if len(issues):
+        st.dataframe(issues, hide_index=True, width="stretch", height=min(460, 40 + 35 * len(issues)),
+                     column_config={"Severity": st.column_config.TextColumn(width="small"),
+                                    "Row": st.column_config.NumberColumn(format="%d", width="small")})
+    with core.guarded("Preparing the annotated workbook"):
+        render.download("Download the annotated workbook", ingest.annotate_workbook(data, upload.name, result),
+                        f"{submitting.stem(upload.name)}_checked.xlsx", render.XLSX, key="dl_annotated",
+                        help="Your file with every problem highlighted and explained in a comment.")
+
+    st.markdown("#### 4. Confirm")
+    if st.button(f"Confirm and submit {result.accepted} activities for {org}", type="primary", key="confirm",
+                 disabled=bool(errors) or not rounds):
+        try:
+            _, outcome = workflow.submit_file(engine, actor, data, upload.name, org=org, round_name=round_name)
+        except Exception as exc:  # noqa: BLE001 - permission, locked round ...: shown, never a traceback
+            st.error(core.message_for(exc))
+        else:
+            status = getattr(outcome, "status", "")
+            text = getattr(outcome, "message", "") or status
+            if status == "stored":
+                st.session_state["submit_flash"] = ("success", text)
+                st.session_state["upload_counter"] = counter + 1
+                st.session_state.pop("validated_key", None)
+                st.rerun()
+            elif status == "duplicate":
+                st.info(text)
+            else:
+                st.error(text)
+
+st.markdown(f"#### Submission history of {core.esc(org)}")
+hist = core.call(store.history, engine, actor, org, what="Loading the history") or []
+if hist:
+    frame = pd.DataFrame(hist)
+    render.table(frame, ["id", "round", "status", "submitted_at", "user", "filename", "rows", "errors", "warnings"],
+                 key="history")
+else:
+    st.caption("No returns submitted yet.")

@@ -1,0 +1,77 @@
+"""A small, fully known deployment for the app tests: three organisations, their accounts, their returns.
+
+Built through the real set-up and upload path (workflow.setup, workflow.submit_file) so the pages see exactly
+what a deployment holds. One organisation has markup in its name to prove the pages show it as text.
+"""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+
+from mapping import store, workflow
+from mapping.schema import FIELDS
+
+PASSWORD = "app-tests-pass"
+ORGS = [
+    {"name": "Indus Relief Partners", "acronym": "IRP", "type": "National NGO"},
+    {"name": "Khyber *Care* <b>Trust</b>", "acronym": "KCT", "type": "National NGO"},
+    {"name": "Sindh Futures Fund", "acronym": "SFF", "type": "Donor"},
+]
+USERS = {
+    "admin": ("admin@app.test", None),
+    "viewer": ("viewer@app.test", None),
+    "focal_point": ("focal@irp.test", "Indus Relief Partners"),
+    "focal_point_2": ("focal@kct.test", "Khyber *Care* <b>Trust</b>"),
+}
+RETURNS = {
+    "Indus Relief Partners": [
+        {"org_name": "IRP", "sector": "Health", "subsector": "Primary health care", "activity": "Mobile clinics",
+         "adm1_name": "Punjab", "adm2_name": "D.G Khan", "status": "ongoing", "start_date": "01/02/2026",
+         "targeted": 12500, "org_funder": "Sindh Futures Fund"},
+        {"org_name": "IRP", "sector": "Nutrition", "activity": "OTP sites", "adm1_name": "Sindh",
+         "adm2_name": "Nawabshah", "status": "planned", "start_date": "01/03/2026"},
+        {"org_name": "IRP", "sector": "Health", "activity": "Province-wide training", "adm1_name": "Sindh",
+         "status": "planned", "scope": "province"},
+    ],
+    "Khyber *Care* <b>Trust</b>": [
+        {"org_name": "KCT", "sector": "Health", "subsector": "Primary health care", "activity": "Clinics",
+         "adm1_name": "Punjab", "adm2_name": "Dera Ghazi Khan", "status": "ongoing", "start_date": "01/01/2026",
+         "targeted": 3000},
+        {"org_name": "KCT", "sector": "Education", "activity": "School kits", "adm1_name": "Punjab",
+         "adm2_name": "Lahore", "status": "ongoing", "start_date": "01/01/2026"},
+    ],
+}
+
+
+def return_bytes(rows: list[dict]) -> bytes:
+    """A return as a focal point would fill it: canonical headers in row 1, one activity per row."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Activities"
+    ws.append([f.header for f in FIELDS])
+    for row in rows:
+        ws.append([row.get(f.name) for f in FIELDS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def build_deployment(*, public: bool = True) -> dict:
+    """Set up the database named by the environment and fill it; returns what the tests need to know."""
+    info = workflow.setup(demo=False)
+    engine = store.connect()
+    admin = workflow.SYSTEM
+    for org in ORGS:
+        store.add_org(engine, admin, org["name"], acronym=org["acronym"], org_type=org["type"])
+    for role, (email, org) in USERS.items():
+        store.add_user(engine, admin, email=email, role=role.removesuffix("_2"), org=org, password=PASSWORD)
+    outcomes = {}
+    for org, rows in RETURNS.items():
+        _, outcome = workflow.submit_file(engine, admin, return_bytes(rows), f"{org[:3]}.xlsx", org=org)
+        assert outcome.status == "stored", outcome.message
+        outcomes[org] = outcome
+    if public:
+        store.set_setting(engine, admin, "public_view", "1")
+    return {"info": info, "outcomes": outcomes}

@@ -1,0 +1,149 @@
+"""Real return files for the ingest, template and demo tests, written with openpyxl / odfpy / csv."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import openpyxl
+import pandas as pd
+
+from mapping.gazetteer import Gazetteer
+from mapping.schema import FIELDS
+
+HEADERS = [f.header for f in FIELDS]
+TAGS = [f.hxl for f in FIELDS]
+
+# A few real Pakistan districts (p-codes as in the shared boundary set): enough for the gazetteer to work,
+# small enough to build in milliseconds.
+PAK_UNITS = pd.DataFrame([
+    ("PK601", "Attock", "PK6", "Punjab"), ("PK607", "Dera Ghazi Khan", "PK6", "Punjab"),
+    ("PK617", "Lahore", "PK6", "Punjab"), ("PK627", "Multan", "PK6", "Punjab"),
+    ("PK633", "Rawalpindi", "PK6", "Punjab"), ("PK702", "Badin", "PK7", "Sindh"),
+    ("PK719", "Shaheed Benazirabad", "PK7", "Sindh"), ("PK724", "Sukkur", "PK7", "Sindh"),
+    ("PK706", "Hyderabad", "PK7", "Sindh"), ("PK513", "Peshawar", "PK5", "Khyber Pakhtunkhwa"),
+    ("PK526", "Nowshera", "PK5", "Khyber Pakhtunkhwa"), ("PK522", "Mardan", "PK5", "Khyber Pakhtunkhwa"),
+], columns=["adm2_pcode", "adm2_name", "adm1_pcode", "adm1_name"])
+
+# A fictional country laid out like Mali (regions and cercles), for the OCHA-layout test.
+XL_UNITS = pd.DataFrame([
+    ("XL0101", "Bafoulabé", "XL01", "Kayes"), ("XL0102", "Diéma", "XL01", "Kayes"), ("XL0103", "Kita", "XL01", "Kayes"),
+    ("XL0501", "Bandiagara", "XL05", "Mopti"), ("XL0502", "Djenné", "XL05", "Mopti"),
+    ("XL0503", "Douentza", "XL05", "Mopti"),
+], columns=["adm2_pcode", "adm2_name", "adm1_pcode", "adm1_name"])
+
+ORGS = [
+    {"name": "United Nations Children's Fund", "acronym": "UNICEF", "type": "UN agency", "aliases": []},
+    {"name": "Indus Relief Partners", "acronym": "IRP", "type": "National NGO", "aliases": ["Indus Relief"]},
+    {"name": "Northern Alliance for Child Welfare", "acronym": "NACW", "type": "International NGO", "aliases": []},
+]
+
+
+def pak_gazetteer() -> Gazetteer:
+    return Gazetteer.from_units(PAK_UNITS)
+
+
+def xl_gazetteer() -> Gazetteer:
+    return Gazetteer.from_units(XL_UNITS, aliases=pd.DataFrame(columns=["kind", "name", "target", "adm1", "note"]))
+
+
+def row(**values: Any) -> dict:
+    """A valid activity in template terms; keyword arguments override or blank (None) fields."""
+    base = {"org_name": "IRP", "sector": "Health", "subsector": "Primary health care", "activity": "Mobile clinics",
+            "adm1_name": "Punjab", "adm2_name": "Lahore", "status": "ongoing", "start_date": "01/02/2025",
+            "end_date": "31/12/2025", "targeted": 1000, "reached": 400}
+    base.update(values)
+    return base
+
+
+def xlsx(rows: Iterable[Sequence[Any]], *, sheet: str = "Activities", merges: Sequence[str] = (),
+         before: dict[str, list[list[Any]]] | None = None, after: dict[str, list[list[Any]]] | None = None) -> bytes:
+    """A workbook whose sheet `sheet` holds `rows` from A1; other sheets can be placed before/after it."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, content in (before or {}).items():
+        ws = wb.create_sheet(name)
+        for r in content:
+            ws.append(list(r))
+    ws = wb.create_sheet(sheet)
+    for r in rows:
+        ws.append(list(r))
+    for m in merges:
+        ws.merge_cells(m)
+    for name, content in (after or {}).items():
+        other = wb.create_sheet(name)
+        for r in content:
+            other.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def template_return(records: Iterable[dict], *, hxl: bool = True) -> bytes:
+    """The template layout: human header on row 1, HXL row 2, one row per record from row 3 (or 2)."""
+    rows: list[list[Any]] = [HEADERS] + ([TAGS] if hxl else [])
+    rows += [[rec.get(f.name) for f in FIELDS] for rec in records]
+    return xlsx(rows)
+
+
+def csv_bytes(rows: Iterable[Sequence[Any]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter)
+    for r in rows:
+        writer.writerow(["" if v is None else v for v in r])
+    return buf.getvalue().encode(encoding)
+
+
+def ods_bytes(rows: Iterable[Sequence[Any]], *, sheet: str = "Activities") -> bytes:
+    """A real OpenDocument spreadsheet written with odfpy (numbers as float cells, the rest as text)."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name=sheet)
+    for r in rows:
+        tr = TableRow()
+        for v in r:
+            if v is None:
+                tr.addElement(TableCell())
+            elif isinstance(v, (int, float)):
+                cell = TableCell(valuetype="float", value=v)
+                cell.addElement(P(text=str(v)))
+                tr.addElement(cell)
+            else:
+                cell = TableCell(valuetype="string")
+                cell.addElement(P(text=str(v)))
+                tr.addElement(cell)
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def with_part_replaced(data: bytes, part: str, fn) -> bytes:
+    """The same xlsx with one zip member rewritten (for tampered-file tests)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            dst.writestr(info.filename, fn(content) if info.filename == part else content)
+    return out.getvalue()
+
+
+def zip_bomb(size_mb: int = 450) -> bytes:
+    """An 'xlsx' whose worksheet unpacks to `size_mb` MB of zeros (a few hundred KB packed)."""
+    out = io.BytesIO()
+    chunk = b"0" * (1024 * 1024)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            for _ in range(size_mb):
+                fh.write(chunk)
+    return out.getvalue()

@@ -1,0 +1,263 @@
+"""Page logic with Streamlit's AppTest: every page renders for every role, and roles stay in their lane.
+
+One small deployment (real boundaries from ../shared/boundaries, three organisations and their returns, built
+through the normal upload path by tests/factories/app.py) is prepared per module; each test points the app at
+it through the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mapping import config, store, workflow
+from tests.factories.app import PASSWORD, USERS, build_deployment, return_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = {
+    "overview": ("pages/overview.py", config.title()),
+    "map": ("pages/map.py", "Map"),
+    "matrices": ("pages/matrices.py", "Matrices"),
+    "gaps": ("pages/gaps.py", "Gaps & overlaps"),
+    "export": ("pages/export.py", "Export"),
+    "submit": ("pages/submit.py", "Submit a return"),
+    "admin": ("pages/admin.py", "Admin"),
+}
+ROLE_PAGES = {
+    "public": ("overview", "map", "matrices", "gaps", "export"),
+    "viewer": ("overview", "map", "matrices", "gaps", "export"),
+    "focal_point": ("overview", "map", "matrices", "gaps", "export", "submit"),
+    "admin": ("overview", "map", "matrices", "gaps", "export", "submit", "admin"),
+}
+IRP, KCT = "Indus Relief Partners", "Khyber *Care* <b>Trust</b>"
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, shared_boundaries):
+    base = tmp_path_factory.mktemp("app")
+    env = {
+        "STOCKTAKE_DATABASE_URL": f"sqlite:///{base / 'stocktake.db'}",
+        "STOCKTAKE_SHAPEFILES_DIR": str(base / "shapefiles"),
+        "STOCKTAKE_DATA_DIR": str(base / "data"),
+        "STOCKTAKE_BOUNDARIES_FROM": str(shared_boundaries),
+        "STOCKTAKE_ADMIN_EMAIL": "secretariat@app.test",
+        "STOCKTAKE_ADMIN_PASSWORD": "app-test-admin",
+        "STOCKTAKE_TILES": "none",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        mp.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
+        built = build_deployment(public=True)
+    return {"env": env, "base": base, **built}
+
+
+@pytest.fixture
+def app_env(_isolated_dirs, deployment, monkeypatch):
+    for k, v in deployment["env"].items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
+    return deployment
+
+
+def actor_for(role: str) -> store.Actor | None:
+    if role == "public":
+        return None
+    return store.authenticate(store.connect(), USERS[role][0], PASSWORD)
+
+
+def start(actor: store.Actor | None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    if actor is not None:
+        at.session_state["actor"] = actor
+    at.run()
+    if page:
+        at.switch_page(PAGES[page][0])
+        at.run()
+    return at
+
+
+def problems(at: AppTest) -> list[str]:
+    return [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+
+
+def texts(at: AppTest) -> str:
+    parts = [*at.markdown, *at.caption, *at.subheader, *at.success, *at.info, *at.warning]
+    return "\n".join(str(p.value) for p in parts)
+
+
+@pytest.mark.parametrize("role", list(ROLE_PAGES))
+def test_every_page_renders_for_each_role(app_env, role):
+    at = start(actor_for(role))
+    assert problems(at) == []
+    assert at.title[0].value == config.title()
+    for name in ROLE_PAGES[role][1:]:
+        path, title = PAGES[name]
+        at.switch_page(path)
+        at.run()
+        assert problems(at) == [], f"{role} on {name}: {problems(at)}"
+        assert at.title[0].value == title, f"{role} on {name} shows {at.title[0].value!r}"
+
+
+@pytest.mark.parametrize("role,page", [("public", "submit"), ("public", "admin"), ("viewer", "submit"),
+                                       ("viewer", "admin"), ("focal_point", "admin")])
+def test_pages_outside_the_role_cannot_be_reached(app_env, role, page):
+    at = start(actor_for(role))
+    # the page is not in this role's menu at all: navigation refuses it
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGES[page][0])
+
+
+@pytest.mark.parametrize("page", ["submit", "admin"])
+def test_page_guards_itself_even_if_reached(app_env, page):
+    """Defence behind the menu: run the page script directly as a viewer (e.g. a stale link)."""
+    at = AppTest.from_file(str(ROOT / PAGES[page][0]), default_timeout=90)
+    at.session_state["actor"] = actor_for("viewer")
+    at.run()
+    assert not at.exception
+    assert PAGES[page][1] not in [t.value for t in at.title]
+    assert not at.tabs and not at.file_uploader
+    assert [e.value for e in at.error] == [
+        "This page is not available to your account. Sign in with an account that has access ("
+        + ("Focal point, Secretariat (admin)" if page == "submit" else "Secretariat (admin)") + ")."]
+
+
+def test_overview_figures_match_the_picture(app_env):
+    viewer = actor_for("viewer")
+    acts = workflow.picture(store.connect(), viewer)
+    at = start(viewer)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Partners"] == "2"
+    assert metrics["Activities"] == str(len(acts)) == "5"
+    # D.G Khan (both partners), Nawabshah, Lahore; the province-wide activity covers no district
+    assert metrics["Districts covered"] == "3 of 160"
+    assert "1 of 3 organisations have not reported" in texts(at)
+    assert "Sindh Futures Fund" in texts(at)
+
+
+def test_markup_in_an_organisation_name_is_shown_as_text(app_env):
+    at = start(actor_for("viewer"))
+    shown = texts(at)
+    assert "<b>Trust</b>" not in shown.replace("\\<b\\>", "")
+    assert "Khyber \\*Care\\* \\<b\\>Trust\\</b\\>" in shown or KCT in str(at.dataframe[0].value.to_string())
+
+
+def test_filters_come_from_the_link_and_go_back_into_it(app_env):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["sec"] = "Health"
+    at.run()
+    assert problems(at) == []
+    assert at.multiselect(key="flt_sectors").value == ["Health"]
+    assert {m.label: m.value for m in at.metric}["Activities"] == "3"
+    at.multiselect(key="flt_sectors").set_value(["Health", "Education"]).run()
+    assert at.query_params["sec"] in (["Health,Education"], "Health,Education")
+    assert {m.label: m.value for m in at.metric}["Activities"] == "4"
+    assert "Sectors: Health, Education" in texts(at)
+
+
+def test_map_page_opens_a_district_profile(app_env):
+    at = start(actor_for("viewer"), "map")
+    at.selectbox(key="map_district").set_value("PK607").run()  # Dera Ghazi Khan
+    assert problems(at) == []
+    assert [s.value for s in at.subheader] == ["Dera Ghazi Khan"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Partners"] == "2" and metrics["Activities"] == "2"
+    assert f"**Partners:** {IRP}, Khyber \\*Care\\* \\<b\\>Trust\\</b\\>" in texts(at)
+    assert "**Donors:** Sindh Futures Fund" in texts(at)
+    # the province-wide activity is listed apart, never drawn on a district
+    assert any("Province-wide and national activities (1)" in e.label for e in at.expander)
+
+
+def test_wrong_password_is_a_message_not_a_traceback(app_env):
+    at = start(None)
+    at.switch_page("pages/signin.py")
+    at.run()
+    at.text_input(key="signin_email").set_value("viewer@app.test")
+    at.text_input(key="signin_password").set_value("not-the-password")
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Wrong e-mail or password."]
+
+
+def test_signing_in_changes_the_menu_to_the_role(app_env):
+    at = start(None)
+    at.switch_page("pages/signin.py")
+    at.run()
+    at.text_input(key="signin_email").set_value("focal@irp.test")
+    at.text_input(key="signin_password").set_value(PASSWORD)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert problems(at) == []
+    assert at.session_state["actor"].org_name == IRP
+    assert "Focal point" in texts(at)
+    at.switch_page(PAGES["submit"][0])
+    at.run()
+    assert at.title[0].value == "Submit a return"
+
+
+def test_private_deployment_shows_only_sign_in(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", f"sqlite:///{tmp_path / 'private.db'}")
+    workflow.setup(demo=False)
+    at = start(None)
+    assert problems(at) == []
+    assert [t.value for t in at.title] == [config.title()]
+    assert at.text_input(key="signin_email").label == "E-mail"
+    assert not at.metric, "no figures for an anonymous visitor of a private deployment"
+    assert "visible to signed-in members of the group only" in texts(at)
+
+
+def test_focal_point_submits_only_for_its_own_organisation(app_env):
+    focal = actor_for("focal_point")
+    at = start(focal, "submit")
+    assert problems(at) == []
+    assert not [s for s in at.selectbox if s.label.startswith("Organisation")], "no organisation picker"
+    assert f"Returns for **{IRP}**" in texts(at)
+    # a return written for another organisation is refused row by row, and cannot be confirmed
+    row = {"org_name": "KCT", "sector": "Health", "activity": "Clinics", "adm1_name": "Punjab",
+           "adm2_name": "Lahore", "status": "ongoing"}
+    at.file_uploader[0].set_value(("other.xlsx", return_bytes([row]), "application/octet-stream")).run()
+    assert not at.exception
+    assert any("must be fixed" in e.value for e in at.error)
+    confirm = [b for b in at.button if b.label.startswith("Confirm and submit")]
+    assert confirm and confirm[0].disabled
+    # and the engine refuses it too, whatever the page does
+    with pytest.raises(store.PermissionDenied):
+        workflow.submit_file(store.connect(), focal, return_bytes([row]), "other.xlsx", org=KCT)
+
+
+def test_validation_report_lists_row_column_value_and_message(app_env):
+    at = start(actor_for("focal_point"), "submit")
+    rows = [{"org_name": "IRP", "sector": "Health", "activity": "Clinics", "adm1_name": "Punjab",
+             "adm2_name": "Nowhereville", "status": "ongoing"}]
+    at.file_uploader[0].set_value(("mistakes.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    assert not at.exception
+    report = at.dataframe[0].value
+    assert list(report.columns) == ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
+    bad = report[report["Value"] == "Nowhereville"]
+    assert len(bad) >= 1 and int(bad.iloc[0]["Row"]) == 2 and bad.iloc[0]["Severity"] == "error"
+    assert {m.label: m.value for m in at.metric}["Errors"] != "0"
+    assert any(b.label == "Download the annotated workbook" for b in at.get("download_button"))
+
+
+def test_focal_point_confirms_a_clean_return_and_sees_it_in_history(app_env):
+    focal = actor_for("focal_point")
+    engine = store.connect()
+    before = len(store.history(engine, focal, IRP))
+    rows = [{"org_name": IRP, "sector": "Health", "activity": "Mobile clinics", "adm1_name": "Punjab",
+             "adm2_name": "Lahore", "status": "ongoing", "start_date": "01/02/2026", "targeted": 1200},
+            {"org_name": IRP, "sector": "Education", "activity": "School kits", "adm1_name": "Sindh",
+             "adm2_name": "Hyderabad", "status": "planned"}]
+    at = start(focal, "submit")
+    at.file_uploader[0].set_value(("clean.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    assert problems(at) == []
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Rows read"], metrics["Rows accepted"], metrics["Errors"]) == ("2", "2", "0")
+    next(b for b in at.button if b.label == f"Confirm and submit 2 activities for {IRP}").click().run()
+    assert problems(at) == []
+    assert any("now show it" in s.value for s in at.success)
+    hist = store.history(engine, focal, IRP)
+    assert len(hist) == before + 1 and hist[0]["status"] == "accepted"
+    mine = workflow.picture(engine, focal)
+    assert sorted(mine.loc[mine["org_name"] == IRP, "activity"]) == ["Mobile clinics", "School kits"]

@@ -1,0 +1,301 @@
+"""The secretariat's tools, one function per tab of the Admin page. Each calls the store, which enforces roles."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from mapping import boundaries, config, schema, store
+from views import core, render
+
+
+def _done(message: str) -> None:
+    st.session_state["admin_flash"] = message
+    st.rerun()
+
+
+def flash() -> None:
+    if msg := st.session_state.pop("admin_flash", None):
+        st.success(msg)
+
+
+# ---------------------------------------------------------------- boundaries
+
+
+def boundary_sets(actor: store.Actor) -> None:
+    engine = core.engine()
+    sets = core.call(store.list_boundary_sets, engine) or []
+    active = next((s for s in sets if s["active"]), None)
+    if active:
+        meta = active.get("meta") or {}
+        st.markdown(f"**Active:** `{core.esc(active['version'])}` — {core.esc(meta.get('source') or '')}")
+        st.caption(core.esc(meta.get("attribution") or ""))
+    else:
+        st.warning("No boundary set is active: the map is empty and districts cannot be matched.")
+    if sets:
+        frame = pd.DataFrame([{"Version": s["version"], "Active": "yes" if s["active"] else "",
+                               "Country": (s.get("meta") or {}).get("country"),
+                               "Source": (s.get("meta") or {}).get("source"),
+                               "Districts": ((s.get("meta") or {}).get("counts") or {}).get("adm2"),
+                               "Imported": s.get("imported_at")} for s in sets])
+        st.dataframe(frame, hide_index=True, width="stretch")
+        inactive = [s["version"] for s in sets if not s["active"]]
+        if inactive:
+            c1, c2 = st.columns([3, 1])
+            pick = c1.selectbox("Make another set active", inactive, key="bset_activate")
+            if c2.button("Activate", key="bset_activate_btn"):
+                with core.guarded("Activating the boundary set"):
+                    meta = next(s["meta"] for s in sets if s["version"] == pick)
+                    store.register_boundary_set(engine, actor, dict(meta) | {"version": pick}, activate=True)
+                    _done(f"{pick} is now the active boundary set.")
+    st.markdown("##### Upload boundaries")
+    st.caption("A .zip of shapefiles, a GeoJSON, TopoJSON or GeoPackage holding the province and district levels.")
+    up = st.file_uploader("Boundary file", type=["zip", "geojson", "json", "topojson", "gpkg"], key="bset_upload")
+    c1, c2 = st.columns(2)
+    name_field = c1.text_input("Name field (optional)", key="bset_name_field")
+    code_field = c2.text_input("P-code field (optional)", key="bset_code_field")
+    if up is not None and st.button("Import the uploaded boundaries", type="primary", key="bset_import"):
+        with core.guarded(f"Importing {up.name}"), tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(up.name).name
+            path.write_bytes(up.getvalue())
+            kw = {k: v for k, v in (("name_field", name_field), ("code_field", code_field)) if v.strip()}
+            with st.spinner("Reading and simplifying the boundaries…"):
+                bset = boundaries.import_path(path, **kw)
+            store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
+            _done(f"Imported and activated {bset.version}.")
+    st.markdown("##### Download from the public source")
+    c1, c2, c3 = st.columns([1, 1, 1])
+    country = c1.text_input("Country (ISO3)", value="PAK", key="bset_country", max_chars=3)
+    source = c2.selectbox("Source", ["hdx", "geoboundaries"], key="bset_source")
+    if c3.button("Fetch", key="bset_fetch"):
+        with core.guarded("Downloading boundaries"), st.spinner("Downloading…"):
+            bset = boundaries.fetch(country.strip().upper(), source=source)
+            store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
+            _done(f"Downloaded and activated {bset.version}.")
+
+
+# ---------------------------------------------------------------- vocabularies
+
+VOCAB_FILES = {"Sectors and sub-sectors": "sectors.csv", "Organisation types": "org_types.csv",
+               "Statuses": "statuses.csv", "Modalities": "modalities.csv"}
+
+
+def _vocab_path(name: str) -> Path:
+    path = config.data_dir() / name
+    return path if path.exists() else config.PROJECT_ROOT / "data" / name
+
+
+def vocabularies(actor: store.Actor) -> None:
+    which = st.selectbox("List", list(VOCAB_FILES), key="vocab_which")
+    path = _vocab_path(VOCAB_FILES[which])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    st.caption(f"Edits are saved to `{core.esc(path.name)}`; returns are checked against the saved list.")
+    edited = st.data_editor(frame, num_rows="dynamic", width="stretch", key=f"vocab_{path.stem}",
+                            hide_index=True)
+    if st.button("Save the list", type="primary", key="vocab_save"):
+        with core.guarded("Saving the list"):
+            core.require(actor, ("admin",))
+            clean = edited.fillna("").astype(str).apply(lambda s: s.str.strip())
+            first = clean.columns[0]
+            clean = clean[clean[first] != ""]
+            if not len(clean):
+                raise ValueError("The list would be empty; keep at least one row.")
+            dupes = clean[clean.duplicated(keep=False)]
+            if len(dupes):
+                raise ValueError(f"Duplicate rows: {', '.join(dupes[first].unique()[:5])}. Remove them and save again.")
+            out = io.StringIO()
+            clean.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+            target = config.data_dir() / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(out.getvalue(), encoding="utf-8")
+            schema.load_vocabularies.cache_clear()
+            _done(f"Saved {len(clean)} rows to {target.name}.")
+
+
+# ---------------------------------------------------------------- organisations and users
+
+
+def organisations(actor: store.Actor) -> None:
+    engine = core.engine()
+    orgs = core.call(store.list_orgs, engine) or []
+    render.table(pd.DataFrame(orgs), ["name", "acronym", "type", "aliases", "submissions"],
+                 empty="No organisations yet.")
+    vocab = schema.load_vocabularies()
+    with st.form("add_org", clear_on_submit=True):
+        st.markdown("**Add an organisation**")
+        c1, c2, c3 = st.columns([3, 1, 2])
+        name = c1.text_input("Name")
+        acronym = c2.text_input("Acronym")
+        org_type = c3.selectbox("Type", list(vocab.org_types))
+        aliases = st.text_input("Other names it goes by (comma-separated)")
+        if st.form_submit_button("Add organisation"):
+            with core.guarded("Adding the organisation"):
+                store.add_org(engine, actor, name.strip(), acronym=acronym.strip() or None, org_type=org_type,
+                              aliases=[a.strip() for a in aliases.split(",") if a.strip()])
+                _done(f"Added {name.strip()}.")
+
+
+def users(actor: store.Actor) -> None:
+    engine = core.engine()
+    people = core.call(store.list_users, engine, actor) or []
+    render.table(pd.DataFrame(people), ["email", "name", "role", "org", "active", "has_password", "locked_until"],
+                 empty="No accounts yet.")
+    orgs = [o["name"] for o in core.call(store.list_orgs, engine) or []]
+    with st.form("add_user", clear_on_submit=True):
+        st.markdown("**Add an account**")
+        c1, c2, c3 = st.columns([3, 2, 3])
+        email = c1.text_input("E-mail")
+        role = c2.selectbox("Role", ["focal_point", "viewer", "admin"],
+                            format_func=lambda r: core.ROLE_LABELS.get(r, r))
+        org = c3.selectbox("Organisation (focal points)", [""] + orgs)
+        c4, c5 = st.columns(2)
+        name = c4.text_input("Name")
+        password = c5.text_input("Initial password (leave empty for sign-in through the identity provider)",
+                                 type="password")
+        if st.form_submit_button("Add account"):
+            with core.guarded("Adding the account"):
+                store.add_user(engine, actor, email=email, role=role, org=org or None, password=password or None,
+                               name=name.strip() or None)
+                _done(f"Added {email.strip()} as {core.ROLE_LABELS.get(role, role)}.")
+
+
+# ---------------------------------------------------------------- rounds
+
+
+def rounds(actor: store.Actor) -> None:
+    engine = core.engine()
+    all_rounds = core.rounds()
+    if all_rounds:
+        frame = pd.DataFrame(all_rounds)
+        frame["locked"] = frame["locked"].map({True: "locked", False: "open"})
+        render.table(frame, ["name", "period_start", "period_end", "locked", "carry_forward", "orgs_reported"])
+        c1, c2 = st.columns([3, 1])
+        pick = c1.selectbox("Round", [r["name"] for r in all_rounds], index=len(all_rounds) - 1, key="round_pick")
+        locked = next(r["locked"] for r in all_rounds if r["name"] == pick)
+        if c2.button("Reopen" if locked else "Lock", key="round_lock"):
+            with core.guarded("Changing the round"):
+                store.lock_round(engine, actor, pick, locked=not locked)
+                _done(f"{pick} is now {'open' if locked else 'locked'}.")
+    with st.form("add_round", clear_on_submit=True):
+        st.markdown("**Open a new round**")
+        c1, c2, c3 = st.columns(3)
+        name = c1.text_input("Name", placeholder="2026 H2")
+        start = c2.date_input("Start", format="DD/MM/YYYY")
+        end = c3.date_input("End", format="DD/MM/YYYY")
+        carry = st.checkbox("Carry forward the last return of partners that do not report (marked as such)",
+                            value=True)
+        if st.form_submit_button("Open round"):
+            with core.guarded("Opening the round"):
+                store.add_round(engine, actor, name, start, end, carry_forward=carry)
+                _done(f"Opened {name.strip()}.")
+    if len(all_rounds) >= 2:
+        st.markdown("**Compare two rounds**")
+        names = [r["name"] for r in all_rounds]
+        c1, c2 = st.columns(2)
+        a = c1.selectbox("Earlier", names, index=len(names) - 2, key="cmp_a")
+        b = c2.selectbox("Later", names, index=len(names) - 1, key="cmp_b")
+        if a != b:
+            with core.guarded("Comparing the rounds"):
+                diff = store.compare_rounds(engine, a, b, actor=actor)
+                st.markdown(f"{len(diff['new'])} new, {len(diff['changed'])} changed, {len(diff['ended'])} ended, "
+                            f"{diff['unchanged']} unchanged activities.")
+                for part in ("new", "changed", "ended"):
+                    if diff[part]:
+                        with st.expander(f"{part.capitalize()} ({len(diff[part])})"):
+                            render.table(pd.DataFrame(diff[part]))
+
+
+# ---------------------------------------------------------------- submissions and review
+
+
+def submissions(actor: store.Actor) -> None:
+    engine = core.engine()
+    subs = core.call(store.list_submissions, engine, actor, limit=500) or []
+    if not subs:
+        st.caption("No submissions yet.")
+        return
+    frame = pd.DataFrame(subs)
+    c1, c2 = st.columns(2)
+    org = c1.selectbox("Organisation", ["All"] + sorted(frame["org"].unique()), key="subs_org")
+    status = c2.selectbox("Status", ["All"] + sorted(frame["status"].unique()), key="subs_status")
+    shown = frame[((frame["org"] == org) | (org == "All")) & ((frame["status"] == status) | (status == "All"))]
+    render.table(shown, ["id", "org", "round", "status", "submitted_at", "user", "filename", "rows", "errors",
+                         "warnings"], height=320)
+    ids = list(shown["id"])
+    if not ids:
+        return
+    labels = {r["id"]: f"#{r['id']} · {r['org']} · {r['round']} · {r['status']} · {r['submitted_at']}"
+              for r in shown.to_dict("records")}
+    sid = st.selectbox("Submission", ids, format_func=labels.get, key="subs_pick")
+    c1, c2, c3 = st.columns(3)
+    with c1, core.guarded("Fetching the raw file"):
+        name, data = store.raw_file(engine, actor, int(sid))
+        st.download_button("Download the raw file", data, file_name=name, key="subs_raw", width="stretch")
+    with c2:
+        show_issues = st.toggle("Show its validation report", key="subs_issues")
+    with c3:
+        sure = st.checkbox("I want to roll this submission back", key="subs_sure")
+        if st.button("Roll back", disabled=not sure, key="subs_rollback", width="stretch"):
+            with core.guarded("Rolling back"):
+                store.rollback(engine, actor, int(sid), reason="rolled back on the Admin page")
+                st.session_state.pop("subs_sure", None)
+                _done(f"Submission #{sid} rolled back; the organisation's previous return is current again.")
+    if show_issues:
+        with core.guarded("Loading the report"):
+            render.table(pd.DataFrame(store.validation_issues(engine, actor, int(sid))),
+                         ["row", "column", "value", "severity", "message", "suggestion"], empty="No issues.")
+
+
+LOCATION_FIELDS = ("adm2_name", "adm1_name", "adm2_pcode")
+
+
+def unmatched_locations(actor: store.Actor, *, limit: int = 60) -> pd.DataFrame:
+    """Place names that did not match in recent returns and are not learned yet: the review queue."""
+    engine = core.engine()
+    learned = {" ".join(str(a["alias"]).lower().split()) for a in store.learned_aliases(engine)}
+    rows: list[dict] = []
+    for sub in store.list_submissions(engine, actor, limit=limit):
+        for issue in store.validation_issues(engine, actor, sub["id"]):
+            if issue.get("field") not in LOCATION_FIELDS or not str(issue.get("value") or "").strip():
+                continue
+            value = str(issue["value"]).strip()
+            if " ".join(value.lower().split()) in learned:
+                continue
+            rows.append({"name": value, "org": sub["org"], "submission": sub["id"], "row": issue.get("row"),
+                         "message": issue.get("message"), "suggestion": issue.get("suggestion")})
+    frame = pd.DataFrame(rows, columns=["name", "org", "submission", "row", "message", "suggestion"])
+    if not len(frame):
+        return frame
+    counts = frame.groupby("name")["name"].transform("size")
+    frame = frame.assign(times=counts).drop_duplicates("name").sort_values(["times", "name"], ascending=[False, True])
+    return frame.reset_index(drop=True)
+
+
+def review_queue(actor: store.Actor) -> None:
+    st.caption("Place names in recent returns that Stocktake could not match to a district. Pick the district once: "
+               "the name is learned and matches automatically from then on.")
+    queue = pd.DataFrame()
+    with core.guarded("Building the review queue"):
+        queue = unmatched_locations(actor)
+    if not len(queue):
+        st.success("Nothing to review: every place name in recent returns matched.")
+        return
+    render.table(queue, ["name", "times", "org", "row", "message", "suggestion"], height=260)
+    geo = core.geo()
+    if geo is None:
+        return
+    units = geo.units.sort_values(["adm1_name", "adm2_name"])
+    label = {r.adm2_pcode: f"{r.adm2_name}, {r.adm1_name} ({r.adm2_pcode})" for r in units.itertuples()}
+    c1, c2, c3 = st.columns([2, 3, 1])
+    name = c1.selectbox("Name as written", list(queue["name"]), key="review_name")
+    pcode = c2.selectbox("is the district", list(label), format_func=label.get, key="review_pcode")
+    if c3.button("Learn", type="primary", key="review_learn"):
+        with core.guarded("Learning the name"):
+            adm1 = units.loc[units["adm2_pcode"] == pcode, "adm1_pcode"].iloc[0]
+            store.learn_alias(core.engine(), actor, name, str(adm1), pcode)
+            _done(f"Learned: “{name}” is {label[pcode]}. The next returns match it automatically.")

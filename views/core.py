@@ -1,0 +1,268 @@
+"""Session, sign-in, cached loaders and error handling shared by every page.
+
+Caching rules (issue 7): the boundary geometry is cached per boundary version with `st.cache_resource`
+(one copy for everyone, never mutated); the consolidated dataset is cached with `st.cache_data` keyed by the
+data version *and* the viewer's role, organisation and user, so a new submission shows at once and one
+user's restricted view is never served to another.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from mapping import auth, boundaries, config, store, workflow
+
+ACTOR_KEY = "actor"
+PUBLIC = store.PUBLIC
+ROLE_LABELS = {"admin": "Secretariat (admin)", "focal_point": "Focal point", "viewer": "Group member (viewer)",
+               "public": "Public visitor"}
+
+
+# ---------------------------------------------------------------- engine and session
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str):
+    return store.connect(url)
+
+
+def engine():
+    """The database engine for this deployment (one pool shared by all sessions)."""
+    return _engine_for(config.database_url())
+
+
+def signed_in() -> store.Actor | None:
+    """The signed-in user of this browser session, from the password form or from OIDC (`st.login`)."""
+    actor = st.session_state.get(ACTOR_KEY)
+    if actor is not None:
+        return actor
+    if oidc_configured():
+        try:
+            user = st.user
+            if getattr(user, "is_logged_in", False) and user.get("email"):
+                found = store.user_for_email(engine(), str(user.get("email")))
+                if found is not None:
+                    st.session_state[ACTOR_KEY] = found
+                    return found
+        except Exception:  # noqa: BLE001 - a broken identity provider must not break the public pages
+            return None
+    return None
+
+
+def current_actor() -> store.Actor | None:
+    """Who is looking: the signed-in user, else an anonymous 'public' visitor when the picture is public."""
+    actor = signed_in()
+    if actor is not None:
+        return actor
+    if anonymous_allowed():
+        return PUBLIC
+    return None
+
+
+def anonymous_allowed() -> bool:
+    """Visitors may read the picture (never contacts) when the deployment is public or runs the demo."""
+    if config.public_view():
+        return True
+    try:
+        return store.public_view_enabled(engine())
+    except Exception:  # noqa: BLE001 - no database yet: nothing to show anyway
+        return False
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets.toml at all
+        return False
+
+
+def sign_in(email: str, password: str) -> store.Actor:
+    actor = store.authenticate(engine(), email.strip(), password)
+    st.session_state[ACTOR_KEY] = actor
+    return actor
+
+
+def sign_out() -> None:
+    st.session_state.pop(ACTOR_KEY, None)
+    for key in list(st.session_state.keys()):
+        if str(key).startswith(("upload_", "validated_", "submit_")):
+            st.session_state.pop(key, None)
+
+
+# ---------------------------------------------------------------- errors
+
+
+KNOWN_ERRORS: tuple[type[BaseException], ...] = tuple(
+    cls for cls in (
+        getattr(store, "PermissionDenied", None), getattr(auth, "AuthError", None),
+        getattr(workflow, "NoBoundariesError", None), getattr(boundaries, "BoundaryError", None),
+    ) if isinstance(cls, type))
+
+
+def _ingest_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from mapping import readers
+        return tuple(c for c in (getattr(readers, "ReturnError", None),) if isinstance(c, type))
+    except Exception:  # noqa: BLE001
+        return ()
+
+
+def message_for(exc: BaseException) -> str:
+    """A message a user can act on: the engine's own words for expected errors, a plain note otherwise."""
+    if isinstance(exc, KNOWN_ERRORS + _ingest_errors() + (ValueError,)):
+        return str(exc) or exc.__class__.__name__
+    return (f"Something went wrong ({exc.__class__.__name__}: {str(exc)[:300]}). Try again; if it persists, "
+            "tell the secretariat what you were doing.")
+
+
+@contextmanager
+def guarded(what: str | None = None, *, stop: bool = False) -> Iterator[None]:
+    """Turn any exception in the block into an on-page error message, never a traceback."""
+    try:
+        yield
+    except ScriptControlException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the page shows the message instead of a traceback
+        prefix = f"{what}: " if what else ""
+        st.error(prefix + message_for(exc))
+        if not isinstance(exc, KNOWN_ERRORS + _ingest_errors() + (ValueError,)):
+            print(traceback.format_exc(), flush=True)  # for the operator's log, not the page
+        if stop:
+            st.stop()
+
+
+def call(fn: Callable[..., Any], *args: Any, what: str | None = None, **kw: Any) -> Any:
+    """Run an engine call; on failure show the message and return None."""
+    with guarded(what):
+        return fn(*args, **kw)
+    return None
+
+
+def esc(text: Any) -> str:
+    """Neutralise a user-supplied string before it goes into st.markdown.
+
+    Streamlit already shows raw HTML as text (unsafe_allow_html is never used), so what remains is markdown
+    syntax: a partner called "*Relief* [click](http://x)" must appear as written, not as a link.
+    """
+    out = "" if text is None else str(text)
+    out = out.replace("\\", "\\\\")
+    for ch in ("*", "_", "`", "[", "]", "#", "|", "$", "~", "<", ">"):
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\n", " ")
+
+
+# ---------------------------------------------------------------- cached loaders
+
+
+@dataclass
+class Geo:
+    """Everything a page needs from the active boundary set, built once per version."""
+
+    version: str
+    units: pd.DataFrame
+    web_adm2: dict
+    web_adm1: dict
+    attribution: str
+    disclaimer: str | None
+    meta: dict
+
+
+@st.cache_resource(show_spinner="Loading boundaries…", max_entries=4)
+def _geo_for(version: str | None, shapefiles: str) -> Geo:
+    bset = boundaries.load_set(version)
+    meta = dict(bset.meta or {})
+    return Geo(version=bset.version, units=boundaries.units(bset), web_adm2=boundaries.web_geojson(bset, 2),
+               web_adm1=boundaries.web_geojson(bset, 1),
+               attribution=meta.get("attribution") or f"Boundaries: {meta.get('source') or bset.version}",
+               disclaimer=meta.get("disclaimer"), meta=meta)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _bset_for(version: str | None, shapefiles: str):
+    return boundaries.load_set(version)
+
+
+def boundary_version() -> str | None:
+    try:
+        return store.active_boundary_version(engine())
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def geo() -> Geo | None:
+    """The active boundary set's geometry for maps, or None (with a message) when none is loaded yet."""
+    version = boundary_version()
+    try:
+        return _geo_for(version, str(config.shapefiles_dir()))
+    except Exception as exc:  # noqa: BLE001 - no boundaries is a normal state before set-up
+        st.warning("No boundary set is loaded yet, so there is no map. The secretariat can import one on the "
+                   f"Admin page or run `python -m mapping setup`. ({message_for(exc)})")
+        return None
+
+
+def bset():
+    return _bset_for(boundary_version(), str(config.shapefiles_dir()))
+
+
+@st.cache_data(show_spinner="Loading the consolidated picture…", max_entries=32, ttl=3600)
+def _activities(url: str, data_version: str, round_name: str | None, user_id: int | None, email: str, role: str,
+                org_id: int | None, org_name: str | None) -> pd.DataFrame:
+    actor = store.Actor(user_id=user_id, email=email, role=role, org_id=org_id, org_name=org_name)
+    return workflow.picture(_engine_for(url), actor, round_name=round_name)
+
+
+def data_version(actor: store.Actor, round_name: str | None = None) -> str:
+    return str(store.data_version(engine(), actor, round_name=round_name))
+
+
+def activities(actor: store.Actor, round_name: str | None = None) -> pd.DataFrame:
+    """The consolidated picture this actor may see; cache key includes data version, role, org and user."""
+    version = data_version(actor, round_name)
+    return _activities(config.database_url(), version, round_name, actor.user_id, actor.email, actor.role,
+                       actor.org_id, actor.org_name)
+
+
+def rounds() -> list[dict]:
+    try:
+        return list(store.list_rounds(engine()))
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def open_round() -> str | None:
+    open_ones = [r["name"] for r in rounds() if not r.get("locked")]
+    return open_ones[-1] if open_ones else None
+
+
+def is_demo() -> bool:
+    try:
+        return workflow.is_demo(engine())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def demo_banner() -> None:
+    if is_demo():
+        st.info("**Illustrative demo data — fictional organisations.** Every organisation and activity shown "
+                "here is invented to show how Stocktake works.", icon="ℹ️")
+
+
+def require(actor: store.Actor | None, roles: tuple[str, ...]) -> store.Actor:
+    """Stop the page with a clear message unless the actor has one of the roles (defence behind the menu)."""
+    if actor is None or actor.role not in roles:
+        st.error("This page is not available to your account. Sign in with an account that has access "
+                 f"({', '.join(ROLE_LABELS.get(r, r) for r in roles)}).")
+        st.stop()
+    return actor
+
+
+def can_see_contacts(actor: store.Actor | None) -> bool:
+    return actor is not None and actor.role in ("admin", "focal_point", "viewer")

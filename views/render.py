@@ -1,0 +1,175 @@
+"""Rendering helpers shared by pages: the folium map panel, a district profile, tidy tables.
+
+Nothing here decides a number; it only shows what `mapping.analysis` and `mapping.maps` computed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from mapping import analysis, config, maps
+from views import core
+from views.sidebar import View, describe
+
+# Column labels people read, for tables that come straight from the engine.
+LABELS = {
+    "org_name": "Organisation", "org_acronym": "Acronym", "org_type": "Type", "org_impl": "Implementing partner",
+    "org_funder": "Donor", "project": "Programme", "sector": "Sector", "subsector": "Sub-sector",
+    "activity": "Activity", "modality": "Modality", "adm1_name": "Province", "adm1_pcode": "Province p-code",
+    "adm2_name": "District", "adm2_pcode": "P-code", "scope": "Scope", "status": "Status",
+    "start_date": "Start", "end_date": "End", "targeted": "Targeted", "reached": "Reached", "budget": "Budget",
+    "currency": "Currency", "partners": "Partners", "activities": "Activities", "sectors": "Sectors",
+    "gap_sectors": "Sectors missing", "gap_sector_names": "Which sectors", "contact_name": "Focal point", "contact_email": "E-mail",
+    "contact_phone": "Phone", "round_name": "Round", "submitted_at": "Submitted", "need": "Need", "partner": "Partner",
+    "since": "Since", "level": "Level", "partner_names": "Partner names", "district": "District", "province": "Province",
+    "wide_partners": "Province-wide / national partners", "peak_partners": "Most at once",
+    "overlap_from": "Overlap from", "overlap_to": "Overlap to", "need_rank": "Need rank",
+}
+
+
+def tidy(df: pd.DataFrame, columns: list[str] | None = None, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Only the columns asked for (when present), with readable headers; lists shown as text."""
+    if df is None or not len(df):
+        return pd.DataFrame()
+    cols = [c for c in (columns or list(df.columns)) if c in df.columns]
+    out = df[cols].copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v)
+    names = {**LABELS, **(labels or {})}
+    return out.rename(columns={c: names.get(c, c.replace("_", " ").capitalize()) for c in out.columns})
+
+
+def table(df: pd.DataFrame, columns: list[str] | None = None, *, empty: str = "Nothing to show.",
+          height: int | None = None, key: str | None = None, labels: dict[str, str] | None = None) -> None:
+    shown = tidy(df, columns, labels)
+    if not len(shown):
+        st.caption(empty)
+        return
+    kw: dict[str, Any] = {"hide_index": True, "width": "stretch"}
+    if height:
+        kw["height"] = height
+    if key:
+        kw["key"] = key
+    st.dataframe(shown, **kw)
+
+
+def district_summary(v: View) -> pd.DataFrame:
+    """Per-district figures for the map (empty, never an exception, when there is no data or no boundaries)."""
+    empty = pd.DataFrame(columns=["adm2_pcode", "partners", "activities", "gap_sectors"])
+    if not len(v.acts) or v.geo is None:
+        return empty
+    with core.guarded("Summarising the districts"):
+        a = v.actor
+        key = (core.data_version(a, v.filters.round_name), a.role, a.user_id, a.org_id, v.geo.version,
+               tuple(sorted(v.filters.to_params().items())))
+        return _summary(key, v.acts, v.units, v.filters)
+    return empty
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
+def _summary(key: tuple, _acts: pd.DataFrame, _units: pd.DataFrame, _filters) -> pd.DataFrame:
+    """district_summary once per data version, viewer, boundary set and filters (key holds all of them)."""
+    return analysis.district_summary(_acts, _units, _filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=24, ttl=3600)
+def _cached_bytes(kind: str, key: tuple, _make) -> bytes:
+    return _make()
+
+
+def cached_bytes(kind: str, v: View, make, *extra) -> bytes:
+    """A download built once per data version, viewer and filters (exports of 10,000 rows take a moment)."""
+    a = v.actor
+    key = (core.data_version(a, v.filters.round_name), a.role, a.user_id, a.org_id,
+           tuple(sorted(v.filters.to_params().items())), *extra)
+    return _cached_bytes(kind, key, make)
+
+
+def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", height: int = 600,
+              key: str = "district_map", interactive: bool = True) -> str | None:
+    """Draw the district map; return the p-code of a clicked district (None when nothing was clicked)."""
+    from streamlit_folium import st_folium
+
+    if v.geo is None:
+        return None
+    m = maps.district_map(v.geo.web_adm2, v.geo.web_adm1, summary, measure=measure,
+                          attribution=v.geo.attribution, tiles=config.tiles(), disclaimer=v.geo.disclaimer,
+                          note=describe(v) or None, assets=LEAFLET_ASSETS)
+    out = st_folium(m, key=key, height=height, use_container_width=True,
+                    returned_objects=["last_active_drawing"] if interactive else [])
+    if not interactive or not out:
+        return None
+    return maps.feature_pcode(out.get("last_active_drawing"))
+
+
+def _num(value: Any) -> str:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "–" if math.isnan(f) else f"{f:,.0f}"
+
+
+def profile(p: dict) -> None:
+    """A district's profile: who is there doing what, since when, with which donors, and what is missing."""
+    st.subheader(core.esc(p.get("adm2_name") or p.get("adm2_pcode") or "District"))
+    since = p.get("since")
+    since_text = f" · active since {pd.to_datetime(since):%d %b %Y}" if since is not None and not pd.isna(since) else ""
+    st.caption(f"{core.esc(p.get('adm1_name') or '')} · {core.esc(p.get('adm2_pcode') or '')}{since_text}")
+    cols = st.columns(4)
+    cols[0].metric("Partners", _num(p.get("partners", 0)))
+    cols[1].metric("Activities", _num(p.get("activities", 0)))
+    cols[2].metric("Targeted", _num(p.get("targeted", 0)))
+    cols[3].metric("Reached", _num(p.get("reached", 0)))
+    if p.get("partner_names"):
+        st.markdown("**Partners:** " + ", ".join(core.esc(n) for n in p["partner_names"]))
+    if p.get("donors"):
+        st.markdown("**Donors:** " + ", ".join(core.esc(n) for n in p["donors"]))
+    if p.get("gap_sectors"):
+        st.markdown("**Sectors with no partner here:** " + ", ".join(core.esc(n) for n in p["gap_sectors"]))
+    if p.get("sectors"):
+        st.markdown("**By sector**")
+        table(pd.DataFrame(p["sectors"]), ["sector", "partners", "activities"], key="profile_sectors")
+    if p.get("by_partner"):
+        st.markdown("**By partner**")
+        table(pd.DataFrame(p["by_partner"]), ["partner", "activities", "since", "sectors"], key="profile_partners")
+    if p.get("activities_list"):
+        with st.expander(f"Activities ({len(p['activities_list'])})"):
+            table(pd.DataFrame(p["activities_list"]), ["partner", "sector", "subsector", "activity", "status",
+                                                       "start_date", "end_date", "targeted", "org_funder"])
+    if p.get("wide_activities"):
+        with st.expander(f"Province-wide and national activities reaching it ({len(p['wide_activities'])})"):
+            table(pd.DataFrame(p["wide_activities"]), ["level", "partner", "sector", "activity", "status"])
+    if p.get("rule"):
+        st.caption(core.esc(p["rule"]))
+
+
+def wide_activities(acts: pd.DataFrame) -> pd.DataFrame:
+    """Province-wide and national activities: shown in their own panel, never spread over districts."""
+    if acts is None or not len(acts):
+        return pd.DataFrame()
+    if "scope" in acts.columns:
+        mask = acts["scope"].isin(["province", "national"])
+    else:
+        mask = pd.Series(False, index=acts.index)
+    if "adm2_pcode" in acts.columns:
+        mask |= acts["adm2_pcode"].isna() | (acts["adm2_pcode"].astype(str).str.strip() == "")
+    return acts[mask]
+
+
+def download(label: str, data: bytes | None, file_name: str, mime: str, *, key: str,
+             help: str | None = None) -> None:
+    if data is None:
+        return
+    st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, help=help,
+                       width="stretch")
+
+
+# Leaflet is served by the app itself (static/leaflet, vendored), so the map draws with no CDN
+LEAFLET_ASSETS = "/app/static/leaflet/" if (config.PROJECT_ROOT / "static" / "leaflet" / "leaflet.js").exists() else None
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

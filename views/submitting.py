@@ -1,0 +1,67 @@
+"""Helpers for the Submit page: templates (cached per data version) and the issue table focal points read."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from mapping import config, store, workflow
+from views import core
+
+ISSUE_COLUMNS = {"row": "Row", "column": "Column", "value": "Value", "severity": "Severity", "message": "Message",
+                 "suggestion": "Suggestion"}
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_") or "return"
+
+
+def stem(filename: str) -> str:
+    base = str(filename).rsplit("/", 1)[-1]
+    return slug(base.rsplit(".", 1)[0] if "." in base else base)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def _template(url: str, org: str | None, data_version: str, user_id: int | None, email: str, role: str,
+              org_id: int | None, org_name: str | None) -> bytes:
+    from mapping import template
+
+    engine = core._engine_for(url)
+    ctx = workflow.context(engine)
+    acts = None
+    if org is not None:
+        actor = store.Actor(user_id=user_id, email=email, role=role, org_id=org_id, org_name=org_name)
+        acts = workflow.picture(engine, actor)
+        if "org_name" in acts.columns:
+            acts = acts[acts["org_name"] == org]
+    return template.build_template(vocab=ctx.vocab, units=ctx.units, org=org, activities=acts,
+                                   title=config.title())
+
+
+def template_bytes(engine, org: str | None, actor: store.Actor | None = None) -> bytes:
+    """The blank template, or one pre-filled with the organisation's current activities (cached per data version)."""
+    if org is None or actor is None:
+        return _template(config.database_url(), None, "", None, "", "public", None, None)
+    version = core.data_version(actor)
+    return _template(config.database_url(), org, version, actor.user_id, actor.email, actor.role, actor.org_id,
+                     actor.org_name)
+
+
+def issues_frame(result) -> pd.DataFrame:
+    """The validation report as a table: errors first, then by row."""
+    rows = []
+    for issue in result.issues:
+        d = issue.to_dict() if hasattr(issue, "to_dict") else dict(issue)
+        rows.append({label: d.get(key) for key, label in ISSUE_COLUMNS.items()})
+    frame = pd.DataFrame(rows, columns=list(ISSUE_COLUMNS.values()))
+    if not len(frame):
+        return frame
+    frame["_sev"] = frame["Severity"].map({"error": 0, "warning": 1}).fillna(2)
+    frame["_row"] = pd.to_numeric(frame["Row"], errors="coerce").fillna(0)
+    frame = frame.sort_values(["_sev", "_row"], kind="stable").drop(columns=["_sev", "_row"])
+    frame["Row"] = pd.to_numeric(frame["Row"], errors="coerce").astype("Int64")
+    for col in ("Column", "Value", "Message", "Suggestion"):
+        frame[col] = frame[col].fillna("").astype(str)
+    return frame.reset_index(drop=True)
