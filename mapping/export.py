@@ -188,6 +188,9 @@ def _is_total_label(label: Any) -> bool:
     return str(label) == TOTAL
 
 
+is_total_label = _is_total_label  # public name for views that style Total rows/columns like the exports
+
+
 def _index_names(df: pd.DataFrame) -> list[str]:
     names = list(df.index.names)
     return [str(n) if n is not None else "" for n in names]

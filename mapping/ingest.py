@@ -8,9 +8,11 @@ only an entirely blank row is skipped silently. Files that cannot be read at all
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -92,18 +94,20 @@ Outcome = tuple  # (record updates or None, tuple of Specs)
 NONE: Outcome = (None, ())
 
 
-def _per_value(values: list, fn) -> list:
-    """`fn` once per distinct value: returns repeat the same names and words thousands of times."""
+def _per_value(values: list | tuple, fn) -> tuple[list, dict]:
+    """`fn` once per distinct value (returns repeat the same names and words thousands of times);
+    returns the outcome per row and the distinct outcomes."""
     try:
         outcome = {v: fn(v) for v in set(values)}
     except TypeError:  # an unhashable cell value
-        return [fn(v) for v in values]
-    return [outcome[v] for v in values]
+        out = [fn(v) for v in values]
+        return out, dict(enumerate(out))
+    return list(map(outcome.__getitem__, values)), outcome
 
 
-def _column(rows: list[tuple[int, list]], index: int, cache: dict) -> list:
+def _column(columns: list[tuple], index: int, cache: dict) -> list:
     """One column's values, with every kind of empty ('', spaces, 'N/A', '-') as None."""
-    values = [cells[index] if index < len(cells) else None for _, cells in rows]
+    values = list(columns[index])
     try:
         blanks = {v for v in set(values) if v is not None and _blank(v, cache)}
     except TypeError:
@@ -151,16 +155,23 @@ class _Checker:
         if severity == "error":
             self.bad[k] = True
 
-    def apply(self, outcomes: list[Outcome]) -> None:
-        recs, add = self.recs, self.add
-        for k, outcome in enumerate(outcomes):
-            if outcome is NONE:
-                continue
-            upd, specs = outcome
-            if upd:
-                recs[k].update(upd)
-            for spec in specs:
-                add(k, *spec)
+    def apply(self, values: list, fn) -> None:
+        """Understand each distinct value with `fn`, then give every row its outcome."""
+        outcomes, distinct = _per_value(values, fn)
+        for rec, outcome in zip(self.recs, outcomes, strict=True):
+            if outcome is not NONE and outcome[0]:
+                rec.update(outcome[0])
+        if any(o[1] for o in distinct.values()):
+            for k, (_, specs) in enumerate(outcomes):
+                for spec in specs:
+                    self.add(k, *spec)
+
+    def set_column(self, fname: str, values: list) -> None:
+        """A plain text column: no checks, the value as written (spaces tidied)."""
+        texts, _ = _per_value(values, lambda v: None if v is None else text_of(v))
+        for rec, text in zip(self.recs, texts, strict=True):
+            if text is not None:
+                rec[fname] = text
 
     # ------------------------------------------------------------------ all rows
     def run(self, rows: list[tuple[int, list]]) -> None:
@@ -168,7 +179,8 @@ class _Checker:
         extras = [(c.header, c.index) for c in self.layout.columns if not c.field]
         clean: dict = {}
         n_all = len(rows)
-        raw = {f: _column(rows, i, clean) for f, i in mapped}
+        grid = list(zip(*map(itemgetter(1), rows))) if rows else []
+        raw = {f: _column(grid, i, clean) if rows else [] for f, i in mapped}
         subs = [raw[f] for f in SUBSTANTIVE if f in raw]
         keep = [t.count(None) < len(t) for t in zip(*subs, strict=True)] if subs else [False] * n_all
         kept: list[tuple[int, list]] = []
@@ -195,24 +207,28 @@ class _Checker:
         cols = raw
         empty = [None] * n
         col = lambda f: cols.get(f, empty)  # noqa: E731
-        self.apply(_per_value(list(zip(col("org_name"), col("org_acronym"), strict=True)), self._org))
+        self.apply(list(zip(col("org_name"), col("org_acronym"), strict=True)), self._org)
         for fname in ("org_impl", "org_funder"):
             if fname in cols:
-                self.apply(_per_value(cols[fname], lambda v, fname=fname: self._partner(fname, v)))
+                self.apply(cols[fname], lambda v, fname=fname: self._partner(fname, v))
         for f in FIELDS:
             if f.kind in ("text", "email", "pcode") and f.name in cols and not f.name.startswith(("org_", "adm")):
-                self.apply(_per_value(cols[f.name], lambda v, f=f: self._text(f.name, f.kind, v)))
-        self.apply(_per_value(list(zip(col("sector"), col("subsector"), strict=True)), self._sector))
+                if f.kind == "text" and f.name != "currency":
+                    self.set_column(f.name, cols[f.name])
+                else:
+                    self.apply(cols[f.name], lambda v, f=f: self._text(f.name, f.kind, v))
+        self.apply(list(zip(col("sector"), col("subsector"), strict=True)), self._sector)
         for fname in ("status", "org_type", "modality"):
             if fname in cols or fname == "status":
-                self.apply(_per_value(col(fname), lambda v, fname=fname: self._term(fname, v)))
+                self.apply(col(fname), lambda v, fname=fname: self._term(fname, v))
         places = list(zip(col("adm1_name"), col("adm2_name"), col("adm2_pcode"), col("adm1_pcode"), col("scope"),
                           strict=True))
-        self.apply(_per_value(places, self._location))
+        self.apply(places, self._location)
         self._dates(col)
         self._numbers(col)
         if extras:
-            extra_cols = [(h, _column(kept, i, clean)) for h, i in extras]
+            grid = list(zip(*map(itemgetter(1), kept))) if kept else []
+            extra_cols = [(h, _column(grid, i, clean)) for h, i in extras]
             for k, rec in enumerate(self.recs):
                 extra = {h: text_of(values[k]) for h, values in extra_cols if values[k] is not None}
                 if extra:
@@ -419,7 +435,7 @@ class _Checker:
 
     def _dates(self, col) -> None:
         for fname in ("start_date", "end_date"):
-            self.apply(_per_value(col(fname), lambda v, fname=fname: self._date(fname, v)))
+            self.apply(col(fname), lambda v, fname=fname: self._date(fname, v))
         ends = col("end_date")
         for k, rec in enumerate(self.recs):
             start, end = rec.get("start_date"), rec.get("end_date")
@@ -450,7 +466,7 @@ class _Checker:
 
     def _numbers(self, col) -> None:
         for fname in ("targeted", "reached", "budget"):
-            self.apply(_per_value(col(fname), lambda v, fname=fname: self._number(fname, v)))
+            self.apply(col(fname), lambda v, fname=fname: self._number(fname, v))
         reached = col("reached")
         for k, rec in enumerate(self.recs):
             if "_currency" in rec:
@@ -504,17 +520,29 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
                 vocab: Vocabularies | None = None, org: str | None = None, sheet: str | None = None,
                 date_order: str = "dmy", max_bytes: int | None = None, today: dt.date | None = None) -> IngestResult:
     """Read, map, normalise, validate and match one return. `ReturnError` when the file cannot be read at all."""
+    gc_was_on = gc.isenabled()
+    gc.disable()  # a big return is hundreds of thousands of small objects and no cycles: the collector only costs
+    try:
+        return _read_return(data, filename, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org, sheet=sheet,
+                            date_order=date_order, max_bytes=max_bytes, today=today)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None,
+                 vocab: Vocabularies | None, org: str | None, sheet: str | None, date_order: str,
+                 max_bytes: int | None, today: dt.date | None) -> IngestResult:
     name = PurePath(filename or "return").name
     book = read_book(data, name, max_bytes=max_bytes)
     layout = choose_layout(book, sheet)
     vocab = vocab or load_vocabularies()
     checker = _Checker(name, layout, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org,
                        date_order=date_order if date_order in ("dmy", "mdy") else "dmy", today=today or dt.date.today())
-    rows = []
-    for r in range(layout.data_start, len(layout.sheet.rows)):
-        cells = layout.sheet.rows[r]
-        if cells.count(None) + cells.count("") < len(cells):  # entirely blank rows are skipped silently
-            rows.append((r + 1, cells))
+    width = max((c.index for c in layout.columns), default=0) + 1
+    rows = [(r, cells if len(cells) >= width else cells + [None] * (width - len(cells)))
+            for r, cells in enumerate(layout.sheet.rows[layout.data_start:], start=layout.data_start + 1)
+            if any(cells) or cells.count(None) + cells.count("") < len(cells)]  # skip entirely blank rows
     checker.run(rows)
     n_rows = len(rows) - checker.skipped
     if n_rows == 0:

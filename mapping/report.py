@@ -123,16 +123,26 @@ def _numbered_canvas(footer: dict) -> type:
             self.setLineWidth(0.4)
             self.line(MARGIN_X, MARGIN_BOTTOM - 4 * mm, w - MARGIN_X, MARGIN_BOTTOM - 4 * mm)
             self.setFillColor(GREY)
+            self._mixed(MARGIN_X, MARGIN_BOTTOM - 7.5 * mm, footer["left"], 7)
             self.setFont(f["sans"], 7)
-            self.drawString(MARGIN_X, MARGIN_BOTTOM - 7.5 * mm, fonts.visual(footer["left"]))
             self.drawRightString(w - MARGIN_X, MARGIN_BOTTOM - 7.5 * mm, f"Page {self._pageNumber} of {total}")
-            self.setFont(f["sans"], 6)
-            self.drawString(MARGIN_X, MARGIN_BOTTOM - 10.5 * mm, fonts.visual(footer["attribution"])[:230])
+            self._mixed(MARGIN_X, MARGIN_BOTTOM - 10.5 * mm, footer["attribution"][:230], 6)
             if footer.get("demo"):
                 self.setFillColor(colors.HexColor("#b2182b"))
                 self.setFont(f["bold"], 7.5)
                 self.drawRightString(w - MARGIN_X, PAGE[1] - MARGIN_TOP + 4 * mm, "ILLUSTRATIVE DEMO DATA")
             self.restoreState()
+
+        def _mixed(self, x: float, y: float, text: str, size: float) -> None:
+            """One footer line: Latin in DejaVu, Arabic-script runs (an Urdu title) shaped, in Noto Naskh."""
+            from reportlab.pdfbase.pdfmetrics import stringWidth
+
+            f = fonts.register()
+            for run, arabic in fonts.runs(text):
+                face = f["arabic"] if arabic else f["sans"]
+                self.setFont(face, size)
+                self.drawString(x, y, run)
+                x += stringWidth(run, face, size)
 
     return NumberedCanvas
 

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from mapping import fonts, palette
 
@@ -128,6 +128,15 @@ def _value_widths(n: int, available: float, max_w: float = 26 * mm) -> list[floa
     return [w] * n
 
 
+def _continued(i: int, chunks: list[list[Any]], st: dict, new_page: bool) -> list:
+    """Before the 2nd, 3rd … column chunk of a wide matrix: (a page break and) a line saying which columns follow."""
+    if i == 0:
+        return []
+    first, last = (str(c) for c in (chunks[i][0], [c for c in chunks[i] if not _is_total(c)][-1]))
+    note = Paragraph(f"Continued: columns {esc(first)} to {esc(last)}.", st["small"])
+    return [PageBreak(), note, Spacer(1, 2 * mm)] if new_page else [note, Spacer(1, 1 * mm)]
+
+
 def matrix_tables(df: pd.DataFrame, st: dict, frame_w: float, *, first_label: str = "") -> list:
     """A plain matrix (one label column) as one or more tables, heat-coloured, Total row and column bold."""
     if df is None or df.empty:
@@ -137,7 +146,8 @@ def matrix_tables(df: pd.DataFrame, st: dict, frame_w: float, *, first_label: st
     f = fonts.register()
     label_w = 62 * mm
     labels = [" / ".join(str(x) for x in ix) if isinstance(ix, tuple) else ix for ix in df.index]
-    for part in _chunks(list(df.columns)):
+    chunks = _chunks(list(df.columns))
+    for n_part, part in enumerate(chunks):
         widths = [label_w] + _value_widths(len(part), frame_w - label_w)
         header = [Paragraph(esc(first_label or (df.index.name or "")), st["cellb"])]
         header += [header_cell(c, w, st) for c, w in zip(part, widths[1:])]
@@ -157,7 +167,7 @@ def matrix_tables(df: pd.DataFrame, st: dict, frame_w: float, *, first_label: st
             cmds += [("FONT", (1, r + 1), (-1, r + 1), f["bold"], 7.2),
                      ("LINEABOVE", (0, r + 1), (-1, r + 1), 0.8, colors.black)]
         t.setStyle(TableStyle(cmds))
-        out += [t, Spacer(1, 4 * mm)]
+        out += [*_continued(n_part, chunks, st, False), t, Spacer(1, 4 * mm)]
     return out
 
 
@@ -196,7 +206,8 @@ def grouped_matrix_tables(df: pd.DataFrame, units: pd.DataFrame, st: dict, frame
     ordered = _district_rows(df, units)
     label_w = 48 * mm
     out: list = []
-    for part in _chunks(list(df.columns)):
+    chunks = _chunks(list(df.columns))
+    for n_part, part in enumerate(chunks):
         widths = [label_w] + _value_widths(len(part), frame_w - label_w)
         header = [Paragraph("District", st["cellb"])] + [header_cell(c, w, st) for c, w in zip(part, widths[1:])]
         rows: list[list[Any]] = [header]
@@ -231,7 +242,7 @@ def grouped_matrix_tables(df: pd.DataFrame, units: pd.DataFrame, st: dict, frame
         for r in total_rows:
             cmds += [("FONT", (1, r), (-1, r), f["bold"], 7.2), ("LINEABOVE", (0, r), (-1, r), 0.8, colors.black)]
         t.setStyle(TableStyle(cmds))
-        out += [t, Spacer(1, 4 * mm)]
+        out += [*_continued(n_part, chunks, st, True), t, Spacer(1, 4 * mm)]
     return out
 
 

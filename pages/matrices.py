@@ -46,7 +46,8 @@ if mx is None or not len(mx):
     st.stop()
 if only_active and isinstance(mx.index, pd.MultiIndex):
     body_total = mx[export.TOTAL] if export.TOTAL in mx.columns else mx.sum(axis=1)
-    mx = mx[(body_total > 0) | [export._is_total_label(ix) for ix in mx.index]]
+    keep = (body_total > 0).to_numpy() | [export._is_total_label(ix) for ix in mx.index]
+    mx = mx[keep]
 shown = mx.T if transpose else mx
 
 vmax = export.matrix_vmax(shown)

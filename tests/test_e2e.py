@@ -111,10 +111,21 @@ def wait_app(page, timeout: float = 60_000) -> None:
 
 
 def nav(page, link: str, heading: str | None = None) -> None:
-    """Follow a link of the sidebar menu (a full page load would start a new, signed-out session)."""
-    page.locator('[data-testid="stSidebarNav"] a', has_text=link).first.click()
-    wait_app(page)
-    page.get_by_role("heading", name=heading or link).first.wait_for(timeout=60_000)
+    """Follow a link of the sidebar menu (a full page load would start a new, signed-out session).
+
+    A click that lands while the previous page is still running can be swallowed; try again, then fail.
+    """
+    target = page.get_by_role("heading", name=heading or link).first
+    for attempt in range(3):
+        page.locator('[data-testid="stSidebarNav"] a', has_text=link).first.click()
+        wait_app(page)
+        try:
+            target.wait_for(timeout=20_000)
+            return
+        except Exception:  # noqa: BLE001 - retried below, then reported with a screenshot
+            if attempt == 2:
+                page.screenshot(path=str(SHOTS.parent / f"e2e_failed_{link.split()[0].lower()}.png"))
+                raise
 
 
 def map_fills(page, expected: int) -> list[str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -340,35 +338,37 @@ def test_any_country_works_without_an_alias_file(tmp_path):
     assert gaz.country == "XY"
 
 
-def test_match_command_writes_one_row_per_input_row(tmp_path, shared_boundaries, monkeypatch):
+def test_match_command_writes_one_row_per_input_row(tmp_path, shared_boundaries, monkeypatch, capsys):
+    from mapping.cli import main
+
     monkeypatch.setenv("STOCKTAKE_DATABASE_URL", f"sqlite:///{tmp_path / 'm.db'}")
-    sets = tmp_path / "shapefiles"
-    monkeypatch.setenv("STOCKTAKE_SHAPEFILES_DIR", str(sets))
-    boundaries.import_path(shared_boundaries, dest=sets)
+    boundaries.import_path(shared_boundaries)  # into the test's own STOCKTAKE_SHAPEFILES_DIR
     src = tmp_path / "in.csv"
     src.write_text("province,district,partner\nPunjab,D.G Khan,=HYPERLINK(\"x\")\nSindh,Karachi,b\n,PK-617,c\n"
                    "Sindh,Keamari,d\nKPK,,e\n", encoding="utf-8")
     out = tmp_path / "out.csv"
-    proc = subprocess.run([sys.executable, "-m", "mapping", "match", str(src), "--out", str(out)],
-                          capture_output=True, text=True, env={**__import__("os").environ})
-    assert proc.returncode == 0, proc.stderr
-    assert "5 rows against pak-cod-ab-2022-09-09-" in proc.stderr
-    assert "3 matched, 1 ambiguous, 1 unmatched" in proc.stderr
+    assert main(["match", str(src), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "5 rows against pak-cod-ab-2022-09-09-" in err
+    assert "3 matched, 1 ambiguous, 1 unmatched" in err
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert [(r["adm2_pcode"], r["method"], r["status"]) for r in rows] == [
         ("PK607", "exact", "matched"), ("", "", "ambiguous"), ("PK617", "pcode", "matched"), ("", "", "unmatched"),
         ("", "exact", "matched")]
     assert rows[4]["adm1_pcode"] == "PK5"
     assert rows[0]["partner"] == "'=HYPERLINK(\"x\")"
+    assert rows[3]["suggestion"] == "Did you mean West Karachi (PK729)?"
     assert list(rows[0])[:10] == ["province", "district", "partner", "adm1_pcode", "adm1_name", "adm2_pcode",
                                   "adm2_name", "method", "score", "status"]
+    assert main(["match", str(src)]) == 0  # standard output by default
+    printed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["adm2_name"] for r in printed] == ["Dera Ghazi Khan", "", "Lahore", "", ""]
     bad = tmp_path / "bad.csv"
     bad.write_text("org,sector\nA,B\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "mapping", "match", str(bad)], capture_output=True, text=True)
-    assert proc.returncode == 1 and "needs a 'province' and/or 'district' column" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "mapping", "match", str(tmp_path / "none.csv")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2 and "Could not read" in proc.stderr
+    assert main(["match", str(bad)]) == 1
+    assert "needs a 'province' and/or 'district' column" in capsys.readouterr().err
+    assert main(["match", str(tmp_path / "none.csv")]) == 2
+    assert "Could not read" in capsys.readouterr().err
 
 
 def test_gazetteer_from_units_accepts_a_plain_dataframe():

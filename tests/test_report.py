@@ -200,6 +200,29 @@ def test_urdu_is_shaped_and_right_to_left():
     assert marked.startswith("&lt;b&gt;<font name=") and marked.endswith("&lt;/b&gt; &amp; co")
 
 
+def test_urdu_title_in_footer_and_many_sectors_split_into_column_chunks(pak, units):
+    sectors = [f"Sector {chr(65 + i)}" for i in range(16)]
+    rows = [activity(org_name="Alpha Relief", sector=s, **LAHORE) for s in sectors[:3]]
+    pdf = report.build_snapshot(frame(rows), units, pak, title="اسٹاک ٹیک", round_name="R1", returns_count=1,
+                                data_version="wide01", sectors=sectors, generated_at=GENERATED_AT)
+    reader = PdfReader(io.BytesIO(pdf))
+    texts = [p.extract_text() for p in reader.pages]
+    fonts_used = {str(f.get_object()["/BaseFont"]).split("+")[-1] for f in reader.pages[3]["/Resources"]["/Font"].values()}
+    assert "NotoNaskhArabic-Regular" in fonts_used  # the footer's Urdu title is set in the Arabic-script font
+    start, end = page_with(texts, "Partners by district and sector"), page_with(texts, "Activities by partner")
+    # 16 sectors + Total do not fit one table: 13 sectors on pages of their own, then 3 sectors and the Total column
+    chunk_pages = [[ln.strip() for ln in t.splitlines()] for t in texts[start:end]]
+    first = [p for p in chunk_pages if "Sector M" in p]
+    second = [p for p in chunk_pages if "Sector N" in p]
+    assert first and second and not any("Sector N" in p for p in first)
+    assert all(p[p.index("Sector M") + 1] != "Total" for p in first)
+    assert all(p[p.index("Sector P") + 1] == "Total" for p in second)
+    body = [ln for p in chunk_pages for ln in p]
+    assert body.count("Lahore") == 2  # once per column chunk
+    lahore_second = len(body) - 1 - body[::-1].index("Lahore")
+    assert body[lahore_second + 1:lahore_second + 5] == ["–", "–", "–", "1"]
+
+
 def test_every_page_renders_with_content(snapshot, tmp_path):
     pdftoppm = shutil.which("pdftoppm") or "/usr/bin/pdftoppm"
     (tmp_path / "s.pdf").write_bytes(snapshot)

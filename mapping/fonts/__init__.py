@@ -172,6 +172,20 @@ def visual(text: str) -> str:
     return _ARABIC_RUN.sub(lambda m: shape_arabic(m.group(0))[::-1], text)
 
 
+def runs(text: str) -> list[tuple[str, bool]]:
+    """(piece, is_arabic) in drawing order, Arabic pieces already shaped and reversed: for canvas.drawString."""
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for m in _ARABIC_RUN.finditer(text):
+        if m.start() > last:
+            out.append((text[last:m.start()], False))
+        out.append((shape_arabic(m.group(0))[::-1], True))
+        last = m.end()
+    if last < len(text):
+        out.append((text[last:], False))
+    return out
+
+
 def markup(text: object) -> str:
     """reportlab Paragraph markup for user text: XML-escaped, Arabic-script runs shaped and set in the Arabic font."""
     s = "" if text is None else str(text)
