@@ -157,7 +157,7 @@ def matrix_tables(df: pd.DataFrame, st: dict, frame_w: float, *, first_label: st
             values.append(vals)
             style = st["cellb"] if _is_total(label) else st["cell"]
             rows.append([Paragraph(esc(label), style)] + [fmt_number(v) for v in vals])
-        t = Table(rows, colWidths=widths, repeatRows=1)
+        t = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
         total_cols = {i for i, c in enumerate(part) if _is_total(c)}
         total_rows = {i for i, lab in enumerate(labels) if _is_total(lab)}
         cmds = _base_style(1) + _heat_styles(values, 1, 1, vmax, total_cols, total_rows)
@@ -191,9 +191,10 @@ def _district_rows(df: pd.DataFrame, units: pd.DataFrame) -> list[tuple[str, str
             prov = name_to_prov.get(dist, "")
         rows.append((prov, dist, ix))
     order = {p: i for i, p in enumerate(prov_order)}
-    keyed = [(1 if _is_total(ix) else 0, order.get(p, len(order)), p, d.casefold(), p, d, ix)
+    wide = {"province-wide", "national"}  # analysis' own rows for activities not tied to one district: last
+    keyed = [(1 if _is_total(ix) else 0, order.get(p, len(order)), p, d.casefold() in wide, d.casefold(), p, d, ix)
              for p, d, ix in rows]
-    keyed.sort(key=lambda k: k[:4])
+    keyed.sort(key=lambda k: k[:5])
     return [(p, d, ix) for *_, p, d, ix in keyed]
 
 
@@ -231,7 +232,7 @@ def grouped_matrix_tables(df: pd.DataFrame, units: pd.DataFrame, st: dict, frame
                         + [fmt_number(v) for v in vals])
             if is_total:
                 total_rows.append(len(rows) - 1)
-        t = Table(rows, colWidths=widths, repeatRows=1)
+        t = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
         total_cols = {i for i, c in enumerate(part) if _is_total(c)}
         skip_rows = {r - 1 for r in group_rows + total_rows}
         cmds = _base_style(1) + _heat_styles(values, 1, 1, vmax, total_cols, skip_rows)
@@ -311,7 +312,7 @@ def gaps_table(gaps: pd.DataFrame, st: dict, frame_w: float, *, ranked_by_need: 
         rows.append(row)
     fixed = 10 * mm + 45 * mm + 35 * mm + (22 * mm if ncol else 0) + 14 * mm
     widths = [10 * mm, 45 * mm, 35 * mm] + ([22 * mm] if ncol else []) + [frame_w - fixed, 14 * mm]
-    t = Table(rows, colWidths=widths, repeatRows=1)
+    t = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
     cmds = _base_style(0) + [("ALIGN", (0, 1), (0, -1), "RIGHT"), ("ALIGN", (-1, 1), (-1, -1), "CENTER"),
                              ("VALIGN", (0, 0), (-1, -1), "TOP")]
     for r in range(1, len(rows)):
@@ -358,7 +359,7 @@ def overlaps_table(ov: pd.DataFrame, st: dict, frame_w: float, *, min_partners: 
                      fmt_number(r.get(c["people"])) if c["people"] else ""])
     fixed = [30 * mm, 26 * mm, 46 * mm, 15 * mm, 0, 16 * mm, 34 * mm, 17 * mm]
     fixed[4] = frame_w - sum(fixed)
-    t = Table(rows, colWidths=fixed, repeatRows=1)
+    t = Table(rows, colWidths=fixed, repeatRows=1, hAlign="LEFT")
     cmds = _base_style(0) + [("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (3, 1), (3, -1), "CENTER"),
                              ("ALIGN", (5, 1), (5, -1), "CENTER"), ("ALIGN", (7, 1), (7, -1), "RIGHT")]
     for i in range(2, len(rows), 2):
@@ -406,7 +407,7 @@ def annex_flowables(acts: pd.DataFrame, units: pd.DataFrame, st: dict, frame_w: 
             rows.append([Paragraph(esc(r.org_name), st["cell"]), Paragraph(esc(r.sector), st["cell"]),
                          Paragraph(esc(r.sub), st["cell"]), str(int(r.n)), Paragraph(esc(r.status), st["cell"]),
                          f"{_date(r.start)} – {_date(r.end)}", fmt_number(r.targeted), fmt_number(r.reached)])
-        t = Table(rows, colWidths=widths_fixed, repeatRows=1)
+        t = Table(rows, colWidths=widths_fixed, repeatRows=1, hAlign="LEFT")
         t.setStyle(TableStyle(_base_style(3) + [("VALIGN", (0, 0), (-1, -1), "TOP")]))
         out += [CondPageBreak(28 * mm), Spacer(1, 2 * mm), Paragraph(title, st["base"]), Spacer(1, 1 * mm), t]
     return out

@@ -262,13 +262,21 @@ def test_long_matrix_breaks_across_pages_with_repeated_header(pak, units):
 
 def test_filtered_snapshot_shows_other_provinces_as_outside(pak, units):
     f = Filters(provinces=("Punjab",))
-    pdf = report.build_snapshot(hand_acts(), units, pak, filters=f, title="Punjab only", round_name="R1",
-                                returns_count=3, data_version="pj01", generated_at=GENERATED_AT)
-    texts = [flat(p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
+    wide = activity(org_name="Delta Fund", org_acronym="DF", sector="Health", scope="province", adm1_name="Punjab",
+                    adm1_pcode="PK6", adm2_name=None, adm2_pcode=None)
+    pdf = report.build_snapshot(frame([*HAND_ROWS, wide]), units, pak, filters=f, title="Punjab only",
+                                round_name="R1", returns_count=4, data_version="pj01", generated_at=GENERATED_AT)
+    raw = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    texts = [flat(t) for t in raw]
     assert "Province: Punjab" in texts[0]
-    assert "3 partners" in texts[0]
+    assert "4 partners" in texts[0]
     mp = texts[page_with(texts, "Where partners work")]
-    assert "35 of 36 districts in scope have no partner" in mp
+    assert "35 of 36 districts in scope have no partner" in mp  # the province-wide activity fills no district
+    lines = [ln.strip() for t in raw[page_with(texts, "Partners by district"):page_with(texts, "Activities by")]
+             for ln in t.splitlines()]
+    # the province-wide row closes the Punjab group, after every district, with Delta Fund under Health
+    assert lines.index("Province-wide") > lines.index("Vehari") > lines.index("Attock")
+    assert cells_after("\n".join(lines), "Province-wide", 3) == ["–", "1", "–"]
 
 
 def test_cli_report_from_the_store(tmp_path, capsys):
