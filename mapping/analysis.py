@@ -1,4 +1,4 @@
-"""Who does what where: matrices, presence, gaps, overlaps, profiles, change between rounds, headlines.
+"""Who does what where: matrices, presence, gaps, overlaps, headlines.
 
 Pure pandas, independent of any view, so the map, the matrices, the PDF and the command line show the
 same numbers. Input is `store.current_activities` output (or `prepare(...)` of it, which the app caches per
@@ -8,7 +8,8 @@ Overlap detection and all counts are vectorised; there is no Python loop over ac
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,23 @@ __all__ = [
     "overlap_activities", "partner_profile", "prepare", "presence", "programme_overlaps", "province_comparison",
     "read_need", "round_changes", "thin_coverage",
 ]
+
+# District and partner profiles live in mapping.profiles, change between rounds in mapping.changes (this module
+# outgrew one job). Both import helpers from here, so a plain re-export would be circular; instead they are
+# loaded on first use, and `analysis.district_profile` / `from mapping.analysis import round_changes` keep working.
+if TYPE_CHECKING:
+    from mapping.changes import coverage_changes, round_changes
+    from mapping.profiles import district_profile, partner_profile
+
+_MOVED = {"district_profile": "mapping.profiles", "partner_profile": "mapping.profiles",
+          "round_changes": "mapping.changes", "coverage_changes": "mapping.changes"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 TOTAL = "Total"
 AXES = ("partner", "sector", "subsector", "district", "province", "org_type")
@@ -310,8 +328,6 @@ def district_summary(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters |
     return out
 
 
-
-
 # ------------------------------------------------------------------------------------------------ overlaps
 def _overlap_core(acts: pd.DataFrame, filters: Filters | None, min_partners: int, by: str,
                   units: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -555,179 +571,6 @@ def province_comparison(acts: pd.DataFrame, units: pd.DataFrame, filters: Filter
     out = out.rename(columns={"pkey": "adm1_pcode"}).sort_values(["sector", "subsector", "province"])
     out.attrs["rule"] = COUNTING_RULES[11]
     return out.reset_index(drop=True)
-
-
-# ------------------------------------------------------------------------------------------------ profiles
-def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
-    out = df[[c for c in cols if c in df.columns]].copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype(object)
-    out = out.astype(object).where(out.notna(), None)
-    return out.to_dict("records")
-
-
-_ROW_COLS = ["partner", "org_name", "org_impl", "sector", "subsector", "activity", "project", "status", "modality",
-             "start_date", "end_date", "targeted", "reached", "budget", "currency", "org_funder", "beneficiary_group"]
-
-
-def _donors(df: pd.DataFrame) -> list[str]:
-    raw = df["org_funder"].astype(str)
-    names = raw[raw != ""].str.split(r"\s*[;,/|]\s*", regex=True).explode()
-    return sorted({n.strip() for n in names if n and n.strip()})
-
-
-def district_profile(acts: pd.DataFrame, units: pd.DataFrame, adm2_pcode: str, filters: Filters | None = None,
-                     sectors: list[str] | None = None, beneficiaries: str = "max") -> dict:
-    """One district: who is there, doing what, since when, with which donors, and what reaches it from above."""
-    a = _scope(acts, units, filters)
-    u = _units(units)
-    row = u[u["adm2_pcode"] == adm2_pcode]
-    if not len(row):
-        raise KeyError(f"District p-code {adm2_pcode!r} is not in the boundary set.")
-    name, p1, pname = row.iloc[0]["adm2_name"], row.iloc[0]["adm1_pcode"], row.iloc[0]["adm1_name"]
-    here = a[(a["level"] == "district") & (a["adm2_pcode"].astype(str) == adm2_pcode)]
-    wide = a[((a["level"] == "province") & (a["adm1_pcode"].astype(str) == p1)) | (a["level"] == "national")]
-    starts = here["start_date"].dropna()
-    by_sector = here.assign(sector=here["sector"].astype(str)).groupby("sector").agg(
-        partners=("partner", "nunique"), activities=("_rid", "size")).reset_index()
-    by_partner = here.assign(partner=here["partner"].astype(str)).groupby("partner").agg(
-        activities=("_rid", "size"), since=("start_date", "min")).reset_index()
-    by_partner["sectors"] = by_partner["partner"].map(_joined(here.assign(p=here["partner"].astype(str)), "p", "sector"))
-    secs = _sector_universe(sectors, filters)
-    present = set(by_sector["sector"])
-    figures = {m: _scalar(_agg(here.assign(dkey=adm2_pcode), [], m, beneficiaries, "dkey", False))
-               for m in ("targeted", "reached", "budget")}
-    return {
-        "adm2_pcode": adm2_pcode, "adm2_name": name, "adm1_pcode": p1, "adm1_name": pname,
-        "filters": (filters or Filters()).describe(),
-        "partners": int(here["partner"].nunique()), "activities": int(len(here)),
-        "partner_names": sorted(here["partner"].astype(str).unique()),
-        "since": starts.min() if len(starts) else None,
-        **figures, "rule": BENEFICIARY_RULES[beneficiaries],
-        "sectors": by_sector.sort_values(["partners", "sector"], ascending=[False, True]).to_dict("records"),
-        "by_partner": _records(by_partner.sort_values(["activities", "partner"], ascending=[False, True]),
-                               ["partner", "activities", "since", "sectors"]),
-        "gap_sectors": [s for s in secs if s not in present],
-        "donors": _donors(here),
-        "activities_list": _records(here.sort_values(["partner", "sector", "start_date"]), _ROW_COLS),
-        "wide_activities": _records(wide.assign(level=wide["level"].astype(str)).sort_values(["level", "partner"]),
-                                    ["level", *_ROW_COLS]),
-    }
-
-
-def partner_profile(acts: pd.DataFrame, org: str, previous: pd.DataFrame | None = None, *,
-                    units: pd.DataFrame | None = None, filters: Filters | None = None) -> dict:
-    """One partner: where it works, in which sectors, and how its footprint changed since the previous round."""
-
-    def footprint(frame: pd.DataFrame) -> pd.DataFrame:
-        a = _scope(frame, units, filters)
-        low = org.strip().lower()
-        hit = (a["partner"].astype(str).str.lower() == low) | (a["org_name"].astype(str).str.lower() == low) | (
-            a["org_acronym"].astype(str).str.lower() == low)
-        return a[hit.to_numpy()]
-
-    mine = footprint(acts)
-    d = mine[mine["level"] == "district"]
-    districts = d.drop_duplicates("adm2_pcode").sort_values(["prov_name", "dist_name"])
-    sectors = mine.assign(sector=mine["sector"].astype(str)).groupby("sector").agg(
-        activities=("_rid", "size"), districts=("adm2_pcode", "nunique")).reset_index()
-    out: dict[str, Any] = {
-        "org": str(mine["org_name"].iloc[0]) if len(mine) else org,
-        "org_type": str(mine["org_type"].iloc[0]) if len(mine) else None,
-        "activities": int(len(mine)),
-        "districts": [{"adm2_pcode": str(k), "adm2_name": str(n), "adm1_name": str(p)}
-                      for k, n, p in zip(districts["adm2_pcode"], districts["dist_name"], districts["prov_name"])],
-        "provinces": sorted(set(mine.loc[mine["level"] != "national", "prov_name"].astype(str))),
-        "province_wide": sorted(set(mine.loc[mine["level"] == "province", "prov_name"].astype(str))),
-        "national": int((mine["level"] == "national").sum()),
-        "sectors": sectors.sort_values(["activities", "sector"], ascending=[False, True]).to_dict("records"),
-        "donors": _donors(mine),
-        "implementers": sorted({str(x) for x in mine["org_impl"].astype(str) if x}),
-    }
-    if previous is not None:
-        before = footprint(previous)
-        now_d = set(d["adm2_pcode"].astype(str))
-        then_d = set(before.loc[before["level"] == "district", "adm2_pcode"].astype(str))
-        now_s, then_s = set(mine["sector"].astype(str)), set(before["sector"].astype(str))
-        out.update({
-            "activities_before": int(len(before)), "districts_before": len(then_d),
-            "districts_added": sorted(now_d - then_d), "districts_dropped": sorted(then_d - now_d),
-            "sectors_added": sorted(now_s - then_s), "sectors_dropped": sorted(then_s - now_s),
-        })
-    return out
-
-
-# ------------------------------------------------------------------------------------------------ change between rounds
-_COMPARED = ("sector", "subsector", "activity", "project", "status", "modality", "org_impl", "org_funder",
-             "beneficiary_group", "start_date", "end_date", "targeted", "reached", "budget", "currency")
-
-
-def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    a = prepare(frame)
-    org = a["org_name"].astype(str).str.lower()
-    aid = a["activity_id"].astype(str)
-    place = a["ounit"].astype(str)
-    fallback = (org + "|" + a["sector"].astype(str).str.lower() + "|" + a["subsector"].astype(str).str.lower() + "|"
-                + place + "|" + a["activity"].astype(str).str.lower())
-    key = np.where(aid != "", "id|" + org + "|" + aid.str.lower(), "row|" + fallback)
-    out = a.assign(key=key)
-    # Same fallback key twice in one round: number the copies so neither is lost.
-    out["key"] = out["key"] + "#" + out.groupby("key").cumcount().astype(str)
-    return out.drop_duplicates("key").set_index("key")
-
-
-def round_changes(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """New, changed and ended activities, matched by activity ID (or organisation+sector+sub-sector+place+activity).
-
-    Columns: change (new | changed | ended), org_name, sector, subsector, district, province, activity,
-    fields (what changed, for 'changed'), key.
-    """
-    p, c = _keyed(previous), _keyed(current)
-    new = c.index.difference(p.index)
-    ended = p.index.difference(c.index)
-    both = c.index.intersection(p.index)
-    changed_fields = pd.Series("", index=both, dtype=object)
-    for col in _COMPARED:
-        if col not in c.columns or col not in p.columns:
-            continue
-        x, y = c.loc[both, col], p.loc[both, col]
-        if isinstance(x.dtype, pd.CategoricalDtype):
-            x, y = x.astype(str), y.astype(str)
-        diff = ~((x == y) | (x.isna() & y.isna()))
-        changed_fields[diff] = changed_fields[diff] + ", " + col
-    changed = changed_fields[changed_fields != ""].str.lstrip(", ")
-    cols = ["org_name", "sector", "subsector", "dist_name", "prov_name", "activity"]
-
-    def part(frame: pd.DataFrame, idx: pd.Index, label: str) -> pd.DataFrame:
-        x = frame.loc[idx, cols].astype(str).assign(change=label)
-        return x.reset_index()
-
-    out = pd.concat([part(c, new, "new"), part(c, changed.index, "changed").assign(fields=changed.to_numpy()),
-                     part(p, ended, "ended")], ignore_index=True)
-    out["fields"] = out.get("fields", pd.Series(dtype=object)).fillna("")
-    out = out.rename(columns={"dist_name": "district", "prov_name": "province"})
-    order = {"new": 0, "changed": 1, "ended": 2}
-    out = out.sort_values(["change", "org_name", "province", "district", "sector"],
-                          key=lambda s: s.map(order) if s.name == "change" else s)
-    return out[["change", "org_name", "sector", "subsector", "district", "province", "activity", "fields",
-                "key"]].reset_index(drop=True)
-
-
-def coverage_changes(previous: pd.DataFrame, current: pd.DataFrame, units: pd.DataFrame,
-                     sectors: list[str] | None = None, filters: Filters | None = None) -> pd.DataFrame:
-    """District × sector cells that gained their first partner or lost all of them between two rounds."""
-    u = _units_in_scope(units, filters)
-    secs = _sector_universe(sectors, filters)
-    before = _presence_long(_scope(previous, units, filters), u, secs)
-    after = _presence_long(_scope(current, units, filters), u, secs)
-    m = before.merge(after[["adm2_pcode", "sector", "partners"]], on=["adm2_pcode", "sector"],
-                     suffixes=("_before", "_after"))
-    m = m[(m["partners_before"] == 0) != (m["partners_after"] == 0)].copy()
-    m["change"] = np.where(m["partners_after"] > 0, "gained", "lost")
-    m = m.sort_values(["change", "province", "district", "sector"], ascending=[False, True, True, True])
-    return m[["change", "adm2_pcode", "district", "adm1_pcode", "province", "sector", "partners_before",
-              "partners_after"]].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------------ headlines

@@ -6,7 +6,10 @@ Toy country: Alpha (PA) = Amber A1, Birch A2, Cedar A3; Beta (PB) = Delta B1, El
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -377,6 +380,20 @@ def test_coverage_changes_find_districts_that_gained_or_lost_all_partners():
     cc = an.coverage_changes(before, now, U, sectors=["Health"])
     assert cc[["change", "district", "sector", "partners_before", "partners_after"]].values.tolist() == [
         ["lost", "Amber", "Health", 1, 0], ["gained", "Fir", "Health", 0, 1]]
+
+
+@pytest.mark.parametrize("first", ["mapping.changes", "mapping.profiles", "mapping.analysis"])
+def test_profiles_and_round_changes_still_import_from_analysis_whichever_module_loads_first(first):
+    # Pages and commands write analysis.district_profile; the functions live in mapping.profiles/changes,
+    # which import mapping.analysis, so a fresh interpreter must survive either import order.
+    code = (f"import {first}\n"
+            "from mapping.analysis import coverage_changes, district_profile, partner_profile, round_changes\n"
+            "import mapping.changes as c, mapping.profiles as p\n"
+            "print(round_changes is c.round_changes, coverage_changes is c.coverage_changes,\n"
+            "      district_profile is p.district_profile, partner_profile is p.partner_profile)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "True True True True", "")
 
 
 # ------------------------------------------------------------------------------------------------ headlines
