@@ -131,7 +131,8 @@ def _clean_file(org: tuple, rows: list[dict], units: pd.DataFrame) -> bytes:
 
 def _misspell(name: str, i: int) -> str:
     """How districts get written in real returns: old names, abbreviations, a dropped letter."""
-    known = {"Dera Ghazi Khan": "D.G Khan", "Shaheed Benazirabad": "Nawabshah", "Dera Ismail Khan": "D.I. Khan"}
+    known = {"Dera Ghazi Khan": "D.G Khan", "Shaheed Benazirabad": "Nawabshah", "Shaheed Benazir Abad": "Nawabshah",
+             "Dera Ismail Khan": "D.I. Khan"}
     if name in known:
         return known[name]
     if i % 2 and len(name) >= 8 and " " not in name:
@@ -193,7 +194,7 @@ def _hxl_french_file(org: tuple, rows: list[dict]) -> bytes:
     statut = {"planned": "Prévu", "ongoing": "En cours", "completed": "Terminé", "suspended": "Suspendu"}
     for i, rec in enumerate(rows):
         ws.append([org[0], org[1], rec["sector"], rec["subsector"], rec["activity"], rec["adm1_name"],
-                   _misspell(rec["adm2_name"], i) if i % 4 == 1 else rec["adm2_name"], None, statut[rec["status"]],
+                   _misspell(rec["adm2_name"], i) if i % 4 in (0, 1) else rec["adm2_name"], None, statut[rec["status"]],
                    rec["start_date"].strftime("%d/%m/%Y"), rec["end_date"].strftime("%d/%m/%Y"),
                    rec["targeted"], rec["reached"], rec["org_funder"], LABEL if i == 0 else None,
                    rec["activity_id"]])
@@ -208,6 +209,14 @@ def _add_mistake(kind: str, rows: list[dict]) -> None:
         rows[0]["adm2_name"] = "Newtown Valley"
     elif kind == "end-before-start":
         rows[2]["start_date"], rows[2]["end_date"] = rows[2]["end_date"], rows[2]["start_date"]
+
+
+def _showcase(rows: list[dict], units: pd.DataFrame, districts: tuple[str, ...]) -> None:
+    """Put a district with a well-known other spelling (D.G Khan, Nawabshah) in the first row, when the
+    boundary set has it, so the messy returns show the gazetteer at work."""
+    hit = units[units["adm2_name"].isin(districts)]
+    if len(hit):
+        rows[0]["adm1_name"], rows[0]["adm2_name"] = str(hit["adm1_name"].iloc[0]), str(hit["adm2_name"].iloc[0])
 
 
 def write_demo_returns(out_dir: Path, units: pd.DataFrame) -> list[dict]:
@@ -232,6 +241,9 @@ def write_demo_returns(out_dir: Path, units: pd.DataFrame) -> list[dict]:
         if i in MISTAKES:
             _add_mistake(MISTAKES[i], rows)
         layout = MESSY.get(i, "clean")
+        if layout != "clean":
+            _showcase(rows, units, ("Dera Ghazi Khan",) if layout == "title-merged"
+                      else ("Shaheed Benazir Abad", "Shaheed Benazirabad"))
         if layout == "title-merged":
             data = _title_merged_file(org, rows)
         elif layout == "hxl-french":

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import io
 import re
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
+from mapping.annotate import annotate_workbook
 from mapping.normalise import (
     OrgIndex,
     VocabIndex,
@@ -26,7 +26,7 @@ from mapping.normalise import (
     parse_scope,
     text_of,
 )
-from mapping.readers import Column, Layout, ReturnError, choose_layout, read_book
+from mapping.readers import Column, Layout, ReturnError, choose_layout, other_activity_sheets, read_book
 from mapping.schema import FIELD_BY_NAME, FIELD_NAMES, FIELDS, Issue, Vocabularies, load_vocabularies
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -234,6 +234,25 @@ class _Checker:
                 if extra:
                     rec["extra"] = extra | rec.get("extra", {})
         self._duplicates()
+        self._once_per_name()
+
+    def _once_per_name(self) -> None:
+        """An organisation missing from the list is said once, at its first row, not on every row."""
+        first: dict[str, Issue] = {}
+        more: dict[str, list[int]] = {}
+        kept: list[Issue] = []
+        for issue in self.issues:
+            if issue.field == "org_name" and issue.severity == "warning":
+                if issue.message in first:
+                    more[issue.message].append(issue.row or 0)
+                    continue
+                first[issue.message], more[issue.message] = issue, []
+            kept.append(issue)
+        for message, rows in more.items():
+            if rows:
+                listed = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+                first[message].message = f"{message} The same name is on rows {listed}."
+        self.issues = kept
 
     # ------------------------------------------------------------------ organisations
     def _org(self, key: tuple) -> Outcome:
@@ -549,110 +568,16 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
         checker.issues.append(Issue(name, layout.sheet.name, layout.data_start + 1, None, None, "error",
                                     f"Sheet {layout.sheet.name!r} has a header but no activity rows below it.",
                                     "Add one row per activity under the header row."))
+    if not sheet:
+        for other, count in other_activity_sheets(book, layout):
+            checker.issues.append(Issue(
+                name, other, None, None, None, "warning",
+                f"Sheet {other!r} also has {count} row(s) that look like activities, but only sheet "
+                f"{layout.sheet.name!r} was read.",
+                "Put all activities on one sheet, or upload each sheet as its own return."))
     order = {c.label: c.index for c in layout.columns}
     checker.issues.sort(key=lambda i: (i.row or 0, order.get(i.column or "", -1)))
     columns = [{"header": c.header, "letter": c.letter, "field": c.field, "method": c.method} for c in layout.columns]
     unknown = [c.header for c in layout.columns if not c.field]
     return IngestResult(name, layout.sheet.name, columns, n_rows, checker.records, checker.issues, unknown,
                         header_row=max(layout.header_rows) + 1)
-
-
-# --------------------------------------------------------------------------- the annotated workbook
-
-FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}
-_LETTER_RE = re.compile(r"\(([A-Z]{1,3})\)$")
-
-
-def _neutral(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _workbook_from_book(data: bytes, filename: str):
-    """An openpyxl workbook holding the return's values, whatever format it came in."""
-    import openpyxl
-
-    from mapping.readers import check_zip
-
-    if data.startswith(b"PK\x03\x04"):
-        check_zip(data, filename)
-        import zipfile
-
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            is_xlsx = "xl/workbook.xml" in zf.namelist()
-        if is_xlsx:
-            return openpyxl.load_workbook(io.BytesIO(data))
-    book = read_book(data, filename)
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for sh in book.sheets:
-        ws = wb.create_sheet(sh.name[:31])
-        for row in sh.rows:
-            ws.append([None if v == "" else v for v in row])
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":  # text like "=SUM(...)" stays text
-                    cell.data_type = "s"
-    return wb
-
-
-def annotate_workbook(data: bytes, filename: str, result: IngestResult) -> bytes:
-    """The focal point's own workbook (as .xlsx) with problem cells filled and commented, plus an issues sheet.
-
-    The data itself is untouched, so the focal point fixes the marked cells in the file they know and
-    uploads it again.
-    """
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    wb = _workbook_from_book(data, filename)
-    ws = wb[result.sheet] if result.sheet in wb.sheetnames else wb.worksheets[0]
-    notes: dict[tuple[int, str], list[Issue]] = {}
-    for issue in result.issues:
-        if not issue.row:
-            continue
-        m = _LETTER_RE.search(issue.column or "")
-        notes.setdefault((issue.row, m.group(1) if m else "A"), []).append(issue)
-    for (row, letter), items in notes.items():
-        cell = ws[f"{letter}{row}"]
-        severity = "error" if any(i.severity == "error" for i in items) else "warning"
-        cell.fill = PatternFill("solid", start_color=FILLS[severity], end_color=FILLS[severity])
-        text = "\n".join(f"{i.severity.upper()}: {i.message}" + (f"\n{i.suggestion}" if i.suggestion else "")
-                         for i in items)
-        comment = Comment(text[:30000], "Stocktake")
-        comment.width, comment.height = 360, min(60 + 40 * len(items), 400)
-        cell.comment = comment
-    title = "Stocktake issues"
-    n = 2
-    while title in wb.sheetnames:
-        title, n = f"Stocktake issues {n}", n + 1
-    out = wb.create_sheet(title)
-    out.append([f"{result.file}, sheet '{result.sheet}': {result.rows} rows read, {result.accepted} without errors, "
-                f"{len(result.errors)} error(s), {len(result.warnings)} warning(s). Red cells are errors (the "
-                "return cannot be stored until they are fixed), amber cells are warnings."])
-    out["A1"].font = Font(bold=True)
-    out.append([])
-    out.append(["Row", "Column", "Value", "Severity", "Message", "Suggestion"])
-    for c in out[3]:
-        c.font = Font(bold=True)
-    for issue in result.issues:
-        out.append([issue.row, _neutral(issue.column), _neutral(issue.value), issue.severity,
-                    _neutral(issue.message), _neutral(issue.suggestion)])
-        fill = FILLS[issue.severity]
-        out.cell(out.max_row, 4).fill = PatternFill("solid", start_color=fill, end_color=fill)
-    for letter, width in zip("ABCDEF", (7, 26, 24, 10, 70, 50), strict=True):
-        out.column_dimensions[letter].width = width
-    for row in out.iter_rows(min_row=4):
-        for c in row[4:6]:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-    out.freeze_panes = "A4"
-    if result.issues:
-        out.auto_filter.ref = f"A3:F{out.max_row}"
-    for sheet in wb.worksheets:
-        sheet.sheet_view.tabSelected = False
-    wb.active = wb.sheetnames.index(ws.title)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

@@ -360,3 +360,18 @@ def choose_layout(book: Book, sheet_name: str | None = None) -> Layout:
     raise ReturnError(f"Row 1-{HEADER_SCAN_ROWS} of sheet {sheet.name!r} in {book.filename} has no header "
                       "Stocktake recognises; expected columns like Organisation, Sector, District, Status. "
                       "Use the template (python -m mapping template) or rename the columns.")
+
+
+def other_activity_sheets(book: Book, chosen: Layout) -> list[tuple[str, int]]:
+    """Other sheets that also look like activities, with their row counts, so none is ignored unseen."""
+    out = []
+    for sh in book.sheets:
+        if sh is chosen.sheet or sh.name.strip().lower() in SKIP_SHEETS:
+            continue
+        lay = find_layout(sh)
+        if lay is None:
+            continue
+        n = sum(1 for r in sh.rows[lay.data_start:] if r.count(None) + r.count("") < len(r))
+        if n:
+            out.append((sh.name, n))
+    return out

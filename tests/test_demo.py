@@ -79,6 +79,9 @@ def test_mistakes_are_reported_and_messy_layouts_read(returns, results):
     assert french.unknown_columns == ["Tehsil"]
     merged = next(res for layout, res in messy if layout == "title-merged")
     assert merged.header_row == 5 and merged.records[-1]["scope"] == "province"
+    as_written = {(rec.get("extra") or {}).get("adm2_as_written"): rec["adm2_pcode"]
+                  for _, res in messy for rec in res.records}
+    assert as_written["D.G Khan"] == "PK607" and as_written["Nawabshah"] == "PK719"
     warnings = [i.message for r in results for i in r.warnings]
     assert "Matched 'Bahawalnagr' to Bahawalnagar (PK602) by close spelling; check it." in warnings
     assert sum(r.accepted for r in results) == sum(r.rows for r in results) - 3

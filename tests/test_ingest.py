@@ -285,7 +285,7 @@ def test_month_first_order_is_configurable():
 @pytest.mark.parametrize(("text", "expected"), [
     ("12,500", (12500.0, None, None)), ("1 200", (1200.0, None, None)), ("PKR 1,000,000", (1e6, "PKR", None)),
     ("$3,000", (3000.0, "USD", None)), ("n.a.", (None, None, None)), ("12.5k", (None, None, "is not a number")),
-    (7, (7.0, None, None)),
+    (7, (7.0, None, None)), ("€ 1.200.000,50", (1200000.5, "EUR", None)), ("(500)", (-500.0, None, None)),
 ])
 def test_numbers_with_separators(text, expected):
     assert parse_number(text) == expected
@@ -523,3 +523,69 @@ def test_validate_an_ocha_3w_from_another_country_lists_recognised_columns(tmp_p
     assert "Columns not recognised (kept as extra data): Admin 3; Mois" in text
     assert ("    3  warning   Sous-cluster (C)          'Dépistage' is not a sub-sector of Nutrition on the list; it "
             "is kept as written.") in text
+
+
+def test_legacy_xls_return_and_its_annotated_copy():
+    from tests.factories.returns import xls_bytes
+
+    rows = [["Organisation", "Sector", "Province", "District", "Status", "Beneficiaries targeted", "Tehsil"],
+            ["IRP", "Health", "Punjab", "Lahore", "ongoing", 1500, "Model Town"],
+            ["IRP", "Helth", "Sindh", "Hyderbad", "planned", "2,000", None],
+            ["IRP", "Health", "Sindh", "Sukkur", "ongoing", -3, None]]
+    data = xls_bytes(rows)
+    result = check(data, "old_return.xls")
+    assert (result.sheet, result.rows, result.accepted, result.unknown_columns) == ("Activities", 3, 2, ["Tehsil"])
+    assert [(r["adm2_pcode"], r["targeted"]) for r in result.records] == [("PK617", 1500), ("PK706", 2000)]
+    assert issues(result) == [
+        (3, "Sector (B)", "Helth", "warning", "Read 'Helth' as Health; check it.", None),
+        (3, "District (D)", "Hyderbad", "warning",
+         "Matched 'Hyderbad' to Hyderabad (PK706) by close spelling; check it.", None),
+        (4, "Beneficiaries targeted (F)", "-3", "error", "Beneficiaries targeted cannot be negative (-3).",
+         "Write the number without a minus sign, or leave it empty when unknown.")]
+    wb = openpyxl.load_workbook(io.BytesIO(annotate_workbook(data, "old_return.xls", result)))
+    ws = wb["Activities"]
+    assert ws["G2"].value == "Model Town" and ws["F4"].value == -3
+    assert ws["F4"].fill.start_color.rgb.endswith("FFC7CE") and ws["D3"].fill.start_color.rgb.endswith("FFEB9C")
+
+
+def test_a_second_sheet_of_activities_is_not_ignored_silently():
+    first = [["Organisation", "Sector", "Province", "District", "Status"],
+             ["IRP", "Health", "Punjab", "Lahore", "ongoing"], ["IRP", "WASH", "Punjab", "Multan", "planned"]]
+    second = [["Organisation", "Sector", "Province", "District", "Status"],
+              ["IRP", "Health", "Sindh", "Sukkur", "ongoing"]]
+    result = check(xlsx(first, sheet="Punjab", after={"Sindh": second}))
+    assert result.sheet == "Punjab" and result.accepted == 2
+    assert issues(result) == [(None, None, None, "warning",
+                               "Sheet 'Sindh' also has 1 row(s) that look like activities, but only sheet 'Punjab' "
+                               "was read.", "Put all activities on one sheet, or upload each sheet as its own return.")]
+    assert result.issues[0].sheet == "Sindh"
+    assert check(xlsx(first, sheet="Punjab", after={"Sindh": second}), sheet="Sindh").accepted == 1
+
+
+def test_odd_cell_types_are_reported_not_crashed_on():
+    rows = [["Organisation", "Sector", "Province", "District", "Status", "Start date", "End date",
+             "Beneficiaries targeted", "Budget", "Remarks"],
+            ["IRP", "Health", "Punjab", "Lahore", "ongoing", dt.time(10, 30), True, dt.datetime(2025, 1, 1),
+             "1e400", "x" * 5000],
+            ["IRP", 42, "Punjab", 617, "ongoing", "2025-02-30", 45717, "  ", "€ 1.200.000,50", "ملتان"]]
+    result = check(xlsx(rows))
+    assert [(i.row, i.column, i.message) for i in result.errors] == [
+        (2, "Start date (F)", "'10:30:00' is not a date Stocktake can read."),
+        (2, "End date (G)", "'True' is not a date Stocktake can read."),
+        (2, "Beneficiaries targeted (H)", "'2025-01-01' is not a number."),
+        (2, "Budget (I)", "'1e400' is not a number."),
+        (3, "Sector (B)", "'42' is not a sector on the list."),
+        (3, "District (D)", "'617' is not a district of Punjab."),
+        (3, "Start date (F)", "'2025-02-30' is not a real date."),
+    ]
+    assert result.rows == 2 and result.accepted == 0
+
+
+def test_an_unlisted_organisation_is_reported_once_not_on_every_row():
+    data = template_return([row(org_name="Green Valley Trust", adm2_name=d) for d in ("Lahore", "Multan", "Attock")])
+    result = check(data)
+    assert issues(result) == [(3, "Organisation (A)", "Green Valley Trust", "warning",
+                               "'Green Valley Trust' is not on the organisation list; the secretariat will add it. "
+                               "The same name is on rows 4, 5.",
+                               "If it is listed under another name, ask the secretariat to add this spelling.")]
+    assert result.accepted == 3

@@ -144,3 +144,33 @@ def test_template_command_writes_the_file(tmp_path, capsys):
     assert "No boundary set is loaded: the template has no province/district lists" in captured.err
     assert _wb(out.read_bytes()).sheetnames == ["Instructions", "Activities", "Lists"]
     assert main(["template", "--out", str(tmp_path / "missing" / "t.xlsx")]) == 2
+
+
+def test_template_command_prefills_an_organisations_current_activities(db_url, shared_boundaries, monkeypatch,
+                                                                        tmp_path, capsys):
+    from mapping import store, workflow
+    from tests.factories.returns import row, template_return
+
+    monkeypatch.setenv("STOCKTAKE_BOUNDARIES_FROM", str(shared_boundaries))
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", db_url)
+    monkeypatch.setenv("STOCKTAKE_ADMIN_EMAIL", "admin@example.org")
+    monkeypatch.setenv("STOCKTAKE_ADMIN_PASSWORD", "s3cret-admin")
+    workflow.setup(url=db_url)
+    engine = store.connect(db_url)
+    admin = store.authenticate(engine, "admin@example.org", "s3cret-admin")
+    store.add_org(engine, admin, "Indus Relief Partners", acronym="IRP", org_type="National NGO")
+    sent = template_return([row(adm2_name="D.G Khan", activity_id="IRP-001", targeted="12,500"),
+                            row(sector="Nutrition", subsector=None, adm1_name="Sindh", adm2_name="Nawabshah",
+                                activity_id="IRP-002")])
+    _, outcome = workflow.submit_file(engine, admin, sent, "irp.xlsx", org="Indus Relief Partners")
+    assert outcome.status == "stored"
+    out = tmp_path / "irp_template.xlsx"
+    assert main(["template", "--out", str(out), "--org", "IRP"]) == 0
+    assert capsys.readouterr().out.strip() == f"Template written to {out} with 2 current activities of IRP"
+    ws = _wb(out.read_bytes())["Activities"]
+    rows = {ws[f"AB{r}"].value: (ws[f"A{r}"].value, ws[f"M{r}"].value, ws[f"N{r}"].value, ws[f"S{r}"].value)
+            for r in (3, 4)}
+    assert rows == {"IRP-001": ("Indus Relief Partners", "Dera Ghazi Khan", "PK607", 12500),
+                    "IRP-002": ("Indus Relief Partners", "Shaheed Benazir Abad", "PK719", 1000)}
+    result = workflow.validate_upload(engine, out.read_bytes(), out.name, org="Indus Relief Partners")
+    assert [i.message for i in result.issues] == [] and result.accepted == 2

@@ -86,6 +86,10 @@ def _validate(args: argparse.Namespace) -> int:
             print(json.dumps({"file": path.name, "error": str(exc)}))
         print(str(exc), file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - a bug must still leave the user a plain message
+        print(f"Stocktake could not check {path.name} ({exc.__class__.__name__}: {exc}). This is a fault in "
+              "Stocktake, not in your file; please send the file to the secretariat.", file=sys.stderr)
+        return 2
     if args.annotated:
         Path(args.annotated).write_bytes(annotate_workbook(data, path.name, result))
     if args.json:

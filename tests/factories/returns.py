@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -147,3 +148,65 @@ def zip_bomb(size_mb: int = 450) -> bytes:
             for _ in range(size_mb):
                 fh.write(chunk)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- legacy .xls (BIFF8 in a CFB container)
+
+def _record(kind: int, body: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(body)) + body
+
+
+def _biff8(sheet: str, rows: Sequence[Sequence[Any]]) -> bytes:
+    """A minimal Excel 97-2003 workbook stream: globals (BOF, CODEPAGE, BOUNDSHEET, EOF) and one sheet of
+    LABEL (text) and NUMBER cells. No library in the project writes .xls, so the test builds one by hand."""
+    def bof(kind: int) -> bytes:
+        return _record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))
+
+    cells = b""
+    for r, values in enumerate(rows):
+        for c, v in enumerate(values):
+            if v is None:
+                continue
+            if isinstance(v, (int, float)):
+                cells += _record(0x0203, struct.pack("<HHHd", r, c, 0, float(v)))
+            else:
+                text = str(v)
+                cells += _record(0x0204, struct.pack("<HHHHB", r, c, 0, len(text), 1) + text.encode("utf-16-le"))
+    width = max((len(r) for r in rows), default=0)
+    body = bof(0x10) + _record(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0)) + cells + _record(0x0A, b"")
+    name = sheet.encode("latin-1")
+
+    def globals_(offset: int) -> bytes:
+        return (bof(0x05) + _record(0x0042, struct.pack("<H", 0x04B0))
+                + _record(0x0085, struct.pack("<IBBBB", offset, 0, 0, len(name), 0) + name) + _record(0x0A, b""))
+
+    return globals_(len(globals_(0))) + body
+
+
+def xls_bytes(rows: Sequence[Sequence[Any]], *, sheet: str = "Activities") -> bytes:
+    """A real .xls file (OLE compound file, version 3, one 'Workbook' stream); xlrd and calamine both read it."""
+    stream = _biff8(sheet, rows)
+    stream += b"\0" * max(0, 4096 - len(stream))  # at the mini-stream cutoff: stored in normal sectors
+    stream += b"\0" * (-len(stream) % 512)
+    n = len(stream) // 512
+    end, free, fat_sect, none = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    fat = [fat_sect] + [i + 1 for i in range(1, n)] + [end, end]
+    fat += [free] * (128 - len(fat))
+    header = bytearray(512)
+    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIIII", header, 40, 0, 1, n + 1, 0, 0x1000, end, 0, end, 0)
+    struct.pack_into("<109I", header, 76, 0, *([free] * 108))
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        e = bytearray(128)
+        encoded = (name + "\0").encode("utf-16-le") if name else b""
+        e[0:len(encoded)] = encoded
+        struct.pack_into("<HBB", e, 64, len(encoded), kind, 1 if kind else 0)
+        struct.pack_into("<III", e, 68, none, none, child)
+        struct.pack_into("<IQ", e, 116, start, size)
+        return bytes(e)
+
+    directory = (entry("Root Entry", 5, 1, end, 0) + entry("Workbook", 2, none, 1, len(stream))
+                 + entry("", 0, none, 0, 0) * 2)
+    return bytes(header) + struct.pack("<128I", *fat) + stream + directory
