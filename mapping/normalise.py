@@ -38,7 +38,7 @@ def fold(text: Any) -> str:
     s = unicodedata.normalize("NFKD", str(text)).casefold()
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.replace("'", "").replace("’", "")
-    s = re.sub(r"[^0-9a-z#]+", " ", s)
+    s = re.sub(r"[^\w#]+|_", " ", s)  # letters of any script survive: Urdu names must not fold to nothing
     return " ".join(s.split())
 
 
@@ -366,12 +366,18 @@ class OrgIndex:
         self.orgs = list(orgs or [])
         self.countries = tuple(fold(c) for c in countries if c)
         self.index: dict[str, dict] = {}
+        shared: set[str] = set()
         for org in self.orgs:
             names = [org.get("name"), org.get("acronym"), *(org.get("aliases") or [])]
             for n in names:
                 if n and str(n).strip():
                     for key in self._keys(str(n)):
-                        self.index.setdefault(key, org)
+                        other = self.index.setdefault(key, org)
+                        if other is not org and other.get("name") != org.get("name"):
+                            shared.add(key)
+        # A key two organisations share ("fictional", "pakistan") identifies neither: never guess between them.
+        for key in shared:
+            del self.index[key]
 
     def _strip(self, key: str) -> str:
         changed = True

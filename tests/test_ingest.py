@@ -589,3 +589,14 @@ def test_an_unlisted_organisation_is_reported_once_not_on_every_row():
                                "The same name is on rows 4, 5.",
                                "If it is listed under another name, ask the secretariat to add this spelling.")]
     assert result.accepted == 3
+
+
+def test_org_names_in_urdu_or_sharing_a_suffix_are_never_confused():
+    from mapping.normalise import OrgIndex
+
+    idx = OrgIndex([{"name": "Zeta Aid (fictional)", "acronym": "ZA"},
+                    {"name": "Indus Relief Partners (fictional)", "acronym": "IRP"},
+                    {"name": "ادارہ ترقی (fictional)"}])
+    assert idx.find("ادارہ ترقی (fictional)")["name"] == "ادارہ ترقی (fictional)"
+    assert idx.find("Unknown Trust (fictional)") is None  # the shared "(fictional)" identifies no one
+    assert idx.find("irp")["name"] == "Indus Relief Partners (fictional)"
