@@ -70,4 +70,4 @@ def title() -> str:
 
 
 def tiles() -> str:
-    return env("STOCKTAKE_TILES", "cartodbpositron") or "cartodbpositron"
+    return env("STOCKTAKE_TILES", "OpenStreetMap") or "OpenStreetMap"

@@ -21,11 +21,13 @@ with tab_gaps:
     st.markdown("Districts and sectors with **no partner** reporting a district-level activity in this view. "
                 "Districts with nobody at all come first; with a need figure loaded, the neediest rank first.")
     with core.guarded("Ranking the gaps"):
-        gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters)
+        gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
         summary = render.district_summary(v)
         by_district = summary[summary["gap_sectors"] > 0].sort_values(
             (["need"] if "need" in summary.columns else []) + ["partners", "gap_sectors", "adm2_name"],
             ascending=([False] if "need" in summary.columns else []) + [True, False, True])
+        by_district = by_district.assign(gap_sector_names=by_district["gap_sector_names"].where(
+            by_district["partners"] > 0, "every sector (no partner at all)"))
         empty = int((summary["partners"] == 0).sum())
         st.caption(f"{len(gaps):,} district × sector gaps in {len(by_district):,} districts; "
                    f"{empty:,} districts have no partner at all.")
@@ -38,7 +40,7 @@ with tab_gaps:
 with tab_thin:
     st.markdown("Districts where **a single partner** carries a sector: at risk if that partner leaves.")
     with core.guarded("Finding thin coverage"):
-        thin = analysis.thin_coverage(v.acts, v.units, sectors=None, filters=v.filters)
+        thin = analysis.thin_coverage(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
         st.caption(f"{len(thin):,} district × sector combinations with one partner")
         render.table(thin, ["district", "province", "sector", "partner", "wide_partners",
                             *(["need", "need_rank"] if "need" in thin.columns else [])],

@@ -45,7 +45,7 @@ with right:
         top_d = maps.summary_table(summary, v.units) if len(summary) else summary
         top_d = top_d[top_d["partners"] > 0].head(10) if "partners" in top_d.columns else top_d
         st.markdown("**Districts with the most partners**")
-        render.table(top_d, ["adm2_name", "adm1_name", "partners", "activities"], empty="No activity reported yet.")
+        render.table(top_d, ["adm2_name", "partners", "activities"], empty="No activity reported yet.")
 
 wide = render.wide_activities(v.filtered)
 with st.expander(f"Province-wide and national activities ({len(wide)}) — not drawn on the map",

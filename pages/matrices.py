@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mapping import analysis, config, export
+from mapping import analysis, config, export, store
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -48,6 +48,20 @@ if only_active and isinstance(mx.index, pd.MultiIndex):
     body_total = mx[export.TOTAL] if export.TOTAL in mx.columns else mx.sum(axis=1)
     keep = (body_total > 0).to_numpy() | [export._is_total_label(ix) for ix in mx.index]
     mx = mx[keep]
+short = "partner" in (rows, cols) and c3.toggle("Acronyms for partners", key="mx_short", value=True,
+                                                help="Full names are in the downloads and listed below the table.")
+mx.index = mx.index.set_names([str(n).capitalize() if n else n for n in mx.index.names])
+full = mx.T if transpose else mx
+acronyms: dict[str, str] = {}
+if short:
+    orgs = core.call(store.list_orgs, core.engine()) or []
+    taken = [o["acronym"] for o in orgs if o.get("acronym")] + [o["name"] for o in orgs]
+    # an acronym shared by two organisations (or equal to a name) would merge two rows: keep full names then
+    acronyms = {o["name"]: o["acronym"] for o in orgs if o.get("acronym") and taken.count(o["acronym"]) == 1}
+    if rows == "partner":
+        mx = mx.rename(index=acronyms)
+    else:
+        mx = mx.rename(columns=acronyms)
 shown = mx.T if transpose else mx
 
 vmax = export.matrix_vmax(shown)
@@ -80,7 +94,12 @@ slug = kind.lower().replace(" × ", "_by_")
 d1, d2, _ = st.columns([1, 1, 2])
 with d1, core.guarded("Preparing the Excel file"):
     render.download("Download Excel (coloured)", export.matrix_xlsx(
-        shown, title=f"{config.title()} — {kind}, {measures[measure].lower()}", sheet=kind.replace(" × ", " x "),
+        full, title=f"{config.title()} — {kind}, {measures[measure].lower()}", sheet=kind.replace(" × ", " x "),
         notes=[desc] if desc else []), f"stocktake_{slug}.xlsx", render.XLSX, key="mx_xlsx")
 with d2, core.guarded("Preparing the CSV file"):
-    render.download("Download CSV", export.matrix_csv(shown), f"stocktake_{slug}.csv", "text/csv", key="mx_csv")
+    render.download("Download CSV", export.matrix_csv(full), f"stocktake_{slug}.csv", "text/csv", key="mx_csv")
+if short and acronyms:
+    used = [n for n, a in sorted(acronyms.items(), key=lambda x: x[1])
+            if a in set(map(str, shown.index)) | set(map(str, shown.columns))]
+    with st.expander(f"Acronyms ({len(used)})"):
+        st.markdown("  \n".join(f"**{core.esc(acronyms[n])}** — {core.esc(n)}" for n in used))

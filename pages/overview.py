@@ -18,7 +18,7 @@ summary = render.district_summary(v)
 gaps = overlaps = pd.DataFrame()
 with core.guarded("Finding gaps and overlaps"):
     if len(v.acts):
-        gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters)
+        gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
         overlaps = analysis.overlaps(v.acts, filters=v.filters, units=v.units)
 
 acts = v.filtered
@@ -38,7 +38,7 @@ with left:
     lines: list[str] = []
     with core.guarded("Writing the headlines"):
         if len(v.acts):
-            lines = list(analysis.headlines(v.acts, v.units, filters=v.filters))
+            lines = list(analysis.headlines(v.acts, v.units, filters=v.filters, need=v.need))
     if lines:
         st.markdown("\n".join(f"- {core.esc(line)}" for line in lines))
     else:

@@ -50,7 +50,7 @@ if submitted:
         try:
             who = core.sign_in(email, password)
         except Exception as exc:  # noqa: BLE001 - wrong password, locked out, unknown account: say which
-            st.error(core.message_for(exc))
+            st.error(core.esc(core.message_for(exc)))
         else:
             st.session_state["_after_signin"] = True
             st.rerun()

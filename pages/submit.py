@@ -16,8 +16,9 @@ core.demo_banner()
 engine = core.engine()
 flash = st.session_state.pop("submit_flash", None)
 if flash:
-    st.success(flash[1] + " The map and matrices now show it.")
+    st.success(core.esc(flash[1]) + " The map and matrices now show it.")
 
+consolidated = False
 if actor.role == "focal_point":
     if not actor.org_name:
         st.error("Your account is not linked to an organisation. Ask the secretariat to link it.")
@@ -29,7 +30,11 @@ else:
     if not names:
         st.warning("No organisations yet. Add one on the Admin page first.")
         st.stop()
-    org = st.selectbox("Organisation (admin: submitting on its behalf)", names, key="submit_org")
+    consolidated = st.toggle("Consolidated file: several organisations in one file (last year's 3W, an export)",
+                             key="submit_consolidated",
+                             help="Each organisation's rows become its own submission; unknown names are added.")
+    org = None if consolidated else st.selectbox("Organisation (admin: submitting on its behalf)", names,
+                                                 key="submit_org")
 
 rounds = [r for r in core.rounds() if not r.get("locked")]
 round_name = None
@@ -45,9 +50,11 @@ with c1, core.guarded("Preparing the blank template"):
     render.download("Blank template", submitting.template_bytes(engine, None), "stocktake_template.xlsx",
                     render.XLSX, key="tpl_blank", help="Columns, drop-down lists and instructions; no rows.")
 with c2, core.guarded("Preparing the pre-filled template"):
-    render.download(f"Pre-filled with {org}'s current activities", submitting.template_bytes(engine, org, actor),
-                    f"stocktake_{submitting.slug(org)}.xlsx", render.XLSX, key="tpl_filled",
-                    help="Update the rows, add new ones, delete finished ones, and upload it back.")
+    if org:
+            render.download(f"Pre-filled with {core.esc(org)}'s current activities",
+                        submitting.template_bytes(engine, org, actor), f"stocktake_{submitting.slug(org)}.xlsx",
+                        render.XLSX, key="tpl_filled",
+                        help="Update the rows, add new ones, delete finished ones, and upload it back.")
 
 st.markdown("#### 2. Upload your return")
 limit_mb = config.max_upload_bytes() / (1024 * 1024)
@@ -58,10 +65,10 @@ upload = st.file_uploader(f"Excel return (.xlsx, .xls, .ods or .csv; up to {limi
 if upload is not None:
     data = upload.getvalue()
     if len(data) > config.max_upload_bytes():
-        st.error(f"{upload.name} is {len(data) / 1048576:.1f} MB; the limit is {limit_mb:.0f} MB. "
+        st.error(f"{core.esc(upload.name)} is {len(data) / 1048576:.1f} MB; the limit is {limit_mb:.0f} MB. "
                  "Remove unused sheets or images and upload again.")
         st.stop()
-    key = ("validated", org, hashlib.sha256(data).hexdigest())
+    key = ("validated", org, consolidated, hashlib.sha256(data).hexdigest())
     if st.session_state.get("validated_key") != key:
         st.session_state.pop("validated_result", None)
         try:
@@ -69,7 +76,7 @@ if upload is not None:
                 st.session_state["validated_result"] = workflow.validate_upload(engine, data, upload.name, org=org)
             st.session_state["validated_key"] = key
         except Exception as exc:  # noqa: BLE001 - unreadable file: the message says what to do
-            st.error(f"{upload.name}: {core.message_for(exc)}")
+            st.error(f"{core.esc(upload.name)}: {core.esc(core.message_for(exc))}")
             st.stop()
     result: ingest.IngestResult = st.session_state["validated_result"]
 
@@ -100,30 +107,36 @@ if upload is not None:
                         help="Your file with every problem highlighted and explained in a comment.")
 
     st.markdown("#### 4. Confirm")
-    if st.button(f"Confirm and submit {result.accepted} activities for {org}", type="primary", key="confirm",
+    target = core.esc(org) if org else "the organisations named in the file"
+    if st.button(f"Confirm and submit {result.accepted} activities for {target}", type="primary", key="confirm",
                  disabled=bool(errors) or not rounds):
         try:
-            _, outcome = workflow.submit_file(engine, actor, data, upload.name, org=org, round_name=round_name)
+            _, outcome = workflow.submit_file(engine, actor, data, upload.name, org=org or "", round_name=round_name,
+                                              consolidated=consolidated)
         except Exception as exc:  # noqa: BLE001 - permission, locked round ...: shown, never a traceback
-            st.error(core.message_for(exc))
+            st.error(core.esc(core.message_for(exc)))
         else:
-            status = getattr(outcome, "status", "")
-            text = getattr(outcome, "message", "") or status
+            outcomes = outcome if isinstance(outcome, list) else [outcome]  # consolidated: one per organisation
+            stored = [o for o in outcomes if o.status == "stored"]
+            status = "stored" if stored else outcomes[0].status
+            text = " ".join(getattr(o, "message", "") or o.status for o in outcomes)
             if status == "stored":
                 st.session_state["submit_flash"] = ("success", text)
                 st.session_state["upload_counter"] = counter + 1
                 st.session_state.pop("validated_key", None)
                 st.rerun()
             elif status == "duplicate":
-                st.info(text)
+                st.info(core.esc(text))
             else:
-                st.error(text)
+                st.error(core.esc(text))
 
-st.markdown(f"#### Submission history of {core.esc(org)}")
-hist = core.call(store.history, engine, actor, org, what="Loading the history") or []
+st.markdown(f"#### Submission history of {core.esc(org or 'all organisations')}")
+hist = (core.call(store.history, engine, actor, org, what="Loading the history") if org else
+        core.call(store.list_submissions, engine, actor, limit=50, what="Loading the history")) or []
 if hist:
     frame = pd.DataFrame(hist)
-    render.table(frame, ["id", "round", "status", "submitted_at", "user", "filename", "rows", "errors", "warnings"],
+    render.table(frame, ["id", "org", "round", "status", "submitted_at", "user", "filename", "rows", "errors",
+                         "warnings"],
                  key="history")
 else:
     st.caption("No returns submitted yet.")

@@ -156,6 +156,11 @@ def test_filters_come_from_the_link_and_go_back_into_it(app_env):
     assert at.query_params["sec"] in (["Health,Education"], "Health,Education")
     assert {m.label: m.value for m in at.metric}["Activities"] == "4"
     assert "Sectors: Health, Education" in texts(at)
+    # the same filters follow the user to the next page
+    at.switch_page(PAGES["matrices"][0])
+    at.run()
+    assert at.multiselect(key="flt_sectors").value == ["Health", "Education"]
+    assert "Sectors: Health, Education" in texts(at)
 
 
 def test_map_page_opens_a_district_profile(app_env):
@@ -261,3 +266,102 @@ def test_focal_point_confirms_a_clean_return_and_sees_it_in_history(app_env):
     assert len(hist) == before + 1 and hist[0]["status"] == "accepted"
     mine = workflow.picture(engine, focal)
     assert sorted(mine.loc[mine["org_name"] == IRP, "activity"]) == ["Mobile clinics", "School kits"]
+
+
+def test_export_page_builds_the_pdf_and_offers_the_data(app_env):
+    viewer = actor_for("viewer")
+    acts = workflow.picture(store.connect(), viewer)
+    at = start(viewer, "export")
+    assert problems(at) == []
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Activities (Excel)", "Activities (CSV)", "District coverage (GeoJSON)"]
+    assert f"**{len(acts):,} activities** in this view" in texts(at)
+    assert "contact details are included" in texts(at)
+    next(b for b in at.button if b.label == "Build the PDF snapshot").click().run()
+    assert problems(at) == []
+    assert at.session_state["_pdf"][:5] == b"%PDF-"
+    assert [b.label for b in at.get("download_button")][0] == "Download the PDF snapshot"
+
+
+def test_public_export_leaves_contacts_out(app_env):
+    at = start(None, "export")
+    assert problems(at) == []
+    assert "Contact details are left out: sign in to include them." in texts(at)
+
+
+def test_admin_learns_an_unmatched_place_name_once(app_env):
+    engine = store.connect()
+    row = {"org_name": "SFF", "sector": "Health", "activity": "Clinic support", "adm1_name": "Punjab",
+           "adm2_name": "Dera Ghazi Khan Sadar", "status": "ongoing"}
+    _, outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes([row]), "sff.xlsx",
+                                      org="Sindh Futures Fund")
+    assert outcome.status == "rejected"
+    at = start(actor_for("admin"), "admin")
+    assert problems(at) == []
+    assert "Dera Ghazi Khan Sadar" in at.selectbox(key="review_name").options
+    at.selectbox(key="review_name").set_value("Dera Ghazi Khan Sadar")
+    at.selectbox(key="review_pcode").set_value("PK607")
+    next(b for b in at.button if b.label == "Learn").click().run()
+    assert problems(at) == []
+    assert any("Learned: “Dera Ghazi Khan Sadar” is Dera Ghazi Khan, Punjab (PK607)" in s.value for s in at.success)
+    # the next return with that spelling matches without help, and the queue no longer lists it
+    result = workflow.validate_upload(engine, return_bytes([row]), "sff.xlsx", org="Sindh Futures Fund")
+    assert result.errors == [] and result.records[0]["adm2_pcode"] == "PK607"
+    at.run()
+    assert "review_name" not in [s.key for s in at.selectbox]
+    assert any("Nothing to review" in s.value for s in at.success)
+
+
+def test_matrix_partner_by_sector_uses_acronyms_and_engine_numbers(app_env):
+    viewer = actor_for("viewer")
+    at = start(viewer, "matrices")
+    at.radio(key="mx_kind").set_value("Partner × sector").run()
+    assert problems(at) == []
+    shown = at.dataframe[0].value
+    assert "IRP" in list(shown.index) and "KCT" in list(shown.index)
+    from mapping import analysis, boundaries
+
+    acts = workflow.picture(store.connect(), viewer)
+    units = boundaries.units(boundaries.load_set(store.active_boundary_version(store.connect())))
+    expected = analysis.matrix(acts, units, rows="partner", cols="sector", measure="activities",
+                               filters=analysis.Filters(round_name=workflow.ensure_round(store.connect())))
+    assert int(shown.loc["IRP", "Total"]) == int(expected.loc[IRP, "Total"])
+    assert int(shown.loc["Total", "Total"]) == len(acts)
+    assert any("**IRP** — Indus Relief Partners" in m.value for m in at.markdown)
+    assert [b.label for b in at.get("download_button")] == ["Download Excel (coloured)", "Download CSV"]
+
+
+def test_a_need_figure_ranks_gaps_and_unlocks_need_vs_presence(app_env):
+    at = start(actor_for("viewer"), "map")
+    assert "Need vs presence" not in at.radio(key="map_measure").options
+    csv = b"adm2_pcode,people_in_need\nPK101,90000\nPK607,50000\nPK617,1000\n"
+    at.file_uploader(key="need_upload").set_value(("need.csv", csv, "text/csv")).run()
+    assert problems(at) == []
+    assert "Using “people\\_in\\_need” for 3 districts." in texts(at)
+    assert "Need vs presence" in at.radio(key="map_measure").options
+    at.switch_page(PAGES["gaps"][0])
+    at.run()
+    assert problems(at) == []
+    top = at.dataframe[0].value
+    assert list(top["District"][:2]) == ["Bagh", "Dera Ghazi Khan"]  # highest need first
+    assert list(top["Need"][:2]) == [90000, 50000]
+
+
+def test_admin_imports_a_consolidated_file_split_by_organisation(app_env):
+    engine = store.connect()
+    rows = [{"org_name": "Lahore Light Trust", "sector": "Education", "activity": "Evening classes",
+             "adm1_name": "Punjab", "adm2_name": "Lahore", "status": "ongoing"},
+            {"org_name": "Sindh Futures Fund", "sector": "Health", "activity": "Clinic grants", "adm1_name": "Sindh",
+             "adm2_name": "Hyderabad", "status": "planned"}]
+    at = start(actor_for("admin"), "submit")
+    at.toggle(key="submit_consolidated").set_value(True).run()
+    assert not [s for s in at.selectbox if s.key == "submit_org"], "no single organisation for a consolidated file"
+    at.file_uploader[0].set_value(("3w_2025.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    assert problems(at) == []
+    next(b for b in at.button if b.label.startswith("Confirm and submit 2 activities for the organisations")).click()
+    at.run()
+    assert problems(at) == []
+    assert any("Lahore Light Trust" in s.value and "now show it" in s.value for s in at.success)
+    acts = workflow.picture(engine, workflow.SYSTEM)
+    assert sorted(acts.loc[acts["org_name"].isin(["Lahore Light Trust", "Sindh Futures Fund"]), "activity"]) == [
+        "Clinic grants", "Evening classes"]

@@ -124,7 +124,7 @@ def nav(page, link: str, heading: str | None = None) -> None:
             return
         except Exception:  # noqa: BLE001 - retried below, then reported with a screenshot
             if attempt == 2:
-                page.screenshot(path=str(SHOTS.parent / f"e2e_failed_{link.split()[0].lower()}.png"))
+                page.screenshot(path=f"/tmp/stocktake_e2e_failed_{link.split()[0].lower()}.png")
                 raise
 
 
@@ -201,7 +201,8 @@ def test_focal_point_fixes_a_return_and_sees_the_map_change(tmp_path, shared_bou
             page.get_by_text("must be fixed before this return can be stored").first.wait_for(timeout=60_000)
             page.get_by_text("Nowhereville").first.wait_for(state="attached", timeout=10_000)
             assert page.get_by_role("button", name="Confirm and submit").first.is_disabled()
-            page.get_by_role("heading", name="2. Upload your return").first.scroll_into_view_if_needed()
+            page.get_by_role("heading", name="2. Upload your return").first.evaluate(
+                "e => e.scrollIntoView({block: 'start'})")
             shot(page, "submit.png")
 
             fixed = tmp_path / "return_corrected.xlsx"
@@ -239,6 +240,7 @@ def test_focal_point_fixes_a_return_and_sees_the_map_change(tmp_path, shared_bou
             page.get_by_role("tab", name="Submissions").wait_for(timeout=30_000)
             shot(page, "admin.png")
             nav(page, "Export")
+            page.get_by_role("button", name="District coverage (GeoJSON)").wait_for(timeout=60_000)
             shot(page, "export.png")
             browser.close()
     finally:

@@ -115,8 +115,8 @@ def test_tooltip_gives_district_province_and_key_numbers():
 
 def test_tiles_configurable():
     adm2, adm1 = _geo(DISTRICTS)
-    positron = maps.district_map(adm2, adm1, _summary(), tiles="cartodbpositron").get_root().render()
-    assert "basemaps.cartocdn.com" in positron
+    osm = maps.district_map(adm2, adm1, _summary(), tiles="OpenStreetMap").get_root().render()
+    assert "tile.openstreetmap.org" in osm
     custom = maps.district_map(adm2, adm1, _summary(), tiles="https://tiles.example.org/{z}/{x}/{y}.png")
     html = custom.get_root().render()
     assert "tiles.example.org/{z}/{x}/{y}.png" in html

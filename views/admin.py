@@ -21,7 +21,7 @@ def _done(message: str) -> None:
 
 def flash() -> None:
     if msg := st.session_state.pop("admin_flash", None):
-        st.success(msg)
+        st.success(core.esc(msg))
 
 
 # ---------------------------------------------------------------- boundaries

@@ -132,7 +132,7 @@ def guarded(what: str | None = None, *, stop: bool = False) -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - the page shows the message instead of a traceback
         prefix = f"{what}: " if what else ""
-        st.error(prefix + message_for(exc))
+        st.error(prefix + esc(message_for(exc)))
         if not isinstance(exc, KNOWN_ERRORS + _ingest_errors() + (ValueError,)):
             print(traceback.format_exc(), flush=True)  # for the operator's log, not the page
         if stop:

@@ -66,15 +66,15 @@ def district_summary(v: View) -> pd.DataFrame:
     with core.guarded("Summarising the districts"):
         a = v.actor
         key = (core.data_version(a, v.filters.round_name), a.role, a.user_id, a.org_id, v.geo.version,
-               tuple(sorted(v.filters.to_params().items())))
-        return _summary(key, v.acts, v.units, v.filters)
+               tuple(sorted(v.filters.to_params().items())), v.need_key)
+        return _summary(key, v.acts, v.units, v.filters, v.need)
     return empty
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
-def _summary(key: tuple, _acts: pd.DataFrame, _units: pd.DataFrame, _filters) -> pd.DataFrame:
-    """district_summary once per data version, viewer, boundary set and filters (key holds all of them)."""
-    return analysis.district_summary(_acts, _units, _filters)
+def _summary(key: tuple, _acts: pd.DataFrame, _units: pd.DataFrame, _filters, _need=None) -> pd.DataFrame:
+    """district_summary once per data version, viewer, boundary set, filters and need figure (all in key)."""
+    return analysis.district_summary(_acts, _units, _filters, need=_need)
 
 
 @st.cache_data(show_spinner=False, max_entries=24, ttl=3600)

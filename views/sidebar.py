@@ -40,6 +40,8 @@ class View:
     acts: pd.DataFrame  # everything the actor may see in the chosen round
     filtered: pd.DataFrame  # after the sidebar filters
     geo: core.Geo | None
+    need: pd.DataFrame | None = None  # optional district need figure uploaded in this session
+    need_key: str = ""  # identifies the need figure in cache keys
 
     @property
     def units(self) -> pd.DataFrame:
@@ -74,11 +76,27 @@ def _options(acts: pd.DataFrame, column: str, chosen: tuple[str, ...], units: pd
     return sorted(values)
 
 
+VALUES_KEY = "_filter_values"  # widget values kept outside widget state: page widgets reset on a page change
+
+
+def _remember(key: str) -> None:
+    """on_change: keep the new value so the same filter is set again on the next page."""
+    st.session_state.setdefault(VALUES_KEY, {})[key] = st.session_state.get(key)
+
+
+def _seed(key: str, default) -> None:
+    """Give a filter widget its remembered value (or the link's) before it is drawn."""
+    values = st.session_state.setdefault(VALUES_KEY, {})
+    st.session_state[key] = values[key] if key in values else default
+    values[key] = st.session_state[key]
+
+
 def clear_filters() -> None:
+    values = st.session_state.setdefault(VALUES_KEY, {})
     for name in MULTI:
-        st.session_state.pop(f"flt_{name}", None)
-    for key in ("flt_period_on", "flt_period"):
-        st.session_state.pop(key, None)
+        values[f"flt_{name}"] = []
+    values["flt_period_on"] = False
+    values.pop("flt_period", None)
     st.session_state[STATE_KEY] = analysis.Filters(round_name=st.session_state.get("flt_round"))
 
 
@@ -98,9 +116,11 @@ def view(*, with_filters: bool = True) -> View:
         round_name = None
         if rounds:
             default = start.round_name if start.round_name in rounds else (core.open_round() or rounds[-1])
-            if "flt_round" not in st.session_state:
+            _seed("flt_round", default)
+            if st.session_state["flt_round"] not in rounds:
                 st.session_state["flt_round"] = default
-            round_name = st.selectbox("Reporting round", rounds, key="flt_round",
+            round_name = st.selectbox("Reporting round", rounds, key="flt_round", on_change=_remember,
+                                      args=("flt_round",),
                                       help="The picture as it stood in this round (current returns only).")
         acts = pd.DataFrame()
         with core.guarded("Loading the picture", stop=True):
@@ -111,27 +131,29 @@ def view(*, with_filters: bool = True) -> View:
                 key = f"flt_{name}"
                 current = tuple(getattr(start, name, ()) or ())
                 options = _options(acts, column, current, units)
-                if key not in st.session_state:
-                    st.session_state[key] = [v for v in current if v in options]
+                _seed(key, [v for v in current if v in options])
+                st.session_state[key] = [v for v in st.session_state[key] or [] if v in options]
                 fmt = (lambda p: f"{names.get(p, p)} ({p})") if name == "districts" else str
-                chosen[name] = tuple(st.multiselect(label, options, key=key, format_func=fmt,
-                                                    placeholder="All"))
-            if "flt_period_on" not in st.session_state:
-                st.session_state["flt_period_on"] = bool(start.period_start or start.period_end)
-            period_on = st.checkbox("Limit to a period", key="flt_period_on")
+                chosen[name] = tuple(st.multiselect(label, options, key=key, format_func=fmt, placeholder="All",
+                                                    on_change=_remember, args=(key,)))
+            _seed("flt_period_on", bool(start.period_start or start.period_end))
+            period_on = st.checkbox("Limit to a period", key="flt_period_on", on_change=_remember,
+                                    args=("flt_period_on",))
             period_start = period_end = None
             if period_on:
                 today = dt.date.today()
                 default_range = (start.period_start or dt.date(today.year, 1, 1),
                                  start.period_end or dt.date(today.year, 12, 31))
-                if "flt_period" not in st.session_state:
-                    st.session_state["flt_period"] = default_range
-                picked = st.date_input("Active between", key="flt_period", format="DD/MM/YYYY")
+                _seed("flt_period", default_range)
+                picked = st.date_input("Active between", key="flt_period", format="DD/MM/YYYY",
+                                       on_change=_remember, args=("flt_period",))
                 if isinstance(picked, (tuple, list)) and len(picked) == 2:
                     period_start, period_end = picked
             st.button("Clear filters", on_click=clear_filters, width="stretch")
+            need, need_key = _need_upload()
         else:
             period_start = period_end = None
+            need, need_key = None, ""
     kwargs = {"round_name": round_name, "period_start": period_start, "period_end": period_end, **chosen}
     kwargs = {k: v for k, v in kwargs.items() if k in _filter_fields()}
     filters = replace(analysis.Filters(), **kwargs)
@@ -145,7 +167,44 @@ def view(*, with_filters: bool = True) -> View:
     filtered = acts
     with core.guarded("Applying the filters"):
         filtered = analysis.apply_filters(acts, filters) if len(acts) else acts
-    return View(actor=actor, filters=filters, acts=acts, filtered=filtered, geo=geo)
+    return View(actor=actor, filters=filters, acts=acts, filtered=filtered, geo=geo, need=need, need_key=need_key)
+
+
+def _need_upload() -> tuple[pd.DataFrame | None, str]:
+    """An optional need indicator per district (CSV: p-code + one number) to rank gaps and map need vs presence.
+
+    Kept for this browser session only; it never leaves the viewer's session.
+    """
+    import hashlib
+
+    with st.expander("Need figure (optional)"):
+        st.caption("A CSV with a district p-code column and one number per district (people in need, poverty "
+                   "rate …). Gaps are then ranked by it and the map can show need against presence.")
+        up = st.file_uploader("Need CSV", type=["csv"], key="need_upload", label_visibility="collapsed")
+        if up is None:
+            # the uploader is a page widget and empties on a page change: the figure stays for the session
+            cached = st.session_state.get("_need")
+            if cached is None:
+                return None, ""
+            st.caption(f"Using “{core.esc(cached[1].attrs.get('label', 'need'))}” (uploaded earlier).")
+            if st.button("Stop using the need figure", key="need_clear"):
+                st.session_state.pop("_need", None)
+                st.rerun()
+            return cached[1], cached[0]
+        data = up.getvalue()
+        key = hashlib.sha256(data).hexdigest()[:16]
+        cached = st.session_state.get("_need")
+        if cached is None or cached[0] != key:
+            try:
+                cached = (key, analysis.read_need(data))
+            except Exception as exc:  # noqa: BLE001 - a wrong file is a message, not a crash
+                st.error(f"{core.esc(up.name)}: {core.esc(core.message_for(exc))}")
+                return None, ""
+            st.session_state["_need"] = cached
+        frame = cached[1]
+        st.caption(f"Using “{core.esc(frame.attrs.get('label', 'need'))}” for "
+                   f"{int(frame.iloc[:, 1].notna().sum())} districts.")
+        return frame, key
 
 
 def describe(v: View) -> str:
