@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,8 +98,18 @@ def _make_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn, _record) -> None:  # pragma: no cover - exercised through every SQLite test
         dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=60000", "synchronous=NORMAL"):
+        for pragma in ("busy_timeout=60000", "foreign_keys=ON", "synchronous=NORMAL"):
             cur.execute(f"PRAGMA {pragma}")
+        # Switching a new file to WAL needs a moment of exclusive access; SQLite may answer "locked" at once
+        # (without waiting on the busy timeout) when another process opens the file at the same instant.
+        for attempt in range(200):
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 199:
+                    raise
+                time.sleep(0.05)
         cur.close()
 
     @event.listens_for(engine, "begin")
