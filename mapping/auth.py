@@ -2,12 +2,14 @@
 
 Sign-in through an OpenID Connect provider (Streamlit's `st.login`) ends in `user_for_email`: the provider
 proves the e-mail, the users table decides the role. Built-in accounts use `authenticate`, which locks an
-account for LOCKOUT after MAX_FAILURES wrong passwords so that passwords cannot be guessed online.
+account for LOCKOUT after MAX_FAILURES wrong passwords so that passwords cannot be guessed online; e-mails
+without an account are counted in `sign_in_failures` and locked alike, so the answers never tell them apart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import secrets
 
@@ -119,38 +121,93 @@ def user_for_email(engine: Engine, email: str) -> Actor | None:
     return _actor(row) if row else None
 
 
+def _email_key(email: str) -> str:
+    """The counter's key for an e-mail with no account: a hash, so the table holds no addresses."""
+    return hashlib.sha256(email.encode("utf-8")).hexdigest()
+
+
+def _locked_message(email: str, until: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return (f"Too many failed sign-ins for {email}. Try again after {until:%H:%M} UTC (in about {minutes} minutes), "
+            "or ask an admin to reset the password.")
+
+
+def _now_locked_message(email: str, until: dt.datetime) -> str:
+    return (f"Wrong e-mail or password. Sign-in for {email} is now locked for "
+            f"{int(LOCKOUT.total_seconds() // 60)} minutes, until {until:%H:%M} UTC.")
+
+
+def _count_unknown_failure(conn, key: str, now: dt.datetime) -> dt.datetime | None:
+    """Count a failure for an e-mail without an account; returns the lock-out end when this one triggers it."""
+    t = m.sign_in_failures
+    row = conn.execute(select(t).where(t.c.email_key == key)).first()
+    if row is None:
+        values = {"email_key": key, "failures": 1, "locked_until": None, "last_failure_at": now}
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(t).values(**values).on_conflict_do_update(
+                index_elements=[t.c.email_key], set_={"failures": t.c.failures + 1, "last_failure_at": now}))
+        else:  # SQLite writers hold the database lock: no one else can insert the same key meanwhile
+            conn.execute(insert(t).values(**values))
+    else:
+        # a lock-out that has run out, or failures long ago, start a fresh count
+        stale = row.last_failure_at < now - LOCKOUT or (row.locked_until is not None and row.locked_until <= now)
+        conn.execute(update(t).where(t.c.email_key == key).values(
+            failures=1 if stale else t.c.failures + 1, locked_until=None if stale else t.c.locked_until,
+            last_failure_at=now))
+    failures = conn.execute(select(t.c.failures).where(t.c.email_key == key)).scalar()
+    if failures >= MAX_FAILURES:
+        until = now + LOCKOUT
+        conn.execute(update(t).where(t.c.email_key == key).values(failures=0, locked_until=until))
+        return until
+    return None
+
+
 def authenticate(engine: Engine, email: str, password: str, *, now: dt.datetime | None = None) -> Actor:
-    """Check a password; five failures lock the account for 15 minutes (the message says until when)."""
+    """Check a password; five failures lock sign-in for that e-mail for 15 minutes (the message says until when).
+
+    E-mails without an account are counted and locked the same way, with the same messages, so neither the
+    answers nor the lock-out reveal whether an account exists.
+    """
     now = now or utcnow()
     email = _norm_email(email)
+    until = None
     with transaction(engine) as conn:
         row = conn.execute(_user_select().where(m.users.c.email == email)).first()
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            minutes = max(1, math.ceil((row.locked_until - now).total_seconds() / 60))
-            raise AuthError(f"Too many failed sign-ins for {email}. Try again after "
-                            f"{row.locked_until:%H:%M} UTC (in about {minutes} minutes), or ask an admin to reset "
-                            "the password.")
-        ok = verify_password(row.password_hash if row is not None else None, password)
-        if row is not None and ok and row.active:
-            if row.failed_attempts or row.locked_until:
-                conn.execute(update(m.users).where(m.users.c.id == row.id).values(failed_attempts=0,
-                                                                                  locked_until=None))
-            return _actor(row)
-        if row is not None and not ok:
-            conn.execute(update(m.users).where(m.users.c.id == row.id)
-                         .values(failed_attempts=m.users.c.failed_attempts + 1))
-            failures = conn.execute(select(m.users.c.failed_attempts).where(m.users.c.id == row.id)).scalar()
-            if failures >= MAX_FAILURES:
-                until = now + LOCKOUT
-                conn.execute(update(m.users).where(m.users.c.id == row.id).values(failed_attempts=0,
-                                                                                  locked_until=until))
-                audit(conn, _actor(row), "user.locked", "user", row.id, {"until": until, "failures": failures})
-                # commit the lock-out before refusing
-        elif row is not None and not row.active:
-            raise AuthError(f"The account {email} is disabled; ask an admin.")
-    if row is not None and not ok and failures >= MAX_FAILURES:
-        raise AuthError(f"Wrong password. The account {email} is now locked for {int(LOCKOUT.total_seconds() // 60)} "
-                        f"minutes, until {until:%H:%M} UTC.")
+        if row is None:
+            t = m.sign_in_failures
+            key = _email_key(email)
+            locked = conn.execute(select(t.c.locked_until).where(t.c.email_key == key)).scalar()
+            if locked is not None and locked > now:
+                verify_password(None, password)  # the same work as for a locked real account
+                raise AuthError(_locked_message(email, locked, now))
+            verify_password(None, password)
+            until = _count_unknown_failure(conn, key, now)
+        else:
+            if row.locked_until is not None and row.locked_until > now:
+                verify_password(row.password_hash, password)  # the same work as for an unknown e-mail
+                raise AuthError(_locked_message(email, row.locked_until, now))
+            ok = verify_password(row.password_hash, password)
+            if ok and row.active:
+                if row.failed_attempts or row.locked_until:
+                    conn.execute(update(m.users).where(m.users.c.id == row.id).values(failed_attempts=0,
+                                                                                      locked_until=None))
+                return _actor(row)
+            if not ok:
+                conn.execute(update(m.users).where(m.users.c.id == row.id)
+                             .values(failed_attempts=m.users.c.failed_attempts + 1))
+                failures = conn.execute(select(m.users.c.failed_attempts).where(m.users.c.id == row.id)).scalar()
+                if failures >= MAX_FAILURES:
+                    until = now + LOCKOUT
+                    conn.execute(update(m.users).where(m.users.c.id == row.id).values(failed_attempts=0,
+                                                                                      locked_until=until))
+                    audit(conn, _actor(row), "user.locked", "user", row.id, {"until": until, "failures": failures})
+            else:  # the right password for a disabled account: only its owner can learn that it exists
+                raise AuthError(f"The account {email} is disabled; ask an admin.")
+    # the transaction has committed the count (and any lock-out) before the refusal
+    if until is not None:
+        raise AuthError(_now_locked_message(email, until))
     raise AuthError("Wrong e-mail or password.")
 
 

@@ -146,6 +146,9 @@ validation_issues = Table(
     Column("message", Text, nullable=False),
     Column("suggestion", Text),
     Column("field", String(50)),
+    # the province as written on the row of an unmatched district (read back from the file at submission),
+    # so the review queue can show "Dera Gazi, Punjab" and learn the alias for the right province
+    Column("province", Text),
 )
 
 learned_aliases = Table(
@@ -176,4 +179,28 @@ settings = Table(
     "settings", metadata,
     Column("key", String(100), primary_key=True),
     Column("value", Text),
+)
+
+need_indicators = Table(
+    "need_indicators", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("source_filename", String(500)),
+    Column("sha256", String(64), nullable=False),  # of the values: identifies the figure in cache keys
+    Column("figures", JSON, nullable=False),  # [[adm2_pcode, number or null], ...] in the file's order
+    Column("districts", Integer, nullable=False),  # rows with a number
+    Column("active", Boolean, nullable=False, default=False),  # one active row; older ones stay as history
+    Column("user_id", Integer),
+    Column("user_email", String(320)),
+    Column("created_at", DateTime, nullable=False),
+)
+
+sign_in_failures = Table(
+    # Failed sign-ins for e-mails that have no account, so that guessing is limited for them exactly as for
+    # real accounts and the answers do not reveal which e-mails exist. Keyed by a hash: no address is kept.
+    "sign_in_failures", metadata,
+    Column("email_key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+    Column("last_failure_at", DateTime, nullable=False),
 )

@@ -236,3 +236,175 @@ def resolve_round(conn: Connection, round_name: str | None, today: dt.date | Non
         return (covering or open_rounds)[-1]
     raise StoreError("No reporting round is open. An admin must open one: "
                      "python -m mapping rounds add \"2026 H2\" --start 2026-07-01 --end 2026-12-31.")
+
+
+# --------------------------------------------------------------------------- need indicator
+
+NEED_LABEL_MAX = 200
+
+
+def _need_frame(values: Any) -> tuple[list[list], int]:
+    """(p-code, number) pairs from a DataFrame shaped like `analysis.read_need`'s, checked for the obvious."""
+    import pandas as pd
+
+    if not isinstance(values, pd.DataFrame) or len(values.columns) < 2:
+        raise StoreError("A need indicator is a table of district p-codes and one number per district.")
+    key = "adm2_pcode" if "adm2_pcode" in values.columns else values.columns[0]
+    others = [c for c in values.columns if c != key]
+    col = "value" if "value" in others else next(
+        (c for c in others if pd.api.types.is_numeric_dtype(values[c])), others[0])
+    codes = values[key].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
+    nums = pd.to_numeric(values[col], errors="coerce")
+    keep = codes != ""
+    codes, nums = codes[keep], nums[keep]
+    dupes = sorted(set(codes[codes.duplicated()]))
+    if dupes:
+        raise StoreError(f"The need indicator lists {', '.join(dupes[:5])}{' …' if len(dupes) > 5 else ''} more "
+                         "than once; keep one row per district p-code.")
+    pairs = [[c, None if pd.isna(n) or n in (float("inf"), float("-inf")) else float(n)]
+             for c, n in zip(codes, nums, strict=True)]
+    districts = sum(1 for _, n in pairs if n is not None)
+    if not districts:
+        raise StoreError("The need indicator has no number in it: give one number per district p-code.")
+    return pairs, districts
+
+
+def set_need(engine: Engine, actor: Actor, *, label: str, values: Any, source_filename: str | None = None) -> dict:
+    """Keep one need figure for the whole deployment (population, poverty rate …) so every viewer, the PDF and
+    the command line rank gaps by the same numbers. Replaces the previous one, which stays as history.
+
+    `values` is a DataFrame of adm2_pcode and value (or `analysis.read_need`'s shape). P-codes are stored as
+    given: a figure may cover districts of another boundary set, and analysis simply ignores unknown codes.
+    """
+    import hashlib
+    import json
+
+    require_admin(actor, "set the need indicator")
+    label = " ".join(str(label or "").split())
+    if not label:
+        raise StoreError("The need indicator needs a label that says what the number is, e.g. \"People in need\".")
+    if len(label) > NEED_LABEL_MAX:
+        raise StoreError(f"The label is {len(label)} characters long; keep it under {NEED_LABEL_MAX}.")
+    pairs, districts = _need_frame(values)
+    sha = hashlib.sha256(json.dumps([label, pairs]).encode()).hexdigest()
+    t = m.need_indicators
+    with transaction(engine) as conn:
+        conn.execute(update(t).where(t.c.active.is_(True)).values(active=False))
+        nid = conn.execute(insert(t).values(
+            label=label, source_filename=(str(source_filename)[:500] if source_filename else None), sha256=sha,
+            figures=pairs, districts=districts, active=True, user_id=actor.user_id, user_email=actor.email,
+            created_at=utcnow())).inserted_primary_key[0]
+        audit(conn, actor, "need.set", "need_indicator", nid, {"label": label, "source_filename": source_filename,
+                                                                "rows": len(pairs), "districts": districts,
+                                                                "sha256": sha})
+    return need_info(engine) or {}
+
+
+def clear_need(engine: Engine, actor: Actor) -> bool:
+    """Stop ranking by need (the stored figures stay as history); False when none was set."""
+    require_admin(actor, "remove the need indicator")
+    t = m.need_indicators
+    with transaction(engine) as conn:
+        ids = list(conn.execute(select(t.c.id).where(t.c.active.is_(True))).scalars())
+        if not ids:
+            return False
+        conn.execute(update(t).where(t.c.id.in_(ids)).values(active=False))
+        audit(conn, actor, "need.clear", "need_indicator", ids[-1], {})
+    return True
+
+
+def _active_need(conn: Connection, *columns) -> Any:
+    t = m.need_indicators
+    return conn.execute(select(*(columns or (t,))).where(t.c.active.is_(True)).order_by(t.c.id.desc())).first()
+
+
+def need_info(engine: Engine) -> dict | None:
+    """What the active need figure is (label, file, districts, who set it when, version), without its values."""
+    t = m.need_indicators
+    with transaction(engine, write=False) as conn:
+        row = _active_need(conn, t.c.id, t.c.label, t.c.source_filename, t.c.sha256, t.c.districts, t.c.user_email,
+                           t.c.created_at)
+    if row is None:
+        return None
+    return {"id": row.id, "label": row.label, "source_filename": row.source_filename, "districts": row.districts,
+            "set_by": row.user_email, "set_at": row.created_at, "version": row.sha256[:16]}
+
+
+def need(engine: Engine) -> Any:
+    """The active need figure in `analysis.read_need`'s shape (adm2_pcode + one column named by the label,
+    `.attrs["label"]`), or None when the secretariat has not set one."""
+    import pandas as pd
+
+    with transaction(engine, write=False) as conn:
+        row = _active_need(conn)
+    if row is None:
+        return None
+    pairs = list(row.figures or [])
+    frame = pd.DataFrame({"adm2_pcode": pd.Series([p[0] for p in pairs], dtype=object),
+                          row.label: pd.Series([p[1] for p in pairs], dtype="float64")})
+    frame.attrs.update({"label": row.label, "source_filename": row.source_filename, "version": row.sha256[:16],
+                        "set_by": row.user_email, "set_at": row.created_at})
+    return frame
+
+
+# --------------------------------------------------------------------------- review queue of place names
+
+LOCATION_FIELDS = ("adm2_name", "adm2_pcode")
+
+
+def _learned_covers(learned: dict[str, set[str]], district: str, province: str | None,
+                    provinces: dict[str, str] | None) -> bool:
+    """Would the gazetteer now match (province, district) through a learned alias? Mirrors its lookup:
+    the alias learned for that province or for any province; without a province, any alias of that name."""
+    adm1s = learned.get(_norm(district))
+    if not adm1s:
+        return False
+    if province and provinces is None:
+        return True  # without the boundary set's provinces, a learned name counts as reviewed
+    code = provinces.get(_norm(province)) if province and provinces is not None else None
+    if code is None:  # no province, or one the boundary set does not know: the gazetteer ignores it
+        return "" in adm1s or len(adm1s) == 1
+    return code in adm1s or "" in adm1s
+
+
+def unmatched_locations(engine: Engine, actor: Actor, *, provinces: dict[str, str] | None = None,
+                        limit: int = 200) -> list[dict]:
+    """Place names returns used that matched no single district and are not learned yet, most frequent first.
+
+    Built from the stored validation reports (errors on the district column with a value: unmatched or
+    ambiguous), grouped by (province, district) as written. The admin picks the district once; the alias is
+    learned and matches from then on. Each item: province, district, count (rows), orgs, latest_submission_id,
+    suggestions. `provinces` (lower-case province name or p-code -> adm1_pcode, from the active boundary set)
+    makes "already learned" exact: an alias learned for Punjab does not settle the same name written in Sindh.
+    """
+    require_admin(actor, "review unmatched place names")
+    vi, s, o = m.validation_issues, m.submissions, m.organisations
+    stmt = (select(vi.c.value, vi.c.province, vi.c.suggestion, vi.c.submission_id, o.c.name.label("org"))
+            .join(s, s.c.id == vi.c.submission_id).join(o, o.c.id == s.c.org_id)
+            .where(vi.c.field.in_(LOCATION_FIELDS) & (vi.c.severity == "error") & vi.c.value.is_not(None))
+            .order_by(vi.c.submission_id.desc(), vi.c.id))
+    learned: dict[str, set[str]] = {}
+    with transaction(engine, write=False) as conn:
+        rows = conn.execute(stmt).all()
+        for r in conn.execute(select(m.learned_aliases.c.alias_key, m.learned_aliases.c.adm1_pcode)):
+            learned.setdefault(r.alias_key, set()).add(r.adm1_pcode or "")
+    provinces = {_norm(k): v for k, v in provinces.items()} if provinces is not None else None
+    groups: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        district = " ".join(str(r.value).split())
+        province = " ".join(str(r.province or "").split()) or None
+        if not district or _learned_covers(learned, district, province, provinces):
+            continue
+        item = groups.setdefault((_norm(province), _norm(district)), {
+            "province": province, "district": district, "count": 0, "orgs": [], "latest_submission_id": None,
+            "suggestions": []})
+        item["count"] += 1
+        if r.org not in item["orgs"]:
+            item["orgs"].append(r.org)
+        item["latest_submission_id"] = max(item["latest_submission_id"] or 0, int(r.submission_id))
+        if r.suggestion and r.suggestion not in item["suggestions"]:
+            item["suggestions"].append(r.suggestion)
+    items = sorted(groups.values(), key=lambda d: (-d["count"], _norm(d["district"]), _norm(d["province"])))
+    for item in items:
+        item["orgs"] = sorted(item["orgs"])
+    return items[:limit]

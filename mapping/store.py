@@ -53,6 +53,7 @@ from mapping.registry import (  # noqa: F401
     active_boundary_version,
     add_org,
     add_round,
+    clear_need,
     find_org,
     find_round,
     learn_alias,
@@ -61,10 +62,14 @@ from mapping.registry import (  # noqa: F401
     list_orgs,
     list_rounds,
     lock_round,
+    need,
+    need_info,
     ordered_rounds,
     org_directory,
     register_boundary_set,
     resolve_round,
+    set_need,
+    unmatched_locations,
     update_org,
 )
 from mapping.schema import FIELD_BY_NAME, FIELD_NAMES
@@ -173,12 +178,54 @@ def activity_row(rec: dict, org: Any, submission_id: int) -> dict:
     return row
 
 
-def issue_row(issue: Any, submission_id: int) -> dict:
-    return {"submission_id": submission_id, "file": _clean_text(_get(issue, "file")),
+def issue_row(issue: Any, submission_id: int, provinces: dict | None = None) -> dict:
+    """`provinces`: row -> province as written, kept with the district issues of that row (review queue)."""
+    place = _get(issue, "field") in ("adm2_name", "adm2_pcode")
+    return {"submission_id": submission_id, "province": (provinces or {}).get(_get(issue, "row")) if place else None,
+            "file": _clean_text(_get(issue, "file")),
             "sheet": _clean_text(_get(issue, "sheet")), "row": _get(issue, "row"),
             "column": _clean_text(_get(issue, "column")), "value": _clean_text(_get(issue, "value")),
             "severity": _get(issue, "severity") or "error", "message": str(_get(issue, "message") or ""),
             "suggestion": _clean_text(_get(issue, "suggestion")), "field": _clean_text(_get(issue, "field"))}
+
+
+def _column_index(letter: str) -> int | None:
+    n = 0
+    for ch in str(letter or "").strip().upper():
+        if not "A" <= ch <= "Z":
+            return None
+        n = n * 26 + ord(ch) - 64
+    return n - 1 if n else None
+
+
+def _row_provinces(data: bytes, filename: str, issues: list, columns: list) -> dict[int, str]:
+    """Province as written on each row whose district did not match, read back from the upload.
+
+    Ingest reports the district cell only; the review queue needs the pair (a name can be unknown in one
+    province and fine in another), and the raw file has it. Best effort: an unreadable file gives nothing.
+    """
+    rows = {_get(i, "row") for i in issues if _get(i, "field") in ("adm2_name", "adm2_pcode")
+            and _get(i, "severity") == "error" and _clean_text(_get(i, "value")) and _get(i, "row")}
+    by_field = {_get(c, "field"): _get(c, "letter") for c in columns if _get(c, "field")}
+    letter = by_field.get("adm1_name") or by_field.get("adm1_pcode")
+    index = _column_index(letter) if letter else None
+    if not rows or index is None:
+        return {}
+    sheet_name = next((_get(i, "sheet") for i in issues if _get(i, "row") in rows), None)
+    try:
+        from mapping.readers import read_book
+
+        book = read_book(data, filename)
+    except Exception:  # noqa: BLE001 - the queue then shows the district without its province
+        return {}
+    sheet = next((sh for sh in book.sheets if sh.name == sheet_name), book.sheets[0] if book.sheets else None)
+    out: dict[int, str] = {}
+    for r in rows:
+        cells = sheet.rows[r - 1] if sheet is not None and 0 < r <= len(sheet.rows) else []
+        value = _clean_text(cells[index]) if index < len(cells) else None
+        if value:
+            out[r] = value
+    return out
 
 
 def _lock_org(conn: Connection, org_id: int) -> None:
@@ -195,7 +242,8 @@ def _duplicate_message(filename: str, row: Any) -> str:
 
 def _store_submission(conn: Connection, actor: Actor, org: Any, rnd: Any, *, filename: str, data: bytes,
                       sha: str, records: list[dict], issues: list, rows: int, errors: int, warnings: int,
-                      boundary_version: str | None, source_sha: str | None = None) -> SubmitOutcome:
+                      boundary_version: str | None, source_sha: str | None = None,
+                      provinces: dict | None = None) -> SubmitOutcome:
     """The one place a submission is written; the caller owns the transaction (all or nothing)."""
     s = m.submissions
     if rnd.locked:
@@ -225,7 +273,7 @@ def _store_submission(conn: Connection, actor: Actor, org: Any, rnd: Any, *, fil
     if status == "accepted" and records:
         conn.execute(insert(m.activities), [activity_row(rec, org, sid) for rec in records])
     if issues:
-        conn.execute(insert(m.validation_issues), [issue_row(i, sid) for i in issues])
+        conn.execute(insert(m.validation_issues), [issue_row(i, sid, provinces) for i in issues])
     audit(conn, actor, "submission.store" if status == "accepted" else "submission.reject", "submission", sid,
           {"org": org.name, "round": rnd.name, "filename": filename, "sha256": sha, "activities": len(records),
            "errors": errors, "warnings": warnings, "source_file_sha256": source_sha})
@@ -258,6 +306,8 @@ def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes
     issues = list(_get(result, "issues", None) or [])
     errors, warnings = issue_counts(result)
     rows = _count(_get(result, "rows", None)) or len(records)
+    # read outside the transaction: parsing a file must not hold the database's write lock
+    provinces = _row_provinces(data, filename, issues, list(_get(result, "columns", None) or [])) if errors else {}
     try:
         with transaction(engine) as conn:
             org_row = find_org(conn, org)
@@ -266,7 +316,7 @@ def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes
             rnd = resolve_round(conn, round_name)
             return _store_submission(conn, actor, org_row, rnd, filename=filename, data=data, sha=sha,
                                      records=records, issues=issues, rows=rows, errors=errors, warnings=warnings,
-                                     boundary_version=boundary_version)
+                                     boundary_version=boundary_version, provinces=provinces)
     except IntegrityError:  # a concurrent upload of the same file won the race
         with transaction(engine, write=False) as conn:
             org_row, rnd = find_org(conn, org), resolve_round(conn, round_name)

@@ -37,7 +37,7 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(fast, db_url)
     for _ in range(4):
         with pytest.raises(auth.AuthError, match="Wrong e-mail or password"):
             auth.authenticate(w.engine, "viewer@example.org", "guess", now=t0)
-    with pytest.raises(auth.AuthError, match="now locked for 15 minutes, until 10:15 UTC"):
+    with pytest.raises(auth.AuthError, match="is now locked for 15 minutes, until 10:15 UTC"):
         auth.authenticate(w.engine, "viewer@example.org", "guess", now=t0)
     # the right password is refused while locked, and the message says when to retry
     with pytest.raises(auth.AuthError, match=r"Too many failed sign-ins for viewer@example.org. Try again after "
@@ -103,3 +103,43 @@ def test_oidc_email_maps_to_an_account_and_roles_are_checked(fast, db_url):
         store.list_users(w.engine, w.viewer)
     emails = [u["email"] for u in store.list_users(w.engine, w.admin)]
     assert emails == sorted(emails) and "sso@example.org" in emails
+
+
+def test_unknown_e_mails_are_locked_out_like_accounts_with_the_same_messages(fast, db_url):
+    w = world(db_url)
+    t0 = dt.datetime(2026, 11, 23, 10, 0)
+
+    def attempts(email: str, at: dt.datetime, n: int = 5) -> list[str]:
+        out = []
+        for _ in range(n):
+            with pytest.raises(auth.AuthError) as err:
+                auth.authenticate(w.engine, email, "guess", now=at)
+            out.append(str(err.value).replace(email.strip().lower(), "EMAIL"))
+        return out
+
+    real, ghost = attempts("viewer@example.org", t0), attempts("  Ghost@Example.org ", t0)
+    assert ghost == real == ["Wrong e-mail or password."] * 4 + [
+        "Wrong e-mail or password. Sign-in for EMAIL is now locked for 15 minutes, until 10:15 UTC."]
+    later = t0 + dt.timedelta(minutes=10)
+    locked = "Too many failed sign-ins for EMAIL. Try again after 10:15 UTC (in about 5 minutes), or ask an admin " \
+             "to reset the password."
+    assert attempts("ghost@example.org", later, 1) == attempts("viewer@example.org", later, 1) == [locked]
+    # the counter is per normalised e-mail, holds no address, and another unknown e-mail is unaffected
+    with w.engine.connect() as conn:
+        keys = list(conn.execute(select(m.sign_in_failures.c.email_key)).scalars())
+    assert len(keys) == 1 and "ghost" not in keys[0] and len(keys[0]) == 64
+    assert attempts("other@example.org", later, 1) == ["Wrong e-mail or password."]
+    # after the lock-out the count starts again: four more failures do not lock
+    after = t0 + dt.timedelta(minutes=16)
+    assert attempts("ghost@example.org", after, 4) == ["Wrong e-mail or password."] * 4
+    assert attempts("ghost@example.org", after, 1)[0].startswith("Wrong e-mail or password. Sign-in for EMAIL is now")
+
+
+def test_an_account_created_for_a_locked_unknown_e_mail_signs_in(fast, db_url):
+    w = world(db_url)
+    t0 = dt.datetime(2026, 11, 23, 10, 0)
+    for _ in range(5):
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(w.engine, "new@example.org", "guess", now=t0)
+    store.add_user(w.engine, w.admin, email="new@example.org", role="viewer", password="new-pass-12")
+    assert auth.authenticate(w.engine, "new@example.org", "new-pass-12", now=t0).email == "new@example.org"

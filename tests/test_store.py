@@ -362,7 +362,7 @@ def test_two_processes_migrating_at_once_both_succeed(db_url):
     assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
     assert [o[0].strip() for o in outs] == ["[]", "[]"]
     with store.connect(db_url).connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"  # the latest revision
 
 
 # ------------------------------------------------------------------ commands
@@ -515,3 +515,54 @@ def test_submit_command_end_to_end_with_real_boundaries(db_url, shared_boundarie
     assert [(h["status"], h["filename"]) for h in json.loads(out)] == [("accepted", "good.xlsx"),
                                                                        ("rejected", "bad.xlsx")]
     assert json.loads(out)[0]["boundary_version"] == info["boundaries"]
+
+
+# ------------------------------------------------------------------ review queue of unmatched place names
+
+def _units_provinces() -> dict[str, str]:
+    from mapping import boundaries
+
+    u = boundaries.units(boundaries.load_set())
+    return {**dict(zip(u["adm1_name"].str.lower(), u["adm1_pcode"], strict=False)),
+            **{c.lower(): c for c in u["adm1_pcode"]}}
+
+
+def test_review_queue_lists_unmatched_places_with_their_province_until_learned(db_url, shared_boundaries,
+                                                                               monkeypatch):
+    from mapping import workflow
+
+    monkeypatch.setenv("STOCKTAKE_BOUNDARIES_FROM", str(shared_boundaries))
+    monkeypatch.setenv("STOCKTAKE_ADMIN_PASSWORD", "admin-pass-1")
+    info = workflow.setup(url=db_url)
+    engine, op = store.connect(db_url), store.CLI_ADMIN
+    store.add_org(engine, op, "Indus Relief Partners", acronym="IRP")
+    store.add_org(engine, op, "Khyber Care Trust", acronym="KCT")
+    good = {"sector": "Health", "activity": "Mobile clinics", "adm1_name": "Punjab", "adm2_name": "D.G Khan",
+            "status": "ongoing"}
+    irp = [good, good | {"adm1_name": "Sindh", "adm2_name": "Atlantis"},
+           good | {"adm1_name": "Sindh", "adm2_name": " atlantis "}, good | {"adm2_name": "Atlantis"},
+           good | {"adm1_name": None, "adm2_name": "Narnia"}]
+    kct = [good | {"adm1_name": "Sindh", "adm2_name": "ATLANTIS"}]
+    workflow.submit_file(engine, op, xlsx_bytes([r | {"org_name": "IRP"} for r in irp]), "irp.xlsx", org="IRP")
+    _, out = workflow.submit_file(engine, op, xlsx_bytes([r | {"org_name": "KCT"} for r in kct]), "kct.xlsx",
+                                  org="KCT")
+    assert out.status == "rejected"
+    provinces = _units_provinces()
+    queue = store.unmatched_locations(engine, op, provinces=provinces)
+    assert [(q["province"], q["district"], q["count"], q["orgs"]) for q in queue] == [
+        ("Sindh", "ATLANTIS", 3, ["Indus Relief Partners", "Khyber Care Trust"]),
+        ("Punjab", "Atlantis", 1, ["Indus Relief Partners"]),
+        (None, "Narnia", 1, ["Indus Relief Partners"])]
+    assert queue[0]["latest_submission_id"] == out.submission_id
+    assert all(q["suggestions"] and all(isinstance(s, str) and s for s in q["suggestions"]) for q in queue)
+    with pytest.raises(store.PermissionDenied, match="Only an admin can review unmatched place names"):
+        store.unmatched_locations(engine, store.Actor(None, "v@x.example", "viewer", None, None))
+    # learning "Atlantis" for Sindh settles the Sindh rows only; the Punjab one still needs a decision
+    store.learn_alias(engine, op, "Atlantis", provinces["sindh"], "PK607")
+    queue = store.unmatched_locations(engine, op, provinces=provinces)
+    assert [(q["province"], q["district"]) for q in queue] == [("Punjab", "Atlantis"), (None, "Narnia")]
+    # and the gazetteer agrees: the same file now matches the Sindh rows
+    res = workflow.validate_upload(engine, xlsx_bytes([r | {"org_name": "KCT"} for r in kct]), "kct.xlsx", org="KCT")
+    assert res.ok and res.records[0]["adm2_pcode"] == "PK607" and info["round"]
+    store.learn_alias(engine, op, "Narnia", None, "PK101")
+    assert [q["district"] for q in store.unmatched_locations(engine, op, provinces=provinces)] == ["Atlantis"]

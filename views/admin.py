@@ -77,6 +77,7 @@ def boundary_sets(actor: store.Actor) -> None:
             bset = boundaries.fetch(country.strip().upper(), source=source)
             store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
             _done(f"Downloaded and activated {bset.version}.")
+    need_indicator(actor)
 
 
 # ---------------------------------------------------------------- vocabularies
@@ -251,51 +252,92 @@ def submissions(actor: store.Actor) -> None:
                          ["row", "column", "value", "severity", "message", "suggestion"], empty="No issues.")
 
 
-LOCATION_FIELDS = ("adm2_name", "adm1_name", "adm2_pcode")
-
-
-def unmatched_locations(actor: store.Actor, *, limit: int = 60) -> pd.DataFrame:
-    """Place names that did not match in recent returns and are not learned yet: the review queue."""
-    engine = core.engine()
-    learned = {" ".join(str(a["alias"]).lower().split()) for a in store.learned_aliases(engine)}
-    rows: list[dict] = []
-    for sub in store.list_submissions(engine, actor, limit=limit):
-        for issue in store.validation_issues(engine, actor, sub["id"]):
-            if issue.get("field") not in LOCATION_FIELDS or not str(issue.get("value") or "").strip():
-                continue
-            value = str(issue["value"]).strip()
-            if " ".join(value.lower().split()) in learned:
-                continue
-            rows.append({"name": value, "org": sub["org"], "submission": sub["id"], "row": issue.get("row"),
-                         "message": issue.get("message"), "suggestion": issue.get("suggestion")})
-    frame = pd.DataFrame(rows, columns=["name", "org", "submission", "row", "message", "suggestion"])
-    if not len(frame):
-        return frame
-    counts = frame.groupby("name")["name"].transform("size")
-    frame = frame.assign(times=counts).drop_duplicates("name").sort_values(["times", "name"], ascending=[False, True])
-    return frame.reset_index(drop=True)
+def _province_codes(units: pd.DataFrame) -> dict[str, str]:
+    """Province name or p-code as a return may write it -> adm1_pcode, for the review queue."""
+    pairs = units[["adm1_pcode", "adm1_name"]].dropna().drop_duplicates()
+    out = {str(n).lower(): str(c) for c, n in zip(pairs["adm1_pcode"], pairs["adm1_name"], strict=True)}
+    return out | {str(c).lower(): str(c) for c in pairs["adm1_pcode"]}
 
 
 def review_queue(actor: store.Actor) -> None:
-    st.caption("Place names in recent returns that Stocktake could not match to a district. Pick the district once: "
-               "the name is learned and matches automatically from then on.")
-    queue = pd.DataFrame()
-    with core.guarded("Building the review queue"):
-        queue = unmatched_locations(actor)
-    if not len(queue):
-        st.success("Nothing to review: every place name in recent returns matched.")
-        return
-    render.table(queue, ["name", "times", "org", "row", "message", "suggestion"], height=260)
+    st.caption("Place names in returns that Stocktake could not match to a single district. Pick the district "
+               "once: the name is learned (for the province it was written with) and matches automatically from "
+               "then on.")
     geo = core.geo()
+    provinces = _province_codes(geo.units) if geo is not None else None
+    queue: list[dict] = []
+    with core.guarded("Building the review queue"):
+        queue = store.unmatched_locations(core.engine(), actor, provinces=provinces)
+    if not queue:
+        st.success("Nothing to review: every place name in the returns matched, or has been learned.")
+        return
+    frame = pd.DataFrame([q | {"orgs": "; ".join(q["orgs"]), "suggestions": " ".join(q["suggestions"]),
+                               "province": q["province"] or "—"} for q in queue])
+    render.table(frame, ["district", "province", "count", "orgs", "latest_submission_id", "suggestions"],
+                 height=260)
     if geo is None:
         return
     units = geo.units.sort_values(["adm1_name", "adm2_name"])
     label = {r.adm2_pcode: f"{r.adm2_name}, {r.adm1_name} ({r.adm2_pcode})" for r in units.itertuples()}
+    # the name alone where it is unique in the queue, with its province where the same name comes twice
+    seen = pd.Series([q["district"].lower() for q in queue]).value_counts()
+    items = {(q["district"] if seen[q["district"].lower()] == 1 else f"{q['district']} ({q['province'] or '—'})"): q
+             for q in queue}
     c1, c2, c3 = st.columns([2, 3, 1])
-    name = c1.selectbox("Name as written", list(queue["name"]), key="review_name")
+    pick = c1.selectbox("Name as written", list(items), key="review_name")
     pcode = c2.selectbox("is the district", list(label), format_func=label.get, key="review_pcode")
     if c3.button("Learn", type="primary", key="review_learn"):
         with core.guarded("Learning the name"):
-            adm1 = units.loc[units["adm2_pcode"] == pcode, "adm1_pcode"].iloc[0]
-            store.learn_alias(core.engine(), actor, name, str(adm1), pcode)
-            _done(f"Learned: “{name}” is {label[pcode]}. The next returns match it automatically.")
+            item = items[pick]
+            # keyed by the province as written (the gazetteer looks it up that way); none: any province
+            adm1 = (provinces or {}).get((item["province"] or "").strip().lower())
+            store.learn_alias(core.engine(), actor, item["district"], adm1, pcode)
+            _done(f"Learned: “{item['district']}” is {label[pcode]}. The next returns match it automatically.")
+
+
+# ---------------------------------------------------------------- need indicator
+
+
+def need_indicator(actor: store.Actor) -> None:
+    """The deployment's need figure per district: every viewer, the PDF and the commands rank gaps by it."""
+    engine = core.engine()
+    st.markdown("##### Need indicator")
+    st.caption("One number per district (people in need, population, poverty rate …) in a CSV with a district "
+               "p-code column. Gaps are ranked by it for everyone, in the PDF and on the command line.")
+    info = core.call(store.need_info, engine, what="Reading the need indicator")
+    if info:
+        st.markdown(f"**Current:** “{core.esc(info['label'])}” for {info['districts']} districts, from "
+                    f"`{core.esc(info['source_filename'] or 'an upload')}`, set by {core.esc(info['set_by'])} on "
+                    f"{info['set_at']:%Y-%m-%d %H:%M} UTC.")
+    else:
+        st.caption("No need indicator is set: gaps are listed by province.")
+    up = st.file_uploader("Need CSV", type=["csv"], key="need_admin_upload")
+    if up is not None:
+        from mapping import analysis
+
+        frame = None
+        try:
+            frame = analysis.read_need(up.getvalue())
+        except Exception as exc:  # noqa: BLE001 - a wrong file is a message, not a crash
+            st.error(f"{core.esc(up.name)}: {core.esc(core.message_for(exc))}")
+        if frame is not None:
+            geo = core.geo()
+            known = set(geo.units["adm2_pcode"]) if geo is not None else set()
+            unknown = sorted(set(frame["adm2_pcode"].dropna()) - known) if known else []
+            if unknown:
+                st.warning(f"{len(unknown)} p-code(s) are not districts of the active boundary set and will be "
+                           f"ignored on the map: {core.esc(', '.join(unknown[:8]))}{' …' if len(unknown) > 8 else ''}")
+            label = st.text_input("What the number is", value=str(frame.attrs.get("label") or ""),
+                                  key="need_admin_label", max_chars=200)
+            verb = "Replace the need indicator" if info else "Use as the need indicator"
+            if st.button(verb, type="primary", key="need_admin_save"):
+                with core.guarded("Saving the need indicator"):
+                    saved = store.set_need(engine, actor, label=label, values=frame, source_filename=up.name)
+                    _done(f"Gaps are now ranked by “{saved['label']}” ({saved['districts']} districts).")
+    if info:
+        sure = st.checkbox("I want to remove the need indicator", key="need_admin_sure")
+        if st.button("Remove", disabled=not sure, key="need_admin_clear"):
+            with core.guarded("Removing the need indicator"):
+                store.clear_need(engine, actor)
+                st.session_state.pop("need_admin_sure", None)
+                _done("The need indicator was removed; gaps are listed by province again.")

@@ -40,7 +40,7 @@ class View:
     acts: pd.DataFrame  # everything the actor may see in the chosen round
     filtered: pd.DataFrame  # after the sidebar filters
     geo: core.Geo | None
-    need: pd.DataFrame | None = None  # optional district need figure uploaded in this session
+    need: pd.DataFrame | None = None  # district need figure: the deployment's, or one uploaded for this session
     need_key: str = ""  # identifies the need figure in cache keys
 
     @property
@@ -153,7 +153,7 @@ def view(*, with_filters: bool = True) -> View:
             need, need_key = _need_upload()
         else:
             period_start = period_end = None
-            need, need_key = None, ""
+            need, need_key = _stored_need()
     kwargs = {"round_name": round_name, "period_start": period_start, "period_end": period_end, **chosen}
     kwargs = {k: v for k, v in kwargs.items() if k in _filter_fields()}
     filters = replace(analysis.Filters(), **kwargs)
@@ -170,24 +170,40 @@ def view(*, with_filters: bool = True) -> View:
     return View(actor=actor, filters=filters, acts=acts, filtered=filtered, geo=geo, need=need, need_key=need_key)
 
 
-def _need_upload() -> tuple[pd.DataFrame | None, str]:
-    """An optional need indicator per district (CSV: p-code + one number) to rank gaps and map need vs presence.
+def _stored_need() -> tuple[pd.DataFrame | None, str]:
+    """The need indicator the secretariat keeps for the deployment (Admin › Boundaries), if any."""
+    frame = core.call(store.need, core.engine(), what="Loading the need indicator")
+    if frame is None:
+        return None, ""
+    return frame, f"stored:{frame.attrs.get('version', '')}"
 
-    Kept for this browser session only; it never leaves the viewer's session.
+
+def _need_upload() -> tuple[pd.DataFrame | None, str]:
+    """The need indicator per district that ranks gaps and maps need vs presence.
+
+    The deployment's stored figure is the default, so everyone sees the same ranking. A viewer may try another
+    figure (CSV: p-code + one number) for this browser session only; it never leaves the session.
     """
     import hashlib
 
-    with st.expander("Need figure (optional)"):
-        st.caption("A CSV with a district p-code column and one number per district (people in need, poverty "
-                   "rate …). Gaps are then ranked by it and the map can show need against presence.")
+    stored, stored_key = _stored_need()
+    with st.expander("Need figure" if stored is not None else "Need figure (optional)"):
+        if stored is not None:
+            st.caption(f"Gaps are ranked by “{core.esc(stored.attrs.get('label', 'need'))}”, kept by the "
+                       f"secretariat ({int(stored.iloc[:, 1].notna().sum())} districts). Upload another figure "
+                       "below to try it in this session only.")
+        else:
+            st.caption("A CSV with a district p-code column and one number per district (people in need, poverty "
+                       "rate …). Gaps are then ranked by it and the map can show need against presence.")
         up = st.file_uploader("Need CSV", type=["csv"], key="need_upload", label_visibility="collapsed")
         if up is None:
             # the uploader is a page widget and empties on a page change: the figure stays for the session
             cached = st.session_state.get("_need")
             if cached is None:
-                return None, ""
+                return stored, stored_key
             st.caption(f"Using “{core.esc(cached[1].attrs.get('label', 'need'))}” (uploaded earlier).")
-            if st.button("Stop using the need figure", key="need_clear"):
+            stop = "Go back to the stored need figure" if stored is not None else "Stop using the need figure"
+            if st.button(stop, key="need_clear"):
                 st.session_state.pop("_need", None)
                 st.rerun()
             return cached[1], cached[0]
@@ -199,7 +215,7 @@ def _need_upload() -> tuple[pd.DataFrame | None, str]:
                 cached = (key, analysis.read_need(data))
             except Exception as exc:  # noqa: BLE001 - a wrong file is a message, not a crash
                 st.error(f"{core.esc(up.name)}: {core.esc(core.message_for(exc))}")
-                return None, ""
+                return stored, stored_key
             st.session_state["_need"] = cached
         frame = cached[1]
         st.caption(f"Using “{core.esc(frame.attrs.get('label', 'need'))}” for "

@@ -151,7 +151,12 @@ def _run(args: argparse.Namespace, body) -> int:
 
 
 def _need(args: argparse.Namespace) -> Any:
-    return an.read_need(Path(args.need)) if getattr(args, "need", None) else None
+    """--need CSV when given, else the need indicator the secretariat keeps in the store (or None)."""
+    if getattr(args, "need", None):
+        return an.read_need(Path(args.need))
+    from mapping import store
+
+    return store.need(store.connect())
 
 
 # ------------------------------------------------------------------------------------------------ handlers
@@ -302,7 +307,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_matrix)
 
     p = sub.add_parser("gaps", help="district × sector cells with no partner (or --thin: one partner)")
-    p.add_argument("--need", help="CSV of district p-code and one need figure; ranks gaps by need")
+    p.add_argument("--need", help="CSV of district p-code and one need figure; ranks gaps by need "
+                   "(default: the stored need indicator, see `need show`)")
     p.add_argument("--thin", action="store_true", help="cells with exactly one partner instead")
     p.add_argument("--limit", type=int, default=40)
     p.add_argument("--json", action="store_true")
@@ -320,7 +326,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_overlaps)
 
     p = sub.add_parser("summary", help="headline sentences for the filtered picture")
-    p.add_argument("--need", help="CSV of district p-code and one need figure")
+    p.add_argument("--need", help="CSV of district p-code and one need figure (default: the stored one)")
     p.add_argument("--min-partners", type=int, default=3, help="partners for the overlap headline (default 3)")
     p.add_argument("--json", action="store_true")
     _add_filters(p)

@@ -88,8 +88,11 @@ def _write(path: str, payload: bytes) -> int:
 
 
 def _read_need(path: str | None) -> Any:
+    """--need CSV when given, else the need indicator the secretariat keeps in the store (or None)."""
     if not path:
-        return None
+        from mapping import store
+
+        return store.need(store.connect())
     from mapping import analysis
 
     return analysis.read_need(path)
@@ -102,13 +105,15 @@ def _report(args: argparse.Namespace) -> int:
         print(f"--out must be a .pdf file, not {args.out}", file=sys.stderr)
         return 1
     try:
-        need = _read_need(args.need)
+        need = _read_need(args.need) if args.need else None
     except (OSError, ValueError) as exc:
         print(f"Cannot read the need indicator {args.need}: {exc}", file=sys.stderr)
         return 2
     data, f, code = _load(args)
     if data is None:
         return code
+    if not args.need:
+        need = _read_need(None)
     sectors_known = set(data["acts"]["sector"].dropna().astype(str))
     maps = list(_split(args.sector_maps))
     unknown = [s for s in maps if s not in sectors_known]
@@ -175,7 +180,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", metavar="T", help="cover title (default: STOCKTAKE_TITLE or 'Stocktake')")
     p.add_argument("--sector-maps", metavar="LIST", help="also one map per sector, e.g. Health,Nutrition")
     p.add_argument("--annex", action="store_true", help="add the district annex (every district's partners)")
-    p.add_argument("--need", metavar="CSV", help="need indicator keyed by adm2_pcode, to rank gaps")
+    p.add_argument("--need", metavar="CSV", help="need indicator keyed by adm2_pcode, to rank gaps "
+                   "(default: the stored one, see `need show`)")
     add_filter_arguments(p)
     p.set_defaults(handler=_report)
     e = sub.add_parser("export", help="export the dataset (.xlsx/.csv with HXL row), matrices, or coverage GeoJSON")

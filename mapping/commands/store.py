@@ -1,4 +1,4 @@
-"""`orgs`, `users`, `rounds`, `submit`, `history`, `rollback`, `audit`: the store from the command line.
+"""`orgs`, `users`, `rounds`, `submit`, `history`, `rollback`, `need`, `audit`: the store from the command line.
 
 Whoever can run these commands can read the database file, so by default they act as the local operator
 (an admin, audited as "cli"). `--user EMAIL` acts as that account instead, with its role's limits; `submit`
@@ -232,6 +232,60 @@ def _audit(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ need indicator
+def _need_set(args) -> int:
+    from mapping import analysis
+
+    path = Path(args.csv)
+    try:
+        frame = analysis.read_need(path.read_bytes())
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - pandas raises many kinds for a file that is not a CSV
+        print(f"Cannot read {path.name} as a need CSV (a district p-code column and one number per district): "
+              f"{exc}", file=sys.stderr)
+        return 2
+    engine = store.connect()
+    label = args.label or frame.attrs.get("label") or "Need"
+    info = store.set_need(engine, _actor(engine, args.user), label=label, values=frame, source_filename=path.name)
+    print(f"Need indicator set: \"{info['label']}\" for {info['districts']} districts (from {path.name}). "
+          "Gaps are now ranked by it in the app, the PDF and the commands.")
+    return 0
+
+
+def _need_show(args) -> int:
+    engine = store.connect()
+    info = store.need_info(engine)
+    if info is None:
+        if args.json:
+            _out_json(None)
+        else:
+            print("No need indicator is set. An admin can set one: python -m mapping need set FILE.csv --label L")
+        return 0
+    frame = store.need(engine)
+    if args.json:
+        _out_json(info | {"values": [{"adm2_pcode": c, "value": (None if v != v else v)}
+                                     for c, v in zip(frame["adm2_pcode"], frame.iloc[:, 1], strict=True)]})
+        return 0
+    print(f"Need indicator: \"{info['label']}\" — {info['districts']} districts with a number, from "
+          f"{info['source_filename'] or 'an upload'}, set by {info['set_by']} on {info['set_at']:%Y-%m-%d %H:%M} UTC.")
+    top = frame.dropna().sort_values(frame.columns[1], ascending=False).head(args.limit)
+    _table([{"adm2_pcode": c, info["label"]: f"{v:,.6g}"} for c, v in zip(top["adm2_pcode"], top.iloc[:, 1],
+                                                                           strict=True)],
+           ["adm2_pcode", info["label"]])
+    return 0
+
+
+def _need_clear(args) -> int:
+    engine = store.connect()
+    if store.clear_need(engine, _actor(engine, args.user)):
+        print("Need indicator removed: gaps are listed by province again.")
+    else:
+        print("No need indicator was set; nothing changed.")
+    return 0
+
+
 def _user_arg(p: argparse.ArgumentParser, required: bool = False) -> None:
     p.add_argument("--user", metavar="EMAIL", required=required,
                    help="act as this account" + ("" if required else " (default: the local operator, as admin)"))
@@ -312,6 +366,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     _user_arg(p, required=True)
     p.add_argument("--reason", help="recorded in the audit log")
     p.set_defaults(handler=_guarded(_rollback))
+
+    p = sub.add_parser("need", help="the deployment's need indicator per district (ranks gaps): set, show, clear")
+    s = p.add_subparsers(dest="need_command", metavar="ACTION", required=True)
+    a = s.add_parser("set", help="admin: store a need CSV (district p-code + one number), replacing the previous one")
+    a.add_argument("csv", metavar="CSV")
+    a.add_argument("--label", metavar="L", help="what the number is, e.g. \"People in need\" (default: the "
+                   "CSV's column name)")
+    _user_arg(a)
+    a.set_defaults(handler=_guarded(_need_set))
+    a = s.add_parser("show", help="the stored need indicator, highest need first")
+    a.add_argument("--limit", type=int, default=10, help="districts to list (default 10)")
+    a.add_argument("--json", action="store_true", help="label, file, who set it, and every value")
+    a.set_defaults(handler=_guarded(_need_show))
+    a = s.add_parser("clear", help="admin: stop ranking gaps by need")
+    _user_arg(a)
+    a.set_defaults(handler=_guarded(_need_clear))
 
     p = sub.add_parser("audit", help="admin: the audit log, newest first")
     p.add_argument("--limit", type=int, default=50)
