@@ -67,4 +67,6 @@ if st.session_state.pop("_after_signin", False) and core.signed_in() is not None
 if st.session_state.pop("_after_signout", False) and core.current_actor() is not None:
     st.switch_page(PAGES["overview"])
 sidebar_identity()
+# Streamlit's default top padding leaves a blank band above every title; a tighter page shows more picture.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
 navigation.run()

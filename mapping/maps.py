@@ -327,13 +327,14 @@ def _tile_layer(tiles: str | None, attribution: str) -> tuple[Any, str | None]:
 def district_map(web_adm2: dict, web_adm1: dict, summary: pd.DataFrame, *, measure: str = "partners",
                  attribution: str = DEFAULT_ATTRIBUTION, tiles: str | None = "cartodbpositron",
                  selected: str | None = None, disclaimer: str | None = None, note: str | None = None,
-                 ndigits: int | None = None, assets: str | None = None) -> folium.Map:
+                 ndigits: int | None = None, assets: str | None = None, compact: bool = False) -> folium.Map:
     """A district choropleth that a group member reads in ten seconds: colours, legend, outlines, source.
 
     `summary` is `analysis.district_summary` output (one row per adm2_pcode). Districts missing from it are
     drawn as gaps. `tiles` is a folium tile name, a URL template, or 'none' for offline deployments.
     `assets` is a base URL serving leaflet.js and leaflet.css (the app's vendored copy), so the map draws with
-    no CDN; None keeps folium's CDN links.
+    no CDN; None keeps folium's CDN links. `compact` draws a smaller legend with no filter note and a
+    one-line attribution, for a small map (the overview) where the full legend would run off the map.
     """
     tile_arg, tile_attr = _tile_layer(tiles, attribution)
     m = folium.Map(location=[30.0, 70.0], zoom_start=5, tiles=tile_arg, attr=tile_attr, control_scale=True,
@@ -363,11 +364,13 @@ def district_map(web_adm2: dict, web_adm1: dict, summary: pd.DataFrame, *, measu
     if disclaimer:
         text += "<br><i>" + html.escape(disclaimer) + "</i>"
     _Control(text, position="bottomleft", css_class="stocktake-attribution",
-             style="background:rgba(255,255,255,0.85);padding:2px 5px;font-size:10px;max-width:340px;"
-                   "line-height:1.3;color:#333").add_to(m)
-    _Control(legend_html(summary, measure, note=note), position="bottomright", css_class="stocktake-legend",
-             style="background:white;padding:6px 8px;font-size:12px;line-height:1.5;border-radius:4px;"
-                   "box-shadow:0 1px 4px rgba(0,0,0,0.3)").add_to(m)
+             style="background:rgba(255,255,255,0.85);padding:2px 5px;font-size:10px;"
+                   + ("max-width:260px;font-size:9px;" if compact else "max-width:340px;")
+                   + "line-height:1.3;color:#333").add_to(m)
+    legend_style = ("background:white;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.3);"
+                    + ("font-size:10.5px;line-height:1.25;" if compact else "font-size:12px;line-height:1.5;"))
+    _Control(legend_html(summary, measure, note=None if compact else note), position="bottomright",
+             css_class="stocktake-legend", style=legend_style).add_to(m)
     bounds = _bounds(web_adm1) or _bounds(districts)
     if bounds:
         m.fit_bounds(bounds)

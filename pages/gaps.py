@@ -33,7 +33,9 @@ with tab_gaps:
                    f"{empty:,} districts have no partner at all.")
         render.table(by_district, ["adm2_name", "adm1_name", "adm2_pcode", "partners", "gap_sectors",
                                    "gap_sector_names", *(["need"] if "need" in by_district.columns else [])],
-                     empty="No gaps in this view: every district has every sector covered.", height=460)
+                     empty="No gaps in this view: every district has every sector covered.", height=460,
+                     widths={"adm2_name": 150, "adm1_name": 150, "adm2_pcode": 76, "partners": 76, "gap_sectors": 120,
+                             "gap_sector_names": "large"})
         with st.expander(f"Every gap, one row per district and sector ({len(gaps):,})"):
             render.table(gaps, ["district", "province", "sector", "wide_partners",
                                 *(["need", "need_rank"] if "need" in gaps.columns else [])], height=400)

@@ -22,11 +22,12 @@ if desc := sidebar.describe(v):
     top[1].caption(f"Showing: {core.esc(desc)}")
 
 names = dict(zip(v.units["adm2_pcode"], v.units["adm2_name"], strict=False))
-left, right = st.columns([2, 1], gap="medium")
+left, right = st.columns([5, 3], gap="medium")
 with left:
     clicked = None
     with core.guarded("Drawing the map"):
-        clicked = render.map_panel(v, summary, measure=measure, height=620)
+        clicked = render.map_panel(v, summary, measure=measure, height=620,
+                                   selected=st.session_state.get("map_district") or None)
 if clicked and clicked != st.session_state.get("_map_clicked"):
     st.session_state["_map_clicked"] = clicked
     st.session_state["map_district"] = clicked
@@ -45,7 +46,9 @@ with right:
         top_d = maps.summary_table(summary, v.units) if len(summary) else summary
         top_d = top_d[top_d["partners"] > 0].head(10) if "partners" in top_d.columns else top_d
         st.markdown("**Districts with the most partners**")
-        render.table(top_d, ["adm2_name", "partners", "activities"], empty="No activity reported yet.")
+        # three narrow columns so the table fits the side panel (the tooltip and profile give the province)
+        render.table(top_d, ["adm2_name", "partners", "activities"], empty="No activity reported yet.",
+                     widths={"adm2_name": 150, "partners": 72, "activities": 80})
 
 wide = render.wide_activities(v.filtered)
 with st.expander(f"Province-wide and national activities ({len(wide)}) — not drawn on the map",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mapping import analysis, config, export, store
+from mapping import analysis, config, export, palette, store
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -21,16 +21,18 @@ KINDS = {
 MEASURE_LABELS = {"partners": "Partners", "activities": "Activities", "targeted": "Beneficiaries targeted",
                   "reached": "Beneficiaries reached", "budget": "Budget"}
 
-c1, c2, c3 = st.columns([2, 2, 1])
+c1, c2 = st.columns([1, 1])
 kind = c1.radio("Matrix", list(KINDS), horizontal=True, key="mx_kind")
 rows, cols = KINDS[kind]
 measures = {k: val for k, val in MEASURE_LABELS.items() if not (k == "partners" and "partner" in (rows, cols))}
 if st.session_state.get("mx_measure") not in measures:
     st.session_state["mx_measure"] = "activities" if "partner" in (rows, cols) else "partners"
 measure = c2.radio("Count", list(measures), format_func=measures.get, horizontal=True, key="mx_measure")
-transpose = c3.toggle("Swap rows and columns", key="mx_transpose")
-only_active = c3.toggle("Only districts with activity", key="mx_only_active", value=True,
-                        help="Off: every district is listed, so the zeros show the gaps.")
+t1, t2, t3 = st.columns(3)
+only_active = "district" not in (rows, cols) or t1.toggle(
+    "Only districts with activity", key="mx_only_active", value=True,
+    help="Off: every district is listed, so the empty rows show the gaps.")
+transpose = t2.toggle("Swap rows and columns", key="mx_transpose")
 if desc := sidebar.describe(v):
     st.caption(f"Showing: {core.esc(desc)}")
 
@@ -46,9 +48,9 @@ if mx is None or not len(mx):
     st.stop()
 if only_active and isinstance(mx.index, pd.MultiIndex):
     body_total = mx[export.TOTAL] if export.TOTAL in mx.columns else mx.sum(axis=1)
-    keep = (body_total > 0).to_numpy() | [export._is_total_label(ix) for ix in mx.index]
+    keep = (body_total > 0).to_numpy() | [export.is_total_label(ix) for ix in mx.index]
     mx = mx[keep]
-short = "partner" in (rows, cols) and c3.toggle("Acronyms for partners", key="mx_short", value=True,
+short = "partner" in (rows, cols) and t3.toggle("Acronyms for partners", key="mx_short", value=True,
                                                 help="Full names are in the downloads and listed below the table.")
 mx.index = mx.index.set_names([str(n).capitalize() if n else n for n in mx.index.names])
 full = mx.T if transpose else mx
@@ -63,20 +65,27 @@ if short:
     else:
         mx = mx.rename(columns=acronyms)
 shown = mx.T if transpose else mx
+if export.TOTAL in shown.columns:  # on screen the Total comes first, so it is visible without scrolling
+    shown = shown[[export.TOTAL, *[c for c in shown.columns if c != export.TOTAL]]]
 
 vmax = export.matrix_vmax(shown)
+_body = shown.drop(columns=[export.TOTAL], errors="ignore")
+_body = _body[[not export.is_total_label(ix) for ix in _body.index]]
+_values = pd.to_numeric(pd.Series(_body.to_numpy().ravel()), errors="coerce")
+vmin = float(_values[_values > 0].min()) if (_values > 0).any() else None  # the legend's palest swatch
 
 
-def _heat(data):
-    from mapping import palette
-
+def _heat(data: pd.DataFrame) -> pd.DataFrame:
+    """Cell styles: the shared heat scale for values, nothing for empty cells, bold grey for totals."""
     def cell(value, row_label, col_label):
-        if export._is_total_label(row_label) or export._is_total_label(col_label):
-            return "font-weight: 600; background-color: #f7f7f7"
+        if export.is_total_label(row_label) or export.is_total_label(col_label):
+            return "font-weight: 600; background-color: #f0f2f6"
         try:
             val = float(value)
         except (TypeError, ValueError):
             return ""
+        if not val > 0:  # empty cells stay blank so the coloured ones stand out
+            return "color: #c8c8c8"
         bg = palette.heat_colour(val, vmax)
         return f"background-color: {bg}; color: {palette.text_colour(bg)}"
 
@@ -84,10 +93,30 @@ def _heat(data):
                          for i in range(data.shape[0])], index=data.index, columns=data.columns)
 
 
-styler = shown.style.apply(_heat, axis=None).format(lambda x: f"{x:,.0f}" if isinstance(x, (int, float)) else x)
-st.dataframe(styler, width="stretch", height=min(760, 40 + 35 * (len(shown) + 1)))
+def _cell_text(x) -> str:
+    """Numbers with thousands separators; zero shows as a faint dot (the total still counts it)."""
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return "·" if not x > 0 else f"{x:,.0f}"
+    return x
+
+
+styler = shown.style.apply(_heat, axis=None).format(_cell_text)
+
+
+def _width(column) -> int:
+    """Pixels for a column: as wide as its widest number, its header up to a cap (the header tooltip shows
+    the rest), so a partner × district matrix fits the screen and no figure is cut."""
+    values = [len(str(_cell_text(x))) for x in shown[column].tolist()]
+    chars = max([min(len(str(column)), 16), *values])
+    return max(40, round(7.5 * chars + 14))
+
+
+col_cfg = {str(c): st.column_config.Column(width=_width(c)) for c in shown.columns}
+st.html(render.heat_legend(vmax, measures[measure], vmin=vmin))
+st.dataframe(styler, width="stretch", height=min(760, 40 + 35 * (len(shown) + 1)), column_config=col_cfg)
 n_rows, n_cols = max(len(shown) - 1, 0), max(len(shown.columns) - 1, 0)
-st.caption(f"{n_rows} rows × {n_cols} columns, totals in bold. Grey means none; darker blue means more. "
+st.caption(f"{n_rows} rows × {n_cols} columns; totals in bold (first column, last row). A dot means none; "
+           "darker blue means more. "
            + core.esc(mx.attrs.get("rule", "")) + " " + core.esc(mx.attrs.get("wide", "")))
 
 slug = kind.lower().replace(" × ", "_by_")

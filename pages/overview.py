@@ -32,7 +32,7 @@ cols[3].metric("Gaps", f"{len(gaps):,}", help="District × sector combinations w
 cols[4].metric("Overlaps", f"{len(overlaps):,}",
                help="Places where several partners run the same kind of activity at the same time.")
 
-left, right = st.columns([3, 2], gap="medium")
+left, right = st.columns([5, 4], gap="medium")
 with left:
     st.markdown("#### What the picture says")
     lines: list[str] = []
@@ -44,7 +44,7 @@ with left:
     else:
         st.info("No activities have been reported yet. Focal points upload their returns on *Submit a return*.")
     with core.guarded("Drawing the map"):
-        render.map_panel(v, summary, height=380, key="overview_map", interactive=False)
+        render.map_panel(v, summary, height=440, key="overview_map", interactive=False)
 with right:
     st.markdown("#### Data freshness")
     orgs = core.call(store.list_orgs, core.engine()) or []
@@ -58,11 +58,10 @@ with right:
     last = dict(zip(latest["org_name"], latest["submitted_at"], strict=False))
     for org in orgs:
         when = last.get(org["name"])
-        rows.append({"Organisation": org["name"], "Type": org.get("type") or "",
-                     "Last return": pd.to_datetime(when).strftime("%d %b %Y") if when is not None else "—",
-                     "Reported this round": "yes" if when is not None else "not yet"})
+        rows.append({"Organisation": org["name"], "reported": when is not None,
+                     "Last return": pd.to_datetime(when).strftime("%d %b %Y") if when is not None else "not yet"})
     freshness = pd.DataFrame(rows)
-    missing = [r["Organisation"] for r in rows if r["Reported this round"] != "yes"]
+    missing = [r["Organisation"] for r in rows if not r["reported"]]
     round_label = v.filters.round_name or core.open_round() or "this round"
     if missing:
         st.warning(f"{len(missing)} of {len(rows)} organisations have not reported in {core.esc(round_label)}: "
@@ -70,7 +69,9 @@ with right:
     elif rows:
         st.success(f"Every organisation has reported in {core.esc(round_label)}.")
     if len(freshness):
-        st.dataframe(freshness.sort_values(["Reported this round", "Organisation"]), hide_index=True,
-                     width="stretch", height=min(420, 38 + 35 * len(freshness)))
+        # two columns so the table fits beside the map; organisations still to report come first
+        shown = freshness.sort_values(["reported", "Organisation"])[["Last return", "Organisation"]]
+        st.dataframe(shown, hide_index=True, width="stretch", height=min(520, 38 + 35 * len(shown)),
+                     column_config={"Last return": st.column_config.TextColumn(width=96)})
     else:
         st.caption("No organisations registered yet.")

@@ -39,7 +39,7 @@ else:
 rounds = [r for r in core.rounds() if not r.get("locked")]
 round_name = None
 if rounds:
-    round_name = st.selectbox("Reporting round", [r["name"] for r in rounds], index=len(rounds) - 1,
+    round_name = st.columns([1, 2])[0].selectbox("Reporting round", [r["name"] for r in rounds], index=len(rounds) - 1,
                               key="submit_round")
 else:
     st.warning("Every reporting round is locked. The secretariat must open a new round before returns can be stored.")
@@ -51,7 +51,7 @@ with c1, core.guarded("Preparing the blank template"):
                     render.XLSX, key="tpl_blank", help="Columns, drop-down lists and instructions; no rows.")
 with c2, core.guarded("Preparing the pre-filled template"):
     if org:
-            render.download(f"Pre-filled with {core.esc(org)}'s current activities",
+        render.download(f"Pre-filled with {core.esc(org)}'s current activities",
                         submitting.template_bytes(engine, org, actor), f"stocktake_{submitting.slug(org)}.xlsx",
                         render.XLSX, key="tpl_filled",
                         help="Update the rows, add new ones, delete finished ones, and upload it back.")
@@ -76,7 +76,8 @@ if upload is not None:
                 st.session_state["validated_result"] = workflow.validate_upload(engine, data, upload.name, org=org)
             st.session_state["validated_key"] = key
         except Exception as exc:  # noqa: BLE001 - unreadable file: the message says what to do
-            st.error(f"{core.esc(upload.name)}: {core.esc(core.message_for(exc))}")
+            text = core.message_for(exc)  # the engine's message usually names the file already
+            st.error(core.esc(text if upload.name in text else f"{upload.name}: {text}"))
             st.stop()
     result: ingest.IngestResult = st.session_state["validated_result"]
 
@@ -98,9 +99,14 @@ if upload is not None:
         st.caption("Columns not recognised (ignored): " + ", ".join(core.esc(c) for c in result.unknown_columns))
     issues = submitting.issues_frame(result)
     if len(issues):
-        st.dataframe(issues, hide_index=True, width="stretch", height=min(460, 40 + 35 * len(issues)),
-                     column_config={"Severity": st.column_config.TextColumn(width="small"),
-                                    "Row": st.column_config.NumberColumn(format="%d", width="small")})
+        # narrow fixed columns leave the width to the message and the suggestion (hover shows any long text)
+        st.dataframe(issues, hide_index=True, width="stretch", height=min(460, 3 + 35 * (len(issues) + 1)),
+                     column_config={"Row": st.column_config.NumberColumn(format="%d", width=48),
+                                    "Column": st.column_config.TextColumn(width=150),
+                                    "Value": st.column_config.TextColumn(width=100),
+                                    "Severity": st.column_config.TextColumn(width=70),
+                                    "Message": st.column_config.TextColumn(width=300),
+                                    "Suggestion": st.column_config.TextColumn(width="large")})
     with core.guarded("Preparing the annotated workbook"):
         render.download("Download the annotated workbook", ingest.annotate_workbook(data, upload.name, result),
                         f"{submitting.stem(upload.name)}_checked.xlsx", render.XLSX, key="dl_annotated",
@@ -108,7 +114,8 @@ if upload is not None:
 
     st.markdown("#### 4. Confirm")
     target = core.esc(org) if org else "the organisations named in the file"
-    if st.button(f"Confirm and submit {result.accepted} activities for {target}", type="primary", key="confirm",
+    noun = "activity" if result.accepted == 1 else "activities"
+    if st.button(f"Confirm and submit {result.accepted} {noun} for {target}", type="primary", key="confirm",
                  disabled=bool(errors) or not rounds):
         try:
             _, outcome = workflow.submit_file(engine, actor, data, upload.name, org=org or "", round_name=round_name,
@@ -135,8 +142,10 @@ hist = (core.call(store.history, engine, actor, org, what="Loading the history")
         core.call(store.list_submissions, engine, actor, limit=50, what="Loading the history")) or []
 if hist:
     frame = pd.DataFrame(hist)
-    render.table(frame, ["id", "org", "round", "status", "submitted_at", "user", "filename", "rows", "errors",
-                         "warnings"],
-                 key="history")
+    if "submitted_at" in frame.columns:
+        frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], errors="coerce")
+    render.table(frame, ["id", *([] if org else ["org"]), "round", "status", "submitted_at", "user", "filename",
+                         "rows", "errors", "warnings"],
+                 labels={"id": "#", "org": "Organisation", "user": "Submitted by", "filename": "File"}, key="history")
 else:
     st.caption("No returns submitted yet.")

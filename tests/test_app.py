@@ -170,7 +170,9 @@ def test_map_page_opens_a_district_profile(app_env):
     assert [s.value for s in at.subheader] == ["Dera Ghazi Khan"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Partners"] == "2" and metrics["Activities"] == "2"
-    assert f"**Partners:** {IRP}, Khyber \\*Care\\* \\<b\\>Trust\\</b\\>" in texts(at)
+    # one readable line per partner (long names wrap in markdown); the hostile name is shown as written
+    assert f"- **{IRP}** · 1 activity · Health · since Feb 2026" in texts(at)
+    assert "- **Khyber \\*Care\\* \\<b\\>Trust\\</b\\>** · 1 activity" in texts(at)
     assert "**Donors:** Sindh Futures Fund" in texts(at)
     # the province-wide activity is listed apart, never drawn on a district
     assert any("Province-wide and national activities (1)" in e.label for e in at.expander)
@@ -329,6 +331,47 @@ def test_matrix_partner_by_sector_uses_acronyms_and_engine_numbers(app_env):
     assert int(shown.loc["Total", "Total"]) == len(acts)
     assert any("**IRP** — Indus Relief Partners" in m.value for m in at.markdown)
     assert [b.label for b in at.get("download_button")] == ["Download Excel (coloured)", "Download CSV"]
+
+
+def test_matrix_leaves_empty_cells_blank_and_its_legend_uses_the_cell_colours(app_env):
+    from mapping import export, palette
+    from views import render
+
+    at = start(actor_for("viewer"), "matrices")  # partner × district: most cells are empty
+    assert problems(at) == []
+    shown = at.dataframe[0].value
+    assert list(shown.columns)[0] == "Total"  # the total is visible without scrolling
+    from streamlit import dataframe_util
+
+    styler = at.dataframe[0].proto.arrow_data.styler
+    html = styler.styles
+    display = dataframe_util.convert_arrow_bytes_to_pandas_df(styler.display_values)
+    display.index, display.columns = shown.index, shown.columns
+    row = next(ix for ix in shown.index if not export.is_total_label(ix) and (shown.loc[ix] == 0).any())
+    zero = [c for c in shown.columns if shown.loc[row, c] == 0]
+    # a zero is a faint dot with no fill (the total still counts); a value shows its number
+    assert all(display.loc[row, c] == "·" for c in zero)
+    assert display.loc[row, "Total"] == f"{int(shown.loc[row, 'Total']):,}"
+    assert "#eeeeee" not in html
+    vmax = export.matrix_vmax(shown)
+    legend = next(h.body for h in at.get("html") if "per cell" in h.body)
+    for value, colour in render.heat_steps(vmax):
+        assert colour == palette.heat_colour(value, vmax) and colour in legend
+        assert f"{colour};" in html or value not in set(shown.to_numpy().ravel())
+    assert "Activities per cell:" in legend and "none" in legend
+
+
+def test_unreadable_uploads_are_messages_not_tracebacks(app_env):
+    at = start(actor_for("focal_point"), "submit")
+    cases = [("fake.xlsx", b"this is not a spreadsheet", "not a spreadsheet Stocktake can read"),
+             ("empty.xlsx", b"", "is empty"),
+             ("noheader.csv", b"1,2,3\n4,5,6\n", "has no header Stocktake recognises")]
+    for name, data, words in cases:
+        at.file_uploader[0].set_value((name, data, "application/octet-stream")).run()
+        assert not at.exception, name
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and words in errors[0], (name, errors)
+        assert errors[0].count(name) == 1, errors[0]  # the file is named once, not "x.xlsx: x.xlsx is …"
 
 
 def test_a_need_figure_ranks_gaps_and_unlocks_need_vs_presence(app_env):

@@ -182,3 +182,15 @@ def test_partner_names_in_tooltip_are_escaped_and_capped():
     assert "<i>A; B; C; D and 2 more</i>" in tips["PK601"]
     assert "&lt;b&gt;Evil&lt;/b&gt; Org" in tips["PK602"] and "<b>Evil</b>" not in tips["PK602"]
     assert "Sectors missing: Nutrition; WASH" in tips["PK601"]
+
+
+def test_compact_legend_for_the_small_overview_map_keeps_classes_and_drops_the_note():
+    adm2, adm1 = _geo(DISTRICTS)
+    full = _decoded_html(maps.district_map(adm2, adm1, _summary(), tiles="none", note="Round: 2026 H2"))
+    small = _decoded_html(maps.district_map(adm2, adm1, _summary(), tiles="none", note="Round: 2026 H2",
+                                            compact=True, disclaimer="No endorsement implied."))
+    assert "Round: 2026 H2" in full and "Round: 2026 H2" not in small
+    assert "font-size:10.5px;line-height:1.25" in small and "font-size:12px;line-height:1.5" in full
+    for label in ("1", "4", "None reported", "Province boundary"):
+        assert f"</span>{label}</div>" in small
+    assert "No endorsement implied." in small  # the licence's disclaimer stays, even on the small map

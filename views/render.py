@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mapping import analysis, config, maps
+from mapping import analysis, config, maps, palette
 from views import core
 from views.sidebar import View, describe
 
@@ -45,7 +45,10 @@ def tidy(df: pd.DataFrame, columns: list[str] | None = None, labels: dict[str, s
 
 
 def table(df: pd.DataFrame, columns: list[str] | None = None, *, empty: str = "Nothing to show.",
-          height: int | None = None, key: str | None = None, labels: dict[str, str] | None = None) -> None:
+          height: int | None = None, key: str | None = None, labels: dict[str, str] | None = None,
+          widths: dict[str, str | int] | None = None) -> None:
+    """A read-only table with readable headers; `widths` ("small", "medium", "large"
+    or pixels, by engine column name) keeps a narrow panel from pushing columns off to the right."""
     shown = tidy(df, columns, labels)
     if not len(shown):
         st.caption(empty)
@@ -55,6 +58,13 @@ def table(df: pd.DataFrame, columns: list[str] | None = None, *, empty: str = "N
         kw["height"] = height
     if key:
         kw["key"] = key
+    if widths:
+        names = {**LABELS, **(labels or {})}
+        kw["column_config"] = {names.get(c, c.replace("_", " ").capitalize()): st.column_config.Column(width=w)
+                               for c, w in widths.items()}
+    for c in shown.columns:  # timestamps as people read them, not ISO with a 'T'
+        if pd.api.types.is_datetime64_any_dtype(shown[c]):
+            shown[c] = shown[c].dt.strftime("%d %b %Y %H:%M")
     st.dataframe(shown, **kw)
 
 
@@ -91,15 +101,15 @@ def cached_bytes(kind: str, v: View, make, *extra) -> bytes:
 
 
 def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", height: int = 600,
-              key: str = "district_map", interactive: bool = True) -> str | None:
+              key: str = "district_map", interactive: bool = True, selected: str | None = None) -> str | None:
     """Draw the district map; return the p-code of a clicked district (None when nothing was clicked)."""
     from streamlit_folium import st_folium
 
     if v.geo is None:
         return None
-    m = maps.district_map(v.geo.web_adm2, v.geo.web_adm1, summary, measure=measure,
+    m = maps.district_map(v.geo.web_adm2, v.geo.web_adm1, summary, measure=measure, selected=selected,
                           attribution=v.geo.attribution, tiles=config.tiles(), disclaimer=v.geo.disclaimer,
-                          note=describe(v) or None, assets=LEAFLET_ASSETS)
+                          note=describe(v) or None, assets=LEAFLET_ASSETS, compact=not interactive)
     out = st_folium(m, key=key, height=height, use_container_width=True,
                     returned_objects=["last_active_drawing"] if interactive else [])
     if not interactive or not out:
@@ -115,29 +125,45 @@ def _num(value: Any) -> str:
     return "–" if math.isnan(f) else f"{f:,.0f}"
 
 
+def _partner_line(b: dict) -> str:
+    """One partner in a district profile: name (wraps however long), activity count, sectors, start."""
+    parts = [f"**{core.esc(b.get('partner'))}**"]
+    n = b.get("activities")
+    if n is not None and not pd.isna(n):
+        parts.append(f"{int(n)} activit{'y' if int(n) == 1 else 'ies'}")
+    sectors = b.get("sectors")
+    if isinstance(sectors, (list, tuple, set)):
+        sectors = ", ".join(map(str, sectors))
+    if sectors:
+        parts.append(core.esc(sectors))
+    since = b.get("since")
+    if since is not None and not pd.isna(since):
+        parts.append(f"since {pd.to_datetime(since):%b %Y}")
+    return " · ".join(parts)
+
+
 def profile(p: dict) -> None:
     """A district's profile: who is there doing what, since when, with which donors, and what is missing."""
     st.subheader(core.esc(p.get("adm2_name") or p.get("adm2_pcode") or "District"))
     since = p.get("since")
     since_text = f" · active since {pd.to_datetime(since):%d %b %Y}" if since is not None and not pd.isna(since) else ""
     st.caption(f"{core.esc(p.get('adm1_name') or '')} · {core.esc(p.get('adm2_pcode') or '')}{since_text}")
-    cols = st.columns(4)
-    cols[0].metric("Partners", _num(p.get("partners", 0)))
-    cols[1].metric("Activities", _num(p.get("activities", 0)))
-    cols[2].metric("Targeted", _num(p.get("targeted", 0)))
-    cols[3].metric("Reached", _num(p.get("reached", 0)))
-    if p.get("partner_names"):
-        st.markdown("**Partners:** " + ", ".join(core.esc(n) for n in p["partner_names"]))
+    top, bottom = st.columns(2), st.columns(2)  # two by two: beneficiary figures need the width
+    top[0].metric("Partners", _num(p.get("partners", 0)))
+    top[1].metric("Activities", _num(p.get("activities", 0)))
+    bottom[0].metric("Targeted", _num(p.get("targeted", 0)))
+    bottom[1].metric("Reached", _num(p.get("reached", 0)))
+    by_partner = p.get("by_partner") or [{"partner": n} for n in p.get("partner_names") or []]
+    if by_partner:
+        st.markdown("**Partners**")
+        st.markdown("\n".join(f"- {_partner_line(b)}" for b in by_partner))
+    if p.get("sectors"):
+        st.markdown("**Sectors**")
+        table(pd.DataFrame(p["sectors"]), ["sector", "partners", "activities"], key="profile_sectors")
     if p.get("donors"):
         st.markdown("**Donors:** " + ", ".join(core.esc(n) for n in p["donors"]))
     if p.get("gap_sectors"):
         st.markdown("**Sectors with no partner here:** " + ", ".join(core.esc(n) for n in p["gap_sectors"]))
-    if p.get("sectors"):
-        st.markdown("**By sector**")
-        table(pd.DataFrame(p["sectors"]), ["sector", "partners", "activities"], key="profile_sectors")
-    if p.get("by_partner"):
-        st.markdown("**By partner**")
-        table(pd.DataFrame(p["by_partner"]), ["partner", "activities", "since", "sectors"], key="profile_partners")
     if p.get("activities_list"):
         with st.expander(f"Activities ({len(p['activities_list'])})"):
             table(pd.DataFrame(p["activities_list"]), ["partner", "sector", "subsector", "activity", "status",
@@ -147,6 +173,46 @@ def profile(p: dict) -> None:
             table(pd.DataFrame(p["wide_activities"]), ["level", "partner", "sector", "activity", "status"])
     if p.get("rule"):
         st.caption(core.esc(p["rule"]))
+
+
+def _short_number(value: float) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:,.0f}"
+
+
+def heat_steps(vmax: float, steps: int = 6, vmin: float | None = None) -> list[tuple[float, str]]:
+    """(value, colour) pairs for a matrix legend, drawn with the very function that colours the cells.
+
+    The first step is the smallest value present (`vmin`), so the palest cell has its swatch too."""
+    if not vmax or vmax <= 0:
+        return []
+    if float(vmax).is_integer() and vmax <= steps:
+        values = [float(v) for v in range(1, int(vmax) + 1)]
+    else:
+        low = float(vmin) if vmin and 0 < vmin < vmax else 1.0
+        values = sorted({low, *(max(low, float(round(vmax * k / steps))) for k in range(1, steps + 1))})
+    return [(v, palette.heat_colour(v, vmax)) for v in values]
+
+
+def heat_legend(vmax: float, what: str, vmin: float | None = None) -> str:
+    """A one-line colour key above a matrix: the same colours as the cells, and what an empty cell means."""
+    import html
+
+    def swatch(colour: str, text: str, label: str) -> str:
+        return (f"<span style='display:inline-flex;align-items:center;margin-right:10px'>"
+                f"<span style='display:inline-block;width:24px;height:16px;line-height:16px;margin-right:4px;text-align:center;"
+                f"border:1px solid #ccc;background:{colour};color:{palette.text_colour(colour)}'>{text}</span>"
+                f"{label}</span>")
+
+    steps = heat_steps(vmax, vmin=vmin)
+    parts = [swatch("#ffffff", "<span style='color:#c8c8c8'>·</span>", "none")]
+    for value, colour in steps:  # cells between two steps take the shade between them
+        parts.append(swatch(colour, "&nbsp;", _short_number(value)))
+    return (f"<div style='font-size:0.85rem;color:#444;display:flex;flex-wrap:wrap;align-items:center;gap:2px'>"
+            f"<b style='margin-right:10px'>{html.escape(what)} per cell:</b>{''.join(parts)}</div>")
 
 
 def wide_activities(acts: pd.DataFrame) -> pd.DataFrame:
