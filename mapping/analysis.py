@@ -8,8 +8,7 @@ Overlap detection and all counts are vectorised; there is no Python loop over ac
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,27 +34,10 @@ from mapping.filters import (  # the scoping and counting engine lives there, to
 
 __all__ = [
     "AXES", "COUNTING_RULES", "Filters", "MEASURES", "NATIONAL", "PROVINCE_WIDE", "TOTAL", "apply_filters",
-    "coverage_changes", "district_profile", "district_summary", "gaps", "headlines", "matrix", "overlaps",
-    "overlap_activities", "partner_profile", "prepare", "presence", "programme_overlaps", "province_comparison",
-    "read_need", "round_changes", "thin_coverage",
+    "district_summary", "gaps", "headlines", "matrix", "overlaps",
+    "overlap_activities", "prepare", "presence", "programme_overlaps", "province_comparison",
+    "read_need", "thin_coverage",
 ]
-
-# District and partner profiles live in mapping.profiles, change between rounds in mapping.changes (this module
-# outgrew one job). Both import helpers from here, so a plain re-export would be circular; instead they are
-# loaded on first use, and `analysis.district_profile` / `from mapping.analysis import round_changes` keep working.
-if TYPE_CHECKING:
-    from mapping.changes import coverage_changes, round_changes
-    from mapping.profiles import district_profile, partner_profile
-
-_MOVED = {"district_profile": "mapping.profiles", "partner_profile": "mapping.profiles",
-          "round_changes": "mapping.changes", "coverage_changes": "mapping.changes"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 TOTAL = "Total"
 AXES = ("partner", "sector", "subsector", "district", "province", "org_type")

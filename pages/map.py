@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mapping import analysis, maps
+from mapping import analysis, maps, profiles
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -40,7 +40,7 @@ with right:
                          f"{names.get(p, p)} ({p})")
     if pcode:
         with core.guarded("Opening the district profile"):
-            render.profile(analysis.district_profile(v.acts, v.units, pcode, filters=v.filters))
+            render.profile(profiles.district_profile(v.acts, v.units, pcode, filters=v.filters))
     else:
         st.caption("The profile lists the partners, sectors, activities and donors in a district.")
         top_d = maps.summary_table(summary, v.units) if len(summary) else summary

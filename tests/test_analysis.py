@@ -6,15 +6,13 @@ Toy country: Alpha (PA) = Amber A1, Birch A2, Cedar A3; Beta (PB) = Delta B1, El
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from mapping import analysis as an
+from mapping import changes, profiles
 from mapping.analysis import TOTAL, Filters
 from tests.factories.activities import SECTORS, activity, frame, units_frame
 
@@ -198,7 +196,7 @@ def test_an_empty_picture_gives_zeros_and_plain_messages_not_errors():
     m = an.matrix(empty, U, rows="district", cols="sector", measure="targeted", sectors=SECTORS)
     assert m.shape == (7, 4) and float(m.to_numpy().sum()) == 0.0
     assert len(an.gaps(empty, U, SECTORS)) == 18
-    assert an.overlaps(empty).empty and an.programme_overlaps(empty).empty and an.round_changes(empty, empty).empty
+    assert an.overlaps(empty).empty and an.programme_overlaps(empty).empty and changes.round_changes(empty, empty).empty
     assert an.district_summary(empty, U, sectors=SECTORS)["gap_sectors"].tolist() == [3] * 6
     assert an.headlines(empty, U, SECTORS) == ["No activities match these filters."]
 
@@ -341,7 +339,7 @@ def test_district_profile_tells_who_is_there_since_when_with_which_donors():
                            org_funder="USAID"),
                   activity(org_name="Org C", scope="province", province="PA"),
                   activity(org_name="Org D", scope="province", province="PB")])
-    p = an.district_profile(acts, U, "A1", sectors=SECTORS)
+    p = profiles.district_profile(acts, U, "A1", sectors=SECTORS)
     assert (p["adm2_name"], p["adm1_name"], p["partners"], p["activities"]) == ("Amber", "Alpha", 2, 2)
     assert p["since"] == pd.Timestamp("2024-03-01")
     assert p["donors"] == ["ECHO", "FCDO", "USAID"]
@@ -349,14 +347,14 @@ def test_district_profile_tells_who_is_there_since_when_with_which_donors():
     assert [w["partner"] for w in p["wide_activities"]] == ["Org C"]
     assert [(b["partner"], b["sectors"]) for b in p["by_partner"]] == [("Org A", "Health"), ("Org B", "Nutrition")]
     with pytest.raises(KeyError, match="not in the boundary set"):
-        an.district_profile(acts, U, "ZZ9")
+        profiles.district_profile(acts, U, "ZZ9")
 
 
 def test_partner_profile_shows_footprint_change_since_previous_round():
     before = frame([activity(org_name="Org A", district="A1"), activity(org_name="Org A", district="A2")])
     now = frame([activity(org_name="Org A", district="A2"), activity(org_name="Org A", district="B1",
                                                                        sector="Nutrition")], round_name="2026")
-    p = an.partner_profile(now, "org a", previous=before)
+    p = profiles.partner_profile(now, "org a", previous=before)
     assert [d["adm2_name"] for d in p["districts"]] == ["Birch", "Delta"]
     assert (p["districts_added"], p["districts_dropped"]) == (["B1"], ["A1"])
     assert (p["sectors_added"], p["sectors_dropped"]) == (["Nutrition"], [])
@@ -369,7 +367,7 @@ def test_round_changes_new_changed_ended_by_id_or_fallback_key():
     now = frame([activity(activity_id="X1", reached=80, district="A1", status="completed"),
                  activity(org_name="Org B", district="A2"),
                  activity(org_name="Org D", district="B2")])
-    ch = an.round_changes(before, now)
+    ch = changes.round_changes(before, now)
     assert ch[["change", "org_name", "district", "fields"]].values.tolist() == [
         ["new", "Org D", "Elm", ""], ["changed", "Org A", "Amber", "status, reached"], ["ended", "Org C", "Delta", ""]]
 
@@ -377,23 +375,9 @@ def test_round_changes_new_changed_ended_by_id_or_fallback_key():
 def test_coverage_changes_find_districts_that_gained_or_lost_all_partners():
     before = frame([activity(org_name="Org A", district="A1"), activity(org_name="Org B", district="A2")])
     now = frame([activity(org_name="Org A", district="A2"), activity(org_name="Org C", district="B3")])
-    cc = an.coverage_changes(before, now, U, sectors=["Health"])
+    cc = changes.coverage_changes(before, now, U, sectors=["Health"])
     assert cc[["change", "district", "sector", "partners_before", "partners_after"]].values.tolist() == [
         ["lost", "Amber", "Health", 1, 0], ["gained", "Fir", "Health", 0, 1]]
-
-
-@pytest.mark.parametrize("first", ["mapping.changes", "mapping.profiles", "mapping.analysis"])
-def test_profiles_and_round_changes_still_import_from_analysis_whichever_module_loads_first(first):
-    # Pages and commands write analysis.district_profile; the functions live in mapping.profiles/changes,
-    # which import mapping.analysis, so a fresh interpreter must survive either import order.
-    code = (f"import {first}\n"
-            "from mapping.analysis import coverage_changes, district_profile, partner_profile, round_changes\n"
-            "import mapping.changes as c, mapping.profiles as p\n"
-            "print(round_changes is c.round_changes, coverage_changes is c.coverage_changes,\n"
-            "      district_profile is p.district_profile, partner_profile is p.partner_profile)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).resolve().parents[1])
-    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "True True True True", "")
 
 
 # ------------------------------------------------------------------------------------------------ headlines

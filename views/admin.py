@@ -221,16 +221,18 @@ def submissions(actor: store.Actor) -> None:
         st.caption("No submissions yet.")
         return
     frame = pd.DataFrame(subs)
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], errors="coerce")
     c1, c2 = st.columns(2)
     org = c1.selectbox("Organisation", ["All"] + sorted(frame["org"].unique()), key="subs_org")
     status = c2.selectbox("Status", ["All"] + sorted(frame["status"].unique()), key="subs_status")
     shown = frame[((frame["org"] == org) | (org == "All")) & ((frame["status"] == status) | (status == "All"))]
     render.table(shown, ["id", "org", "round", "status", "submitted_at", "user", "filename", "rows", "errors",
-                         "warnings"], height=320)
+                         "warnings"], height=320,
+                 widths={"id": 50, "round": 80, "status": 90, "rows": 55, "errors": 60, "warnings": 75})
     ids = list(shown["id"])
     if not ids:
         return
-    labels = {r["id"]: f"#{r['id']} · {r['org']} · {r['round']} · {r['status']} · {r['submitted_at']}"
+    labels = {r["id"]: f"#{r['id']} · {r['org']} · {r['round']} · {r['status']} · {r['submitted_at']:%d %b %Y %H:%M}"
               for r in shown.to_dict("records")}
     sid = st.selectbox("Submission", ids, format_func=labels.get, key="subs_pick")
     c1, c2, c3 = st.columns(3)

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from mapping import analysis as an
+from mapping import profiles
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
@@ -263,9 +264,9 @@ def _profile(args: argparse.Namespace) -> int:
             if not len(match):
                 print(f"No district {code!r} in the boundary set.", file=sys.stderr)
                 return 1
-            prof = an.district_profile(acts, units, str(match["adm2_pcode"].iloc[0]), filters=f, sectors=_sectors())
+            prof = profiles.district_profile(acts, units, str(match["adm2_pcode"].iloc[0]), filters=f, sectors=_sectors())
         else:
-            prof = an.partner_profile(acts, args.name, units=units, filters=f)
+            prof = profiles.partner_profile(acts, args.name, units=units, filters=f)
             if not prof["activities"]:
                 print(f"No activities of {args.name!r} match these filters.", file=sys.stderr)
                 return 1
