@@ -19,6 +19,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.factories.returns import template_return
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -89,17 +91,7 @@ def prepared(base: Path, shared: Path) -> dict:
 
 
 def return_bytes(rows: list[dict]) -> bytes:
-    from mapping.schema import FIELDS
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Activities"
-    ws.append([f.header for f in FIELDS])
-    for row in rows:
-        ws.append([row.get(f.name) for f in FIELDS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return template_return(rows, hxl=False)
 
 
 def wait_app(page, timeout: float = 60_000) -> None:

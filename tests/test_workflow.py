@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import io
-
-import openpyxl
 import pytest
 
 from mapping import store, workflow
-from mapping.schema import FIELDS
+from tests.factories.returns import template_return
 
 
 def _return_bytes(rows: list[dict]) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Activities"
-    ws.append([f.header for f in FIELDS])
-    ws.append([f.hxl for f in FIELDS])
-    for row in rows:
-        ws.append([row.get(f.name) for f in FIELDS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return template_return(rows)
 
 
 @pytest.fixture

@@ -6,12 +6,8 @@ what a deployment holds. One organisation has markup in its name to prove the pa
 
 from __future__ import annotations
 
-import io
-
-import openpyxl
-
 from mapping import store, workflow
-from mapping.schema import FIELDS
+from tests.factories.returns import template_return
 
 PASSWORD = "app-tests-pass"
 ORGS = [
@@ -47,15 +43,7 @@ RETURNS = {
 
 def return_bytes(rows: list[dict]) -> bytes:
     """A return as a focal point would fill it: canonical headers in row 1, one activity per row."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Activities"
-    ws.append([f.header for f in FIELDS])
-    for row in rows:
-        ws.append([row.get(f.name) for f in FIELDS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return template_return(rows, hxl=False)
 
 
 def build_deployment(*, public: bool = True) -> dict:

@@ -6,13 +6,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
-import openpyxl
-
 from mapping import auth, store
-from mapping.schema import FIELDS, Issue
+from mapping.schema import Issue
+from tests.factories.returns import template_return
 
 
 def fast_hashing(monkeypatch) -> None:
@@ -61,18 +59,9 @@ def result(*records: dict, errors: int = 0, warnings: int = 0) -> FakeResult:
     return FakeResult(list(records), issues)
 
 
-def xlsx_bytes(records: list[dict], *, title: str = "Activities") -> bytes:
+def xlsx_bytes(records: list[dict]) -> bytes:
     """A real return written by openpyxl: headers, HXL row, one row per record."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append([f.header for f in FIELDS])
-    ws.append([f.hxl for f in FIELDS])
-    for rec in records:
-        ws.append([rec.get(f.name) for f in FIELDS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return template_return(records)
 
 
 @dataclass
