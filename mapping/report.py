@@ -34,6 +34,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from mapping import analysis as an
 from mapping import fonts
 from mapping.report_tables import (
     annex_flowables,
@@ -148,12 +149,6 @@ def _numbered_canvas(footer: dict) -> type:
 
 
 # ------------------------------------------------------------------------------------------------ pieces
-def _analysis() -> Any:
-    from mapping import analysis
-
-    return analysis
-
-
 def describe_filters(filters: Any) -> str:
     """What the reader must know about the selection; "none" said plainly rather than left blank."""
     if filters is None:
@@ -293,19 +288,17 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
     """The whole snapshot as PDF bytes (A4 landscape): cover, maps, matrices, gaps, overlaps, annex, rules."""
     from mapping import report_maps
 
-    an = _analysis()
     st = styles()
     generated_at = generated_at or datetime.now(UTC)
     f = filters if filters is not None else an.Filters()
-    acts = an.prepare(acts, units) if hasattr(an, "prepare") else acts  # clean once, not in every analysis call
+    acts = an.prepare(acts, units)  # clean once, not in every analysis call
     scoped = an.apply_filters(acts, f)
     sector_list = sector_universe(scoped, sectors, f)
     sector_arg = sector_list
     summary = an.district_summary(acts, units, f)
     partner_col = "partner" if "partner" in scoped.columns else "org_name"
-    headlines = list(_call(an.headlines, acts, units, sectors=sector_arg, filters=f, need=need)) \
-        if hasattr(an, "headlines") else []
-    gp = _call(an.gaps, acts, units, sectors=sector_arg, filters=f, need=need)
+    headlines = an.headlines(acts, units, sectors=sector_arg, filters=f, need=need)
+    gp = an.gaps(acts, units, sectors=sector_arg, filters=f, need=need)
     need_label = gp.attrs.get("need_label") if need is not None else None
     story: list = cover(st, title=title, round_name=round_name, filters=f, returns_count=returns_count,
                         missing_orgs=missing_orgs, data_version=data_version, generated_at=generated_at,
@@ -328,14 +321,12 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
             st, png, facts, heading=f"{sector}: where partners work", bset=bset,
             explain=f"Distinct partners with at least one <b>{esc(sector)}</b> activity in the district.")]
     # matrices
-    sd = _call(an.matrix, acts, units, rows="district", cols="sector", measure="partners", filters=f,
-               sectors=sector_arg)
+    sd = an.matrix(acts, units, rows="district", cols="sector", measure="partners", filters=f, sectors=sector_arg)
     story += [PageBreak(), Paragraph("Partners by district and sector", st["h1"]),
               Paragraph("Distinct partners per district and sector, districts grouped by province. "
                         "– = no partner (a gap). Totals count each partner once.", st["small"]), Spacer(1, 2 * mm)]
     story += grouped_matrix_tables(sd, units, st, FRAME_W)
-    ps = _call(an.matrix, acts, units, rows="partner", cols="sector", measure="activities", filters=f,
-               sectors=sector_arg)
+    ps = an.matrix(acts, units, rows="partner", cols="sector", measure="activities", filters=f, sectors=sector_arg)
     story += [PageBreak(), Paragraph("Activities by partner and sector", st["h1"]),
               Paragraph("Number of activities each partner reports per sector.", st["small"]), Spacer(1, 2 * mm)]
     story += matrix_tables(ps, st, FRAME_W, first_label="Partner")
@@ -385,16 +376,3 @@ def sector_universe(scoped: pd.DataFrame, sectors: Sequence[str], filters: Any) 
     present = sorted(scoped["sector"].dropna().astype(str).unique()) if "sector" in scoped else []
     lower = {s.lower() for s in known}
     return list(dict.fromkeys([*known, *(s for s in present if s.lower() not in lower)]))
-
-
-def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call an analysis function with only the keyword arguments it accepts (the contract allows extensions)."""
-    import inspect
-
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return func(*args, **kwargs)
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return func(*args, **kwargs)
-    return func(*args, **{k: v for k, v in kwargs.items() if k in params})

@@ -101,24 +101,9 @@ def matrix_csv(df: pd.DataFrame) -> bytes:
 
 
 def _matrix_xlsx(df: pd.DataFrame, title: str, notes: list[str]) -> bytes:
-    try:
-        from mapping import export
-    except ImportError:
-        export = None
-    if export is not None and hasattr(export, "matrix_xlsx"):
-        return export.matrix_xlsx(df, title=title, notes=notes)
-    from openpyxl import Workbook
+    from mapping import export
 
-    wb = Workbook()
-    ws = wb.active
-    ws.append([_safe(title)])
-    for note in notes:
-        ws.append([_safe(note)])
-    for line in csv.reader(io.StringIO(matrix_csv(df).decode("utf-8-sig"))):
-        ws.append(line)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return export.matrix_xlsx(df, title=title, notes=notes)
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
