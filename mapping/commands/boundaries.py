@@ -17,14 +17,12 @@ EXTRA_COLUMNS = ["note", "suggestion"]
 
 def _record_in_store(bset: boundaries.BoundarySet, activate: bool = True) -> None:
     """The database mirrors the active set when the store is available; the ACTIVE file stays the fallback."""
-    try:
-        from mapping import store
+    from mapping import store
 
+    try:
         engine = store.connect()
         actor = store.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
         store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=activate)
-    except (ImportError, AttributeError):
-        return
     except Exception as exc:  # noqa: BLE001 - the files are imported; say the database was not told
         print(f"Note: the set is imported, but the database could not record it ({exc}).", file=sys.stderr)
 

@@ -164,11 +164,8 @@ def _submit(args) -> int:
     except OSError as exc:
         print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    try:
-        from mapping import workflow
-    except ImportError as exc:
-        print(f"Submitting needs the validation workflow, which is not available ({exc}).", file=sys.stderr)
-        return 1
+    from mapping import workflow
+
     engine = store.connect()
     actor = _actor(engine, args.user)
     try:
