@@ -19,6 +19,7 @@ from _common import SHARED_BOUNDARIES, emit, timed
 
 from mapping import analysis as an
 from mapping import schema
+from mapping.headlines import headlines
 
 
 def load_units() -> pd.DataFrame:
@@ -103,7 +104,7 @@ def main() -> None:
     with timed("district_summary_seconds"):
         an.district_summary(prepared, units, filters=f, sectors=sectors)
     with timed("headlines_seconds"):
-        an.headlines(prepared, units, sectors, filters=f)
+        headlines(prepared, units, sectors, filters=f)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from reportlab.platypus import (
 
 from mapping import analysis as an
 from mapping import fonts
+from mapping.headlines import headlines as headline_sentences
 from mapping.report_tables import (
     annex_flowables,
     gaps_table,
@@ -297,7 +298,7 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
     sector_arg = sector_list
     summary = an.district_summary(acts, units, f)
     partner_col = "partner" if "partner" in scoped.columns else "org_name"
-    headlines = an.headlines(acts, units, sectors=sector_arg, filters=f, need=need)
+    headlines = headline_sentences(acts, units, sectors=sector_arg, filters=f, need=need)
     gp = an.gaps(acts, units, sectors=sector_arg, filters=f, need=need)
     need_label = gp.attrs.get("need_label") if need is not None else None
     story: list = cover(st, title=title, round_name=round_name, filters=f, returns_count=returns_count,

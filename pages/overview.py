@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mapping import analysis, config, store
+from mapping.headlines import headlines
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -38,7 +39,7 @@ with left:
     lines: list[str] = []
     with core.guarded("Writing the headlines"):
         if len(v.acts):
-            lines = list(analysis.headlines(v.acts, v.units, filters=v.filters, need=v.need))
+            lines = list(headlines(v.acts, v.units, filters=v.filters, need=v.need))
     if lines:
         st.markdown("\n".join(f"- {core.esc(line)}" for line in lines))
     else:

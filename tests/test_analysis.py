@@ -14,6 +14,7 @@ import pytest
 from mapping import analysis as an
 from mapping import changes, profiles
 from mapping.analysis import TOTAL, Filters
+from mapping.headlines import headlines
 from tests.factories.activities import SECTORS, activity, frame, units_frame
 
 U = units_frame()
@@ -198,7 +199,7 @@ def test_an_empty_picture_gives_zeros_and_plain_messages_not_errors():
     assert len(an.gaps(empty, U, SECTORS)) == 18
     assert an.overlaps(empty).empty and an.programme_overlaps(empty).empty and changes.round_changes(empty, empty).empty
     assert an.district_summary(empty, U, sectors=SECTORS)["gap_sectors"].tolist() == [3] * 6
-    assert an.headlines(empty, U, SECTORS) == ["No activities match these filters."]
+    assert headlines(empty, U, SECTORS) == ["No activities match these filters."]
 
 
 # ------------------------------------------------------------------------------------------------ summary, gaps
@@ -390,7 +391,7 @@ def _country():
 
 
 def test_headlines_are_plain_sentences_with_exact_numbers():
-    lines = an.headlines(_country(), U, SECTORS, need=NEED)
+    lines = headlines(_country(), U, SECTORS, need=NEED)
     assert lines == [
         "4 partners report 9 activities in 4 of 6 districts.",
         "1 of these activities is province-wide or national.",
@@ -399,17 +400,17 @@ def test_headlines_are_plain_sentences_with_exact_numbers():
         "They target 500 people and have reached 250 (counting only the highest single partner's figure in "
         "each district).",
     ]
-    one = an.headlines(frame([activity()]), U, SECTORS)
+    one = headlines(frame([activity()]), U, SECTORS)
     assert one[0] == "1 partner reports 1 activity in 1 of 6 districts."
     assert one[2] == "No two partners run the same sub-sector in the same district at the same time."
-    assert an.headlines(_country(), U, SECTORS, filters=Filters(orgs=("Nobody",))) == [
+    assert headlines(_country(), U, SECTORS, filters=Filters(orgs=("Nobody",))) == [
         "No activities match these filters."]
 
 
 def test_headline_numbers_agree_with_the_matrices_they_summarise():
     acts = _country()
     f = Filters(provinces=("Alpha", "Beta"))
-    lines = an.headlines(acts, U, SECTORS, filters=f)
+    lines = headlines(acts, U, SECTORS, filters=f)
     first = re.match(r"(\d+) partners report (\d+) activities in (\d+) of (\d+) districts\.", lines[0])
     pm = an.matrix(acts, U, rows="partner", cols="district", measure="partners", filters=f)
     am = an.matrix(acts, U, rows="partner", cols="district", measure="activities", filters=f)

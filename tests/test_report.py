@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from mapping import analysis, boundaries, fonts, report
 from mapping.filters import Filters
+from mapping.headlines import headlines
 from tests.factories.report import LAHORE, QUETTA, activity, frame, generated, stored_world
 
 GENERATED_AT = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
@@ -97,7 +98,7 @@ def test_cover_says_what_when_and_how_complete(pages):
 
 
 def test_cover_carries_the_headline_sentences(pages, units):
-    lines = analysis.headlines(hand_acts(), units, None, filters=FILTERS, need=NEED)
+    lines = headlines(hand_acts(), units, None, filters=FILTERS, need=NEED)
     assert lines and lines[0].startswith("4 partners report 6 activities in 2 of 160 districts")
     for sentence in lines:
         assert flat(sentence) in flat(pages[0])

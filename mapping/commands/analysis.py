@@ -19,6 +19,7 @@ import pandas as pd
 
 from mapping import analysis as an
 from mapping import profiles
+from mapping.headlines import headlines
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
@@ -227,7 +228,7 @@ def _overlaps(args: argparse.Namespace) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     def body(args, f, acts, units) -> int:
-        lines = an.headlines(acts, units, _sectors(), filters=f, need=_need(args), min_overlap=args.min_partners)
+        lines = headlines(acts, units, _sectors(), filters=f, need=_need(args), min_overlap=args.min_partners)
         if args.json:
             print(json.dumps({"filters": f.describe(), "headlines": lines, "rules": an.COUNTING_RULES},
                              ensure_ascii=False, indent=1))
