@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +27,25 @@ def flash() -> None:
 
 
 # ---------------------------------------------------------------- boundaries
+
+# The boundary importer speaks to the command line; on this page the same advice points at the page's own boxes.
+_PAGE_WORDS = (("use: python -m mapping boundaries import --from PATH", "upload them above"),
+               ("use --from PATH", "upload them above"),
+               ("with --code-field", "in the “P-code field” box"),
+               ("Use --level 2 if the file is the district layer.",
+                "If it is the district layer, fill in its “P-code field” and import it again."))
+
+
+@contextmanager
+def _page_words() -> Iterator[None]:
+    """Re-word a BoundaryError's command-line advice for the page (the message is otherwise the engine's own)."""
+    try:
+        yield
+    except boundaries.BoundaryError as exc:
+        text = str(exc)
+        for cli, page in _PAGE_WORDS:
+            text = text.replace(cli, page)
+        raise boundaries.BoundaryError(text) from exc
 
 
 def boundary_sets(actor: store.Actor) -> None:
@@ -64,7 +85,7 @@ def boundary_sets(actor: store.Actor) -> None:
             path = Path(tmp) / Path(up.name).name
             path.write_bytes(up.getvalue())
             kw = {k: v for k, v in (("name_field", name_field), ("code_field", code_field)) if v.strip()}
-            with st.spinner("Reading and simplifying the boundaries…"):
+            with st.spinner("Reading and simplifying the boundaries…"), _page_words():
                 bset = boundaries.import_path(path, **kw)
             store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
             _done(f"Imported and activated {bset.version}.")
@@ -73,7 +94,7 @@ def boundary_sets(actor: store.Actor) -> None:
     country = c1.text_input("Country (ISO3)", value="PAK", key="bset_country", max_chars=3)
     source = c2.selectbox("Source", ["hdx", "geoboundaries"], key="bset_source")
     if c3.button("Fetch", key="bset_fetch"):
-        with core.guarded("Downloading boundaries"), st.spinner("Downloading…"):
+        with core.guarded("Downloading boundaries"), st.spinner("Downloading…"), _page_words():
             bset = boundaries.fetch(country.strip().upper(), source=source)
             store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
             _done(f"Downloaded and activated {bset.version}.")
