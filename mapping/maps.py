@@ -350,7 +350,9 @@ def district_map(web_adm2: dict, web_adm1: dict, summary: pd.DataFrame, *, measu
         name="Districts",
         style_function=_district_style,
         highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        # Leaflet tooltips never wrap by default: a long partner or sector line ran off the map's edge
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True,
+                                      style="white-space: normal; min-width: 180px; max-width: 300px;"),
         zoom_on_click=False,
     ).add_to(m)
     folium.GeoJson(

@@ -7,6 +7,8 @@ import streamlit as st
 from mapping import analysis, maps, profiles
 from views import core, render, sidebar
 
+MAP_KEY = "district_map"
+
 v = sidebar.view()
 st.title("Map")
 core.demo_banner()
@@ -22,15 +24,18 @@ if desc := sidebar.describe(v):
     top[1].caption(f"Showing: {core.esc(desc)}")
 
 names = dict(zip(v.units["adm2_pcode"], v.units["adm2_name"], strict=False))
-left, right = st.columns([5, 3], gap="medium")
-with left:
-    clicked = None
-    with core.guarded("Drawing the map"):
-        clicked = render.map_panel(v, summary, measure=measure, height=620,
-                                   selected=st.session_state.get("map_district") or None)
-if clicked and clicked != st.session_state.get("_map_clicked"):
-    st.session_state["_map_clicked"] = clicked
+# st_folium repeats the last clicked feature on every rerun, and forgets it whenever the map is redrawn (a new
+# selection or measure makes a new component). It copies a value to session_state[MAP_KEY] only when the browser
+# sends one, i.e. on a click: popping it tells a fresh click (even on a district clicked before, after another
+# was picked in the list) from the echo, and handling it before drawing outlines the right district at once.
+fresh = st.session_state.pop(MAP_KEY, None)
+clicked = maps.feature_pcode(fresh.get("last_active_drawing")) if isinstance(fresh, dict) else None
+if clicked in names:
     st.session_state["map_district"] = clicked
+left, right = st.columns([5, 3], gap="medium")
+with left, core.guarded("Drawing the map"):
+    render.map_panel(v, summary, measure=measure, height=620, key=MAP_KEY,
+                     selected=st.session_state.get("map_district") or None)
 with right:
     choices = [""] + sorted(names, key=lambda p: (names[p], p))
     if st.session_state.get("map_district") not in choices:
