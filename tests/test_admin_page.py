@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from mapping import store, workflow
 from tests.factories import boundaries as fb
-from tests.factories.app import PASSWORD, USERS, build_deployment, return_bytes
+from tests.factories.app import PASSWORD, USERS, module_deployment, return_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -31,22 +31,8 @@ IRP = "Indus Relief Partners"
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory, shared_boundaries):
-    base = tmp_path_factory.mktemp("admin_page")
-    env = {
-        "STOCKTAKE_DATABASE_URL": f"sqlite:///{base / 'stocktake.db'}",
-        "STOCKTAKE_SHAPEFILES_DIR": str(base / "shapefiles"),
-        "STOCKTAKE_DATA_DIR": str(base / "data"),
-        "STOCKTAKE_BOUNDARIES_FROM": str(shared_boundaries),
-        "STOCKTAKE_ADMIN_EMAIL": "secretariat@admin-page.test",
-        "STOCKTAKE_ADMIN_PASSWORD": "admin-page-pass",
-        "STOCKTAKE_TILES": "none",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        mp.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
-        built = build_deployment(public=True)
-    return {"env": env, "base": base, **built}
+    return module_deployment(tmp_path_factory.mktemp("admin_page"), shared_boundaries, admin_email="secretariat@admin-page.test",
+                             admin_password="admin-page-pass")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mapping import config, store, workflow
-from tests.factories.app import PASSWORD, USERS, build_deployment, return_bytes
+from tests.factories.app import PASSWORD, USERS, module_deployment, return_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -37,22 +37,8 @@ IRP, KCT = "Indus Relief Partners", "Khyber *Care* <b>Trust</b>"
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory, shared_boundaries):
-    base = tmp_path_factory.mktemp("app")
-    env = {
-        "STOCKTAKE_DATABASE_URL": f"sqlite:///{base / 'stocktake.db'}",
-        "STOCKTAKE_SHAPEFILES_DIR": str(base / "shapefiles"),
-        "STOCKTAKE_DATA_DIR": str(base / "data"),
-        "STOCKTAKE_BOUNDARIES_FROM": str(shared_boundaries),
-        "STOCKTAKE_ADMIN_EMAIL": "secretariat@app.test",
-        "STOCKTAKE_ADMIN_PASSWORD": "app-test-admin",
-        "STOCKTAKE_TILES": "none",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        mp.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
-        built = build_deployment(public=True)
-    return {"env": env, "base": base, **built}
+    return module_deployment(tmp_path_factory.mktemp("app"), shared_boundaries, admin_email="secretariat@app.test",
+                             admin_password="app-test-admin")
 
 
 @pytest.fixture

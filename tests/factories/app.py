@@ -63,3 +63,24 @@ def build_deployment(*, public: bool = True) -> dict:
     if public:
         store.set_setting(engine, admin, "public_view", "1")
     return {"info": info, "outcomes": outcomes}
+
+
+def module_deployment(base, shared_boundaries, *, admin_email: str, admin_password: str) -> dict:
+    """A deployment in its own folder, built once per test module: its settings and what build_deployment says."""
+    import pytest
+
+    env = {
+        "STOCKTAKE_DATABASE_URL": f"sqlite:///{base / 'stocktake.db'}",
+        "STOCKTAKE_SHAPEFILES_DIR": str(base / "shapefiles"),
+        "STOCKTAKE_DATA_DIR": str(base / "data"),
+        "STOCKTAKE_BOUNDARIES_FROM": str(shared_boundaries),
+        "STOCKTAKE_ADMIN_EMAIL": admin_email,
+        "STOCKTAKE_ADMIN_PASSWORD": admin_password,
+        "STOCKTAKE_TILES": "none",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        mp.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
+        built = build_deployment(public=True)
+    return {"env": env, "base": base, **built}
