@@ -14,19 +14,15 @@ import argparse
 import io
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from _common import ROOT, SHARED_BOUNDARIES, emit
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
+
 BENCH_ORGS = 25
 
 
@@ -93,12 +89,6 @@ def prepare(extra: int) -> tuple[str, int]:
     return str(counts.index[-1]), maps.html_size(m)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _fills(frame) -> list[str]:
     return frame.locator("path.leaflet-interactive").evaluate_all("els => els.map(e => e.getAttribute('fill'))")
 
@@ -154,32 +144,16 @@ def main() -> int:
         env = _env(base)
         os.environ.update(env)
         sector, size = prepare(int(10_000 * args.scale))
-        port = _free_port()
-        log = base / "streamlit.log"
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-                                 str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
-                                cwd=ROOT, env=os.environ | env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        port = free_port()
         try:
-            deadline = time.time() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                        break
-                except OSError:
-                    if time.time() > deadline or proc.poll() is not None:
-                        print(log.read_text()[-2000:], file=sys.stderr)
-                        return 1
-                    time.sleep(0.3)
-            from mapping import boundaries, store
+            with serving(os.environ | env, port, base / "streamlit.log"):
+                from mapping import boundaries, store
 
-            units = boundaries.units(boundaries.load_set(store.active_boundary_version(store.connect())))
-            first, update = browse(port, sector, len(units))
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+                units = boundaries.units(boundaries.load_set(store.active_boundary_version(store.connect())))
+                first, update = browse(port, sector, len(units))
+        except RuntimeError as exc:
+            print(exc, file=sys.stderr)
+            return 1
     emit("map_first_draw_seconds", first, "s")
     emit("map_filter_update_seconds", update, "s")
     emit("map_html_bytes", size, "bytes")

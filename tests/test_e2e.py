@@ -9,32 +9,21 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from tests.factories.returns import template_return
+from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ZERO = "#eeeeee"
 
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def app_env(base: Path, shared: Path) -> dict[str, str]:
@@ -50,24 +39,6 @@ def app_env(base: Path, shared: Path) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
     })
     return env
-
-
-def start_app(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"streamlit did not answer on port {port}: {log.read_text()[-2000:]}")
 
 
 def prepared(base: Path, shared: Path) -> dict:
@@ -148,8 +119,7 @@ def test_focal_point_fixes_a_return_and_sees_the_map_change(tmp_path, shared_bou
     n = len(info["pcodes"])
 
     port = free_port()
-    proc = start_app(app_env(tmp_path, shared_boundaries), port, tmp_path / "streamlit.log")
-    try:
+    with serving(app_env(tmp_path, shared_boundaries), port, tmp_path / "streamlit.log"):
         with sync_api.sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             ctx = browser.new_context(viewport={"width": 1440, "height": 960}, accept_downloads=True)
@@ -235,11 +205,5 @@ def test_focal_point_fixes_a_return_and_sees_the_map_change(tmp_path, shared_bou
             page.get_by_role("button", name="District coverage (GeoJSON)").wait_for(timeout=60_000)
             shot(page, "export.png")
             browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     log = (tmp_path / "streamlit.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_e2e import CHROMIUM, CHROMIUM_ARGS, ROOT, app_env, free_port, nav, prepared, start_app, wait_app
+from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
+from tests.test_e2e import ROOT, app_env, nav, prepared, wait_app
 
 pytestmark = pytest.mark.browser
 
@@ -86,8 +87,7 @@ def test_clicking_a_district_opens_its_profile_beside_the_map(tmp_path, shared_b
     partner = target["partner_names"][0]
 
     port = free_port()
-    proc = start_app(app_env(tmp_path, shared_boundaries), port, tmp_path / "streamlit.log")
-    try:
+    with serving(app_env(tmp_path, shared_boundaries), port, tmp_path / "streamlit.log"):
         with sync_api.sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 960})
@@ -119,11 +119,5 @@ def test_clicking_a_district_opens_its_profile_beside_the_map(tmp_path, shared_b
             panel.first.wait_for(timeout=20_000)
             assert combo.input_value() == f"{name} ({pcode})"
             browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     log = (tmp_path / "streamlit.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
