@@ -106,10 +106,9 @@ def is_demo(engine: Engine) -> bool:
 def ensure_boundary_set(engine: Engine) -> boundaries.BoundarySet:
     """Make sure a boundary set is imported and recorded as active in the database."""
     bset = boundaries.ensure_boundaries()
-    if store.active_boundary_version(engine) != bset.version:
-        known = {b["version"] for b in store.list_boundary_sets(engine)}
-        if bset.version not in known or store.active_boundary_version(engine) is None:
-            store.register_boundary_set(engine, SYSTEM, bset.meta | {"version": bset.version}, activate=True)
+    known = {b["version"] for b in store.list_boundary_sets(engine)}
+    if store.active_boundary_version(engine) is None or bset.version not in known:
+        store.register_boundary_set(engine, SYSTEM, bset.meta | {"version": bset.version}, activate=True)
     return bset
 
 
