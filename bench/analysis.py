@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from _common import SHARED_BOUNDARIES, emit, timed
 
-from mapping import analysis as an
-from mapping import schema
-from mapping.headlines import headlines
+from mapping.analysis import matrices as an
+from mapping.analysis.headlines import headlines
+from mapping.returns import schema
 
 
 def load_units() -> pd.DataFrame:

@@ -42,7 +42,7 @@ def _env(base: Path) -> dict[str, str]:
 def _return(org: str, rows: int, units, rng: random.Random, sectors: list[tuple[str, str]]) -> bytes:
     import openpyxl
 
-    from mapping.schema import FIELDS
+    from mapping.returns.schema import FIELDS
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Activities")
@@ -63,12 +63,15 @@ def _return(org: str, rows: int, units, rng: random.Random, sectors: list[tuple[
 
 def prepare(extra: int) -> tuple[str, int]:
     """Demo + `extra` generated activities from fictional bench partners; returns (a sector to filter, bytes)."""
-    from mapping import boundaries, config, maps, store, workflow
-    from mapping.analysis import district_summary
+    from mapping import config, workflow
+    from mapping.analysis.matrices import district_summary
+    from mapping.geo import boundaries
+    from mapping.outputs import maps
+    from mapping.store import db, picture, registry
 
     workflow.setup(demo=True)
-    engine = store.connect()
-    bset = boundaries.load_set(store.active_boundary_version(engine))
+    engine = db.connect()
+    bset = boundaries.load_set(registry.active_boundary_version(engine))
     units = boundaries.units(bset)
     vocab = workflow.context(engine).vocab
     sectors = [(s, sub) for s, sub, _ in vocab.sectors if sub][:30] or [(s, "") for s in vocab.sector_names]
@@ -76,12 +79,12 @@ def prepare(extra: int) -> tuple[str, int]:
     per_org = max(1, extra // BENCH_ORGS)
     for k in range(BENCH_ORGS):
         name = f"Bench Partner {k + 1:02d}"
-        store.add_org(engine, workflow.SYSTEM, name, acronym=f"BP{k + 1:02d}", org_type=vocab.org_types[0])
+        registry.add_org(engine, workflow.SYSTEM, name, acronym=f"BP{k + 1:02d}", org_type=vocab.org_types[0])
         _, outcome = workflow.submit_file(engine, workflow.SYSTEM, _return(name, per_org, units, rng, sectors),
                                           f"bench_{k + 1:02d}.xlsx", org=name)
         if outcome.status != "stored":
             raise SystemExit(f"bench return {name} was not stored: {outcome.message}")
-    acts = workflow.picture(engine, workflow.SYSTEM)
+    acts = picture.current_activities(engine, workflow.SYSTEM)
     m = maps.district_map(boundaries.web_geojson(bset, 2), boundaries.web_geojson(bset, 1),
                           district_summary(acts, units), attribution=bset.meta.get("attribution", ""),
                           tiles=config.tiles())
@@ -147,9 +150,10 @@ def main() -> int:
         port = free_port()
         try:
             with serving(os.environ | env, port, base / "streamlit.log"):
-                from mapping import boundaries, store
+                from mapping.geo import boundaries
+                from mapping.store import db, registry
 
-                units = boundaries.units(boundaries.load_set(store.active_boundary_version(store.connect())))
+                units = boundaries.units(boundaries.load_set(registry.active_boundary_version(db.connect())))
                 first, update = browse(port, sector, len(units))
         except RuntimeError as exc:
             print(exc, file=sys.stderr)

@@ -34,7 +34,7 @@ def _workbook(n: int, units) -> bytes:
     """A template-layout return with realistic variety: text and real dates, '12,500' numbers, misspellings."""
     from openpyxl import Workbook
 
-    from mapping.schema import FIELDS, load_vocabularies
+    from mapping.returns.schema import FIELDS, load_vocabularies
 
     rng = random.Random(7)
     vocab = load_vocabularies()
@@ -70,8 +70,8 @@ def main() -> None:
     args = parser.parse_args()
     import python_calamine as pc
 
-    from mapping.gazetteer import Gazetteer
-    from mapping.ingest import read_return
+    from mapping.geo.gazetteer import Gazetteer
+    from mapping.returns.ingest import read_return
 
     n = int(ROWS * args.scale)
     units, kind = _units()

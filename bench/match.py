@@ -19,8 +19,8 @@ from pathlib import Path
 
 from _common import SHARED_BOUNDARIES, emit, timed
 
-from mapping import boundaries
-from mapping.gazetteer import Gazetteer
+from mapping.geo import boundaries
+from mapping.geo.gazetteer import Gazetteer
 
 PROVINCE_FORMS = {"Khyber Pakhtunkhwa": ["KPK", "KP", "Khyber Pakhtunkhwa", "NWFP"],
                   "Azad Kashmir": ["AJK", "Azad Jammu & Kashmir", "Azad Kashmir"],

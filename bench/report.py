@@ -40,7 +40,7 @@ def main() -> int:
         return 2
     from pypdf import PdfReader
 
-    from mapping import export, report
+    from mapping.outputs import export, report
     from tests.factories.report import generated
 
     bset, units = load_boundaries()

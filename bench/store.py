@@ -1,6 +1,6 @@
 """Store speed: storing returns, loading the consolidated picture, concurrent uploads (SQLite; PostgreSQL with --pg).
 
-python bench/store.py [--scale N] [--pg URL]   (scale 1 = 20 organisations x 10,000 activities = 200k)
+python bench/submissions.py [--scale N] [--pg URL]   (scale 1 = 20 organisations x 10,000 activities = 200k)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from _common import emit, timed
 
-from mapping import store
+from mapping.store import db, picture, registry, submissions
 
 
 def _records(org: str, n: int) -> list[dict]:
@@ -29,26 +29,26 @@ class _Result:
 
 
 def run(url: str, scale: float, label: str) -> None:
-    engine = store.connect(url)
-    admin = store.CLI_ADMIN
-    store.add_round(engine, admin, "Bench", "2026-01-01", "2026-12-31")
+    engine = db.connect(url)
+    admin = db.CLI_ADMIN
+    registry.add_round(engine, admin, "Bench", "2026-01-01", "2026-12-31")
     orgs, per_org = 20, max(1, int(10_000 * scale))
     with timed() as t:
         for k in range(orgs):
             name = f"Bench org {k}"
-            store.add_org(engine, admin, name)
-            store.submit(engine, admin, org=name, filename="bench.xlsx", data=f"file {k}".encode() * 1000,
+            registry.add_org(engine, admin, name)
+            submissions.submit(engine, admin, org=name, filename="bench.xlsx", data=f"file {k}".encode() * 1000,
                          result=_Result(_records(name, per_org)), boundary_version=None, round_name="Bench")
     emit(f"{label}_store_activities_per_second", orgs * per_org / t["seconds"], "rows/s")
     with timed(f"{label}_load_picture_{orgs * per_org}_rows"):
-        df = store.current_activities(engine, admin)
+        df = picture.current_activities(engine, admin)
     assert len(df) == orgs * per_org
-    focal = store.Actor(None, "focal@example.org", "focal_point", 1, "Bench org 0")
+    focal = db.Actor(None, "focal@example.org", "focal_point", 1, "Bench org 0")
     with timed(f"{label}_load_picture_focal_point"):
-        store.current_activities(engine, focal)
+        picture.current_activities(engine, focal)
     small = _Result(_records("x", 50))
     outcomes: list = []
-    threads = [threading.Thread(target=lambda k=k: outcomes.append(store.submit(
+    threads = [threading.Thread(target=lambda k=k: outcomes.append(submissions.submit(
         engine, admin, org=f"Bench org {k % orgs}", filename="again.xlsx", data=f"again {k}".encode(),
         result=small, boundary_version=None, round_name="Bench"))) for k in range(20)]
     with timed(f"{label}_20_concurrent_submissions"):

@@ -14,12 +14,15 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from mapping import boundaries, config, store
-from mapping.gazetteer import Gazetteer
-from mapping.ingest import IngestResult, read_return
-from mapping.schema import Vocabularies, load_vocabularies
+from mapping import config
+from mapping.errors import StocktakeError
+from mapping.geo import boundaries
+from mapping.geo.gazetteer import Gazetteer
+from mapping.returns.ingest import IngestResult, read_return
+from mapping.returns.schema import Vocabularies, load_vocabularies
+from mapping.store import auth, db, registry, submissions
 
-SYSTEM = store.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
+SYSTEM = db.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
 DEMO_PASSWORDS = {"admin": "demo-admin", "focal_point": "demo-focal", "viewer": "demo-viewer"}
 
 
@@ -43,18 +46,18 @@ _GAZETTEERS: dict[tuple, Gazetteer] = {}
 
 def context(engine: Engine) -> Context:
     """Build (and memoise per boundary version and learned aliases) the matching context."""
-    version = store.active_boundary_version(engine)
+    version = registry.active_boundary_version(engine)
     try:
         bset = boundaries.load_set(version)
     except Exception:  # noqa: BLE001 - no boundary set yet is a normal state before set-up
         bset = None
     vocab = load_vocabularies()
-    orgs = store.org_directory(engine)
+    orgs = registry.org_directory(engine)
     if bset is None:
         return Context(None, pd.DataFrame(columns=["adm2_pcode", "adm2_name", "adm1_pcode", "adm1_name"]), None,
                        vocab, orgs)
     units = boundaries.units(bset)
-    learned = store.learned_aliases(engine)
+    learned = registry.learned_aliases(engine)
     key = (bset.version, tuple(sorted((d["alias"], d.get("adm1_pcode") or "", d.get("adm2_pcode") or "")
                                       for d in learned)))
     gaz = _GAZETTEERS.get(key)
@@ -65,8 +68,8 @@ def context(engine: Engine) -> Context:
     return Context(bset, units, gaz, vocab, orgs)
 
 
-class NoBoundariesError(RuntimeError):
-    pass
+class NoBoundariesError(StocktakeError, RuntimeError):
+    """No boundary set is loaded, so places cannot be matched."""
 
 
 def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | None = None,
@@ -81,40 +84,36 @@ def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | No
                        sheet=sheet, date_order=config.date_order(), max_bytes=config.max_upload_bytes())
 
 
-def submit_file(engine: Engine, actor: store.Actor, data: bytes, filename: str, *, org: str,
+def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, org: str,
                 round_name: str | None = None, consolidated: bool = False):
     """Validate and store one return (or split a consolidated file): returns (IngestResult, outcome)."""
     ctx = context(engine)
     result = validate_upload(engine, data, filename, org=None if consolidated else org, ctx=ctx)
     if consolidated:
-        outcomes = store.import_consolidated(engine, actor, filename=filename, data=data, result=result,
+        outcomes = submissions.import_consolidated(engine, actor, filename=filename, data=data, result=result,
                                              boundary_version=ctx.boundary_version, round_name=round_name)
         return result, outcomes
-    outcome = store.submit(engine, actor, org=org, filename=filename, data=data, result=result,
+    outcome = submissions.submit(engine, actor, org=org, filename=filename, data=data, result=result,
                            boundary_version=ctx.boundary_version, round_name=round_name)
     return result, outcome
 
 
-def picture(engine: Engine, actor: store.Actor, round_name: str | None = None) -> pd.DataFrame:
-    return store.current_activities(engine, actor, round_name=round_name)
-
-
 def is_demo(engine: Engine) -> bool:
-    return store.get_setting(engine, "demo") == "1"
+    return db.get_setting(engine, "demo") == "1"
 
 
 def ensure_boundary_set(engine: Engine) -> boundaries.BoundarySet:
     """Make sure a boundary set is imported and recorded as active in the database."""
     bset = boundaries.ensure_boundaries()
-    known = {b["version"] for b in store.list_boundary_sets(engine)}
-    if store.active_boundary_version(engine) is None or bset.version not in known:
-        store.register_boundary_set(engine, SYSTEM, bset.meta | {"version": bset.version}, activate=True)
+    known = {b["version"] for b in registry.list_boundary_sets(engine)}
+    if registry.active_boundary_version(engine) is None or bset.version not in known:
+        registry.register_boundary_set(engine, SYSTEM, bset.meta | {"version": bset.version}, activate=True)
     return bset
 
 
 def ensure_round(engine: Engine, today: dt.date | None = None) -> str:
     """The first run needs an open reporting round; name it after the current half-year."""
-    rounds = store.list_rounds(engine)
+    rounds = registry.list_rounds(engine)
     open_rounds = [r for r in rounds if not r["locked"]]
     if open_rounds:
         return open_rounds[-1]["name"]
@@ -123,7 +122,7 @@ def ensure_round(engine: Engine, today: dt.date | None = None) -> str:
     start = dt.date(today.year, 1 if half == 1 else 7, 1)
     end = dt.date(today.year, 6, 30) if half == 1 else dt.date(today.year, 12, 31)
     name = f"{today.year} H{half}"
-    store.add_round(engine, SYSTEM, name, start, end)
+    registry.add_round(engine, SYSTEM, name, start, end)
     return name
 
 
@@ -134,50 +133,50 @@ def demo_focal_email(item: dict) -> str:
 
 def load_demo(engine: Engine, out_dir: Path | None = None) -> dict:
     """Register the fictional organisations and submit their returns through the normal upload path."""
-    from mapping import demo
+    from mapping.returns import demo
 
     bset = ensure_boundary_set(engine)
     round_name = ensure_round(engine)
     out_dir = out_dir or (config.data_dir() / "demo")
     out_dir.mkdir(parents=True, exist_ok=True)
-    known = {o["name"] for o in store.org_directory(engine)}
+    known = {o["name"] for o in registry.org_directory(engine)}
     for org in demo.demo_orgs():
         if org["name"] not in known:
-            store.add_org(engine, SYSTEM, org["name"], acronym=org.get("acronym"), org_type=org.get("type"),
+            registry.add_org(engine, SYSTEM, org["name"], acronym=org.get("acronym"), org_type=org.get("type"),
                           aliases=org.get("aliases") or [])
     users = [("admin@demo.stocktake", "admin", None, DEMO_PASSWORDS["admin"]),
              ("viewer@demo.stocktake", "viewer", None, DEMO_PASSWORDS["viewer"])]
     returns = demo.write_demo_returns(out_dir, boundaries.units(bset))
     for item in returns:
         users.append((demo_focal_email(item), "focal_point", item["org"], DEMO_PASSWORDS["focal_point"]))
-    existing = {u["email"] for u in store.list_users(engine, SYSTEM)}
+    existing = {u["email"] for u in auth.list_users(engine, SYSTEM)}
     for email, role, org, password in users:
         if email not in existing:
-            store.add_user(engine, SYSTEM, email=email, role=role, org=org, password=password,
+            auth.add_user(engine, SYSTEM, email=email, role=role, org=org, password=password,
                            name=email.split("@")[0].title())
     stored, rejected = 0, 0
     for item in returns:
         path = Path(item["path"])
-        focal = store.user_for_email(engine, demo_focal_email(item))
+        focal = auth.user_for_email(engine, demo_focal_email(item))
         _, outcome = submit_file(engine, focal or SYSTEM, path.read_bytes(), path.name, org=item["org"],
                                  round_name=round_name)
         if outcome.status == "stored":
             stored += 1
         elif outcome.status == "rejected":
             rejected += 1
-    store.set_setting(engine, SYSTEM, "demo", "1")
+    db.set_setting(engine, SYSTEM, "demo", "1")
     return {"round": round_name, "returns": len(returns), "stored": stored, "rejected": rejected,
             "users": [(e, r, o, p) for e, r, o, p in users]}
 
 
 def setup(*, demo: bool = False, url: str | None = None) -> dict:
     """First run: database, first admin, boundaries, an open round and (optionally) the demo."""
-    engine = store.connect(url)
+    engine = db.connect(url)
     info: dict = {"database": engine.url.render_as_string(hide_password=True)}
-    info["admin_password"] = store.ensure_admin(engine)
+    info["admin_password"] = auth.ensure_admin(engine)
     bset = ensure_boundary_set(engine)
     info["boundaries"] = bset.version
     info["round"] = ensure_round(engine)
-    if demo and store.get_setting(engine, "demo") != "1":
+    if demo and db.get_setting(engine, "demo") != "1":
         info["demo"] = load_demo(engine)
     return info

@@ -13,7 +13,7 @@ admin.flash()
 
 tabs = st.tabs(["Submissions", "Review place names", "Rounds", "Organisations", "Accounts", "Vocabularies",
                 "Boundaries"])
-sections = (admin.submissions, admin.review_queue, admin.rounds, admin.organisations, admin.users,
+sections = (admin.submissions_tab, admin.review_queue, admin.rounds, admin.organisations, admin.users,
             admin.vocabularies, admin.boundary_sets)
 for tab, section in zip(tabs, sections, strict=True):
     with tab, core.guarded(tab.label if hasattr(tab, "label") else None):

@@ -6,7 +6,9 @@ import datetime as dt
 
 import streamlit as st
 
-from mapping import config, export, report, store
+from mapping import config
+from mapping.outputs import export, report
+from mapping.store import registry
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -25,7 +27,7 @@ if st.session_state.get("_pdf_key") != key:
     st.session_state.pop("_pdf", None)
 if st.button("Build the PDF snapshot", type="primary", key="build_pdf", disabled=not len(v.acts) or v.geo is None):
     with st.spinner("Drawing maps and tables…"), core.guarded("Building the PDF"):
-        orgs = {o["name"] for o in core.call(store.list_orgs, core.engine()) or []}
+        orgs = {o["name"] for o in core.call(registry.list_orgs, core.engine()) or []}
         reported = set(v.acts["org_name"]) if "org_name" in v.acts.columns else set()
         st.session_state["_pdf"] = report.build_snapshot(
             v.acts, v.units, core.bset(), filters=v.filters, title=config.title(), round_name=v.filters.round_name,

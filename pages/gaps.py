@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mapping import analysis
+from mapping.analysis import matrices as analysis
 from views import core, render, sidebar
 
 v = sidebar.view()

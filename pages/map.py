@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mapping import analysis, maps, profiles
+from mapping.analysis import matrices as analysis
+from mapping.analysis import profiles
+from mapping.outputs import maps
 from views import core, render, sidebar
 
 MAP_KEY = "district_map"

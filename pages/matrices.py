@@ -5,7 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mapping import analysis, config, export, palette, store
+from mapping import config
+from mapping.analysis import matrices as analysis
+from mapping.outputs import export, palette
+from mapping.store import registry
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -56,7 +59,7 @@ mx.index = mx.index.set_names([str(n).capitalize() if n else n for n in mx.index
 full = mx.T if transpose else mx
 acronyms: dict[str, str] = {}
 if short:
-    orgs = core.call(store.list_orgs, core.engine()) or []
+    orgs = core.call(registry.list_orgs, core.engine()) or []
     taken = [o["acronym"] for o in orgs if o.get("acronym")] + [o["name"] for o in orgs]
     # an acronym shared by two organisations (or equal to a name) would merge two rows: keep full names then
     acronyms = {o["name"]: o["acronym"] for o in orgs if o.get("acronym") and taken.count(o["acronym"]) == 1}

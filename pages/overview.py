@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mapping import analysis, config, store
-from mapping.headlines import headlines
+from mapping import config
+from mapping.analysis import matrices as analysis
+from mapping.analysis.headlines import headlines
+from mapping.store import registry
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -48,7 +50,7 @@ with left:
         render.map_panel(v, summary, height=440, key="overview_map", interactive=False)
 with right:
     st.markdown("#### Data freshness")
-    orgs = core.call(store.list_orgs, core.engine()) or []
+    orgs = core.call(registry.list_orgs, core.engine()) or []
     latest = pd.DataFrame(columns=["org_name", "submitted_at"])
     if len(v.acts) and "submitted_at" in v.acts.columns:
         fresh = v.acts

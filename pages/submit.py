@@ -7,7 +7,9 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from mapping import config, ingest, store, workflow
+from mapping import config, workflow
+from mapping.returns import annotate, ingest
+from mapping.store import registry, submissions
 from views import core, render, submitting
 
 actor = core.require(core.signed_in(), ("focal_point", "admin"))
@@ -26,7 +28,7 @@ if actor.role == "focal_point":
     org = actor.org_name
     st.markdown(f"Returns for **{core.esc(org)}**. You can only change your own organisation's data.")
 else:
-    names = [o["name"] for o in core.call(store.list_orgs, engine) or []]
+    names = [o["name"] for o in core.call(registry.list_orgs, engine) or []]
     if not names:
         st.warning("No organisations yet. Add one on the Admin page first.")
         st.stop()
@@ -108,7 +110,7 @@ if upload is not None:
                                     "Message": st.column_config.TextColumn(width=300),
                                     "Suggestion": st.column_config.TextColumn(width="large")})
     with core.guarded("Preparing the annotated workbook"):
-        render.download("Download the annotated workbook", ingest.annotate_workbook(data, upload.name, result),
+        render.download("Download the annotated workbook", annotate.annotate_workbook(data, upload.name, result),
                         f"{submitting.stem(upload.name)}_checked.xlsx", render.XLSX, key="dl_annotated",
                         help="Your file with every problem highlighted and explained in a comment.")
 
@@ -138,8 +140,8 @@ if upload is not None:
                 st.error(core.esc(text))
 
 st.markdown(f"#### Submission history of {core.esc(org or 'all organisations')}")
-hist = (core.call(store.history, engine, actor, org, what="Loading the history") if org else
-        core.call(store.list_submissions, engine, actor, limit=50, what="Loading the history")) or []
+hist = (core.call(submissions.history, engine, actor, org, what="Loading the history") if org else
+        core.call(submissions.list_submissions, engine, actor, limit=50, what="Loading the history")) or []
 if hist:
     frame = pd.DataFrame(hist)
     if "submitted_at" in frame.columns:

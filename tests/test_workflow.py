@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mapping import store, workflow
+from mapping import workflow
+from mapping.store import auth, db, picture, registry
 from tests.factories.returns import template_return
 
 
@@ -19,12 +20,12 @@ def engine(db_url, shared_boundaries, monkeypatch):
     monkeypatch.setenv("STOCKTAKE_ADMIN_PASSWORD", "s3cret-admin")
     info = workflow.setup(url=db_url)
     assert info["boundaries"]
-    return store.connect(db_url)
+    return db.connect(db_url)
 
 
 def test_one_return_in_matched_stored_and_on_the_picture(engine):
-    admin = store.authenticate(engine, "admin@example.org", "s3cret-admin")
-    store.add_org(engine, admin, "Indus Relief Partners", acronym="IRP", org_type="National NGO")
+    admin = auth.authenticate(engine, "admin@example.org", "s3cret-admin")
+    registry.add_org(engine, admin, "Indus Relief Partners", acronym="IRP", org_type="National NGO")
     data = _return_bytes([
         {"org_name": "IRP", "sector": "Health", "subsector": "Primary health care", "activity": "Mobile clinics",
          "adm1_name": "Punjab", "adm2_name": "D.G Khan", "status": "ongoing", "start_date": "01/02/2025",
@@ -35,7 +36,7 @@ def test_one_return_in_matched_stored_and_on_the_picture(engine):
     result, outcome = workflow.submit_file(engine, admin, data, "irp.xlsx", org="Indus Relief Partners")
     assert [i.message for i in result.issues if i.severity == "error"] == []
     assert outcome.status == "stored"
-    acts = workflow.picture(engine, admin)
+    acts = picture.current_activities(engine, admin)
     assert sorted(acts["adm2_pcode"]) == ["PK607", "PK719"]
     assert set(acts["org_name"]) == {"Indus Relief Partners"}
     assert acts.loc[acts["adm2_pcode"] == "PK607", "targeted"].iloc[0] == 12500

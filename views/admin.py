@@ -12,7 +12,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from mapping import boundaries, config, schema, store
+from mapping import config
+from mapping.geo import boundaries
+from mapping.returns import schema
+from mapping.store import auth, db, picture, registry, submissions
 from views import core, render
 
 
@@ -48,9 +51,9 @@ def _page_words() -> Iterator[None]:
         raise boundaries.BoundaryError(text) from exc
 
 
-def boundary_sets(actor: store.Actor) -> None:
+def boundary_sets(actor: db.Actor) -> None:
     engine = core.engine()
-    sets = core.call(store.list_boundary_sets, engine) or []
+    sets = core.call(registry.list_boundary_sets, engine) or []
     active = next((s for s in sets if s["active"]), None)
     if active:
         meta = active.get("meta") or {}
@@ -72,7 +75,7 @@ def boundary_sets(actor: store.Actor) -> None:
             if c2.button("Activate", key="bset_activate_btn"):
                 with core.guarded("Activating the boundary set"):
                     meta = next(s["meta"] for s in sets if s["version"] == pick)
-                    store.register_boundary_set(engine, actor, dict(meta) | {"version": pick}, activate=True)
+                    registry.register_boundary_set(engine, actor, dict(meta) | {"version": pick}, activate=True)
                     _done(f"{pick} is now the active boundary set.")
     st.markdown("##### Upload boundaries")
     st.caption("A .zip of shapefiles, a GeoJSON, TopoJSON or GeoPackage holding the province and district levels.")
@@ -87,7 +90,7 @@ def boundary_sets(actor: store.Actor) -> None:
             kw = {k: v for k, v in (("name_field", name_field), ("code_field", code_field)) if v.strip()}
             with st.spinner("Reading and simplifying the boundaries…"), _page_words():
                 bset = boundaries.import_path(path, **kw)
-            store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
+            registry.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
             _done(f"Imported and activated {bset.version}.")
     st.markdown("##### Download from the public source")
     c1, c2, c3 = st.columns([1, 1, 1])
@@ -96,7 +99,7 @@ def boundary_sets(actor: store.Actor) -> None:
     if c3.button("Fetch", key="bset_fetch"):
         with core.guarded("Downloading boundaries"), st.spinner("Downloading…"), _page_words():
             bset = boundaries.fetch(country.strip().upper(), source=source)
-            store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
+            registry.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
             _done(f"Downloaded and activated {bset.version}.")
     need_indicator(actor)
 
@@ -112,7 +115,7 @@ def _vocab_path(name: str) -> Path:
     return path if path.exists() else config.PROJECT_ROOT / "data" / name
 
 
-def vocabularies(actor: store.Actor) -> None:
+def vocabularies(actor: db.Actor) -> None:
     which = st.selectbox("List", list(VOCAB_FILES), key="vocab_which")
     path = _vocab_path(VOCAB_FILES[which])
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -142,9 +145,9 @@ def vocabularies(actor: store.Actor) -> None:
 # ---------------------------------------------------------------- organisations and users
 
 
-def organisations(actor: store.Actor) -> None:
+def organisations(actor: db.Actor) -> None:
     engine = core.engine()
-    orgs = core.call(store.list_orgs, engine) or []
+    orgs = core.call(registry.list_orgs, engine) or []
     render.table(pd.DataFrame(orgs), ["name", "acronym", "type", "aliases", "submissions"],
                  empty="No organisations yet.")
     vocab = schema.load_vocabularies()
@@ -157,17 +160,17 @@ def organisations(actor: store.Actor) -> None:
         aliases = st.text_input("Other names it goes by (comma-separated)")
         if st.form_submit_button("Add organisation"):
             with core.guarded("Adding the organisation"):
-                store.add_org(engine, actor, name.strip(), acronym=acronym.strip() or None, org_type=org_type,
+                registry.add_org(engine, actor, name.strip(), acronym=acronym.strip() or None, org_type=org_type,
                               aliases=[a.strip() for a in aliases.split(",") if a.strip()])
                 _done(f"Added {name.strip()}.")
 
 
-def users(actor: store.Actor) -> None:
+def users(actor: db.Actor) -> None:
     engine = core.engine()
-    people = core.call(store.list_users, engine, actor) or []
+    people = core.call(auth.list_users, engine, actor) or []
     render.table(pd.DataFrame(people), ["email", "name", "role", "org", "active", "has_password", "locked_until"],
                  empty="No accounts yet.")
-    orgs = [o["name"] for o in core.call(store.list_orgs, engine) or []]
+    orgs = [o["name"] for o in core.call(registry.list_orgs, engine) or []]
     with st.form("add_user", clear_on_submit=True):
         st.markdown("**Add an account**")
         c1, c2, c3 = st.columns([3, 2, 3])
@@ -181,7 +184,7 @@ def users(actor: store.Actor) -> None:
                                  type="password")
         if st.form_submit_button("Add account"):
             with core.guarded("Adding the account"):
-                store.add_user(engine, actor, email=email, role=role, org=org or None, password=password or None,
+                auth.add_user(engine, actor, email=email, role=role, org=org or None, password=password or None,
                                name=name.strip() or None)
                 _done(f"Added {email.strip()} as {core.ROLE_LABELS.get(role, role)}.")
 
@@ -189,7 +192,7 @@ def users(actor: store.Actor) -> None:
 # ---------------------------------------------------------------- rounds
 
 
-def rounds(actor: store.Actor) -> None:
+def rounds(actor: db.Actor) -> None:
     engine = core.engine()
     all_rounds = core.rounds()
     if all_rounds:
@@ -201,7 +204,7 @@ def rounds(actor: store.Actor) -> None:
         locked = next(r["locked"] for r in all_rounds if r["name"] == pick)
         if c2.button("Reopen" if locked else "Lock", key="round_lock"):
             with core.guarded("Changing the round"):
-                store.lock_round(engine, actor, pick, locked=not locked)
+                registry.lock_round(engine, actor, pick, locked=not locked)
                 _done(f"{pick} is now {'open' if locked else 'locked'}.")
     with st.form("add_round", clear_on_submit=True):
         st.markdown("**Open a new round**")
@@ -213,7 +216,7 @@ def rounds(actor: store.Actor) -> None:
                             value=True)
         if st.form_submit_button("Open round"):
             with core.guarded("Opening the round"):
-                store.add_round(engine, actor, name, start, end, carry_forward=carry)
+                registry.add_round(engine, actor, name, start, end, carry_forward=carry)
                 _done(f"Opened {name.strip()}.")
     if len(all_rounds) >= 2:
         st.markdown("**Compare two rounds**")
@@ -223,7 +226,7 @@ def rounds(actor: store.Actor) -> None:
         b = c2.selectbox("Later", names, index=len(names) - 1, key="cmp_b")
         if a != b:
             with core.guarded("Comparing the rounds"):
-                diff = store.compare_rounds(engine, a, b, actor=actor)
+                diff = picture.compare_rounds(engine, a, b, actor=actor)
                 st.markdown(f"{len(diff['new'])} new, {len(diff['changed'])} changed, {len(diff['ended'])} ended, "
                             f"{diff['unchanged']} unchanged activities.")
                 for part in ("new", "changed", "ended"):
@@ -235,9 +238,9 @@ def rounds(actor: store.Actor) -> None:
 # ---------------------------------------------------------------- submissions and review
 
 
-def submissions(actor: store.Actor) -> None:
+def submissions_tab(actor: db.Actor) -> None:
     engine = core.engine()
-    subs = core.call(store.list_submissions, engine, actor, limit=500) or []
+    subs = core.call(submissions.list_submissions, engine, actor, limit=500) or []
     if not subs:
         st.caption("No submissions yet.")
         return
@@ -258,7 +261,7 @@ def submissions(actor: store.Actor) -> None:
     sid = st.selectbox("Submission", ids, format_func=labels.get, key="subs_pick")
     c1, c2, c3 = st.columns(3)
     with c1, core.guarded("Fetching the raw file"):
-        name, data = store.raw_file(engine, actor, int(sid))
+        name, data = submissions.raw_file(engine, actor, int(sid))
         st.download_button("Download the raw file", data, file_name=name, key="subs_raw", width="stretch")
     with c2:
         show_issues = st.toggle("Show its validation report", key="subs_issues")
@@ -266,12 +269,12 @@ def submissions(actor: store.Actor) -> None:
         sure = st.checkbox("I want to roll this submission back", key="subs_sure")
         if st.button("Roll back", disabled=not sure, key="subs_rollback", width="stretch"):
             with core.guarded("Rolling back"):
-                store.rollback(engine, actor, int(sid), reason="rolled back on the Admin page")
+                submissions.rollback(engine, actor, int(sid), reason="rolled back on the Admin page")
                 st.session_state.pop("subs_sure", None)
                 _done(f"Submission #{sid} rolled back; the organisation's previous return is current again.")
     if show_issues:
         with core.guarded("Loading the report"):
-            render.table(pd.DataFrame(store.validation_issues(engine, actor, int(sid))),
+            render.table(pd.DataFrame(submissions.validation_issues(engine, actor, int(sid))),
                          ["row", "column", "value", "severity", "message", "suggestion"], empty="No issues.")
 
 
@@ -282,7 +285,7 @@ def _province_codes(units: pd.DataFrame) -> dict[str, str]:
     return out | {str(c).lower(): str(c) for c in pairs["adm1_pcode"]}
 
 
-def review_queue(actor: store.Actor) -> None:
+def review_queue(actor: db.Actor) -> None:
     st.caption("Place names in returns that Stocktake could not match to a single district. Pick the district "
                "once: the name is learned (for the province it was written with) and matches automatically from "
                "then on.")
@@ -290,7 +293,7 @@ def review_queue(actor: store.Actor) -> None:
     provinces = _province_codes(geo.units) if geo is not None else None
     queue: list[dict] = []
     with core.guarded("Building the review queue"):
-        queue = store.unmatched_locations(core.engine(), actor, provinces=provinces)
+        queue = registry.unmatched_locations(core.engine(), actor, provinces=provinces)
     if not queue:
         st.success("Nothing to review: every place name in the returns matched, or has been learned.")
         return
@@ -314,20 +317,20 @@ def review_queue(actor: store.Actor) -> None:
             item = items[pick]
             # keyed by the province as written (the gazetteer looks it up that way); none: any province
             adm1 = (provinces or {}).get((item["province"] or "").strip().lower())
-            store.learn_alias(core.engine(), actor, item["district"], adm1, pcode)
+            registry.learn_alias(core.engine(), actor, item["district"], adm1, pcode)
             _done(f"Learned: “{item['district']}” is {label[pcode]}. The next returns match it automatically.")
 
 
 # ---------------------------------------------------------------- need indicator
 
 
-def need_indicator(actor: store.Actor) -> None:
+def need_indicator(actor: db.Actor) -> None:
     """The deployment's need figure per district: every viewer, the PDF and the commands rank gaps by it."""
     engine = core.engine()
     st.markdown("##### Need indicator")
     st.caption("One number per district (people in need, population, poverty rate …) in a CSV with a district "
                "p-code column. Gaps are ranked by it for everyone, in the PDF and on the command line.")
-    info = core.call(store.need_info, engine, what="Reading the need indicator")
+    info = core.call(registry.need_info, engine, what="Reading the need indicator")
     if info:
         st.markdown(f"**Current:** “{core.esc(info['label'])}” for {info['districts']} districts, from "
                     f"`{core.esc(info['source_filename'] or 'an upload')}`, set by {core.esc(info['set_by'])} on "
@@ -336,7 +339,7 @@ def need_indicator(actor: store.Actor) -> None:
         st.caption("No need indicator is set: gaps are listed by province.")
     up = st.file_uploader("Need CSV", type=["csv"], key="need_admin_upload")
     if up is not None:
-        from mapping import analysis
+        from mapping.analysis import matrices as analysis
 
         frame = None
         try:
@@ -355,12 +358,12 @@ def need_indicator(actor: store.Actor) -> None:
             verb = "Replace the need indicator" if info else "Use as the need indicator"
             if st.button(verb, type="primary", key="need_admin_save"):
                 with core.guarded("Saving the need indicator"):
-                    saved = store.set_need(engine, actor, label=label, values=frame, source_filename=up.name)
+                    saved = registry.set_need(engine, actor, label=label, values=frame, source_filename=up.name)
                     _done(f"Gaps are now ranked by “{saved['label']}” ({saved['districts']} districts).")
     if info:
         sure = st.checkbox("I want to remove the need indicator", key="need_admin_sure")
         if st.button("Remove", disabled=not sure, key="need_admin_clear"):
             with core.guarded("Removing the need indicator"):
-                store.clear_need(engine, actor)
+                registry.clear_need(engine, actor)
                 st.session_state.pop("need_admin_sure", None)
                 _done("The need indicator was removed; gaps are listed by province again.")

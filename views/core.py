@@ -18,10 +18,12 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from mapping import auth, boundaries, config, store, workflow
+from mapping import config, workflow
+from mapping.geo import boundaries
+from mapping.store import auth, db, picture, registry
 
 ACTOR_KEY = "actor"
-PUBLIC = store.PUBLIC
+PUBLIC = db.PUBLIC
 ROLE_LABELS = {"admin": "Secretariat (admin)", "focal_point": "Focal point", "viewer": "Group member (viewer)",
                "public": "Public visitor"}
 
@@ -31,7 +33,7 @@ ROLE_LABELS = {"admin": "Secretariat (admin)", "focal_point": "Focal point", "vi
 
 @st.cache_resource(show_spinner=False)
 def _engine_for(url: str):
-    return store.connect(url)
+    return db.connect(url)
 
 
 def engine():
@@ -39,7 +41,7 @@ def engine():
     return _engine_for(config.database_url())
 
 
-def signed_in() -> store.Actor | None:
+def signed_in() -> db.Actor | None:
     """The signed-in user of this browser session, from the password form or from OIDC (`st.login`)."""
     actor = st.session_state.get(ACTOR_KEY)
     if actor is not None:
@@ -48,7 +50,7 @@ def signed_in() -> store.Actor | None:
         try:
             user = st.user
             if getattr(user, "is_logged_in", False) and user.get("email"):
-                found = store.user_for_email(engine(), str(user.get("email")))
+                found = auth.user_for_email(engine(), str(user.get("email")))
                 if found is not None:
                     st.session_state[ACTOR_KEY] = found
                     return found
@@ -57,7 +59,7 @@ def signed_in() -> store.Actor | None:
     return None
 
 
-def current_actor() -> store.Actor | None:
+def current_actor() -> db.Actor | None:
     """Who is looking: the signed-in user, else an anonymous 'public' visitor when the picture is public."""
     actor = signed_in()
     if actor is not None:
@@ -72,7 +74,7 @@ def anonymous_allowed() -> bool:
     if config.public_view():
         return True
     try:
-        return store.public_view_enabled(engine())
+        return db.public_view_enabled(engine())
     except Exception:  # noqa: BLE001 - no database yet: nothing to show anyway
         return False
 
@@ -84,8 +86,8 @@ def oidc_configured() -> bool:
         return False
 
 
-def sign_in(email: str, password: str) -> store.Actor:
-    actor = store.authenticate(engine(), email.strip(), password)
+def sign_in(email: str, password: str) -> db.Actor:
+    actor = auth.authenticate(engine(), email.strip(), password)
     st.session_state[ACTOR_KEY] = actor
     return actor
 
@@ -102,14 +104,14 @@ def sign_out() -> None:
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = tuple(
     cls for cls in (
-        getattr(store, "PermissionDenied", None), getattr(auth, "AuthError", None),
+        getattr(db, "PermissionDenied", None), getattr(auth, "AuthError", None),
         getattr(workflow, "NoBoundariesError", None), getattr(boundaries, "BoundaryError", None),
     ) if isinstance(cls, type))
 
 
 def _ingest_errors() -> tuple[type[BaseException], ...]:
     try:
-        from mapping import readers
+        from mapping.returns import readers
         return tuple(c for c in (getattr(readers, "ReturnError", None),) if isinstance(c, type))
     except Exception:  # noqa: BLE001
         return ()
@@ -192,7 +194,7 @@ def _bset_for(version: str | None, shapefiles: str):
 
 def boundary_version() -> str | None:
     try:
-        return store.active_boundary_version(engine())
+        return registry.active_boundary_version(engine())
     except Exception:  # noqa: BLE001
         return None
 
@@ -215,15 +217,15 @@ def bset():
 @st.cache_data(show_spinner="Loading the consolidated picture…", max_entries=32, ttl=3600)
 def _activities(url: str, data_version: str, round_name: str | None, user_id: int | None, email: str, role: str,
                 org_id: int | None, org_name: str | None) -> pd.DataFrame:
-    actor = store.Actor(user_id=user_id, email=email, role=role, org_id=org_id, org_name=org_name)
-    return workflow.picture(_engine_for(url), actor, round_name=round_name)
+    actor = db.Actor(user_id=user_id, email=email, role=role, org_id=org_id, org_name=org_name)
+    return picture.current_activities(_engine_for(url), actor, round_name=round_name)
 
 
-def data_version(actor: store.Actor, round_name: str | None = None) -> str:
-    return str(store.data_version(engine(), actor, round_name=round_name))
+def data_version(actor: db.Actor, round_name: str | None = None) -> str:
+    return str(picture.data_version(engine(), actor, round_name=round_name))
 
 
-def activities(actor: store.Actor, round_name: str | None = None) -> pd.DataFrame:
+def activities(actor: db.Actor, round_name: str | None = None) -> pd.DataFrame:
     """The consolidated picture this actor may see; cache key includes data version, role, org and user."""
     version = data_version(actor, round_name)
     return _activities(config.database_url(), version, round_name, actor.user_id, actor.email, actor.role,
@@ -232,7 +234,7 @@ def activities(actor: store.Actor, round_name: str | None = None) -> pd.DataFram
 
 def rounds() -> list[dict]:
     try:
-        return list(store.list_rounds(engine()))
+        return list(registry.list_rounds(engine()))
     except Exception:  # noqa: BLE001
         return []
 
@@ -255,7 +257,7 @@ def demo_banner() -> None:
                 "here is invented to show how Stocktake works.", icon="ℹ️")
 
 
-def require(actor: store.Actor | None, roles: tuple[str, ...]) -> store.Actor:
+def require(actor: db.Actor | None, roles: tuple[str, ...]) -> db.Actor:
     """Stop the page with a clear message unless the actor has one of the roles (defence behind the menu)."""
     if actor is None or actor.role not in roles:
         st.error("This page is not available to your account. Sign in with an account that has access "
@@ -264,5 +266,5 @@ def require(actor: store.Actor | None, roles: tuple[str, ...]) -> store.Actor:
     return actor
 
 
-def can_see_contacts(actor: store.Actor | None) -> bool:
+def can_see_contacts(actor: db.Actor | None) -> bool:
     return actor is not None and actor.role in ("admin", "focal_point", "viewer")

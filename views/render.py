@@ -11,7 +11,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mapping import analysis, config, maps, palette
+from mapping import config
+from mapping.analysis import matrices as analysis
+from mapping.outputs import maps, palette
 from views import core
 from views.sidebar import View, describe
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields, replace
 import pandas as pd
 import streamlit as st
 
-from mapping import analysis, store
+from mapping.analysis import matrices as analysis
+from mapping.store import db, registry
 from views import core
 
 STATE_KEY = "_filters"
@@ -35,7 +36,7 @@ MULTI: dict[str, tuple[str, str]] = {
 class View:
     """What a data page renders from: who is looking, the filters, the data and the boundaries."""
 
-    actor: store.Actor
+    actor: db.Actor
     filters: analysis.Filters
     acts: pd.DataFrame  # everything the actor may see in the chosen round
     filtered: pd.DataFrame  # after the sidebar filters
@@ -172,7 +173,7 @@ def view(*, with_filters: bool = True) -> View:
 
 def _stored_need() -> tuple[pd.DataFrame | None, str]:
     """The need indicator the secretariat keeps for the deployment (Admin › Boundaries), if any."""
-    frame = core.call(store.need, core.engine(), what="Loading the need indicator")
+    frame = core.call(registry.need, core.engine(), what="Loading the need indicator")
     if frame is None:
         return None, ""
     return frame, f"stored:{frame.attrs.get('version', '')}"

@@ -7,7 +7,8 @@ import re
 import pandas as pd
 import streamlit as st
 
-from mapping import config, store, workflow
+from mapping import config, workflow
+from mapping.store import db, picture
 from views import core
 
 ISSUE_COLUMNS = {"row": "Row", "column": "Column", "value": "Value", "severity": "Severity", "message": "Message",
@@ -26,21 +27,21 @@ def stem(filename: str) -> str:
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
 def _template(url: str, org: str | None, data_version: str, user_id: int | None, email: str, role: str,
               org_id: int | None, org_name: str | None) -> bytes:
-    from mapping import template
+    from mapping.returns import template
 
     engine = core._engine_for(url)
     ctx = workflow.context(engine)
     acts = None
     if org is not None:
-        actor = store.Actor(user_id=user_id, email=email, role=role, org_id=org_id, org_name=org_name)
-        acts = workflow.picture(engine, actor)
+        actor = db.Actor(user_id=user_id, email=email, role=role, org_id=org_id, org_name=org_name)
+        acts = picture.current_activities(engine, actor)
         if "org_name" in acts.columns:
             acts = acts[acts["org_name"] == org]
     return template.build_template(vocab=ctx.vocab, units=ctx.units, org=org, activities=acts,
                                    title=config.title())
 
 
-def template_bytes(engine, org: str | None, actor: store.Actor | None = None) -> bytes:
+def template_bytes(engine, org: str | None, actor: db.Actor | None = None) -> bytes:
     """The blank template, or one pre-filled with the organisation's current activities (cached per data version)."""
     if org is None or actor is None:
         return _template(config.database_url(), None, "", None, "", "public", None, None)

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from mapping import analysis as an
-from mapping import profiles
-from mapping.headlines import headlines
+from mapping.analysis import matrices as an
+from mapping.analysis import profiles
+from mapping.analysis.headlines import headlines
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
@@ -51,17 +51,18 @@ def filters_from_args(args: argparse.Namespace) -> an.Filters:
 
 def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The consolidated activities (admin view, contacts excluded from outputs) and the boundary units."""
-    from mapping import boundaries, store
+    from mapping.geo import boundaries
+    from mapping.store import db, picture
 
-    engine = store.connect()
-    actor = store.Actor(None, "cli", "admin", None, None)
-    acts = store.current_activities(engine, actor, round_name=getattr(args, "round", None))
+    engine = db.connect()
+    actor = db.Actor(None, "cli", "admin", None, None)
+    acts = picture.current_activities(engine, actor, round_name=getattr(args, "round", None))
     units = boundaries.units(boundaries.load_set())
     return acts, units
 
 
 def _sectors() -> list[str]:
-    from mapping import schema
+    from mapping.returns import schema
 
     return schema.load_vocabularies().sector_names
 
@@ -102,7 +103,7 @@ def matrix_csv(df: pd.DataFrame) -> bytes:
 
 
 def _matrix_xlsx(df: pd.DataFrame, title: str, notes: list[str]) -> bytes:
-    from mapping import export
+    from mapping.outputs import export
 
     return export.matrix_xlsx(df, title=title, notes=notes)
 
@@ -141,9 +142,9 @@ def _need(args: argparse.Namespace) -> Any:
     """--need CSV when given, else the need indicator the secretariat keeps in the store (or None)."""
     if getattr(args, "need", None):
         return an.read_need(Path(args.need))
-    from mapping import store
+    from mapping.store import db, registry
 
-    return store.need(store.connect())
+    return registry.need(db.connect())
 
 
 # ------------------------------------------------------------------------------------------------ handlers

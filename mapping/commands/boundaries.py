@@ -8,8 +8,8 @@ import io
 import sys
 from pathlib import Path
 
-from mapping import boundaries
-from mapping.boundaries_io import BoundaryError
+from mapping.geo import boundaries
+from mapping.geo.files import BoundaryError
 
 MATCH_COLUMNS = ["adm1_pcode", "adm1_name", "adm2_pcode", "adm2_name", "method", "score", "status"]
 EXTRA_COLUMNS = ["note", "suggestion"]
@@ -17,21 +17,21 @@ EXTRA_COLUMNS = ["note", "suggestion"]
 
 def _record_in_store(bset: boundaries.BoundarySet, activate: bool = True) -> None:
     """The database mirrors the active set when the store is available; the ACTIVE file stays the fallback."""
-    from mapping import store
+    from mapping.store import db, registry
 
     try:
-        engine = store.connect()
-        actor = store.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
-        store.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=activate)
+        engine = db.connect()
+        actor = db.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
+        registry.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=activate)
     except Exception as exc:  # noqa: BLE001 - the files are imported; say the database was not told
         print(f"Note: the set is imported, but the database could not record it ({exc}).", file=sys.stderr)
 
 
 def _active_from_store() -> str | None:
     try:
-        from mapping import store
+        from mapping.store import db, registry
 
-        return store.active_boundary_version(store.connect())
+        return registry.active_boundary_version(db.connect())
     except Exception:  # noqa: BLE001 - no database yet: the ACTIVE file decides
         return None
 
@@ -133,7 +133,7 @@ def _neutralise(value: str) -> str:
 
 
 def _match(args: argparse.Namespace) -> int:
-    from mapping.gazetteer import Gazetteer
+    from mapping.geo.gazetteer import Gazetteer
 
     try:
         raw = Path(args.input).read_bytes()
@@ -160,9 +160,9 @@ def _match(args: argparse.Namespace) -> int:
         return 1
     learned: list[dict] = []
     try:
-        from mapping import store
+        from mapping.store import db, registry
 
-        learned = store.learned_aliases(store.connect())
+        learned = registry.learned_aliases(db.connect())
     except Exception:  # noqa: BLE001 - no database: match without learned aliases
         learned = []
     gaz = Gazetteer.from_units(boundaries.units(bset), learned=learned, country=bset.meta.get("country"))

@@ -16,16 +16,16 @@ from typing import Any
 def _engine():
     """The store when it can be opened; validation still works without one (no organisation list)."""
     try:
-        from mapping import store
+        from mapping.store import db
 
-        return store.connect()
+        return db.connect()
     except Exception:  # noqa: BLE001 - no database is a normal state for a focal point's own machine
         return None
 
 
 def _matching_context(engine) -> tuple[Any, list[dict] | None]:
     """(gazetteer, organisation list) from the active boundary set and the store, when there is one."""
-    from mapping.gazetteer import Gazetteer
+    from mapping.geo.gazetteer import Gazetteer
 
     if engine is not None:
         try:
@@ -36,7 +36,7 @@ def _matching_context(engine) -> tuple[Any, list[dict] | None]:
                 return ctx.gazetteer, ctx.orgs
         except Exception:  # noqa: BLE001 - fall back to the boundary files alone
             pass
-    from mapping import boundaries
+    from mapping.geo import boundaries
 
     bset = boundaries.load_set()
     return Gazetteer.from_units(boundaries.units(bset), country=bset.meta.get("country")), None
@@ -63,7 +63,8 @@ def _print_report(result) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     from mapping import config
-    from mapping.ingest import ReturnError, annotate_workbook, read_return
+    from mapping.returns.annotate import annotate_workbook
+    from mapping.returns.ingest import ReturnError, read_return
 
     path = Path(args.file)
     try:
@@ -103,24 +104,25 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _current_activities(engine, org: str):
     """The organisation's current activities for a pre-filled template (None when there is no store)."""
-    from mapping import store, workflow
+    from mapping import workflow
+    from mapping.store import picture, registry
 
-    acts = store.current_activities(engine, workflow.SYSTEM)
+    acts = picture.current_activities(engine, workflow.SYSTEM)
     if acts is None or not len(acts):
         return acts
-    from mapping.normalise import OrgIndex
+    from mapping.returns.normalise import OrgIndex
 
-    found = OrgIndex(store.org_directory(engine)).find(org)
+    found = OrgIndex(registry.org_directory(engine)).find(org)
     name = found["name"] if found else org
     return acts[acts["org_name"] == name]
 
 
 def _template(args: argparse.Namespace) -> int:
-    from mapping.template import build_template
+    from mapping.returns.template import build_template
 
     units = None
     try:
-        from mapping import boundaries
+        from mapping.geo import boundaries
 
         units = boundaries.units(boundaries.load_set())
     except Exception:  # noqa: BLE001 - a template without place lists is still useful

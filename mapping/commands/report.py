@@ -31,19 +31,21 @@ def filters_from_args(args: argparse.Namespace) -> Any:
 
 def gather(engine: Any, actor: Any, *, round_name: str | None = None) -> dict:
     """Everything a snapshot or an export needs from the store and the active boundary set."""
-    from mapping import boundaries, store, workflow
+    from mapping import workflow
+    from mapping.geo import boundaries
+    from mapping.store import picture, registry
 
-    acts = store.current_activities(engine, actor, round_name=round_name)
+    acts = picture.current_activities(engine, actor, round_name=round_name)
     if not len(acts):
         return {"acts": acts}
     bset = boundaries.load_set()
     units = boundaries.units(bset)
     reported = set(acts["org_name"].dropna().astype(str)) if len(acts) else set()
-    orgs = [o["name"] for o in store.list_orgs(engine)]
+    orgs = [o["name"] for o in registry.list_orgs(engine)]
     rounds = sorted(set(acts["round_name"].dropna().astype(str))) if len(acts) and "round_name" in acts else []
     return {
         "acts": acts, "bset": bset, "units": units,
-        "data_version": store.data_version(engine, actor, round_name=round_name),
+        "data_version": picture.data_version(engine, actor, round_name=round_name),
         "returns_count": int(acts["submission_id"].nunique()) if len(acts) else 0,
         "missing_orgs": [o for o in orgs if o not in reported],
         "round_name": round_name or (", ".join(rounds) if rounds else None),
@@ -52,18 +54,18 @@ def gather(engine: Any, actor: Any, *, round_name: str | None = None) -> dict:
 
 
 def _load(args: argparse.Namespace) -> tuple[dict | None, Any, int]:
-    from mapping import store
+    from mapping.store import db
 
     try:
         f = filters_from_args(args)
     except ValueError as exc:
         print(f"Invalid filter: {exc}", file=sys.stderr)
         return None, None, 1
-    from mapping.boundaries_io import BoundaryError
+    from mapping.geo.files import BoundaryError
 
     try:
-        engine = store.connect()
-        data = gather(engine, store.CLI_ADMIN, round_name=args.round)
+        engine = db.connect()
+        data = gather(engine, db.CLI_ADMIN, round_name=args.round)
     except (BoundaryError, FileNotFoundError) as exc:
         print(f"Districts cannot be drawn: {exc}", file=sys.stderr)
         return None, None, 1
@@ -90,16 +92,17 @@ def _write(path: str, payload: bytes) -> int:
 def _read_need(path: str | None) -> Any:
     """--need CSV when given, else the need indicator the secretariat keeps in the store (or None)."""
     if not path:
-        from mapping import store
+        from mapping.store import db, registry
 
-        return store.need(store.connect())
-    from mapping import analysis
+        return registry.need(db.connect())
+    from mapping.analysis import matrices as analysis
 
     return analysis.read_need(path)
 
 
 def _report(args: argparse.Namespace) -> int:
-    from mapping import config, report
+    from mapping import config
+    from mapping.outputs import report
 
     if not args.out.lower().endswith(".pdf"):
         print(f"--out must be a .pdf file, not {args.out}", file=sys.stderr)
@@ -134,7 +137,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from mapping import analysis, export
+    from mapping.analysis import matrices as analysis
+    from mapping.outputs import export
 
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
     if fmt not in FORMATS:

@@ -31,18 +31,20 @@ def _setup(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from mapping import store, workflow
+    from mapping import workflow
+    from mapping.store import db
 
     if args.out:
         from pathlib import Path
 
-        from mapping import boundaries, demo
+        from mapping.geo import boundaries
+        from mapping.returns import demo
 
         bset = boundaries.ensure_boundaries()
         for item in demo.write_demo_returns(Path(args.out), boundaries.units(bset)):
             print(item["path"])
         return 0
-    engine = store.connect()
+    engine = db.connect()
     info = workflow.load_demo(engine)
     print(f"Demo (illustrative, fictional organisations): {info['stored']} returns stored, "
           f"{info['rejected']} rejected, round {info['round']}")

@@ -15,31 +15,31 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from mapping import store
+from mapping.store import auth, db, picture, registry, submissions
 
 
 def _out_json(data) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def _actor(engine, email: str | None) -> store.Actor:
+def _actor(engine, email: str | None) -> db.Actor:
     if not email:
-        return store.CLI_ADMIN
-    actor = store.user_for_email(engine, email)
+        return db.CLI_ADMIN
+    actor = auth.user_for_email(engine, email)
     if actor is None:
-        raise store.StoreError(f"No active account for {email}. Create it: python -m mapping users add --email "
+        raise db.StoreError(f"No active account for {email}. Create it: python -m mapping users add --email "
                                f"{email} --role focal_point --org NAME.")
     return actor
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Refusals and invalid requests end with exit 1 and the reason on stderr, never a traceback."""
-    from mapping.auth import AuthError
+    from mapping.store.auth import AuthError
 
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
-        except (store.PermissionDenied, store.StoreError, AuthError) as exc:
+        except (db.PermissionDenied, db.StoreError, AuthError) as exc:
             print(f"Refused: {exc}", file=sys.stderr)
             return 1
     run.__doc__ = func.__doc__
@@ -63,15 +63,15 @@ def _table(rows: list[dict], cols: list[str]) -> None:
 
 # ------------------------------------------------------------------ orgs
 def _orgs_add(args) -> int:
-    engine = store.connect()
-    oid = store.add_org(engine, _actor(engine, args.user), args.name, acronym=args.acronym, org_type=args.type,
+    engine = db.connect()
+    oid = registry.add_org(engine, _actor(engine, args.user), args.name, acronym=args.acronym, org_type=args.type,
                         aliases=args.alias or [])
     print(f"Organisation #{oid} added: {args.name}")
     return 0
 
 
 def _orgs_list(args) -> int:
-    orgs = store.list_orgs(store.connect())
+    orgs = registry.list_orgs(db.connect())
     if args.json:
         _out_json(orgs)
     else:
@@ -82,12 +82,12 @@ def _orgs_list(args) -> int:
 
 # ------------------------------------------------------------------ users
 def _users_add(args) -> int:
-    engine = store.connect()
+    engine = db.connect()
     password = args.password
     generated = None
     if password is None and not args.no_password:
         generated = password = secrets.token_urlsafe(12)
-    uid = store.add_user(engine, _actor(engine, args.user), email=args.email, role=args.role, org=args.org,
+    uid = auth.add_user(engine, _actor(engine, args.user), email=args.email, role=args.role, org=args.org,
                          password=password, name=args.name)
     print(f"Account #{uid} created: {args.email.strip().lower()} ({args.role}{', ' + args.org if args.org else ''})")
     if generated:
@@ -96,8 +96,8 @@ def _users_add(args) -> int:
 
 
 def _users_list(args) -> int:
-    engine = store.connect()
-    users = store.list_users(engine, _actor(engine, args.user))
+    engine = db.connect()
+    users = auth.list_users(engine, _actor(engine, args.user))
     if args.json:
         _out_json(users)
     else:
@@ -107,8 +107,8 @@ def _users_list(args) -> int:
 
 # ------------------------------------------------------------------ rounds
 def _rounds_add(args) -> int:
-    engine = store.connect()
-    store.add_round(engine, _actor(engine, args.user), args.name, args.start, args.end,
+    engine = db.connect()
+    registry.add_round(engine, _actor(engine, args.user), args.name, args.start, args.end,
                     carry_forward=not args.no_carry_forward)
     print(f"Round {args.name} opened: {args.start} to {args.end}"
           + ("" if args.no_carry_forward else " (partners that do not report keep their last return, marked)"))
@@ -116,14 +116,14 @@ def _rounds_add(args) -> int:
 
 
 def _rounds_lock(args) -> int:
-    engine = store.connect()
-    store.lock_round(engine, _actor(engine, args.user), args.name, locked=not args.unlock)
+    engine = db.connect()
+    registry.lock_round(engine, _actor(engine, args.user), args.name, locked=not args.unlock)
     print(f"Round {args.name} {'reopened' if args.unlock else 'locked: uploads are now refused'}")
     return 0
 
 
 def _rounds_list(args) -> int:
-    rounds = store.list_rounds(store.connect())
+    rounds = registry.list_rounds(db.connect())
     if args.json:
         _out_json(rounds)
     else:
@@ -133,14 +133,14 @@ def _rounds_list(args) -> int:
 
 
 def _rounds_compare(args) -> int:
-    engine = store.connect()
+    engine = db.connect()
     previous, current = args.previous, args.current
     if not (previous and current):
-        names = [r["name"] for r in store.list_rounds(engine)]
+        names = [r["name"] for r in registry.list_rounds(engine)]
         if len(names) < 2:
-            raise store.StoreError("Comparing needs two rounds; there " + ("is only one." if names else "are none."))
+            raise db.StoreError("Comparing needs two rounds; there " + ("is only one." if names else "are none."))
         previous, current = names[-2], names[-1]
-    diff = store.compare_rounds(engine, previous, current)
+    diff = picture.compare_rounds(engine, previous, current)
     if args.json:
         _out_json(diff)
         return 0
@@ -166,12 +166,12 @@ def _submit(args) -> int:
         return 2
     from mapping import workflow
 
-    engine = store.connect()
+    engine = db.connect()
     actor = _actor(engine, args.user)
     try:
         result, outcome = workflow.submit_file(engine, actor, data, path.name, org=args.org, round_name=args.round,
                                                consolidated=args.consolidated)
-    except (store.PermissionDenied, store.StoreError):
+    except (db.PermissionDenied, db.StoreError):
         raise
     except Exception as exc:  # noqa: BLE001 - unreadable files are reported, not traced back
         name = type(exc).__name__
@@ -197,8 +197,8 @@ def _submit(args) -> int:
 
 
 def _history(args) -> int:
-    engine = store.connect()
-    items = store.history(engine, _actor(engine, args.user), args.org)
+    engine = db.connect()
+    items = submissions.history(engine, _actor(engine, args.user), args.org)
     if args.json:
         _out_json(items)
     else:
@@ -207,10 +207,10 @@ def _history(args) -> int:
 
 
 def _rollback(args) -> int:
-    engine = store.connect()
+    engine = db.connect()
     actor = _actor(engine, args.user)
-    store.rollback(engine, actor, args.submission_id, reason=args.reason)
-    entry = store.audit_log(engine, actor, limit=1, action="submission.rollback")[0]
+    submissions.rollback(engine, actor, args.submission_id, reason=args.reason)
+    entry = db.audit_log(engine, actor, limit=1, action="submission.rollback")[0]
     restored = entry["detail"].get("restored")
     print(f"Submission #{args.submission_id} rolled back; "
           + (f"submission #{restored} is current again." if restored else
@@ -219,8 +219,8 @@ def _rollback(args) -> int:
 
 
 def _audit(args) -> int:
-    engine = store.connect()
-    entries = store.audit_log(engine, _actor(engine, args.user), limit=args.limit)
+    engine = db.connect()
+    entries = db.audit_log(engine, _actor(engine, args.user), limit=args.limit)
     if args.json:
         _out_json(entries)
     else:
@@ -231,7 +231,7 @@ def _audit(args) -> int:
 
 # ------------------------------------------------------------------ need indicator
 def _need_set(args) -> int:
-    from mapping import analysis
+    from mapping.analysis import matrices as analysis
 
     path = Path(args.csv)
     try:
@@ -243,24 +243,24 @@ def _need_set(args) -> int:
         print(f"Cannot read {path.name} as a need CSV (a district p-code column and one number per district): "
               f"{exc}", file=sys.stderr)
         return 2
-    engine = store.connect()
+    engine = db.connect()
     label = args.label or frame.attrs.get("label") or "Need"
-    info = store.set_need(engine, _actor(engine, args.user), label=label, values=frame, source_filename=path.name)
+    info = registry.set_need(engine, _actor(engine, args.user), label=label, values=frame, source_filename=path.name)
     print(f"Need indicator set: \"{info['label']}\" for {info['districts']} districts (from {path.name}). "
           "Gaps are now ranked by it in the app, the PDF and the commands.")
     return 0
 
 
 def _need_show(args) -> int:
-    engine = store.connect()
-    info = store.need_info(engine)
+    engine = db.connect()
+    info = registry.need_info(engine)
     if info is None:
         if args.json:
             _out_json(None)
         else:
             print("No need indicator is set. An admin can set one: python -m mapping need set FILE.csv --label L")
         return 0
-    frame = store.need(engine)
+    frame = registry.need(engine)
     if args.json:
         _out_json(info | {"values": [{"adm2_pcode": c, "value": (None if v != v else v)}
                                      for c, v in zip(frame["adm2_pcode"], frame.iloc[:, 1], strict=True)]})
@@ -275,8 +275,8 @@ def _need_show(args) -> int:
 
 
 def _need_clear(args) -> int:
-    engine = store.connect()
-    if store.clear_need(engine, _actor(engine, args.user)):
+    engine = db.connect()
+    if registry.clear_need(engine, _actor(engine, args.user)):
         print("Need indicator removed: gaps are listed by province again.")
     else:
         print("No need indicator was set; nothing changed.")

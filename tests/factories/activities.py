@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from mapping import schema
+from mapping.returns import schema
 
 UNITS = [
     ("A1", "Amber", "PA", "Alpha"), ("A2", "Birch", "PA", "Alpha"), ("A3", "Cedar", "PA", "Alpha"),

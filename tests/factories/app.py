@@ -6,7 +6,8 @@ what a deployment holds. One organisation has markup in its name to prove the pa
 
 from __future__ import annotations
 
-from mapping import store, workflow
+from mapping import workflow
+from mapping.store import auth, db, registry
 from tests.factories.returns import template_return
 
 PASSWORD = "app-tests-pass"
@@ -49,19 +50,19 @@ def return_bytes(rows: list[dict]) -> bytes:
 def build_deployment(*, public: bool = True) -> dict:
     """Set up the database named by the environment and fill it; returns what the tests need to know."""
     info = workflow.setup(demo=False)
-    engine = store.connect()
+    engine = db.connect()
     admin = workflow.SYSTEM
     for org in ORGS:
-        store.add_org(engine, admin, org["name"], acronym=org["acronym"], org_type=org["type"])
+        registry.add_org(engine, admin, org["name"], acronym=org["acronym"], org_type=org["type"])
     for role, (email, org) in USERS.items():
-        store.add_user(engine, admin, email=email, role=role.removesuffix("_2"), org=org, password=PASSWORD)
+        auth.add_user(engine, admin, email=email, role=role.removesuffix("_2"), org=org, password=PASSWORD)
     outcomes = {}
     for org, rows in RETURNS.items():
         _, outcome = workflow.submit_file(engine, admin, return_bytes(rows), f"{org[:3]}.xlsx", org=org)
         assert outcome.status == "stored", outcome.message
         outcomes[org] = outcome
     if public:
-        store.set_setting(engine, admin, "public_view", "1")
+        db.set_setting(engine, admin, "public_view", "1")
     return {"info": info, "outcomes": outcomes}
 
 

@@ -1,4 +1,4 @@
-"""Activities shaped like `store.current_activities` output, for report and export tests and the benchmark."""
+"""Activities shaped like `picture.current_activities` output, for report and export tests and the benchmark."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from mapping import schema
+from mapping.returns import schema
 
 SECTORS = tuple(schema.load_vocabularies().sector_names[:8])
 ORG_TYPES = ("UN agency", "INGO", "NGO", "Government", "Donor")
@@ -78,14 +78,16 @@ QUETTA = {"adm1_name": "Balochistan", "adm1_pcode": "PK2", "adm2_name": "Quetta"
 def stored_world(rows: Sequence[dict], *, missing_org: str | None = "Zeta Aid (fictional)") -> dict:
     """A first-run database (real boundaries, an open round) holding `rows`, submitted the way an admin imports a
     consolidated 3W file: the Stocktake export of those rows goes through validation and into the store."""
-    from mapping import export, store, workflow
+    from mapping import workflow
+    from mapping.outputs import export
+    from mapping.store import db, registry
 
     info = workflow.setup()
-    engine = store.connect()
+    engine = db.connect()
     if missing_org:
-        store.add_org(engine, store.CLI_ADMIN, missing_org, org_type="NGO")
+        registry.add_org(engine, db.CLI_ADMIN, missing_org, org_type="NGO")
     data = export.dataset_xlsx(frame(rows))
-    result, outcomes = workflow.submit_file(engine, store.CLI_ADMIN, data, "consolidated.xlsx", org="",
+    result, outcomes = workflow.submit_file(engine, db.CLI_ADMIN, data, "consolidated.xlsx", org="",
                                             consolidated=True)
     assert result.errors == [], [i.message for i in result.errors]
     assert {o.status for o in outcomes} == {"stored"}, [o.message for o in outcomes]

@@ -11,8 +11,8 @@ from typing import Any
 import openpyxl
 import pandas as pd
 
-from mapping.gazetteer import Gazetteer
-from mapping.schema import FIELDS
+from mapping.geo.gazetteer import Gazetteer
+from mapping.returns.schema import FIELDS
 
 HEADERS = [f.header for f in FIELDS]
 TAGS = [f.hxl for f in FIELDS]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from mapping import auth, store
-from mapping.schema import Issue
+from mapping.returns.schema import Issue
+from mapping.store import auth, db, registry, submissions
 from tests.factories.returns import template_return
 
 
@@ -67,10 +67,10 @@ def xlsx_bytes(records: list[dict]) -> bytes:
 @dataclass
 class World:
     engine: object
-    admin: store.Actor
-    focal_a: store.Actor
-    focal_b: store.Actor
-    viewer: store.Actor
+    admin: db.Actor
+    focal_a: db.Actor
+    focal_b: db.Actor
+    viewer: db.Actor
 
 
 ORG_A, ORG_B = "Alpha Relief", "Bravo Aid"
@@ -79,23 +79,23 @@ ORG_A, ORG_B = "Alpha Relief", "Bravo Aid"
 def world(url: str, *, rounds: tuple[tuple[str, str, str], ...] = (("2026 H1", "2026-01-01", "2026-06-30"),)
           ) -> World:
     """Two organisations, an admin, a focal point for each, a viewer and the given rounds."""
-    engine = store.connect(url)
-    op = store.CLI_ADMIN
-    store.add_org(engine, op, ORG_A, acronym="ALR", org_type="National NGO")
-    store.add_org(engine, op, ORG_B, acronym="BRA", org_type="INGO", aliases=["Bravo"])
+    engine = db.connect(url)
+    op = db.CLI_ADMIN
+    registry.add_org(engine, op, ORG_A, acronym="ALR", org_type="National NGO")
+    registry.add_org(engine, op, ORG_B, acronym="BRA", org_type="INGO", aliases=["Bravo"])
     for name, start, end in rounds:
-        store.add_round(engine, op, name, start, end)
-    store.add_user(engine, op, email="admin@example.org", role="admin", password="admin-pass-1")
-    store.add_user(engine, op, email="focal@alpha.example", role="focal_point", org=ORG_A, password="alpha-pass-1")
-    store.add_user(engine, op, email="focal@bravo.example", role="focal_point", org="BRA", password="bravo-pass-1")
-    store.add_user(engine, op, email="viewer@example.org", role="viewer", password="viewer-pass-1")
-    get = store.user_for_email
+        registry.add_round(engine, op, name, start, end)
+    auth.add_user(engine, op, email="admin@example.org", role="admin", password="admin-pass-1")
+    auth.add_user(engine, op, email="focal@alpha.example", role="focal_point", org=ORG_A, password="alpha-pass-1")
+    auth.add_user(engine, op, email="focal@bravo.example", role="focal_point", org="BRA", password="bravo-pass-1")
+    auth.add_user(engine, op, email="viewer@example.org", role="viewer", password="viewer-pass-1")
+    get = auth.user_for_email
     return World(engine, get(engine, "admin@example.org"), get(engine, "focal@alpha.example"),
                  get(engine, "focal@bravo.example"), get(engine, "viewer@example.org"))
 
 
-def submit(w: World, actor: store.Actor, org: str, res: FakeResult, *, data: bytes | None = None,
-           filename: str = "return.xlsx", round_name: str | None = "2026 H1") -> store.SubmitOutcome:
+def submit(w: World, actor: db.Actor, org: str, res: FakeResult, *, data: bytes | None = None,
+           filename: str = "return.xlsx", round_name: str | None = "2026 H1") -> submissions.SubmitOutcome:
     data = data if data is not None else xlsx_bytes(res.records)
-    return store.submit(w.engine, actor, org=org, filename=filename, data=data, result=res,
+    return submissions.submit(w.engine, actor, org=org, filename=filename, data=data, result=res,
                         boundary_version="pak-test-1", round_name=round_name)

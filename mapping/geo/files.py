@@ -1,0 +1,310 @@
+"""Reading third-party boundary files into Stocktake's standard layers.
+
+Boundary files come from many publishers (OCHA COD-AB in two field styles, geoBoundaries, national
+agencies) and in many containers (shapefile, zip, GeoJSON, TopoJSON, GeoPackage). Everything downstream
+wants one shape: EPSG:4326 polygons with `adm1_pcode, adm1_name[, adm2_pcode, adm2_name]`. This module
+does that translation and refuses, with a message a secretariat can act on, files that would give a map
+with two districts under one code or a district with no code.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from mapping.errors import StocktakeError
+
+VECTOR_SUFFIXES = (".shp", ".geojson", ".json", ".topojson", ".gpkg")
+SKIP_WORDS = ("line", "point", "centroid", "capital", "label")
+MAX_ZIP_BYTES = 2_000_000_000
+
+
+class BoundaryError(StocktakeError):
+    """A boundary file that cannot be used, with the reason in plain words."""
+
+
+@dataclass
+class LevelFile:
+    """One candidate file (or GeoPackage layer) and the admin level it holds."""
+
+    path: Path
+    level: int | None
+    layer: str | None = None
+
+
+def code_candidates(level: int) -> list[str]:
+    """Field names publishers use for a level's p-code, best first."""
+    return [f"adm{level}_pcode", f"ADM{level}_PCODE", f"admin{level}Pcode", f"ADM{level}_CODE", f"adm{level}_code",
+            f"GID_{level}", "shapeID", "pcode", "PCODE"]
+
+
+def name_candidates(level: int) -> list[str]:
+    return [f"adm{level}_name", f"ADM{level}_EN", f"adm{level}_en", f"ADM{level}_NAME", f"admin{level}Name_en",
+            f"admin{level}Name", f"NAME_{level}", "shapeName", "name", "NAME"]
+
+
+def _pick(columns: Iterable[str], candidates: list[str]) -> str | None:
+    cols = list(columns)
+    for cand in candidates:
+        if cand in cols:
+            return cand
+    lower = {c.lower(): c for c in cols}
+    for cand in candidates:
+        if cand.lower() in lower:
+            return lower[cand.lower()]
+    return None
+
+
+def level_from_fields(columns: Iterable[str], shape_type: str | None = None) -> int | None:
+    """The deepest admin level whose code or name field is present (geoBoundaries says it in shapeType)."""
+    cols = {c.lower() for c in columns}
+    for level in (3, 2, 1):
+        if f"adm{level}_pcode" in cols or f"adm{level}_en" in cols or f"adm{level}_name" in cols:
+            return level
+    if shape_type:
+        m = re.fullmatch(r"ADM(\d)", str(shape_type).strip().upper())
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def level_from_name(name: str) -> int | None:
+    m = re.search(r"adm(?:in)?[_\- ]?(\d)", name.lower())
+    return int(m.group(1)) if m else None
+
+
+def _is_skippable(path: Path) -> bool:
+    stem = path.stem.lower()
+    return any(w in stem for w in SKIP_WORDS) or stem.endswith("_em")
+
+
+def _safe_extract(zip_path: Path, into: Path) -> None:
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+            if total > MAX_ZIP_BYTES:
+                raise BoundaryError(f"{zip_path.name} unpacks to {total / 1e9:.1f} GB, more than a boundary set needs.")
+            for info in zf.infolist():
+                target = (into / info.filename).resolve()
+                if not str(target).startswith(str(into.resolve())):
+                    raise BoundaryError(f"{zip_path.name} holds a file outside its folder ({info.filename}); refused.")
+            zf.extractall(into)
+    except zipfile.BadZipFile as exc:
+        raise BoundaryError(f"{zip_path.name} is not a readable zip file ({exc}).") from exc
+    for inner in list(into.rglob("*.zip")):  # HDX bundles sometimes nest one zip per format
+        sub = inner.with_suffix("")
+        sub.mkdir(exist_ok=True)
+        _safe_extract(inner, sub)
+
+
+def unpack(path: Path) -> tuple[Path, Path | None]:
+    """A folder to search for layers; the temporary folder to delete afterwards (or None)."""
+    path = Path(path)
+    if not path.exists():
+        raise BoundaryError(f"{path} does not exist.")
+    if path.is_dir():
+        return path, None
+    if path.suffix.lower() == ".zip":
+        tmp = Path(tempfile.mkdtemp(prefix="stocktake-bnd-"))
+        _safe_extract(path, tmp)
+        return tmp, tmp
+    return path, None
+
+
+def cleanup(tmp: Path | None) -> None:
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def list_level_files(path: Path) -> list[LevelFile]:
+    """Every polygon layer under `path` with the admin level it appears to hold."""
+    import pyogrio
+
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix.lower() in VECTOR_SUFFIXES)
+    out: list[LevelFile] = []
+    for f in files:
+        if _is_skippable(f) or f.name.startswith("."):
+            continue
+        try:
+            layers = pyogrio.list_layers(f)
+        except Exception:  # noqa: BLE001 - a .json that is not geodata is simply not a layer
+            continue
+        for layer_name, geom_type in layers:
+            if geom_type and "polygon" not in str(geom_type).lower() and str(geom_type).lower() != "unknown":
+                continue
+            layer = str(layer_name) if len(layers) > 1 else None
+            try:
+                info = pyogrio.read_info(f, layer=layer)
+                fields = list(info["fields"])
+            except Exception:  # noqa: BLE001
+                continue
+            shape_type = None
+            if "shapeType" in fields:
+                try:
+                    shape_type = pyogrio.read_dataframe(f, layer=layer, columns=["shapeType"], read_geometry=False,
+                                                        max_features=1)["shapeType"].iloc[0]
+                except Exception:  # noqa: BLE001
+                    shape_type = None
+            level = level_from_fields(fields, shape_type) or level_from_name(f.stem + " " + (layer or ""))
+            out.append(LevelFile(f, level, layer))
+    return out
+
+
+def read_layer(lf: LevelFile) -> gpd.GeoDataFrame:
+    try:
+        gdf = gpd.read_file(lf.path, layer=lf.layer) if lf.layer else gpd.read_file(lf.path)
+    except Exception as exc:  # noqa: BLE001 - GDAL's reasons vary; the user needs the file name
+        raise BoundaryError(f"Could not read {lf.path.name}: {exc}") from exc
+    if gdf.empty:
+        raise BoundaryError(f"{lf.path.name} has no features.")
+    return gdf
+
+
+def to_wgs84(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    """Web maps and the gazetteer's spatial checks assume longitude/latitude."""
+    if gdf.crs is None:
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if -180.5 <= minx <= maxx <= 180.5 and -90.5 <= miny <= maxy <= 90.5:
+            return gdf.set_crs(4326)
+        raise BoundaryError(f"{label} has no coordinate reference system (.prj missing?) and its coordinates are "
+                            "not longitude/latitude; add the .prj file to the zip.")
+    if gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    return gdf
+
+
+def repair(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Self-intersecting rings (common in digitised files) break dissolves and areas; keep polygon parts."""
+    values = geoms.values
+    bad = ~shapely.is_valid(values)
+    if bad.any():
+        fixed = shapely.make_valid(values[bad])
+        fixed = [_polygonal(g) for g in fixed]
+        values = values.copy()
+        values[bad] = fixed
+    return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs)
+
+
+def _polygonal(geom):
+    if geom is None or geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return shapely.Polygon()
+    return shapely.union_all(parts)
+
+
+def _clean_codes(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) or str(v).strip() == ""
+                      else str(v).strip())
+
+
+def check_codes(codes: pd.Series, names: pd.Series, label: str, field: str) -> None:
+    """Two districts under one code would silently merge partners' work on the map; refuse instead."""
+    missing = codes[codes.isna()]
+    if len(missing):
+        rows = ", ".join(str(int(i) + 1) for i in missing.index[:5])
+        who = ", ".join(str(n) for n in names.loc[missing.index[:5]])
+        raise BoundaryError(f"{label}: {len(missing)} feature(s) have no p-code in field '{field}' (features {rows}: "
+                            f"{who}). Every unit needs its own code; fix the file or name the field with --code-field.")
+    dup = codes[codes.duplicated(keep=False)]
+    if len(dup):
+        first = dup.iloc[0]
+        holders = names[codes == first].astype(str).tolist()
+        others = sorted(set(dup) - {first})
+        more = f" (also {', '.join(others[:5])})" if others else ""
+        raise BoundaryError(f"{label}: p-code {first} is used by {len(holders)} features ({', '.join(holders)}){more}. "
+                            "P-codes must be unique; fix the file or name another field with --code-field.")
+
+
+def standardise(gdf: gpd.GeoDataFrame, level: int, label: str, *, name_field: str | None = None,
+                code_field: str | None = None) -> tuple[gpd.GeoDataFrame, dict]:
+    """Rename the publisher's fields to ours, reproject, repair; report which fields were used."""
+    cols = [c for c in gdf.columns if c != "geometry"]
+    code = code_field or _pick(cols, code_candidates(level))
+    name = name_field or _pick(cols, name_candidates(level))
+    for field in (code_field, name_field):
+        if field and field not in cols:
+            raise BoundaryError(f"{label}: there is no field '{field}'. Fields present: {', '.join(cols)}.")
+    for wanted, what in ((code, "p-code"), (name, "name")):
+        if not wanted:
+            raise BoundaryError(f"{label}: could not find the admin-{level} {what} field among {', '.join(cols)}. "
+                                f"Name it with --{'code' if what == 'p-code' else 'name'}-field.")
+    gdf = to_wgs84(gdf, label)
+    out = pd.DataFrame({f"adm{level}_pcode": _clean_codes(gdf[code]),
+                        f"adm{level}_name": gdf[name].astype(str).str.strip()})
+    if gdf.geometry.is_empty.any() or gdf.geometry.isna().any():
+        bad = gdf.index[gdf.geometry.is_empty | gdf.geometry.isna()]
+        raise BoundaryError(f"{label}: {len(bad)} feature(s) have no geometry ({', '.join(out[f'adm{level}_name'].loc[bad[:5]])}).")
+    check_codes(out[f"adm{level}_pcode"], out[f"adm{level}_name"], label, code)
+    used = {"code_field": code, "name_field": name}
+    if level >= 2:
+        pcode1 = _pick(cols, [f"adm{level - 1}_pcode", f"ADM{level - 1}_PCODE", f"GID_{level - 1}"])
+        name1 = _pick(cols, [f"adm{level - 1}_name", f"ADM{level - 1}_EN", f"ADM{level - 1}_NAME", f"NAME_{level - 1}"])
+        if pcode1:
+            out["adm1_pcode"] = _clean_codes(gdf[pcode1])
+            used["parent_field"] = pcode1
+        if name1:
+            out["adm1_name"] = gdf[name1].astype(str).str.strip()
+    meta_fields = {}
+    for f in ("adm0_pcode", "ADM0_PCODE", "shapeGroup", "GID_0"):
+        if f in cols and gdf[f].notna().any():
+            meta_fields["country_code"] = str(gdf[f].dropna().iloc[0])
+            break
+    for f in ("valid_on", "date", "validOn"):
+        if f in cols and gdf[f].notna().any():
+            meta_fields["date"] = str(gdf[f].dropna().astype(str).max())[:10]
+            break
+    used.update(meta_fields)
+    result = gpd.GeoDataFrame(out, geometry=repair(gdf.geometry).values, crs=4326)
+    return result, used
+
+
+def link_to_provinces(adm2: gpd.GeoDataFrame, adm1: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    """Give each district its province: by p-code prefix when codes nest, else by where the district lies."""
+    adm2 = adm2.copy()
+    known = set(adm1["adm1_pcode"])
+    have = "adm1_pcode" in adm2.columns and adm2["adm1_pcode"].notna().all() and set(adm2["adm1_pcode"]) <= known
+    if not have:
+        codes1 = sorted(known, key=len, reverse=True)
+
+        def by_prefix(code: str) -> str | None:
+            hits = [c for c in codes1 if code.startswith(c) and len(code) > len(c)]
+            return hits[0] if hits else None
+
+        prefixed = adm2["adm2_pcode"].map(by_prefix)
+        if prefixed.notna().all():
+            adm2["adm1_pcode"] = prefixed
+        else:
+            points = gpd.GeoDataFrame(geometry=adm2.geometry.representative_point(), crs=4326)
+            joined = gpd.sjoin(points, adm1[["adm1_pcode", "geometry"]], how="left", predicate="within")
+            joined = joined[~joined.index.duplicated(keep="first")]
+            adm2["adm1_pcode"] = joined["adm1_pcode"].reindex(adm2.index)
+            lost = adm2[adm2["adm1_pcode"].isna()]
+            if len(lost):
+                raise BoundaryError(f"{label}: {len(lost)} district(s) lie in no province of the admin-1 file "
+                                    f"({', '.join(lost['adm2_name'].head(5))}). Are the two files from the same set?")
+    names = dict(zip(adm1["adm1_pcode"], adm1["adm1_name"], strict=False))
+    adm2["adm1_name"] = adm2["adm1_pcode"].map(names)
+    return adm2[["adm2_pcode", "adm2_name", "adm1_pcode", "adm1_name", "geometry"]]
+
+
+def dissolve_provinces(adm2: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    """Only districts were given: build provinces from their parent fields, so the map still has outlines."""
+    if "adm1_pcode" not in adm2.columns or adm2["adm1_pcode"].isna().any():
+        raise BoundaryError(f"{label}: the district file has no province p-code field, so provinces cannot be "
+                            "built from it. Import the admin-1 file too.")
+    if "adm1_name" not in adm2.columns:
+        adm2 = adm2.assign(adm1_name=adm2["adm1_pcode"])
+    parts = adm2[["adm1_pcode", "adm1_name", "geometry"]]
+    adm1 = parts.dissolve(by="adm1_pcode", aggfunc="first", as_index=False)
+    return gpd.GeoDataFrame(adm1[["adm1_pcode", "adm1_name", "geometry"]], crs=4326)

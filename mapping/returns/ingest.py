@@ -1,0 +1,540 @@
+"""Read a focal point's return, map its columns, normalise and check every row, match places to p-codes.
+
+The output is what the focal point needs to fix the file without help: every problem names the Excel row,
+the column as written, the value, what is wrong and how to fix it. Nothing is dropped without an issue;
+only an entirely blank row is skipped silently. Files that cannot be read at all raise `ReturnError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import re
+from operator import itemgetter
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from mapping.returns.normalise import (
+    OrgIndex,
+    VocabIndex,
+    fold,
+    is_empty,
+    parse_date,
+    parse_number,
+    parse_scope,
+    text_of,
+)
+from mapping.returns.readers import Column, Layout, ReturnError, choose_layout, other_activity_sheets, read_book
+from mapping.returns.result import IngestResult
+from mapping.returns.schema import FIELD_BY_NAME, FIELD_NAMES, FIELDS, Issue, Vocabularies, load_vocabularies
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mapping.geo.gazetteer import Gazetteer
+
+__all__ = ["IngestResult", "ReturnError", "read_return"]
+
+EARLIEST_YEAR = 2000
+FUTURE_YEARS = 5
+# Fields whose presence makes a row an activity (a row with only remarks or an ID is not one).
+SUBSTANTIVE = ("project", "sector", "subsector", "activity", "modality", "adm1_name", "adm1_pcode", "adm2_name",
+               "adm2_pcode", "status", "start_date", "end_date", "targeted", "reached", "budget", "org_impl",
+               "org_funder", "beneficiary_group", "scope")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _fmt_num(n: float) -> str:
+    return f"{int(n):,}" if float(n).is_integer() else f"{n:,.2f}"
+
+
+Spec = tuple  # (field, value, severity, message, suggestion): one issue before it is tied to a row
+Outcome = tuple  # (record updates or None, tuple of Specs)
+NONE: Outcome = (None, ())
+
+
+def _per_value(values: list | tuple, fn) -> tuple[list, dict]:
+    """`fn` once per distinct value (returns repeat the same names and words thousands of times);
+    returns the outcome per row and the distinct outcomes."""
+    try:
+        outcome = {v: fn(v) for v in set(values)}
+    except TypeError:  # an unhashable cell value
+        out = [fn(v) for v in values]
+        return out, dict(enumerate(out))
+    return list(map(outcome.__getitem__, values)), outcome
+
+
+def _column(columns: list[tuple], index: int, cache: dict) -> list:
+    """One column's values, with every kind of empty ('', spaces, 'N/A', '-') as None."""
+    values = list(columns[index])
+    try:
+        blanks = {v for v in set(values) if v is not None and _blank(v, cache)}
+    except TypeError:
+        return [None if _blank(v, cache) else v for v in values]
+    return [None if v in blanks else v for v in values] if blanks else values
+
+
+class _Checker:
+    """Checks one sheet's rows column by column: each distinct value (or combination, for places and
+    organisations) is understood once, then the outcome is applied to every row holding it."""
+
+    def __init__(self, filename: str, layout: Layout, *, gazetteer: Gazetteer, orgs: list[dict] | None,
+                 vocab: Vocabularies, org: str | None, date_order: str, today: dt.date):
+        self.file, self.layout, self.gaz = filename, layout, gazetteer
+        self.sheet = layout.sheet.name
+        self.vocab, self.vidx = vocab, VocabIndex(vocab)
+        country = getattr(gazetteer, "country", None)
+        self.orgidx = OrgIndex(orgs, (country,) if isinstance(country, str) else ())
+        self.have_orgs = orgs is not None
+        self.order, self.today = date_order, today
+        self.by_field: dict[str, Column] = {c.field: c for c in layout.columns if c.field}
+        self.own = self._own_org(org)
+        self.issues: list[Issue] = []
+        self.records: list[dict] = []
+        self.excel_rows: list[int] = []
+        self.recs: list[dict] = []
+        self.bad: list[bool] = []
+        self.skipped = 0
+
+    def _own_org(self, org: str | None) -> dict | None:
+        if not org:
+            return None
+        found = self.orgidx.find(org)
+        return found or {"name": org, "acronym": None, "type": None, "aliases": []}
+
+    # ------------------------------------------------------------------ issues
+    def add(self, k: int, fname: str | None, value: Any, severity: str, message: str,
+            suggestion: str | None = None) -> None:
+        col = self.by_field.get(fname) if fname else None
+        if col is None and fname == "adm2_name":
+            col = self.by_field.get("adm1_name")
+        self.issues.append(Issue(self.file, self.sheet, self.excel_rows[k], col.label if col else None,
+                                 None if value is None or value == "" else text_of(value),
+                                 severity, message, suggestion, fname))
+        if severity == "error":
+            self.bad[k] = True
+
+    def apply(self, values: list, fn) -> None:
+        """Understand each distinct value with `fn`, then give every row its outcome."""
+        outcomes, distinct = _per_value(values, fn)
+        for rec, outcome in zip(self.recs, outcomes, strict=True):
+            if outcome is not NONE and outcome[0]:
+                rec.update(outcome[0])
+        if any(o[1] for o in distinct.values()):
+            for k, (_, specs) in enumerate(outcomes):
+                for spec in specs:
+                    self.add(k, *spec)
+
+    def set_column(self, fname: str, values: list) -> None:
+        """A plain text column: no checks, the value as written (spaces tidied)."""
+        texts, _ = _per_value(values, lambda v: None if v is None else text_of(v))
+        for rec, text in zip(self.recs, texts, strict=True):
+            if text is not None:
+                rec[fname] = text
+
+    # ------------------------------------------------------------------ all rows
+    def run(self, rows: list[tuple[int, list]]) -> None:
+        mapped = [(c.field, c.index) for c in self.layout.columns if c.field]
+        extras = [(c.header, c.index) for c in self.layout.columns if not c.field]
+        clean: dict = {}
+        n_all = len(rows)
+        grid = list(zip(*map(itemgetter(1), rows))) if rows else []
+        raw = {f: _column(grid, i, clean) if rows else [] for f, i in mapped}
+        subs = [raw[f] for f in SUBSTANTIVE if f in raw]
+        keep = [t.count(None) < len(t) for t in zip(*subs, strict=True)] if subs else [False] * n_all
+        kept: list[tuple[int, list]] = []
+        for k, (excel_row, cells) in enumerate(rows):
+            if keep[k]:
+                kept.append((excel_row, cells))
+                continue
+            width = len(cells)
+            present = [self.by_field[f].header for f, i in mapped if raw[f][k] is not None]
+            present += [h for h, i in extras if i < width and not _blank(cells[i], clean)]
+            if not present:
+                self.skipped += 1  # only spaces or "N/A": as good as blank
+                continue
+            self.issues.append(Issue(
+                self.file, self.sheet, excel_row, None, None, "error",
+                f"Row {excel_row} has only {', '.join(present)} and no activity details (sector, district, status "
+                "...); it was not read as an activity.", "Fill in the activity or delete the row."))
+        if len(kept) < n_all:
+            raw = {f: [v for v, k in zip(values, keep, strict=True) if k] for f, values in raw.items()}
+        self.excel_rows = [r for r, _ in kept]
+        n = len(kept)
+        self.bad = [False] * n
+        self.recs = [{"_row": r} for r in self.excel_rows]
+        cols = raw
+        empty = [None] * n
+        col = lambda f: cols.get(f, empty)  # noqa: E731
+        self.apply(list(zip(col("org_name"), col("org_acronym"), strict=True)), self._org)
+        for fname in ("org_impl", "org_funder"):
+            if fname in cols:
+                self.apply(cols[fname], lambda v, fname=fname: self._partner(fname, v))
+        for f in FIELDS:
+            if f.kind in ("text", "email", "pcode") and f.name in cols and not f.name.startswith(("org_", "adm")):
+                if f.kind == "text" and f.name != "currency":
+                    self.set_column(f.name, cols[f.name])
+                else:
+                    self.apply(cols[f.name], lambda v, f=f: self._text(f.name, f.kind, v))
+        self.apply(list(zip(col("sector"), col("subsector"), strict=True)), self._sector)
+        for fname in ("status", "org_type", "modality"):
+            if fname in cols or fname == "status":
+                self.apply(col(fname), lambda v, fname=fname: self._term(fname, v))
+        places = list(zip(col("adm1_name"), col("adm2_name"), col("adm2_pcode"), col("adm1_pcode"), col("scope"),
+                          strict=True))
+        self.apply(places, self._location)
+        self._dates(col)
+        self._numbers(col)
+        if extras:
+            grid = list(zip(*map(itemgetter(1), kept))) if kept else []
+            extra_cols = [(h, _column(grid, i, clean)) for h, i in extras]
+            for k, rec in enumerate(self.recs):
+                extra = {h: text_of(values[k]) for h, values in extra_cols if values[k] is not None}
+                if extra:
+                    rec["extra"] = extra | rec.get("extra", {})
+        self._duplicates()
+        self._once_per_name()
+
+    def _once_per_name(self) -> None:
+        """An organisation missing from the list is said once, at its first row, not on every row."""
+        first: dict[str, Issue] = {}
+        more: dict[str, list[int]] = {}
+        kept: list[Issue] = []
+        for issue in self.issues:
+            if issue.field == "org_name" and issue.severity == "warning":
+                if issue.message in first:
+                    more[issue.message].append(issue.row or 0)
+                    continue
+                first[issue.message], more[issue.message] = issue, []
+            kept.append(issue)
+        for message, rows in more.items():
+            if rows:
+                listed = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+                first[message].message = f"{message} The same name is on rows {listed}."
+        self.issues = kept
+
+    # ------------------------------------------------------------------ organisations
+    def _org(self, key: tuple) -> Outcome:
+        value, acronym = key
+        if value is None and acronym is not None:
+            value = acronym
+        acro = None if acronym is None else text_of(acronym)
+        if value is None:
+            if self.own is None:
+                return None, (("org_name", None, "error", "Organisation is empty; every activity needs one.",
+                               "Write your organisation's name or acronym."),)
+            found = self.own
+        else:
+            found = self.orgidx.find(value)
+            if self.own and (found is None or found["name"] != self.own["name"]) and \
+                    fold(value) not in (fold(self.own["name"]), fold(self.own.get("acronym") or "")):
+                return None, (("org_name", value, "error",
+                               f"This return is for {self.own['name']}, but this row names '{text_of(value)}'. A "
+                               "return may only hold your own organisation's activities.",
+                               "Remove the row, or send it to that organisation's focal point."),)
+            if self.own and found is None:
+                found = self.own
+            if found is None:
+                upd = {"org_name": text_of(value), "org_acronym": acro}
+                if not self.have_orgs and self.own is not None:
+                    return upd, ()
+                return upd, (("org_name", value, "warning",
+                              f"'{text_of(value)}' is not on the organisation list; the secretariat will add it.",
+                              "If it is listed under another name, ask the secretariat to add this spelling."),)
+        upd = {"org_name": found["name"], "org_acronym": acro or found.get("acronym")}
+        if found.get("type"):
+            upd["org_type"] = found["type"]
+        return upd, ()
+
+    def _partner(self, fname: str, value: Any) -> Outcome:
+        if value is None:
+            return NONE
+        hit = self.orgidx.find(value)
+        return {fname: hit["name"] if hit else text_of(value)}, ()
+
+    def _text(self, fname: str, kind: str, value: Any) -> Outcome:
+        if value is None:
+            return NONE
+        text = text_of(value)
+        if fname == "currency":
+            text = text.upper()
+        if kind == "email" and not EMAIL_RE.match(text):
+            return {fname: text}, ((fname, value, "warning", f"'{text}' does not look like an e-mail address.",
+                                    "Write it as name@organisation.org."),)
+        return {fname: text}, ()
+
+    # ------------------------------------------------------------------ vocabularies
+    def _sector(self, key: tuple) -> Outcome:
+        value, sub = key
+        m, implied_sub = self.vidx.sector(value)
+        if m.how == "empty":
+            return None, (("sector", None, "error", "Sector is empty; every activity needs one.",
+                           f"Choose a sector from the list: {', '.join(self.vocab.sector_names)}."),)
+        if m.how == "unknown":
+            return None, (("sector", value, "error", f"'{text_of(value)}' is not a sector on the list.",
+                           f"Did you mean {m.hint}?" if m.hint else
+                           f"Choose a sector from the list: {', '.join(self.vocab.sector_names)}."),)
+        specs: list[Spec] = []
+        if m.how == "fuzzy":
+            specs.append(("sector", value, "warning", f"Read '{text_of(value)}' as {m.value}; check it.", None))
+        upd = {"sector": m.value}
+        if sub is None:
+            if implied_sub:
+                upd["subsector"] = implied_sub
+            return upd, tuple(specs)
+        sm = self.vidx.subsector(m.value, sub)
+        if sm.value:
+            upd["subsector"] = sm.value
+            if sm.how == "fuzzy":
+                specs.append(("subsector", sub, "warning", f"Read '{text_of(sub)}' as {sm.value}; check it.", None))
+            return upd, tuple(specs)
+        upd["subsector"] = text_of(sub)
+        if sm.how == "other-sector":
+            specs.append(("subsector", sub, "warning",
+                          f"'{text_of(sub)}' is a sub-sector of {sm.hint}, not of {m.value}; it is kept as written.",
+                          f"Check the sector: should it be {sm.hint}?"))
+        else:
+            specs.append(("subsector", sub, "warning",
+                          f"'{text_of(sub)}' is not a sub-sector of {m.value} on the list; it is kept as written.",
+                          f"Choose one of: {sm.hint}." if sm.hint else None))
+        return upd, tuple(specs)
+
+    def _term(self, fname: str, value: Any) -> Outcome:
+        label = {"status": "status", "org_type": "organisation type", "modality": "modality"}[fname]
+        m = self.vidx.term(fname, value)
+        if m.how == "empty":
+            if fname == "status":
+                return None, (("status", None, "error", "Status is empty; every activity needs one.",
+                               f"Choose one of: {', '.join(self.vocab.statuses)}."),)
+            return NONE
+        if m.how == "unknown":
+            if fname == "status":
+                return None, ((fname, value, "error", f"'{text_of(value)}' is not a status Stocktake knows.",
+                               f"Choose one of: {', '.join(self.vocab.statuses)}."),)
+            return {fname: text_of(value)}, ((fname, value, "warning",
+                                              f"'{text_of(value)}' is not on the {label} list; it is kept as written.",
+                                              f"Choose one of: {m.hint}."),)
+        if m.how == "fuzzy":
+            return {fname: m.value}, ((fname, value, "warning", f"Read '{text_of(value)}' as {m.value}; check it.",
+                                       None),)
+        return {fname: m.value}, ()
+
+    # ------------------------------------------------------------------ places
+    def _location(self, key: tuple) -> Outcome:
+        prov, dist, code2, code1, scope_raw = key
+        specs: list[Spec] = []
+        scope = parse_scope(scope_raw)
+        if scope_raw is not None and scope is None:
+            specs.append(("scope", scope_raw, "warning",
+                          f"'{text_of(scope_raw)}' is not a location scope; the activity is read as district level.",
+                          "Write district, province-wide or national."))
+        if dist is not None and parse_scope(dist):
+            scope, dist = parse_scope(dist), None
+        if prov is not None and parse_scope(prov) == "national":
+            scope, prov = "national", None
+        if dist is None and code2 is not None:
+            dist = code2
+        elif code2 is not None and self._match(prov, code2).status == "matched":
+            dist = code2
+        if prov is None and code1 is not None:
+            prov = code1
+        if dist is not None and scope in ("province", "national") and scope_raw is not None:
+            specs.append(("scope", scope_raw, "warning",
+                          f"Location scope says {text_of(scope_raw)} but a district is named; the district is used.",
+                          "Leave the district empty for a province-wide or national activity."))
+            scope = "district"
+        if scope == "national":
+            return {"scope": "national"}, tuple(specs)
+        if dist is None and scope != "province":
+            specs.append(("adm2_name", None, "error", "District is empty; every district-level activity needs one.",
+                          "Name the district, or write 'Province-wide' (or 'National') in Location scope when the "
+                          "activity covers a whole province (or the country)."))
+            return None, tuple(specs)
+        if scope == "province" and dist is None:
+            if prov is None:
+                specs.append(("adm1_name", None, "error", "Province is empty; a province-wide activity needs its "
+                              "province.", "Name the province."))
+                return None, tuple(specs)
+            m = self._match(prov, None)
+            if m.status != "matched" or not m.adm1_pcode:
+                specs.append(("adm1_name", prov, "error", f"'{text_of(prov)}' is not a province of the boundary set.",
+                              m.suggestion or "Check the spelling against the province list in the template."))
+                return None, tuple(specs)
+            return {"scope": "province", "adm1_name": m.adm1_name, "adm1_pcode": m.adm1_pcode, "adm2_name": None,
+                    "adm2_pcode": None, "match_method": m.method, "match_score": m.score}, tuple(specs)
+        m = self._match(prov, dist)
+        fname = "adm2_pcode" if dist is code2 and "adm2_pcode" in self.by_field else "adm2_name"
+        where = f" in {text_of(prov)}" if prov is not None else ""
+        if m.status != "matched":
+            default = (f"'{text_of(dist)}'{where} matches more than one district" if m.status == "ambiguous"
+                       else f"'{text_of(dist)}' is not a district{where} in the boundary set")
+            note = (m.note or default).rstrip(".")
+            specs.append((fname, dist, "error", note[0].upper() + note[1:] + ".",
+                          m.suggestion or ("Add the province, or use the district p-code." if m.status == "ambiguous"
+                                           else "Check the spelling against the district list in the template.")))
+            return None, tuple(specs)
+        if m.method == "fuzzy":
+            specs.append((fname, dist, "warning",
+                          f"Matched '{text_of(dist)}' to {m.adm2_name} ({m.adm2_pcode}) by close spelling; check it.",
+                          m.suggestion))
+        if m.note and "province" in m.note.lower() and prov is not None:
+            specs.append(("adm1_name", prov, "warning",
+                          f"{m.adm2_name} ({m.adm2_pcode}) is in {m.adm1_name}, not in '{text_of(prov)}'; "
+                          f"Stocktake used {m.adm1_name}.", "Check the province."))
+        upd = {"scope": "district", "adm1_name": m.adm1_name, "adm1_pcode": m.adm1_pcode, "adm2_name": m.adm2_name,
+               "adm2_pcode": m.adm2_pcode, "match_method": m.method, "match_score": m.score}
+        if text_of(dist) != m.adm2_name and dist is not code2:
+            upd["extra"] = {"adm2_as_written": text_of(dist)}
+        return upd, tuple(specs)
+
+    def _match(self, prov: Any, dist: Any):
+        return self.gaz.match(None if prov is None else text_of(prov), None if dist is None else text_of(dist))
+
+    # ------------------------------------------------------------------ dates and numbers
+    def _date(self, fname: str, value: Any) -> Outcome:
+        if value is None:
+            return NONE
+        d, problem = parse_date(value, order=self.order, end=fname == "end_date")
+        if problem:
+            hint = "day/month/year, e.g. 31/12/2025" if self.order == "dmy" else "month/day/year, e.g. 12/31/2025"
+            return None, ((fname, value, "error", f"'{text_of(value)}' {problem}.",
+                           f"Write the date as {hint}, or as an Excel date."),)
+        if d is None:
+            return NONE
+        label = FIELD_BY_NAME[fname].header
+        if d.year < EARLIEST_YEAR:
+            return {fname: d}, ((fname, value, "warning",
+                                 f"{label} {d:%d/%m/%Y} is before {EARLIEST_YEAR}; check the year.", None),)
+        if d > self.today.replace(year=self.today.year + FUTURE_YEARS, day=min(self.today.day, 28)):
+            return {fname: d}, ((fname, value, "warning",
+                                 f"{label} {d:%d/%m/%Y} is more than {FUTURE_YEARS} years ahead; check the year.",
+                                 None),)
+        return {fname: d}, ()
+
+    def _dates(self, col) -> None:
+        for fname in ("start_date", "end_date"):
+            self.apply(col(fname), lambda v, fname=fname: self._date(fname, v))
+        ends = col("end_date")
+        for k, rec in enumerate(self.recs):
+            start, end = rec.get("start_date"), rec.get("end_date")
+            if start and end and end < start:
+                self.add(k, "end_date", ends[k], "error",
+                         f"End date {end:%d/%m/%Y} is before start date {start:%d/%m/%Y}.",
+                         "Swap the two dates or correct the year.")
+
+    def _number(self, fname: str, value: Any) -> Outcome:
+        if value is None:
+            return NONE
+        n, currency, problem = parse_number(value)
+        if problem:
+            return None, ((fname, value, "error", f"'{text_of(value)}' is not a number.",
+                           "Write digits only, e.g. 12500 (thousands separators are fine)."),)
+        if n is None:
+            return NONE
+        if n < 0:
+            return None, ((fname, value, "error", f"{FIELD_BY_NAME[fname].header} cannot be negative "
+                           f"({text_of(value)}).", "Write the number without a minus sign, or leave it empty when "
+                           "unknown."),)
+        if FIELD_BY_NAME[fname].kind == "int":
+            n = int(round(n))
+        upd: dict[str, Any] = {fname: n}
+        if currency and fname == "budget":
+            upd["_currency"] = currency
+        return upd, ()
+
+    def _numbers(self, col) -> None:
+        for fname in ("targeted", "reached", "budget"):
+            self.apply(col(fname), lambda v, fname=fname: self._number(fname, v))
+        reached = col("reached")
+        for k, rec in enumerate(self.recs):
+            if "_currency" in rec:
+                cur = rec.pop("_currency")
+                rec.setdefault("currency", cur)
+            t, r = rec.get("targeted"), rec.get("reached")
+            if t is not None and r is not None and r > t:
+                self.add(k, "reached", reached[k], "warning",
+                         f"Beneficiaries reached ({_fmt_num(r)}) is more than targeted ({_fmt_num(t)}); "
+                         "check both numbers.")
+
+    # ------------------------------------------------------------------ whole rows
+    def _duplicates(self) -> None:
+        seen: dict[tuple, int] = {}
+        ids: dict[str, int] = {}
+        for k, rec in enumerate(self.recs):
+            if self.bad[k]:
+                continue
+            row = rec["_row"]
+            key = tuple(map(rec.get, FIELD_NAMES))
+            if "extra" in rec:
+                key += tuple(rec["extra"].items())
+            first = seen.setdefault(key, row)
+            if first != row:
+                self.add(k, None, None, "warning", f"Row {row} repeats row {first} exactly; it would be counted twice.",
+                         "Delete one of the two rows, or tell them apart (district, activity or dates).")
+            aid = rec.get("activity_id")
+            if aid:
+                prev = ids.setdefault(aid, row)
+                if prev != row and first == row:
+                    self.add(k, "activity_id", aid, "warning",
+                             f"Activity ID {aid} is also used on row {prev}; each activity needs its own ID.",
+                             "Leave the ID empty on new activities; Stocktake assigns one.")
+            self.records.append(rec)
+
+
+def _blank(value: Any, cache: dict) -> bool:
+    """None, '', spaces and the usual 'nothing here' words ('N/A', '-', 'n.a.')."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        try:
+            return cache[value]
+        except KeyError:
+            cache[value] = is_empty(value)
+            return cache[value]
+    return is_empty(value)
+
+
+def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None = None,
+                vocab: Vocabularies | None = None, org: str | None = None, sheet: str | None = None,
+                date_order: str = "dmy", max_bytes: int | None = None, today: dt.date | None = None) -> IngestResult:
+    """Read, map, normalise, validate and match one return. `ReturnError` when the file cannot be read at all."""
+    gc_was_on = gc.isenabled()
+    gc.disable()  # a big return is hundreds of thousands of small objects and no cycles: the collector only costs
+    try:
+        return _read_return(data, filename, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org, sheet=sheet,
+                            date_order=date_order, max_bytes=max_bytes, today=today)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None,
+                 vocab: Vocabularies | None, org: str | None, sheet: str | None, date_order: str,
+                 max_bytes: int | None, today: dt.date | None) -> IngestResult:
+    name = PurePath(filename or "return").name
+    book = read_book(data, name, max_bytes=max_bytes)
+    layout = choose_layout(book, sheet)
+    vocab = vocab or load_vocabularies()
+    checker = _Checker(name, layout, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org,
+                       date_order=date_order if date_order in ("dmy", "mdy") else "dmy", today=today or dt.date.today())
+    width = max((c.index for c in layout.columns), default=0) + 1
+    rows = [(r, cells if len(cells) >= width else cells + [None] * (width - len(cells)))
+            for r, cells in enumerate(layout.sheet.rows[layout.data_start:], start=layout.data_start + 1)
+            if any(cells) or cells.count(None) + cells.count("") < len(cells)]  # skip entirely blank rows
+    checker.run(rows)
+    n_rows = len(rows) - checker.skipped
+    if n_rows == 0:
+        checker.issues.append(Issue(name, layout.sheet.name, layout.data_start + 1, None, None, "error",
+                                    f"Sheet {layout.sheet.name!r} has a header but no activity rows below it.",
+                                    "Add one row per activity under the header row."))
+    if not sheet:
+        for other, count in other_activity_sheets(book, layout):
+            checker.issues.append(Issue(
+                name, other, None, None, None, "warning",
+                f"Sheet {other!r} also has {count} row(s) that look like activities, but only sheet "
+                f"{layout.sheet.name!r} was read.",
+                "Put all activities on one sheet, or upload each sheet as its own return."))
+    order = {c.label: c.index for c in layout.columns}
+    checker.issues.sort(key=lambda i: (i.row or 0, order.get(i.column or "", -1)))
+    columns = [{"header": c.header, "letter": c.letter, "field": c.field, "method": c.method} for c in layout.columns]
+    unknown = [c.header for c in layout.columns if not c.field]
+    return IngestResult(name, layout.sheet.name, columns, n_rows, checker.records, checker.issues, unknown,
+                        header_row=max(layout.header_rows) + 1)

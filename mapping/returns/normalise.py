@@ -1,0 +1,419 @@
+"""Read what people type into a return: headers, dates, numbers, vocabulary words and organisation names.
+
+Each parser returns a value *and* what went wrong, never raises, so ingest can turn the problem into an
+issue with the cell's address. Parsers are pure and cheap to memoise per distinct cell value, which is
+what keeps a 20,000-row return fast.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from mapping.returns.schema import FIELDS, NOT_DISTRICT_HEADERS, Vocabularies
+
+EMPTY_TOKENS = frozenset({"", "n/a", "na", "n.a", "n.a.", "-", "--", "---", "—", "–", "none", "nil", "null", "nan",
+                          "#n/a", "not applicable", "s/o", "nd"})
+SCOPE_WORDS = {
+    "district": "district", "district level": "district", "district-level": "district",
+    "province": "province", "province wide": "province", "province-wide": "province", "provincewide": "province",
+    "provincial": "province", "all districts": "province", "all": "province", "entire province": "province",
+    "whole province": "province", "all province": "province",
+    "national": "national", "nationwide": "national", "nation wide": "national", "nation-wide": "national",
+    "countrywide": "national", "country wide": "national", "country-wide": "national", "federal": "national",
+    "all provinces": "national", "whole country": "national", "national level": "national",
+}
+
+
+@lru_cache(maxsize=65536)
+def fold(text: Any) -> str:
+    """Case, accents and punctuation folded away: how two spellings of one header or name are compared."""
+    s = unicodedata.normalize("NFKD", str(text)).casefold()
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.replace("'", "").replace("’", "")
+    s = re.sub(r"[^\w#]+|_", " ", s)  # letters of any script survive: Urdu names must not fold to nothing
+    return " ".join(s.split())
+
+
+def is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    if isinstance(value, str):
+        return value.strip().casefold() in EMPTY_TOKENS
+    return False
+
+
+def text_of(value: Any) -> str:
+    """A cell as the focal point sees it (dates as ISO, whole floats without .0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return " ".join(str(value).split())
+
+
+# --------------------------------------------------------------------------- headers
+
+def parse_hxl(tag: str) -> tuple[str, frozenset[str]] | None:
+    """'#org +Impl+name' -> ('org', {'impl', 'name'}); None when the cell is not an HXL hashtag."""
+    s = "".join(str(tag).split()).lower()
+    if not re.fullmatch(r"#[a-z][a-z0-9_]*(\+[a-z][a-z0-9_]*)*", s):
+        return None
+    parts = s[1:].split("+")
+    return parts[0], frozenset(parts[1:])
+
+
+_HXL_FIELDS: list[tuple[str, str, frozenset[str]]] = []
+for _f in FIELDS:
+    for _tag in (_f.hxl, *[a for a in _f.aliases if a.startswith("#")]):
+        _p = parse_hxl(_tag)
+        if _p:
+            _HXL_FIELDS.append((_f.name, _p[0], _p[1]))
+_HXL_SYNONYMS = {"implementing": "impl", "funding": "funder", "donor": "funder", "cluster": "", "total": "",
+                 "description": ""}
+
+
+@lru_cache(maxsize=4096)
+def field_for_hxl(tag: str) -> tuple[str | None, int]:
+    """The canonical field an HXL hashtag stands for, and how well (higher is better; 0 none).
+
+    Attributes may come in any order; a field's attributes must all be present. Role attributes (+impl,
+    +funder) beat the generic +name, and every attribute the field does not know costs a little, so
+    '#targeted+total' wins over '#targeted+f' when both are present.
+    """
+    parsed = parse_hxl(tag)
+    if not parsed:
+        return None, 0
+    base, attrs = parsed
+    attrs = frozenset(_HXL_SYNONYMS.get(a, a) for a in attrs) - {""}
+    best: tuple[int, str | None] = (0, None)
+    for name, ftag, fattrs in _HXL_FIELDS:
+        if ftag != base or not fattrs <= attrs:
+            continue
+        score = 100 + sum(2 if a != "name" else 1 for a in fattrs) * 10 - len(attrs - fattrs)
+        if name == "org_name" and attrs & {"impl", "funder", "acronym", "type"}:
+            continue
+        best = max(best, (score, name), key=lambda t: t[0])
+    if best[1] is None:  # same tag, unexpected attributes: the plainest field of that tag
+        for name, ftag, fattrs in _HXL_FIELDS:
+            if ftag == base and fattrs <= {"name"}:
+                return name, 50
+    return best[1], best[0]
+
+
+_ALIASES: dict[str, str] = {}
+for _f in FIELDS:
+    for _a in (_f.header, _f.name.replace("_", " "), *_f.aliases):
+        if not _a.startswith("#"):
+            _ALIASES.setdefault(fold(_a), _f.name)
+_ALIAS_KEYS = [k for k in _ALIASES if len(k) >= 5]
+_NOT_DISTRICT = tuple(fold(h) for h in NOT_DISTRICT_HEADERS)
+
+
+def is_not_district(header: str) -> bool:
+    """'Tehsil', 'UC', 'Village' ... name a place below the district: never the district column."""
+    words = f" {fold(header)} "
+    return any(f" {h} " in words for h in _NOT_DISTRICT)
+
+
+@lru_cache(maxsize=4096)
+def field_for_header(header: str) -> tuple[str | None, str | None, int]:
+    """(field, method, quality) for a human header: exact alias first, then close spelling."""
+    key = fold(header)
+    if not key or is_not_district(header):
+        return None, None, 0
+    if key in _ALIASES:
+        return _ALIASES[key], "alias", 90
+    stripped = re.sub(r"\b(usd|pkr|eur|in|of|the|no|number|total|#)\b", " ", key)
+    stripped = " ".join(stripped.split())
+    if stripped in _ALIASES:
+        return _ALIASES[stripped], "alias", 85
+    if len(key) >= 5:
+        hit = process.extractOne(key, _ALIAS_KEYS, scorer=fuzz.ratio, score_cutoff=88)
+        if hit:
+            return _ALIASES[hit[0]], "fuzzy", int(hit[1]) - 30
+    return None, None, 0
+
+
+# --------------------------------------------------------------------------- values
+
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+_MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+_MONTHS.update({"sept": 9, "janvier": 1, "fevrier": 2, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
+                "juillet": 7, "aout": 8, "août": 8, "septembre": 9, "octobre": 10, "novembre": 11,
+                "decembre": 12, "décembre": 12, "janv": 1, "fevr": 2, "févr": 2, "avr": 4, "juil": 7})
+_MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def _safe_date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if n < 100 else n
+
+
+def parse_date(value: Any, *, order: str = "dmy", end: bool = False) -> tuple[dt.date | None, str | None]:
+    """A cell as a date. Month-only or year-only text means the first day (last day for an end date).
+
+    Returns (date, None), (None, None) for empty, or (None, reason) when it cannot be read.
+    """
+    if is_empty(value):
+        return None, None
+    if isinstance(value, dt.datetime):
+        return value.date(), None
+    if isinstance(value, dt.date):
+        return value, None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1 <= value < 2958466:
+            if 1900 <= value <= 2200:
+                return (dt.date(int(value), 12, 31) if end else dt.date(int(value), 1, 1)), None
+            return EXCEL_EPOCH + dt.timedelta(days=int(value)), None
+        return None, "is not a date"
+    s = " ".join(str(value).strip().lower().replace(",", " ").split())
+    s = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", s)
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", s)
+    if m:
+        d = _safe_date(int(m[1]), int(m[2]), int(m[3]))
+        return (d, None) if d else (None, "is not a real date")
+    m = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?", s)
+    if m:
+        a, b, y = int(m[1]), int(m[2]), _year(m[3])
+        day, month = (a, b) if order == "dmy" else (b, a)
+        if month > 12 and day <= 12:
+            day, month = month, day
+        d = _safe_date(y, month, day)
+        return (d, None) if d else (None, "is not a real date")
+    m = re.fullmatch(rf"(\d{{1,2}})[ -]?({_MONTH_RE})\.?[ -]?(\d{{2}}|\d{{4}})", s)
+    if m:
+        d = _safe_date(_year(m[3]), _MONTHS[m[2]], int(m[1]))
+        return (d, None) if d else (None, "is not a real date")
+    m = re.fullmatch(rf"({_MONTH_RE})\.? (\d{{1,2}}) (\d{{4}})", s)
+    if m:
+        d = _safe_date(int(m[3]), _MONTHS[m[1]], int(m[2]))
+        return (d, None) if d else (None, "is not a real date")
+    m = re.fullmatch(rf"({_MONTH_RE})\.?[ /-]?('?\d{{2}}|\d{{4}})", s) or re.fullmatch(r"(\d{4})[-/](\d{1,2})", s)
+    if m:
+        if m[1].isdigit():
+            y, mo = int(m[1]), int(m[2])
+        else:
+            y, mo = _year(m[2].lstrip("'")), _MONTHS[m[1]]
+        if not 1 <= mo <= 12:
+            return None, "is not a real date"
+        return dt.date(y, mo, calendar.monthrange(y, mo)[1] if end else 1), None
+    m = re.fullmatch(r"(\d{4})", s)
+    if m and 1900 <= int(s) <= 2200:
+        return (dt.date(int(s), 12, 31) if end else dt.date(int(s), 1, 1)), None
+    if re.fullmatch(r"\d+(\.\d+)?", s):
+        return parse_date(float(s), order=order, end=end)
+    return None, "is not a date Stocktake can read"
+
+
+_CURRENCY_RE = re.compile(r"^(?:([A-Za-z]{3})\s*|([$€£]|rs\.?|rs)\s*)?(.*?)(?:\s*([A-Za-z]{3}))?$", re.IGNORECASE)
+_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "rs": "PKR", "rs.": "PKR"}
+
+
+def parse_number(value: Any) -> tuple[float | None, str | None, str | None]:
+    """A cell as a number: (number, currency written with it, problem). '12,500', '1 200', 'USD 3,000'."""
+    if is_empty(value):
+        return None, None, None
+    if isinstance(value, bool):
+        return None, None, "is not a number"
+    if isinstance(value, (int, float)):
+        return float(value), None, None
+    s = str(value).strip().replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
+    currency = None
+    m = _CURRENCY_RE.match(s)
+    if m and (m[1] or m[2] or m[4]):
+        code = (m[1] or m[4] or "").upper() or _SYMBOLS.get((m[2] or "").lower())
+        if re.search(r"\d", m[3] or ""):
+            currency, s = code, m[3]
+    s = s.replace(" ", "").replace("'", "")
+    negative = s.startswith("(") and s.endswith(")")
+    s = s.strip("()")
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", s):
+        s = s.replace(",", "")
+    elif re.fullmatch(r"[-+]?\d{1,3}(\.\d{3}){2,}(,\d+)?", s):  # 1.200.000 (European thousands)
+        s = s.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"[-+]?\d+,\d{1,2}", s):  # 12,5 decimal comma
+        s = s.replace(",", ".")
+    try:
+        n = float(s)
+    except ValueError:
+        return None, None, "is not a number"
+    if n != n or n in (float("inf"), float("-inf")):
+        return None, None, "is not a number"
+    return (-n if negative else n), currency, None
+
+
+def parse_scope(value: Any) -> str | None:
+    """'Province-wide', 'All districts' -> province; 'National', 'Countrywide' -> national; else None."""
+    if is_empty(value):
+        return None
+    return SCOPE_WORDS.get(fold(value)) or SCOPE_WORDS.get(str(value).strip().lower())
+
+
+# --------------------------------------------------------------------------- vocabularies
+
+@dataclass
+class VocabMatch:
+    value: str | None
+    how: str  # exact | alias | code | fuzzy | unknown | empty
+    hint: str | None = None  # best guesses for a suggestion
+
+
+class VocabIndex:
+    """Case/accents-insensitive lookups into the deployment's vocabularies, built once per return."""
+
+    def __init__(self, vocab: Vocabularies):
+        self.vocab = vocab
+        self.tables: dict[str, dict[str, str]] = {}
+        for name, values in (("status", vocab.statuses), ("org_type", vocab.org_types), ("modality", vocab.modalities)):
+            table = {fold(v): v for v in values}
+            for alias, canonical in (vocab.aliases.get(name) or {}).items():
+                table.setdefault(fold(alias), canonical)
+            self.tables[name] = table
+        self.sectors: dict[str, str] = {}
+        self.codes: dict[str, tuple[str, str]] = {}
+        self.subsectors: dict[str, dict[str, str]] = {}
+        self.sub_parent: dict[str, tuple[str, str]] = {}
+        for sector, sub, code in vocab.sectors:
+            self.sectors[fold(sector)] = sector
+            if code:
+                self.codes[fold(code)] = (sector, sub)
+                self.codes.setdefault(fold(code.split("-")[0]), (sector, ""))
+            if sub:
+                self.subsectors.setdefault(sector, {})[fold(sub)] = sub
+                self.sub_parent.setdefault(fold(sub), (sector, sub))
+
+    def term(self, name: str, value: Any) -> VocabMatch:
+        if is_empty(value):
+            return VocabMatch(None, "empty")
+        table = self.tables[name]
+        key = fold(value)
+        if key in table:
+            return VocabMatch(table[key], "exact" if fold(table[key]) == key else "alias")
+        hit = process.extractOne(key, list(table), scorer=fuzz.ratio, score_cutoff=85) if len(key) >= 4 else None
+        if hit:
+            return VocabMatch(table[hit[0]], "fuzzy")
+        return VocabMatch(None, "unknown", ", ".join(dict.fromkeys(table.values())))
+
+    def sector(self, value: Any) -> tuple[VocabMatch, str | None]:
+        """(sector match, sub-sector implied by a code or by a sub-sector written as the sector)."""
+        if is_empty(value):
+            return VocabMatch(None, "empty"), None
+        key = fold(value)
+        if key in self.sectors:
+            return VocabMatch(self.sectors[key], "exact"), None
+        if key in self.codes:
+            sector, sub = self.codes[key]
+            return VocabMatch(sector, "code"), sub or None
+        if key in self.sub_parent:
+            sector, sub = self.sub_parent[key]
+            return VocabMatch(sector, "subsector"), sub
+        hit = process.extractOne(key, list(self.sectors), scorer=fuzz.ratio, score_cutoff=85) if len(key) >= 4 else None
+        if hit:
+            return VocabMatch(self.sectors[hit[0]], "fuzzy"), None
+        close = process.extract(key, list(self.sectors), scorer=fuzz.ratio, limit=2, score_cutoff=60)
+        hint = " or ".join(self.sectors[c[0]] for c in close) if close else None
+        return VocabMatch(None, "unknown", hint), None
+
+    def subsector(self, sector: str | None, value: Any) -> VocabMatch:
+        if is_empty(value):
+            return VocabMatch(None, "empty")
+        key = fold(value)
+        own = self.subsectors.get(sector or "", {})
+        if key in own:
+            return VocabMatch(own[key], "exact")
+        if own:
+            hit = process.extractOne(key, list(own), scorer=fuzz.ratio, score_cutoff=85) if len(key) >= 4 else None
+            if hit:
+                return VocabMatch(own[hit[0]], "fuzzy")
+        if key in self.sub_parent and self.sub_parent[key][0] != sector:
+            return VocabMatch(None, "other-sector", self.sub_parent[key][0])
+        hint = ", ".join(own.values()) if own else None
+        return VocabMatch(None, "unknown", hint)
+
+
+# --------------------------------------------------------------------------- organisations
+
+_GENERIC_SUFFIXES = ("country office", "office", "head office", "field office", "mission")
+
+
+class OrgIndex:
+    """Recognise an organisation however a return spells it: name, acronym, alias, with or without the
+    country ('Unicef Pakistan') or an acronym in brackets."""
+
+    def __init__(self, orgs: list[dict] | None, countries: tuple[str, ...] = ()):
+        self.orgs = list(orgs or [])
+        self.countries = tuple(fold(c) for c in countries if c)
+        self.index: dict[str, dict] = {}
+        shared: set[str] = set()
+        for org in self.orgs:
+            names = [org.get("name"), org.get("acronym"), *(org.get("aliases") or [])]
+            for n in names:
+                if n and str(n).strip():
+                    for key in self._keys(str(n)):
+                        other = self.index.setdefault(key, org)
+                        if other is not org and other.get("name") != org.get("name"):
+                            shared.add(key)
+        # A key two organisations share ("fictional", "pakistan") identifies neither: never guess between them.
+        for key in shared:
+            del self.index[key]
+
+    def _strip(self, key: str) -> str:
+        changed = True
+        while changed and key:
+            changed = False
+            for suffix in (*_GENERIC_SUFFIXES, *self.countries, *(f"in {c}" for c in self.countries)):
+                if key.endswith(" " + suffix) and len(key) > len(suffix) + 1:
+                    key, changed = key[: -len(suffix) - 1].strip(), True
+            if key.startswith("the "):
+                key, changed = key[4:], True
+        return key
+
+    def _keys(self, text: str) -> list[str]:
+        out = []
+        outside = re.sub(r"\([^)]*\)", " ", text)
+        inside = re.findall(r"\(([^)]*)\)", text)
+        for candidate in (text, outside, *inside):
+            key = fold(candidate)
+            if key:
+                out.extend(k for k in (key, self._strip(key)) if k)
+        return list(dict.fromkeys(out))
+
+    def find(self, text: Any) -> dict | None:
+        """The organisation, or None. After exact keys, up to two trailing words (a country or city the
+        list does not know: 'Unicef Pakistan', '... Fund Sindh Office') may be dropped."""
+        if is_empty(text):
+            return None
+        keys = self._keys(str(text))
+        for key in keys:
+            if key in self.index:
+                return self.index[key]
+        for key in keys:
+            words = key.split()
+            for cut in (1, 2):
+                if len(words) - cut >= 1:
+                    hit = self.index.get(self._strip(" ".join(words[:-cut])))
+                    if hit is not None:
+                        return hit
+        return None

@@ -1,0 +1,379 @@
+"""Turn the bytes a focal point uploaded into plain grids of cell values, or refuse them with a clear reason.
+
+Everything that can go wrong with a file *as a file* (wrong type, encrypted, empty, too big, a zip bomb, an
+XML entity attack) is caught here, before any parser touches it, so ingest never shows a traceback.
+python-calamine reads the cells of .xlsx/.xlsm/.xls/.ods because it is many times faster than openpyxl;
+.csv is decoded and sniffed here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from mapping.errors import StocktakeError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+SPREADSHEET_EXTS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv")
+# Zip members larger than this when unpacked, or unpacked far beyond their packed size, are refused.
+MAX_UNPACKED_BYTES = 400 * 1024 * 1024
+MAX_RATIO = 150
+XML_PROBE_BYTES = 4096
+
+
+class ReturnError(StocktakeError):
+    """A return that cannot be read at all; the message is meant for the focal point, as is."""
+
+
+@dataclass
+class Sheet:
+    """One sheet's cells as rows of Python values, plus its merged ranges.
+
+    An empty cell is None or "" (python-calamine's empty string is kept: converting a large sheet cell by
+    cell would cost as much as reading it)."""
+
+    name: str
+    rows: list[list[Any]]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row0, col0, row1, col1), 0-based
+
+
+@dataclass
+class Book:
+    filename: str
+    kind: str  # xlsx | xls | ods | csv
+    sheets: list[Sheet]
+
+
+def _ext(filename: str) -> str:
+    return PurePath(filename or "").suffix.lower()
+
+
+def check_zip(data: bytes, filename: str) -> None:
+    """Refuse zip bombs and XML entity tricks before a parser sees the archive."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ReturnError(f"{filename} is damaged: it looks like an Excel/OpenDocument file but its contents "
+                          f"cannot be opened ({exc}). Save it again from Excel and re-upload it.") from exc
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNPACKED_BYTES or (total > 20 * 1024 * 1024 and total / packed > MAX_RATIO):
+        raise ReturnError(f"{filename} was refused: it unpacks to {total / 1024 / 1024:.0f} MB from "
+                          f"{len(data) / 1024:.0f} KB, which is what a 'zip bomb' does. Save the data into a new "
+                          "workbook and upload that.")
+    for info in infos:
+        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        with zf.open(info) as fh:
+            head = fh.read(XML_PROBE_BYTES)
+        if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+            raise ReturnError(f"{filename} was refused: its part {info.filename} declares XML entities "
+                              "(<!DOCTYPE>/<!ENTITY>), which Excel never writes and which can be used to attack "
+                              "the server. Save the data into a new workbook and upload that.")
+
+
+def _calamine_book(data: bytes, filename: str, kind: str) -> Book:
+    import python_calamine as pc
+
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError as exc:
+        raise ReturnError(f"{filename} is password-protected. Remove the password (File > Info > Protect "
+                          "Workbook) and upload it again.") from exc
+    except Exception as exc:  # noqa: BLE001 - any parser failure is an unreadable file for the user
+        raise ReturnError(f"{filename} could not be read as a spreadsheet ({exc.__class__.__name__}: "
+                          f"{str(exc)[:160]}). Open it in Excel, save it as .xlsx and upload it again.") from exc
+    sheets: list[Sheet] = []
+    for meta in wb.sheets_metadata:
+        try:
+            sh = wb.get_sheet_by_name(meta.name)
+            rows = sh.to_python(skip_empty_area=False)
+            merged = []
+            try:
+                for (r0, c0), (r1, c1) in sh.merged_cell_ranges or []:
+                    merged.append((r0, c0, r1, c1))
+            except Exception:  # noqa: BLE001 - merges are a nicety; not every format reports them
+                merged = []
+        except Exception as exc:  # noqa: BLE001
+            raise ReturnError(f"Sheet {meta.name!r} of {filename} could not be read ({exc.__class__.__name__}: "
+                              f"{str(exc)[:160]}). Save the file again from Excel and re-upload it.") from exc
+        sheets.append(Sheet(meta.name, rows, merged))
+    return Book(filename, kind, sheets)
+
+
+def _decode_text(data: bytes, filename: str) -> str:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReturnError(f"{filename} is not a spreadsheet: it is a binary file. Upload the return as .xlsx "
+                          "(or .xls, .ods, .csv).")
+    for enc in ("utf-8-sig", "utf-16"):
+        try:
+            if enc == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+                continue
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+        if best is not None:
+            return data.decode(best.encoding, errors="replace")
+    except ImportError:  # pragma: no cover - charset_normalizer comes with requests
+        pass
+    return data.decode("cp1252", errors="replace")
+
+
+def _csv_book(data: bytes, filename: str) -> Book:
+    text = _decode_text(data, filename)
+    sample = text[:8192]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [[(c.strip() or None) for c in row] for row in reader]
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [None] * (width - len(r)) for r in rows]
+    return Book(filename, "csv", [Sheet(PurePath(filename).stem or "Sheet1", rows)])
+
+
+def read_book(data: bytes, filename: str, *, max_bytes: int | None = None) -> Book:
+    """Every sheet of the upload as value grids; `ReturnError` for anything that is not a readable return."""
+    name = PurePath(filename or "return").name
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ReturnError(f"{name} is {len(data) / 1024 / 1024:.1f} MB, over the {max_bytes / 1024 / 1024:.0f} MB "
+                          "limit for a return. Remove other sheets, pictures or unused rows and upload it again.")
+    if not data or not data.strip():
+        raise ReturnError(f"{name} is empty (0 bytes of data). Fill in the template and upload it again.")
+    ext = _ext(name)
+    if data.startswith(OLE_MAGIC):
+        if ext in (".xlsx", ".xlsm", ".ods"):
+            raise ReturnError(f"{name} is password-protected (encrypted). Remove the password in Excel "
+                              "(File > Info > Protect Workbook > Encrypt with Password, clear it) and upload it again.")
+        book = _calamine_book(data, name, "xls")
+    elif data.startswith(ZIP_MAGIC):
+        check_zip(data, name)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            kind = "xlsx"
+        elif "content.xml" in names:
+            kind = "ods"
+        else:
+            raise ReturnError(f"{name} is not a spreadsheet: it is a zip archive without a workbook inside "
+                              "(a Word document, or a folder of files?). Upload the return as .xlsx.")
+        book = _calamine_book(data, name, kind)
+    else:
+        head = data[:64].lstrip().lower()
+        if ext in (".xlsx", ".xlsm", ".xls", ".ods") or head.startswith((b"%pdf", b"<html", b"<!doctype", b"<?xml",
+                                                                          b"\x89png", b"\xff\xd8")):
+            raise ReturnError(f"{name} is not a spreadsheet Stocktake can read (its contents are not Excel, "
+                              "OpenDocument or CSV). Upload the return as .xlsx, .xls, .ods or .csv.")
+        book = _csv_book(data, name)
+    if not any(row.count(None) + row.count("") < len(row) for sh in book.sheets for row in sh.rows):
+        raise ReturnError(f"{name} is empty: no sheet has any cells filled in. Fill in the Activities sheet of "
+                          "the template and upload it again.")
+    return book
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# --------------------------------------------------------------------------- layout: where the header is
+
+HEADER_SCAN_ROWS = 30
+SKIP_SHEETS = ("instructions", "lists", "list", "readme", "read me", "help", "notes", "dropdowns", "lookups",
+               "issues", "guidance", "codes")
+
+
+@dataclass
+class Column:
+    index: int  # 0-based
+    header: str  # as written (parent and child joined for two-row headers)
+    field: str | None
+    method: str | None  # hxl | alias | fuzzy | None
+    quality: int = 0
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+    @property
+    def label(self) -> str:
+        return f"{self.header} ({self.letter})"
+
+
+@dataclass
+class Layout:
+    sheet: Sheet
+    columns: list[Column]
+    header_rows: tuple[int, ...]  # 0-based rows holding the header (and the HXL row)
+    hxl_row: int | None
+    data_start: int  # 0-based first data row
+
+    @property
+    def score(self) -> int:
+        return len({c.field for c in self.columns if c.field})
+
+
+def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return " ".join(str(v).split())
+
+
+def _is_hxl_row(row: list[Any]) -> bool:
+    from mapping.returns.normalise import parse_hxl
+
+    cells = [_cell_text(v) for v in row if _cell_text(v)]
+    tags = [c for c in cells if parse_hxl(c)]
+    return len(tags) >= 2 and len(tags) >= 0.6 * len(cells)
+
+
+def _parents(sheet: Sheet, parent: int, child: int, width: int) -> list[str]:
+    """The parent row's text spread over the columns it spans (merged cells, or a group heading)."""
+    prow = [_cell_text(v) for v in (sheet.rows[parent] + [None] * width)[:width]]
+    crow = [_cell_text(v) for v in (sheet.rows[child] + [None] * width)[:width]]
+    out = list(prow)
+    for r0, c0, r1, c1 in sheet.merged:
+        if r0 <= parent <= r1 and prow[c0]:
+            for c in range(c0, min(c1 + 1, width)):
+                out[c] = prow[c0]
+    if not sheet.merged:
+        for c in range(1, width):
+            if not out[c] and crow[c] and out[c - 1] and crow[c - 1] and not prow[c]:
+                out[c] = out[c - 1]
+    return out
+
+
+def _columns_for(sheet: Sheet, top: int | None, bottom: int, width: int, hxl: list[str] | None) -> list[Column]:
+    from mapping.returns.normalise import field_for_header, field_for_hxl
+
+    child = [_cell_text(v) for v in (sheet.rows[bottom] + [None] * width)[:width]] if bottom >= 0 else [""] * width
+    parent = _parents(sheet, top, bottom, width) if top is not None else [""] * width
+    cols: list[Column] = []
+    for c in range(width):
+        p, ch = parent[c], child[c]
+        field, method, quality, header = None, None, 0, ch or p
+        if hxl and hxl[c]:
+            field, quality = field_for_hxl(hxl[c])
+            method = "hxl" if field else None
+            quality += 100 if field else 0
+            header = header or hxl[c]
+        if field is None and (p or ch):
+            if ch:
+                field, method, quality = field_for_header(ch)
+                if field is None and p and p != ch:
+                    field, method, quality = field_for_header(f"{p} {ch}")
+                    header = f"{p} / {ch}"
+            else:
+                field, method, quality = field_for_header(p)
+        if header or field:
+            cols.append(Column(c, header, field, method, quality))
+    # one column per field: the best-quality one (leftmost on ties); the others are kept as unknown columns
+    best: dict[str, Column] = {}
+    for col in cols:
+        if col.field and (col.field not in best or col.quality > best[col.field].quality):
+            best[col.field] = col
+    for col in cols:
+        if col.field and best[col.field] is not col:
+            col.field, col.method = None, None
+    return cols
+
+
+def find_layout(sheet: Sheet) -> Layout | None:
+    """Where the header is in the first rows, and which canonical field each column holds."""
+    rows = sheet.rows
+    width = max((len(r) for r in rows[:HEADER_SCAN_ROWS + 2]), default=0)
+    if not width:
+        return None
+    scan = min(len(rows), HEADER_SCAN_ROWS)
+    hxl_at = next((i for i in range(scan) if _is_hxl_row(rows[i])), None)
+    candidates: list[Layout] = []
+    if hxl_at is not None:
+        tags = [_cell_text(v) for v in (rows[hxl_at] + [None] * width)[:width]]
+        blocks = [(None, hxl_at - 1)] if hxl_at >= 1 else [(None, -1)]
+        if hxl_at >= 2:
+            blocks.append((hxl_at - 2, hxl_at - 1))
+        for top, bottom in blocks:
+            cols = _columns_for(sheet, top, bottom, width, tags)
+            head = tuple(r for r in (top, bottom, hxl_at) if r is not None and r >= 0)
+            candidates.append(Layout(sheet, cols, head, hxl_at, hxl_at + 1))
+    else:
+        for i in range(scan):
+            if not any(_cell_text(v) for v in rows[i]):
+                continue
+            candidates.append(Layout(sheet, _columns_for(sheet, None, i, width, None), (i,), None, i + 1))
+            if i >= 1 and any(_cell_text(v) for v in rows[i - 1]):
+                candidates.append(Layout(sheet, _columns_for(sheet, i - 1, i, width, None), (i - 1, i), None, i + 1))
+    if not candidates:
+        return None
+    key_fields = {"org_name", "sector", "adm2_name", "adm1_name", "status", "activity", "adm2_pcode"}
+
+    def rank(lay: Layout) -> tuple:
+        fields = {c.field for c in lay.columns if c.field}
+        return (len(fields & key_fields) >= 1 and len(fields) >= 2, len(fields),
+                sum(c.quality for c in lay.columns if c.field), -len(lay.header_rows), -lay.data_start)
+
+    best = max(candidates, key=rank)
+    if not rank(best)[0]:
+        return None
+    # columns with values but no header are kept too, so nothing is dropped unseen
+    seen = {c.index for c in best.columns}
+    for c in range(width):
+        if c not in seen and any(c < len(r) and r[c] not in (None, "") for r in rows[best.data_start:]):
+            best.columns.append(Column(c, f"(no header, column {column_letter(c)})", None, None))
+    best.columns.sort(key=lambda col: col.index)
+    return best
+
+
+def choose_layout(book: Book, sheet_name: str | None = None) -> Layout:
+    """The sheet that holds activities (or the one named) and its layout; `ReturnError` when there is none."""
+    if sheet_name:
+        sheets = [s for s in book.sheets if s.name == sheet_name] or \
+                 [s for s in book.sheets if s.name.strip().lower() == sheet_name.strip().lower()]
+        if not sheets:
+            names = ", ".join(repr(s.name) for s in book.sheets)
+            raise ReturnError(f"{book.filename} has no sheet called {sheet_name!r}; its sheets are {names}.")
+    else:
+        sheets = [s for s in book.sheets if s.name.strip().lower() not in SKIP_SHEETS] or book.sheets
+        sheets = [s for s in sheets if any(r.count(None) + r.count("") < len(r) for r in s.rows)] or sheets
+    layouts = [(find_layout(s), s) for s in sheets]
+    found = [lay for lay, _ in layouts if lay is not None]
+    if found:
+        return max(found, key=lambda lay: lay.score)
+    sheet = sheets[0]
+    raise ReturnError(f"Row 1-{HEADER_SCAN_ROWS} of sheet {sheet.name!r} in {book.filename} has no header "
+                      "Stocktake recognises; expected columns like Organisation, Sector, District, Status. "
+                      "Use the template (python -m mapping template) or rename the columns.")
+
+
+def other_activity_sheets(book: Book, chosen: Layout) -> list[tuple[str, int]]:
+    """Other sheets that also look like activities, with their row counts, so none is ignored unseen."""
+    out = []
+    for sh in book.sheets:
+        if sh is chosen.sheet or sh.name.strip().lower() in SKIP_SHEETS:
+            continue
+        lay = find_layout(sh)
+        if lay is None:
+            continue
+        n = sum(1 for r in sh.rows[lay.data_start:] if r.count(None) + r.count("") < len(r))
+        if n:
+            out.append((sh.name, n))
+    return out

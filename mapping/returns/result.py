@@ -1,0 +1,51 @@
+"""The outcome of reading one return, in its own module so that ingest and annotate both depend on it, not on each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mapping.returns.schema import Issue
+
+__all__ = ["IngestResult"]
+
+
+@dataclass
+class IngestResult:
+    """What a return holds and what is wrong with it; `records` are the rows free of errors."""
+
+    file: str
+    sheet: str | None
+    columns: list[dict]
+    rows: int
+    records: list[dict]
+    issues: list[Issue]
+    unknown_columns: list[str]
+    header_row: int | None = None  # Excel number of the (last) header row
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def accepted(self) -> int:
+        return len(self.records)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file, "sheet": self.sheet,
+            "columns": [{"header": c["header"], "letter": c["letter"], "field": c["field"]} for c in self.columns],
+            "rows": self.rows, "accepted": self.accepted,
+            "errors": len(self.errors), "warnings": len(self.warnings),
+            "unknown_columns": list(self.unknown_columns),
+            "issues": [{"file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value,
+                        "severity": i.severity, "message": i.message, "suggestion": i.suggestion}
+                       for i in self.issues],
+        }

@@ -1,0 +1,240 @@
+"""Accounts and sign-in: argon2 password hashes, a lock-out after repeated failures, the first admin.
+
+Sign-in through an OpenID Connect provider (Streamlit's `st.login`) ends in `user_for_email`: the provider
+proves the e-mail, the users table decides the role. Built-in accounts use `authenticate`, which locks an
+account for LOCKOUT after MAX_FAILURES wrong passwords so that passwords cannot be guessed online; e-mails
+without an account are counted in `sign_in_failures` and locked alike, so the answers never tell them apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from mapping import config
+from mapping.errors import StocktakeError
+from mapping.store import models as m
+from mapping.store.db import Actor, StoreError, audit, require_admin, transaction, utcnow
+from mapping.store.registry import find_org
+
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
+MIN_PASSWORD = 8
+USER_ROLES: tuple[str, ...] = ("admin", "focal_point", "viewer")
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash("not-a-real-password")
+
+
+class AuthError(StocktakeError):
+    """Sign-in refused; the message says why and, when locked, when to try again."""
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant work whether or not the account exists, so timing does not reveal valid e-mails."""
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _norm_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _actor(row) -> Actor:
+    return Actor(user_id=row.id, email=row.email, role=row.role, org_id=row.org_id,
+                 org_name=getattr(row, "org_name", None))
+
+
+def _user_select():
+    u, o = m.users, m.organisations
+    return select(u, o.c.name.label("org_name")).outerjoin(o, o.c.id == u.c.org_id)
+
+
+def add_user(engine: Engine, actor: Actor, *, email: str, role: str, org: str | None = None,
+             password: str | None = None, name: str | None = None) -> int:
+    """Create an account; without a password it can only sign in through the OpenID Connect provider."""
+    require_admin(actor, "create accounts")
+    email = _norm_email(email)
+    if "@" not in email or " " in email:
+        raise StoreError(f"{email!r} is not an e-mail address.")
+    if role not in USER_ROLES:
+        raise StoreError(f"Unknown role {role!r}; choose admin, focal_point or viewer.")
+    if role == "focal_point" and not org:
+        raise StoreError("A focal point belongs to an organisation: give --org NAME.")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise StoreError(f"The password is too short: use at least {MIN_PASSWORD} characters.")
+    with transaction(engine) as conn:
+        org_row = find_org(conn, org) if org else None
+        if conn.execute(select(m.users.c.id).where(m.users.c.email == email)).first():
+            raise StoreError(f"An account for {email} already exists.")
+        uid = conn.execute(insert(m.users).values(
+            email=email, name=name, role=role, org_id=org_row.id if org_row else None,
+            password_hash=hash_password(password) if password else None, failed_attempts=0, active=True,
+            created_at=utcnow())).inserted_primary_key[0]
+        audit(conn, actor, "user.add", "user", uid, {"email": email, "role": role,
+                                                     "org": org_row.name if org_row else None})
+    return int(uid)
+
+
+def set_password(engine: Engine, actor: Actor, email: str, password: str) -> None:
+    """Change a password (one's own, or anyone's for an admin) and lift any lock-out."""
+    email = _norm_email(email)
+    if actor.role != "admin" and _norm_email(actor.email) != email:
+        require_admin(actor, "change another person's password")
+    if len(password) < MIN_PASSWORD:
+        raise StoreError(f"The password is too short: use at least {MIN_PASSWORD} characters.")
+    with transaction(engine) as conn:
+        uid = conn.execute(select(m.users.c.id).where(m.users.c.email == email)).scalar()
+        if uid is None:
+            raise StoreError(f"There is no account for {email}.")
+        conn.execute(update(m.users).where(m.users.c.id == uid).values(
+            password_hash=hash_password(password), failed_attempts=0, locked_until=None))
+        audit(conn, actor, "user.password", "user", uid, {"email": email})
+
+
+def list_users(engine: Engine, actor: Actor) -> list[dict]:
+    require_admin(actor, "list accounts")
+    with transaction(engine, write=False) as conn:
+        rows = conn.execute(_user_select().order_by(m.users.c.email))
+        return [{"id": r.id, "email": r.email, "name": r.name, "role": r.role, "org": r.org_name,
+                 "active": bool(r.active), "has_password": r.password_hash is not None,
+                 "locked_until": r.locked_until} for r in rows]
+
+
+def user_for_email(engine: Engine, email: str) -> Actor | None:
+    """The account behind an e-mail proven elsewhere (OpenID Connect), or None when there is none."""
+    with transaction(engine, write=False) as conn:
+        row = conn.execute(_user_select().where(m.users.c.email == _norm_email(email))
+                           .where(m.users.c.active.is_(True))).first()
+    return _actor(row) if row else None
+
+
+def _email_key(email: str) -> str:
+    """The counter's key for an e-mail with no account: a hash, so the table holds no addresses."""
+    return hashlib.sha256(email.encode("utf-8")).hexdigest()
+
+
+def _locked_message(email: str, until: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return (f"Too many failed sign-ins for {email}. Try again after {until:%H:%M} UTC (in about {minutes} minutes), "
+            "or ask an admin to reset the password.")
+
+
+def _now_locked_message(email: str, until: dt.datetime) -> str:
+    return (f"Wrong e-mail or password. Sign-in for {email} is now locked for "
+            f"{int(LOCKOUT.total_seconds() // 60)} minutes, until {until:%H:%M} UTC.")
+
+
+def _count_unknown_failure(conn, key: str, now: dt.datetime) -> dt.datetime | None:
+    """Count a failure for an e-mail without an account; returns the lock-out end when this one triggers it."""
+    t = m.sign_in_failures
+    row = conn.execute(select(t).where(t.c.email_key == key)).first()
+    if row is None:
+        values = {"email_key": key, "failures": 1, "locked_until": None, "last_failure_at": now}
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(t).values(**values).on_conflict_do_update(
+                index_elements=[t.c.email_key], set_={"failures": t.c.failures + 1, "last_failure_at": now}))
+        else:  # SQLite writers hold the database lock: no one else can insert the same key meanwhile
+            conn.execute(insert(t).values(**values))
+    else:
+        # a lock-out that has run out, or failures long ago, start a fresh count
+        stale = row.last_failure_at < now - LOCKOUT or (row.locked_until is not None and row.locked_until <= now)
+        conn.execute(update(t).where(t.c.email_key == key).values(
+            failures=1 if stale else t.c.failures + 1, locked_until=None if stale else t.c.locked_until,
+            last_failure_at=now))
+    failures = conn.execute(select(t.c.failures).where(t.c.email_key == key)).scalar()
+    if failures >= MAX_FAILURES:
+        until = now + LOCKOUT
+        conn.execute(update(t).where(t.c.email_key == key).values(failures=0, locked_until=until))
+        return until
+    return None
+
+
+def authenticate(engine: Engine, email: str, password: str, *, now: dt.datetime | None = None) -> Actor:
+    """Check a password; five failures lock sign-in for that e-mail for 15 minutes (the message says until when).
+
+    E-mails without an account are counted and locked the same way, with the same messages, so neither the
+    answers nor the lock-out reveal whether an account exists.
+    """
+    now = now or utcnow()
+    email = _norm_email(email)
+    until = None
+    with transaction(engine) as conn:
+        row = conn.execute(_user_select().where(m.users.c.email == email)).first()
+        if row is None:
+            t = m.sign_in_failures
+            key = _email_key(email)
+            locked = conn.execute(select(t.c.locked_until).where(t.c.email_key == key)).scalar()
+            if locked is not None and locked > now:
+                verify_password(None, password)  # the same work as for a locked real account
+                raise AuthError(_locked_message(email, locked, now))
+            verify_password(None, password)
+            until = _count_unknown_failure(conn, key, now)
+        else:
+            if row.locked_until is not None and row.locked_until > now:
+                verify_password(row.password_hash, password)  # the same work as for an unknown e-mail
+                raise AuthError(_locked_message(email, row.locked_until, now))
+            ok = verify_password(row.password_hash, password)
+            if ok and row.active:
+                if row.failed_attempts or row.locked_until:
+                    conn.execute(update(m.users).where(m.users.c.id == row.id).values(failed_attempts=0,
+                                                                                      locked_until=None))
+                return _actor(row)
+            if not ok:
+                conn.execute(update(m.users).where(m.users.c.id == row.id)
+                             .values(failed_attempts=m.users.c.failed_attempts + 1))
+                failures = conn.execute(select(m.users.c.failed_attempts).where(m.users.c.id == row.id)).scalar()
+                if failures >= MAX_FAILURES:
+                    until = now + LOCKOUT
+                    conn.execute(update(m.users).where(m.users.c.id == row.id).values(failed_attempts=0,
+                                                                                      locked_until=until))
+                    audit(conn, _actor(row), "user.locked", "user", row.id, {"until": until, "failures": failures})
+            else:  # the right password for a disabled account: only its owner can learn that it exists
+                raise AuthError(f"The account {email} is disabled; ask an admin.")
+    # the transaction has committed the count (and any lock-out) before the refusal
+    if until is not None:
+        raise AuthError(_now_locked_message(email, until))
+    raise AuthError("Wrong e-mail or password.")
+
+
+def ensure_admin(engine: Engine) -> str | None:
+    """First start: create the admin from STOCKTAKE_ADMIN_EMAIL/PASSWORD, or return a one-time password.
+
+    Returns the generated password (to print once) or None when an admin exists or the password came from
+    the environment.
+    """
+    with transaction(engine, write=False) as conn:
+        if conn.execute(select(func.count()).select_from(m.users).where(m.users.c.role == "admin")).scalar():
+            return None
+    email = config.env("STOCKTAKE_ADMIN_EMAIL", "admin@localhost")
+    password = config.env("STOCKTAKE_ADMIN_PASSWORD")
+    generated = None
+    if not password:
+        generated = password = secrets.token_urlsafe(12)
+    system = Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
+    if user_for_email(engine, email) is not None:
+        raise StoreError(f"STOCKTAKE_ADMIN_EMAIL {email} belongs to an account that is not an admin.")
+    try:
+        add_user(engine, system, email=email, role="admin", password=password, name="Administrator")
+    except IntegrityError:
+        return None  # another process created it at the same moment
+    except StoreError as exc:
+        if "already exists" in str(exc):
+            return None
+        raise
+    return generated

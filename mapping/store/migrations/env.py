@@ -1,0 +1,13 @@
+"""Alembic environment: always run on a connection handed over by `mapping.store` (no URL, no ini file)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from mapping.store.models import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
+                  compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,206 @@
+"""The database tables, declared once with SQLAlchemy Core so that the store and the migrations agree.
+
+Core tables (not ORM classes) because the store moves whole returns and whole pictures at a time:
+bulk inserts and `pandas.read_sql` on a select are faster and simpler than objects. Every change to
+these tables needs a new Alembic revision in `mapping/migrations/versions/`.
+
+Times are stored as naive UTC; dates of activities as dates; counts and money as floats (a return's
+numbers are estimates, and floats load into pandas without conversion).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from mapping.returns.schema import FIELD_BY_NAME, FIELD_NAMES
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+ROLES: tuple[str, ...] = ("admin", "focal_point", "viewer", "public")
+SUBMISSION_STATUSES: tuple[str, ...] = ("accepted", "superseded", "rolled_back", "rejected")
+
+organisations = Table(
+    "organisations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, unique=True),
+    Column("acronym", String(100)),
+    Column("type", String(100)),
+    Column("aliases", JSON, nullable=False, default=list),
+    Column("created_at", DateTime, nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),  # stored lower-case
+    Column("name", String(300)),
+    Column("role", String(20), nullable=False),
+    Column("org_id", Integer, ForeignKey("organisations.id")),
+    Column("password_hash", Text),  # None: signs in through OpenID Connect only
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+rounds = Table(
+    "rounds", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("carry_forward", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+boundary_sets = Table(
+    "boundary_sets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", String(200), nullable=False, unique=True),
+    Column("meta", JSON, nullable=False, default=dict),
+    Column("active", Boolean, nullable=False, default=False),
+    Column("imported_at", DateTime, nullable=False),
+)
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Column("user_email", String(320)),
+    Column("submitted_at", DateTime, nullable=False),
+    Column("filename", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("boundary_version", String(200)),
+    Column("status", String(20), nullable=False),
+    Column("rows", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("warnings", Integer, nullable=False, default=0),
+    Column("source_file_sha256", String(64)),  # set when split out of a consolidated file
+    Column("note", Text),
+    Index("ix_submissions_org_round", "org_id", "round_id"),
+    # The same file cannot be stored twice for one organisation and round (rejected uploads are kept
+    # for the record but do not count: a fixed gazetteer may accept the same file later).
+    Index("uq_submissions_org_round_sha", "org_id", "round_id", "sha256", unique=True,
+          sqlite_where=text("status <> 'rejected'"), postgresql_where=text("status <> 'rejected'")),
+)
+
+
+def _activity_column(name: str) -> Column:
+    kind = FIELD_BY_NAME[name].kind
+    if kind == "date":
+        return Column(name, Date)
+    if kind in ("int", "number"):
+        return Column(name, Float)
+    return Column(name, Text)
+
+
+activities = Table(
+    "activities", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("row", Integer),
+    *[_activity_column(name) for name in FIELD_NAMES],
+    Column("match_method", String(20)),
+    Column("match_score", Float),
+    Column("extra", JSON),
+)
+
+validation_issues = Table(
+    "validation_issues", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("file", Text),
+    Column("sheet", Text),
+    Column("row", Integer),
+    Column("column", Text),
+    Column("value", Text),
+    Column("severity", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("suggestion", Text),
+    Column("field", String(50)),
+    # the province as written on the row of an unmatched district (read back from the file at submission),
+    # so the review queue can show "Dera Gazi, Punjab" and learn the alias for the right province
+    Column("province", Text),
+)
+
+learned_aliases = Table(
+    "learned_aliases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alias", Text, nullable=False),
+    Column("alias_key", String(300), nullable=False),  # normalised: lower-case, single spaces
+    Column("adm1_pcode", String(50), nullable=False, default=""),
+    Column("adm2_pcode", String(50)),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("alias_key", "adm1_pcode", name="uq_learned_aliases_alias_adm1"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("user_id", Integer),  # no foreign key: the log outlives accounts
+    Column("email", String(320)),
+    Column("action", String(50), nullable=False),
+    Column("object_type", String(50)),
+    Column("object_id", String(200)),
+    Column("detail", JSON),
+)
+
+settings = Table(
+    "settings", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text),
+)
+
+need_indicators = Table(
+    "need_indicators", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("source_filename", String(500)),
+    Column("sha256", String(64), nullable=False),  # of the values: identifies the figure in cache keys
+    Column("figures", JSON, nullable=False),  # [[adm2_pcode, number or null], ...] in the file's order
+    Column("districts", Integer, nullable=False),  # rows with a number
+    Column("active", Boolean, nullable=False, default=False),  # one active row; older ones stay as history
+    Column("user_id", Integer),
+    Column("user_email", String(320)),
+    Column("created_at", DateTime, nullable=False),
+)
+
+sign_in_failures = Table(
+    # Failed sign-ins for e-mails that have no account, so that guessing is limited for them exactly as for
+    # real accounts and the answers do not reveal which e-mails exist. Keyed by a hash: no address is kept.
+    "sign_in_failures", metadata,
+    Column("email_key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+    Column("last_failure_at", DateTime, nullable=False),
+)

@@ -1,0 +1,198 @@
+"""The current picture: which return counts for each organisation, and its activities as one DataFrame.
+
+For a round R (default: the latest round anyone has reported in), an organisation's return is its latest
+accepted submission in R. When R carries forward, an organisation that has not reported in R keeps its
+latest accepted return from an earlier round, flagged `carried_forward` so every view can say so.
+Contact details are personal data: admins see all, a focal point only its own organisation's, others none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
+
+from mapping.returns.schema import CONTACT_FIELDS, FIELD_BY_NAME, FIELD_NAMES
+from mapping.store import models as m
+from mapping.store.db import ROLE_LABELS, Actor, PermissionDenied, public_view_enabled, transaction
+from mapping.store.registry import find_round, ordered_rounds
+
+EXTRA_COLUMNS: tuple[str, ...] = ("match_method", "match_score", "source_row", "org_id", "submission_id",
+                                  "round_name", "submitted_at", "carried_forward")
+DATE_FIELDS = tuple(n for n in FIELD_NAMES if FIELD_BY_NAME[n].kind == "date")
+NUMBER_FIELDS = tuple(n for n in FIELD_NAMES if FIELD_BY_NAME[n].kind in ("int", "number"))
+
+
+def selection(conn: Connection, round_name: str | None = None) -> tuple[Any, dict[int, bool]]:
+    """(the round shown, {submission id: carried forward?}) for the picture of `round_name`."""
+    rounds = ordered_rounds(conn)
+    if not rounds:
+        return None, {}
+    index = {r.id: i for i, r in enumerate(rounds)}
+    s = m.submissions
+    subs = conn.execute(select(s.c.id, s.c.org_id, s.c.round_id, s.c.submitted_at)
+                        .where(s.c.status == "accepted")).all()
+    if round_name:
+        target = find_round(conn, round_name)
+    else:
+        reported = {x.round_id for x in subs}
+        target = ([r for r in rounds if r.id in reported] or rounds)[-1]
+    t = index[target.id]
+    best: dict[int, tuple[tuple, int, bool]] = {}
+    for x in subs:
+        i = index[x.round_id]
+        if i == t:
+            key, carried = (1, i, x.submitted_at, x.id), False
+        elif i < t and target.carry_forward:
+            key, carried = (0, i, x.submitted_at, x.id), True
+        else:
+            continue
+        if x.org_id not in best or key > best[x.org_id][0]:
+            best[x.org_id] = (key, x.id, carried)
+    return target, {sid: carried for _, sid, carried in best.values()}
+
+
+def _contact_policy(engine: Engine, actor: Actor) -> str:
+    if actor.role == "admin":
+        return "all"
+    if actor.role == "focal_point":
+        return "own"
+    if actor.role == "viewer":
+        return "none"
+    if actor.role == "public" and public_view_enabled(engine):
+        return "none"
+    if actor.role == "public":
+        raise PermissionDenied("The public view is switched off: sign in to see the consolidated picture.")
+    raise PermissionDenied(f"Unknown role {ROLE_LABELS.get(actor.role, actor.role)!r}.")
+
+
+def empty_picture(contacts: bool = True) -> pd.DataFrame:
+    fields = [n for n in FIELD_NAMES if contacts or n not in CONTACT_FIELDS]
+    df = pd.DataFrame({c: pd.Series(dtype=object) for c in [*fields, *EXTRA_COLUMNS]})
+    return _types(df)
+
+
+def _types(df: pd.DataFrame) -> pd.DataFrame:
+    for c in DATE_FIELDS:
+        if c in df:
+            df[c] = pd.to_datetime(df[c], errors="coerce", format="ISO8601")
+    for c in (*NUMBER_FIELDS, "match_score"):
+        if c in df:
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    df["submitted_at"] = pd.to_datetime(df["submitted_at"], errors="coerce", format="ISO8601")
+    df["carried_forward"] = df["carried_forward"].astype(bool)
+    return df
+
+
+def load(conn: Connection, chosen: dict[int, bool], *, contacts: bool) -> pd.DataFrame:
+    """The activities of the chosen submissions, typed for analysis (dates datetime64, numbers float)."""
+    if not chosen:
+        return empty_picture(contacts)
+    a, s, o, r = m.activities, m.submissions, m.organisations, m.rounds
+    fields = [n for n in FIELD_NAMES if contacts or n not in CONTACT_FIELDS]
+    stmt = (select(*[a.c[n] for n in fields], a.c.match_method, a.c.match_score, a.c.row.label("source_row"),
+                   s.c.org_id, a.c.submission_id, r.c.name.label("round_name"), s.c.submitted_at,
+                   o.c.type.label("_org_type"))
+            .join(s, s.c.id == a.c.submission_id).join(o, o.c.id == s.c.org_id).join(r, r.c.id == s.c.round_id)
+            .where(a.c.submission_id.in_(sorted(chosen))).order_by(o.c.name, a.c.id))
+    df = _frame(conn, stmt)
+    blank = df["org_type"].isna() | (df["org_type"].astype(str).str.strip() == "")
+    df.loc[blank, "org_type"] = df.loc[blank, "_org_type"]
+    df = df.drop(columns=["_org_type"])
+    df["carried_forward"] = df["submission_id"].map(chosen).fillna(False)
+    return _types(df)
+
+
+def _frame(conn: Connection, stmt) -> pd.DataFrame:
+    """Run a select straight on the driver's cursor: for 200k rows, SQLAlchemy's per-row processing (date
+    parsing on SQLite, Row objects) costs more than the query; pandas converts whole columns at once."""
+    # The only parameters are submission ids (integers), so rendering them inline is safe.
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    names = [c.name for c in stmt.selected_columns]
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+
+
+def current_activities(engine: Engine, actor: Actor, *, round_name: str | None = None) -> pd.DataFrame:
+    """The consolidated picture the map, matrices and exports are built from, with contacts only if allowed."""
+    policy = _contact_policy(engine, actor)
+    with transaction(engine, write=False) as conn:
+        _, chosen = selection(conn, round_name)
+        df = load(conn, chosen, contacts=policy != "none")
+    if policy == "own" and len(df):
+        others = df["org_id"] != actor.org_id
+        for c in CONTACT_FIELDS:
+            df[c] = df[c].astype(object)
+            df.loc[others, c] = None
+    return df
+
+
+def data_version(engine: Engine, actor: Actor | None = None, round_name: str | None = None) -> str:
+    """A short key that changes whenever the picture could change (cache key for pages and exports)."""
+    with transaction(engine, write=False) as conn:
+        target, chosen = selection(conn, round_name)
+        last_change = conn.execute(select(func.max(m.audit_log.c.id))).scalar() or 0
+    key = f"{target.name if target is not None else ''}|{sorted(chosen.items())}|{last_change}|" \
+          f"{actor.role if actor else ''}|{actor.org_id if actor else ''}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+_COMPARED = tuple(n for n in FIELD_NAMES if n not in CONTACT_FIELDS and n not in ("activity_id", "org_name"))
+
+
+def _key(row: dict) -> str:
+    org = str(row.get("org_name") or "").strip().lower()
+    if row.get("activity_id"):
+        return f"{org}|id:{str(row['activity_id']).strip()}"
+    place = row.get("adm2_pcode") or row.get("adm1_pcode") or ""
+    return "|".join([org, *(str(row.get(k) or "").strip().lower() for k in ("sector", "activity")), place])
+
+
+def _plain(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    return v
+
+
+def _summary(row: dict) -> dict:
+    return {k: _plain(row.get(k)) for k in ("activity_id", "org_name", "sector", "activity", "adm1_pcode",
+                                            "adm2_pcode", "status")}
+
+
+def compare_rounds(engine: Engine, a: str, b: str, *, actor: Actor | None = None) -> dict:
+    """What changed from round `a` to round `b`, matched by activity ID (or by org, sector, activity, place).
+
+    Returns {"previous", "current", "new": [...], "changed": [{..., "changes": {field: [before, after]}}],
+    "ended": [...], "unchanged": n}. Carried-forward returns count as reported in `b`.
+    """
+    with transaction(engine, write=False) as conn:
+        ra, rb = find_round(conn, a), find_round(conn, b)
+        before = load(conn, selection(conn, ra.name)[1], contacts=False)
+        after = load(conn, selection(conn, rb.name)[1], contacts=False)
+    old = {_key(r): r for r in before.to_dict("records")}
+    new = {_key(r): r for r in after.to_dict("records")}
+    out: dict[str, Any] = {"previous": ra.name, "current": rb.name, "new": [], "changed": [], "ended": [],
+                           "unchanged": 0}
+    for k, row in new.items():
+        if k not in old:
+            out["new"].append(_summary(row))
+            continue
+        changes = {f: [_plain(old[k].get(f)), _plain(row.get(f))] for f in _COMPARED
+                   if _plain(old[k].get(f)) != _plain(row.get(f))}
+        if changes:
+            out["changed"].append(_summary(row) | {"changes": changes})
+        else:
+            out["unchanged"] += 1
+    out["ended"] = [_summary(row) for k, row in old.items() if k not in new]
+    return out

@@ -1,0 +1,398 @@
+"""Page logic with Streamlit's AppTest: every page renders for every role, and roles stay in their lane.
+
+One small deployment (real boundaries from ../shared/boundaries, three organisations and their returns, built
+through the normal upload path by tests/factories/app.py) is prepared per module; each test points the app at
+it through the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mapping import config, workflow
+from mapping.store import auth, db, picture, registry, submissions
+from tests.factories.app import PASSWORD, USERS, module_deployment, return_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PAGES = {
+    "overview": ("pages/overview.py", config.title()),
+    "map": ("pages/map.py", "Map"),
+    "matrices": ("pages/matrices.py", "Matrices"),
+    "gaps": ("pages/gaps.py", "Gaps & overlaps"),
+    "export": ("pages/export.py", "Export"),
+    "submit": ("pages/submit.py", "Submit a return"),
+    "admin": ("pages/admin.py", "Admin"),
+}
+ROLE_PAGES = {
+    "public": ("overview", "map", "matrices", "gaps", "export"),
+    "viewer": ("overview", "map", "matrices", "gaps", "export"),
+    "focal_point": ("overview", "map", "matrices", "gaps", "export", "submit"),
+    "admin": ("overview", "map", "matrices", "gaps", "export", "submit", "admin"),
+}
+IRP, KCT = "Indus Relief Partners", "Khyber *Care* <b>Trust</b>"
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, shared_boundaries):
+    return module_deployment(tmp_path_factory.mktemp("app"), shared_boundaries, admin_email="secretariat@app.test",
+                             admin_password="app-test-admin")
+
+
+@pytest.fixture
+def app_env(_isolated_dirs, deployment, monkeypatch):
+    for k, v in deployment["env"].items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
+    return deployment
+
+
+def actor_for(role: str) -> db.Actor | None:
+    if role == "public":
+        return None
+    return auth.authenticate(db.connect(), USERS[role][0], PASSWORD)
+
+
+def start(actor: db.Actor | None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    if actor is not None:
+        at.session_state["actor"] = actor
+    at.run()
+    if page:
+        at.switch_page(PAGES[page][0])
+        at.run()
+    return at
+
+
+def problems(at: AppTest) -> list[str]:
+    return [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+
+
+def texts(at: AppTest) -> str:
+    parts = [*at.markdown, *at.caption, *at.subheader, *at.success, *at.info, *at.warning]
+    return "\n".join(str(p.value) for p in parts)
+
+
+@pytest.mark.parametrize("role", list(ROLE_PAGES))
+def test_every_page_renders_for_each_role(app_env, role):
+    at = start(actor_for(role))
+    assert problems(at) == []
+    assert at.title[0].value == config.title()
+    for name in ROLE_PAGES[role][1:]:
+        path, title = PAGES[name]
+        at.switch_page(path)
+        at.run()
+        assert problems(at) == [], f"{role} on {name}: {problems(at)}"
+        assert at.title[0].value == title, f"{role} on {name} shows {at.title[0].value!r}"
+
+
+@pytest.mark.parametrize("role,page", [("public", "submit"), ("public", "admin"), ("viewer", "submit"),
+                                       ("viewer", "admin"), ("focal_point", "admin")])
+def test_pages_outside_the_role_cannot_be_reached(app_env, role, page):
+    at = start(actor_for(role))
+    # the page is not in this role's menu at all: navigation refuses it
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGES[page][0])
+
+
+@pytest.mark.parametrize("page", ["submit", "admin"])
+def test_page_guards_itself_even_if_reached(app_env, page):
+    """Defence behind the menu: run the page script directly as a viewer (e.g. a stale link)."""
+    at = AppTest.from_file(str(ROOT / PAGES[page][0]), default_timeout=90)
+    at.session_state["actor"] = actor_for("viewer")
+    at.run()
+    assert not at.exception
+    assert PAGES[page][1] not in [t.value for t in at.title]
+    assert not at.tabs and not at.file_uploader
+    assert [e.value for e in at.error] == [
+        "This page is not available to your account. Sign in with an account that has access ("
+        + ("Focal point, Secretariat (admin)" if page == "submit" else "Secretariat (admin)") + ")."]
+
+
+def test_overview_figures_match_the_picture(app_env):
+    viewer = actor_for("viewer")
+    acts = picture.current_activities(db.connect(), viewer)
+    at = start(viewer)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Partners"] == "2"
+    assert metrics["Activities"] == str(len(acts)) == "5"
+    # D.G Khan (both partners), Nawabshah, Lahore; the province-wide activity covers no district
+    assert metrics["Districts covered"] == "3 of 160"
+    assert "1 of 3 organisations have not reported" in texts(at)
+    assert "Sindh Futures Fund" in texts(at)
+
+
+def test_markup_in_an_organisation_name_is_shown_as_text(app_env):
+    at = start(actor_for("viewer"))
+    shown = texts(at)
+    assert "<b>Trust</b>" not in shown.replace("\\<b\\>", "")
+    assert "Khyber \\*Care\\* \\<b\\>Trust\\</b\\>" in shown or KCT in str(at.dataframe[0].value.to_string())
+
+
+def test_filters_come_from_the_link_and_go_back_into_it(app_env):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["sec"] = "Health"
+    at.run()
+    assert problems(at) == []
+    assert at.multiselect(key="flt_sectors").value == ["Health"]
+    assert {m.label: m.value for m in at.metric}["Activities"] == "3"
+    at.multiselect(key="flt_sectors").set_value(["Health", "Education"]).run()
+    assert at.query_params["sec"] in (["Health,Education"], "Health,Education")
+    assert {m.label: m.value for m in at.metric}["Activities"] == "4"
+    assert "Sectors: Health, Education" in texts(at)
+    # the same filters follow the user to the next page
+    at.switch_page(PAGES["matrices"][0])
+    at.run()
+    assert at.multiselect(key="flt_sectors").value == ["Health", "Education"]
+    assert "Sectors: Health, Education" in texts(at)
+
+
+def test_map_page_opens_a_district_profile(app_env):
+    at = start(actor_for("viewer"), "map")
+    at.selectbox(key="map_district").set_value("PK607").run()  # Dera Ghazi Khan
+    assert problems(at) == []
+    assert [s.value for s in at.subheader] == ["Dera Ghazi Khan"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Partners"] == "2" and metrics["Activities"] == "2"
+    # one readable line per partner (long names wrap in markdown); the hostile name is shown as written
+    assert f"- **{IRP}** · 1 activity · Health · since Feb 2026" in texts(at)
+    assert "- **Khyber \\*Care\\* \\<b\\>Trust\\</b\\>** · 1 activity" in texts(at)
+    assert "**Donors:** Sindh Futures Fund" in texts(at)
+    # the province-wide activity is listed apart, never drawn on a district
+    assert any("Province-wide and national activities (1)" in e.label for e in at.expander)
+
+
+def test_wrong_password_is_a_message_not_a_traceback(app_env):
+    at = start(None)
+    at.switch_page("pages/signin.py")
+    at.run()
+    at.text_input(key="signin_email").set_value("viewer@app.test")
+    at.text_input(key="signin_password").set_value("not-the-password")
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Wrong e-mail or password."]
+
+
+def test_signing_in_changes_the_menu_to_the_role(app_env):
+    at = start(None)
+    at.switch_page("pages/signin.py")
+    at.run()
+    at.text_input(key="signin_email").set_value("focal@irp.test")
+    at.text_input(key="signin_password").set_value(PASSWORD)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert problems(at) == []
+    assert at.session_state["actor"].org_name == IRP
+    assert "Focal point" in texts(at)
+    at.switch_page(PAGES["submit"][0])
+    at.run()
+    assert at.title[0].value == "Submit a return"
+
+
+def test_private_deployment_shows_only_sign_in(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", f"sqlite:///{tmp_path / 'private.db'}")
+    workflow.setup(demo=False)
+    at = start(None)
+    assert problems(at) == []
+    assert [t.value for t in at.title] == [config.title()]
+    assert at.text_input(key="signin_email").label == "E-mail"
+    assert not at.metric, "no figures for an anonymous visitor of a private deployment"
+    assert "visible to signed-in members of the group only" in texts(at)
+
+
+def test_focal_point_submits_only_for_its_own_organisation(app_env):
+    focal = actor_for("focal_point")
+    at = start(focal, "submit")
+    assert problems(at) == []
+    assert not [s for s in at.selectbox if s.label.startswith("Organisation")], "no organisation picker"
+    assert f"Returns for **{IRP}**" in texts(at)
+    # a return written for another organisation is refused row by row, and cannot be confirmed
+    row = {"org_name": "KCT", "sector": "Health", "activity": "Clinics", "adm1_name": "Punjab",
+           "adm2_name": "Lahore", "status": "ongoing"}
+    at.file_uploader[0].set_value(("other.xlsx", return_bytes([row]), "application/octet-stream")).run()
+    assert not at.exception
+    assert any("must be fixed" in e.value for e in at.error)
+    confirm = [b for b in at.button if b.label.startswith("Confirm and submit")]
+    assert confirm and confirm[0].disabled
+    # and the engine refuses it too, whatever the page does
+    with pytest.raises(db.PermissionDenied):
+        workflow.submit_file(db.connect(), focal, return_bytes([row]), "other.xlsx", org=KCT)
+
+
+def test_validation_report_lists_row_column_value_and_message(app_env):
+    at = start(actor_for("focal_point"), "submit")
+    rows = [{"org_name": "IRP", "sector": "Health", "activity": "Clinics", "adm1_name": "Punjab",
+             "adm2_name": "Nowhereville", "status": "ongoing"}]
+    at.file_uploader[0].set_value(("mistakes.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    assert not at.exception
+    report = at.dataframe[0].value
+    assert list(report.columns) == ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
+    bad = report[report["Value"] == "Nowhereville"]
+    assert len(bad) >= 1 and int(bad.iloc[0]["Row"]) == 2 and bad.iloc[0]["Severity"] == "error"
+    assert {m.label: m.value for m in at.metric}["Errors"] != "0"
+    assert any(b.label == "Download the annotated workbook" for b in at.get("download_button"))
+
+
+def test_focal_point_confirms_a_clean_return_and_sees_it_in_history(app_env):
+    focal = actor_for("focal_point")
+    engine = db.connect()
+    before = len(submissions.history(engine, focal, IRP))
+    rows = [{"org_name": IRP, "sector": "Health", "activity": "Mobile clinics", "adm1_name": "Punjab",
+             "adm2_name": "Lahore", "status": "ongoing", "start_date": "01/02/2026", "targeted": 1200},
+            {"org_name": IRP, "sector": "Education", "activity": "School kits", "adm1_name": "Sindh",
+             "adm2_name": "Hyderabad", "status": "planned"}]
+    at = start(focal, "submit")
+    at.file_uploader[0].set_value(("clean.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    assert problems(at) == []
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Rows read"], metrics["Rows accepted"], metrics["Errors"]) == ("2", "2", "0")
+    next(b for b in at.button if b.label == f"Confirm and submit 2 activities for {IRP}").click().run()
+    assert problems(at) == []
+    assert any("now show it" in s.value for s in at.success)
+    hist = submissions.history(engine, focal, IRP)
+    assert len(hist) == before + 1 and hist[0]["status"] == "accepted"
+    mine = picture.current_activities(engine, focal)
+    assert sorted(mine.loc[mine["org_name"] == IRP, "activity"]) == ["Mobile clinics", "School kits"]
+
+
+def test_export_page_builds_the_pdf_and_offers_the_data(app_env):
+    viewer = actor_for("viewer")
+    acts = picture.current_activities(db.connect(), viewer)
+    at = start(viewer, "export")
+    assert problems(at) == []
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Activities (Excel)", "Activities (CSV)", "District coverage (GeoJSON)"]
+    assert f"**{len(acts):,} activities** in this view" in texts(at)
+    assert "contact details are included" in texts(at)
+    next(b for b in at.button if b.label == "Build the PDF snapshot").click().run()
+    assert problems(at) == []
+    assert at.session_state["_pdf"][:5] == b"%PDF-"
+    assert [b.label for b in at.get("download_button")][0] == "Download the PDF snapshot"
+
+
+def test_public_export_leaves_contacts_out(app_env):
+    at = start(None, "export")
+    assert problems(at) == []
+    assert "Contact details are left out: sign in to include them." in texts(at)
+
+
+def test_admin_learns_an_unmatched_place_name_once(app_env):
+    engine = db.connect()
+    row = {"org_name": "SFF", "sector": "Health", "activity": "Clinic support", "adm1_name": "Punjab",
+           "adm2_name": "Dera Ghazi Khan Sadar", "status": "ongoing"}
+    _, outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes([row]), "sff.xlsx",
+                                      org="Sindh Futures Fund")
+    assert outcome.status == "rejected"
+    at = start(actor_for("admin"), "admin")
+    assert problems(at) == []
+    assert "Dera Ghazi Khan Sadar" in at.selectbox(key="review_name").options
+    at.selectbox(key="review_name").set_value("Dera Ghazi Khan Sadar")
+    at.selectbox(key="review_pcode").set_value("PK607")
+    next(b for b in at.button if b.label == "Learn").click().run()
+    assert problems(at) == []
+    assert any("Learned: “Dera Ghazi Khan Sadar” is Dera Ghazi Khan, Punjab (PK607)" in s.value for s in at.success)
+    # the next return with that spelling matches without help, and the queue no longer lists it
+    result = workflow.validate_upload(engine, return_bytes([row]), "sff.xlsx", org="Sindh Futures Fund")
+    assert result.errors == [] and result.records[0]["adm2_pcode"] == "PK607"
+    at.run()
+    assert "review_name" not in [s.key for s in at.selectbox]
+    assert any("Nothing to review" in s.value for s in at.success)
+
+
+def test_matrix_partner_by_sector_uses_acronyms_and_engine_numbers(app_env):
+    viewer = actor_for("viewer")
+    at = start(viewer, "matrices")
+    at.radio(key="mx_kind").set_value("Partner × sector").run()
+    assert problems(at) == []
+    shown = at.dataframe[0].value
+    assert "IRP" in list(shown.index) and "KCT" in list(shown.index)
+    from mapping.analysis import matrices as analysis
+    from mapping.geo import boundaries
+
+    acts = picture.current_activities(db.connect(), viewer)
+    units = boundaries.units(boundaries.load_set(registry.active_boundary_version(db.connect())))
+    expected = analysis.matrix(acts, units, rows="partner", cols="sector", measure="activities",
+                               filters=analysis.Filters(round_name=workflow.ensure_round(db.connect())))
+    assert int(shown.loc["IRP", "Total"]) == int(expected.loc[IRP, "Total"])
+    assert int(shown.loc["Total", "Total"]) == len(acts)
+    assert any("**IRP** — Indus Relief Partners" in m.value for m in at.markdown)
+    assert [b.label for b in at.get("download_button")] == ["Download Excel (coloured)", "Download CSV"]
+
+
+def test_matrix_leaves_empty_cells_blank_and_its_legend_uses_the_cell_colours(app_env):
+    from mapping.outputs import export, palette
+    from views import render
+
+    at = start(actor_for("viewer"), "matrices")  # partner × district: most cells are empty
+    assert problems(at) == []
+    shown = at.dataframe[0].value
+    assert list(shown.columns)[0] == "Total"  # the total is visible without scrolling
+    from streamlit import dataframe_util
+
+    styler = at.dataframe[0].proto.arrow_data.styler
+    html = styler.styles
+    display = dataframe_util.convert_arrow_bytes_to_pandas_df(styler.display_values)
+    display.index, display.columns = shown.index, shown.columns
+    row = next(ix for ix in shown.index if not export.is_total_label(ix) and (shown.loc[ix] == 0).any())
+    zero = [c for c in shown.columns if shown.loc[row, c] == 0]
+    # a zero is a faint dot with no fill (the total still counts); a value shows its number
+    assert all(display.loc[row, c] == "·" for c in zero)
+    assert display.loc[row, "Total"] == f"{int(shown.loc[row, 'Total']):,}"
+    assert "#eeeeee" not in html
+    vmax = export.matrix_vmax(shown)
+    legend = next(h.body for h in at.get("html") if "per cell" in h.body)
+    for value, colour in render.heat_steps(vmax):
+        assert colour == palette.heat_colour(value, vmax) and colour in legend
+        assert f"{colour};" in html or value not in set(shown.to_numpy().ravel())
+    assert "Activities per cell:" in legend and "none" in legend
+
+
+def test_unreadable_uploads_are_messages_not_tracebacks(app_env):
+    at = start(actor_for("focal_point"), "submit")
+    cases = [("fake.xlsx", b"this is not a spreadsheet", "not a spreadsheet Stocktake can read"),
+             ("empty.xlsx", b"", "is empty"),
+             ("noheader.csv", b"1,2,3\n4,5,6\n", "has no header Stocktake recognises")]
+    for name, data, words in cases:
+        at.file_uploader[0].set_value((name, data, "application/octet-stream")).run()
+        assert not at.exception, name
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and words in errors[0], (name, errors)
+        assert errors[0].count(name) == 1, errors[0]  # the file is named once, not "x.xlsx: x.xlsx is …"
+
+
+def test_a_need_figure_ranks_gaps_and_unlocks_need_vs_presence(app_env):
+    at = start(actor_for("viewer"), "map")
+    assert "Need vs presence" not in at.radio(key="map_measure").options
+    csv = b"adm2_pcode,people_in_need\nPK101,90000\nPK607,50000\nPK617,1000\n"
+    at.file_uploader(key="need_upload").set_value(("need.csv", csv, "text/csv")).run()
+    assert problems(at) == []
+    assert "Using “people\\_in\\_need” for 3 districts." in texts(at)
+    assert "Need vs presence" in at.radio(key="map_measure").options
+    at.switch_page(PAGES["gaps"][0])
+    at.run()
+    assert problems(at) == []
+    top = at.dataframe[0].value
+    assert list(top["District"][:2]) == ["Bagh", "Dera Ghazi Khan"]  # highest need first
+    assert list(top["Need"][:2]) == [90000, 50000]
+
+
+def test_admin_imports_a_consolidated_file_split_by_organisation(app_env):
+    engine = db.connect()
+    rows = [{"org_name": "Lahore Light Trust", "sector": "Education", "activity": "Evening classes",
+             "adm1_name": "Punjab", "adm2_name": "Lahore", "status": "ongoing"},
+            {"org_name": "Sindh Futures Fund", "sector": "Health", "activity": "Clinic grants", "adm1_name": "Sindh",
+             "adm2_name": "Hyderabad", "status": "planned"}]
+    at = start(actor_for("admin"), "submit")
+    at.toggle(key="submit_consolidated").set_value(True).run()
+    assert not [s for s in at.selectbox if s.key == "submit_org"], "no single organisation for a consolidated file"
+    at.file_uploader[0].set_value(("3w_2025.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    assert problems(at) == []
+    next(b for b in at.button if b.label.startswith("Confirm and submit 2 activities for the organisations")).click()
+    at.run()
+    assert problems(at) == []
+    assert any("Lahore Light Trust" in s.value and "now show it" in s.value for s in at.success)
+    acts = picture.current_activities(engine, workflow.SYSTEM)
+    assert sorted(acts.loc[acts["org_name"].isin(["Lahore Light Trust", "Sindh Futures Fund"]), "activity"]) == [
+        "Clinic grants", "Evening classes"]

@@ -1,0 +1,124 @@
+"""End to end in Debian's Chromium: clicking a district on the Map page opens its profile beside the map.
+
+AppTest cannot see st_folium, so this is the only test of the real click: Leaflet event → st_folium's returned
+feature → `maps.feature_pcode` → the profile panel. Reuses the server helpers of tests/views/test_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
+from tests.views.test_e2e import ROOT, app_env, nav, prepared, wait_app
+
+pytestmark = pytest.mark.browser
+
+# Finds the district layer by p-code among the Leaflet maps of the iframe, and a point of the viewport where
+# that district's path is the topmost element (a centroid can fall outside a crescent-shaped district).
+FIND_POINT = """
+pcode => {
+    const maps = Object.values(window).filter(v => v instanceof L.Map);
+    for (const map of maps) {
+        let path = null;
+        map.eachLayer(l => {
+            if (l.feature && l.feature.properties && l.feature.properties.adm2_pcode === pcode) path = l._path;
+        });
+        if (!path) continue;
+        const r = path.getBoundingClientRect();
+        const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+        const points = [];
+        for (let i = 0; i <= 12; i++) for (let j = 0; j <= 12; j++)
+            points.push([r.left + r.width * i / 12, r.top + r.height * j / 12]);
+        points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+        for (const [x, y] of points) if (document.elementFromPoint(x, y) === path) return {x, y};
+        return {error: 'path not hit-testable', rect: [r.left, r.top, r.width, r.height]};
+    }
+    return {error: 'no layer with that p-code', maps: maps.length};
+}
+"""
+
+
+def busiest_district(base: Path, shared: Path) -> dict:
+    """The district with the most partners in the demo, and its profile as the page would build it."""
+    code = ("import json; from mapping import workflow; from mapping.geo import boundaries;"
+            "from mapping.analysis import matrices as analysis, profiles; from mapping.store import db, picture, registry;"
+            "e = db.connect();"
+            "acts = picture.current_activities(e, workflow.SYSTEM);"
+            "units = boundaries.units(boundaries.load_set(registry.active_boundary_version(e)));"
+            "s = analysis.district_summary(acts, units);"
+            "s = s[s['partners'] > 0].sort_values(['partners', 'adm2_pcode'], ascending=[False, True]);"
+            "p = profiles.district_profile(acts, units, str(s.iloc[0]['adm2_pcode']));"
+            "out = {k: p[k] for k in ('adm2_pcode', 'adm2_name', 'adm1_name', 'partners', 'partner_names')};"
+            "o = units[units['adm2_pcode'] == s.iloc[1]['adm2_pcode']].iloc[0];"
+            "out['other'] = [str(o['adm2_pcode']), str(o['adm2_name'])];"
+            "print(json.dumps(out))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=app_env(base, shared), capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def click_district(page, pcode: str) -> None:
+    """Click the district's path with the real mouse, as a user would, once the map has drawn."""
+    iframe = page.locator('iframe[title="streamlit_folium.st_folium"]').first
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
+    iframe.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # fit_bounds has settled
+    point = frame.locator("body").evaluate(f"(_b) => ({FIND_POINT})({json.dumps(pcode)})")
+    assert "error" not in point, point
+    box = iframe.bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    wait_app(page)
+
+
+def test_clicking_a_district_opens_its_profile_beside_the_map(tmp_path, shared_boundaries):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (make system-test-deps)")
+    prepared(tmp_path, shared_boundaries)
+    target = busiest_district(tmp_path, shared_boundaries)
+    assert target["partners"] >= 2, target  # the demo's busiest district has several partners
+    pcode, name = target["adm2_pcode"], target["adm2_name"]
+    partner = target["partner_names"][0]
+
+    port = free_port()
+    with serving(app_env(tmp_path, shared_boundaries), port, tmp_path / "streamlit.log"):
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 960})
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+            wait_app(page)
+            page.get_by_text("Illustrative demo data").first.wait_for(timeout=30_000)
+            nav(page, "Map")  # anonymous: the demo opens the public view
+
+            page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator(
+                "path.leaflet-interactive").first.wait_for(timeout=30_000)
+            panel = page.get_by_role("heading", name=name, exact=True)
+            assert panel.count() == 0, f"{name}'s profile is open before any click"
+
+            click_district(page, pcode)
+            panel.first.wait_for(timeout=20_000)
+            page.get_by_text(f"{target['adm1_name']} · {pcode}").first.wait_for(timeout=5_000)
+            page.get_by_text(partner).first.wait_for(timeout=5_000)
+            combo = page.get_by_role("combobox", name="District profile")
+            assert combo.input_value() == f"{name} ({pcode})"
+
+            # pick another district in the list, then click the first one again: its profile must come back
+            other_pcode, other_name = target["other"]
+            combo.click()
+            combo.fill(other_name)
+            page.get_by_role("option", name=f"{other_name} ({other_pcode})").first.click()
+            wait_app(page)
+            page.get_by_role("heading", name=other_name, exact=True).first.wait_for(timeout=20_000)
+            click_district(page, pcode)
+            panel.first.wait_for(timeout=20_000)
+            assert combo.input_value() == f"{name} ({pcode})"
+            browser.close()
+    log = (tmp_path / "streamlit.log").read_text(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
