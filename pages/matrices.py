@@ -56,7 +56,7 @@ if only_active and isinstance(mx.index, pd.MultiIndex):
 short = "partner" in (rows, cols) and t3.toggle("Acronyms for partners", key="mx_short", value=True,
                                                 help="Full names are in the downloads and listed below the table.")
 mx.index = mx.index.set_names([str(n).capitalize() if n else n for n in mx.index.names])
-full = mx.T if transpose else mx
+full = export.flat_labels(mx).T if transpose else mx
 acronyms: dict[str, str] = {}
 if short:
     orgs = core.call(registry.list_orgs, core.engine()) or []
@@ -67,7 +67,7 @@ if short:
         mx = mx.rename(index=acronyms)
     else:
         mx = mx.rename(columns=acronyms)
-shown = mx.T if transpose else mx
+shown = export.flat_labels(mx).T if transpose else mx
 if export.TOTAL in shown.columns:  # on screen the Total comes first, so it is visible without scrolling
     shown = shown[[export.TOTAL, *[c for c in shown.columns if c != export.TOTAL]]]
 

@@ -191,6 +191,26 @@ def _is_total_label(label: Any) -> bool:
 is_total_label = _is_total_label  # public name for views that style Total rows/columns like the exports
 
 
+def flat_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """The matrix with its (province, district) row labels as one text each, "Lahore (Punjab)".
+
+    Swapping rows and columns puts the districts across the top, where a two-level header would be unreadable
+    on screen and in a CSV; the Total row becomes a plain "Total" column, so it is found like any other total.
+    """
+    if not isinstance(df.index, pd.MultiIndex):
+        return df
+
+    def label(ix: tuple) -> str:
+        parts = [str(x) for x in ix if x is not None and str(x) != ""]
+        if any(p == TOTAL for p in parts):
+            return TOTAL
+        return f"{parts[-1]} ({', '.join(parts[:-1])})" if len(parts) > 1 else (parts[0] if parts else "")
+
+    out = df.copy()
+    out.index = pd.Index([label(ix) for ix in df.index], name=df.index.names[-1])
+    return out
+
+
 def _index_names(df: pd.DataFrame) -> list[str]:
     names = list(df.index.names)
     return [str(n) if n is not None else "" for n in names]

@@ -1,0 +1,43 @@
+"""The three journeys of issue 20 walked with AppTest: group member, focal point, secretariat.
+
+Each test reproduces one thing a user met (a crash, a silent replacement, a misleading word) on a small
+deployment built through the real upload path (tests/factories/app.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories.app import module_deployment
+from tests.views.test_app import actor_for, problems, start
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, shared_boundaries):
+    return module_deployment(tmp_path_factory.mktemp("journeys"), shared_boundaries,
+                             admin_email="secretariat@journeys.test", admin_password="journeys-admin")
+
+
+@pytest.fixture
+def app_env(_isolated_dirs, deployment, monkeypatch):
+    for k, v in deployment["env"].items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
+    return deployment
+
+
+@pytest.mark.parametrize("kind", ["Partner × district", "Sector × district", "Partner × sector"])
+def test_every_matrix_swaps_rows_and_columns(app_env, kind):
+    at = start(actor_for("viewer"), "matrices")
+    at.radio(key="mx_kind").set_value(kind).run()
+    before = at.dataframe[0].value
+    at.toggle(key="mx_transpose").set_value(True).run()
+    assert problems(at) == []
+    after = at.dataframe[0].value
+    # what ran down the side now runs across, and the grand total is the same
+    assert len(after.columns) == len(before.index) and len(after.index) == len(before.columns)
+    assert list(after.columns)[0] == "Total"
+    total_row = next(ix for ix in before.index if "Total" in (ix if isinstance(ix, tuple) else (ix,)))
+    assert int(after.loc["Total", "Total"]) == int(before.loc[total_row, "Total"]) > 0
+    if kind.endswith("district"):  # a district across the top is named with its province
+        assert "Lahore (Punjab)" in list(after.columns)
