@@ -311,8 +311,13 @@ def review_queue(actor: db.Actor) -> None:
              for q in queue}
     c1, c2, c3 = st.columns([2, 3, 1])
     pick = c1.selectbox("Name as written", list(items), key="review_name")
-    pcode = c2.selectbox("is the district", list(label), format_func=label.get, key="review_pcode")
-    if c3.button("Learn", type="primary", key="review_learn"):
+    if st.session_state.get("review_for") != pick:  # a new name: start from its suggestion, or from nothing
+        st.session_state["review_for"] = pick
+        st.session_state["review_pcode"] = next((p for p in items[pick].get("suggested_pcodes", []) if p in label),
+                                                None)
+    pcode = c2.selectbox("is the district", list(label), format_func=label.get, key="review_pcode", index=None,
+                         placeholder="Pick the district it means")
+    if c3.button("Learn", type="primary", key="review_learn", disabled=pcode is None):
         with core.guarded("Learning the name"):
             item = items[pick]
             # keyed by the province as written (the gazetteer looks it up that way); none: any province

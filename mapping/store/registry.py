@@ -7,6 +7,7 @@ picture (round order, carry-forward). Writes are admin-only and audited like eve
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -407,4 +408,19 @@ def unmatched_locations(engine: Engine, actor: Actor, *, provinces: dict[str, st
     items = sorted(groups.values(), key=lambda d: (-d["count"], _norm(d["district"]), _norm(d["province"])))
     for item in items:
         item["orgs"] = sorted(item["orgs"])
+        item["suggested_pcodes"] = suggested_pcodes(item["suggestions"])
     return items[:limit]
+
+
+def suggested_pcodes(suggestions: list[str]) -> list[str]:
+    """The p-codes named in "Did you mean Nowshera (PK217) or Swat (PK218)?", best first.
+
+    The review queue pre-selects the first one, so one click on Learn saves what the gazetteer suggested, never
+    whatever district happens to sort first.
+    """
+    out: list[str] = []
+    for text in suggestions:
+        for code in re.findall(r"\(([^()\s]+)\)", str(text)):
+            if code not in out:
+                out.append(code)
+    return out

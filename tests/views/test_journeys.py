@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories.app import module_deployment
+from mapping import workflow
+from mapping.store import db
+from tests.factories.app import module_deployment, return_bytes
 from tests.views.test_app import actor_for, problems, start
 
 
@@ -41,3 +43,23 @@ def test_every_matrix_swaps_rows_and_columns(app_env, kind):
     assert int(after.loc["Total", "Total"]) == int(before.loc[total_row, "Total"]) > 0
     if kind.endswith("district"):  # a district across the top is named with its province
         assert "Lahore (Punjab)" in list(after.columns)
+
+
+def test_review_queue_preselects_the_suggestion_or_nothing(app_env):
+    engine = db.connect()
+    rows = [{"org_name": "SFF", "sector": "Health", "activity": "Clinic support", "adm1_name": "Punjab",
+             "adm2_name": "Dera Ghazi Khan Sadar", "status": "ongoing"},
+            {"org_name": "SFF", "sector": "Health", "activity": "Outreach", "adm1_name": "Punjab",
+             "adm2_name": "Qqxv Zzyx", "status": "ongoing"}]
+    _, outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(rows), "sff.xlsx",
+                                      org="Sindh Futures Fund")
+    assert outcome.status == "rejected"
+    at = start(actor_for("admin"), "admin")
+    at.selectbox(key="review_name").set_value("Dera Ghazi Khan Sadar").run()
+    assert problems(at) == []
+    assert at.selectbox(key="review_pcode").value == "PK607"  # what the gazetteer suggested, not the first district
+    at.selectbox(key="review_name").set_value("Qqxv Zzyx").run()
+    assert at.selectbox(key="review_pcode").value is None  # no suggestion: nothing picked for the admin
+    assert next(b for b in at.button if b.label == "Learn").disabled
+    at.selectbox(key="review_name").set_value("Dera Ghazi Khan Sadar").run()
+    assert at.selectbox(key="review_pcode").value == "PK607"
