@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup")
+COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people")
 
 
 def build_parser() -> argparse.ArgumentParser:

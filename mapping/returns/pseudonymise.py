@@ -1,0 +1,256 @@
+"""Pseudonymising a beneficiary list on the programme's own machine, before anything leaves it.
+
+Two programmes want to know how many people they both reach without handing over who those people are. Each
+runs this on its own list with a secret key the two agreed between themselves: the national identity number
+(Pakistan's CNIC) is normalised and replaced by HMAC-SHA256(key, number), next to the district's p-code, and
+nothing else is written. Stocktake only ever sees those keyed hashes; without the key a hash cannot be turned
+back into a number, and the 13-digit space cannot be enumerated. A plain (unkeyed) hash would protect nothing
+(10^13 numbers hash in hours), so there is deliberately no way to hash without a key.
+
+The same rules are implemented in `static/pseudonymise.html` (Web Crypto, offline) for staff who do not run
+Python; both produce byte-identical files for the same input and key. Districts are matched through the
+gazetteer, but only by p-code, exact name or a known alias (the `district_table`, embedded in the page too):
+a spelling guess could put a person in the wrong district, so a guess is reported as a suggestion instead.
+Rows are written sorted by hash, so the file's order says nothing about the list's order.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from mapping import config
+from mapping.errors import StocktakeError
+from mapping.geo.gazetteer import Gazetteer
+
+KEY_BYTES = 32
+HEADER = "hash,adm2_pcode"
+PAGE_TEMPLATE = config.PROJECT_ROOT / "static" / "pseudonymise.html"
+_TABLE_MARK = re.compile(r"/\*STOCKTAKE-DISTRICTS\*/.*?/\*END\*/", re.S)
+_INFO_MARK = re.compile(r"/\*STOCKTAKE-INFO\*/.*?/\*END\*/", re.S)
+_CNIC = re.compile(r"[0-9]{13}")
+_STRIP = re.compile(r"[-\s]+")
+
+
+class PseudonymiseError(StocktakeError):
+    """The key or the list cannot be used as given; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One row left out of the hashed file, and why (the row number is the spreadsheet's, header = 1)."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column} ({self.value!r}): {self.message}"
+
+
+@dataclass
+class HashResult:
+    """What `hash_list` made: the file to hand over, and the rows it left out."""
+
+    file: str
+    rows: int                      # data rows read (blank rows skipped)
+    hashed: int                    # rows written
+    output: bytes                  # the hashed CSV
+    problems: list[Problem] = field(default_factory=list)
+    districts: int = 0             # distinct districts written
+
+
+# --------------------------------------------------------------------------- key
+
+def new_key() -> str:
+    """A fresh random key as 64 hex characters: what the two programmes share, and never Stocktake."""
+    return secrets.token_hex(KEY_BYTES)
+
+
+def write_key(path: Path) -> str:
+    """Write a new key file; an existing one is never overwritten (losing a key breaks every comparison)."""
+    path = Path(path)
+    if path.exists():
+        raise PseudonymiseError(f"{path} already exists; a key file is never overwritten.",
+                                hint="Choose another file name, or delete the old key on purpose first.")
+    key = new_key()
+    path.write_text(key + "\n", encoding="ascii")
+    try:
+        path.chmod(0o600)
+    except OSError:  # pragma: no cover - file systems without permissions (Windows shares)
+        pass
+    return key
+
+
+def read_key(text: str | bytes, source: str = "the key") -> bytes:
+    """The 32-byte key from its hex form; anything shorter is refused so no one hashes with a weak or no key."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", errors="replace")
+    hexkey = "".join(text.split())
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", hexkey):
+        raise PseudonymiseError(
+            f"{source} is not a Stocktake key: it must be 64 hexadecimal characters (32 random bytes), "
+            f"found {len(hexkey)} characters.",
+            hint="Make one with: python -m mapping pseudonymise key --out KEY, and share it only with the other "
+                 "programme. Hashing without a key is refused: 13-digit numbers can be enumerated.")
+    return bytes.fromhex(hexkey)
+
+
+# --------------------------------------------------------------------------- identity numbers and districts
+
+def normalise_cnic(value: str | None) -> str | None:
+    """13 ASCII digits once dashes and spaces are removed, else None."""
+    digits = _STRIP.sub("", value or "")
+    return digits if _CNIC.fullmatch(digits) else None
+
+
+def cnic_problem(value: str) -> str:
+    """Why a value is not a CNIC, in words a data clerk can act on."""
+    digits = _STRIP.sub("", value)
+    if not digits:
+        return "no CNIC given; the row is left out."
+    if re.fullmatch(r"[0-9.]+[eE][+][0-9]+", digits):
+        return ("the number was turned into scientific notation by a spreadsheet and lost digits; format the "
+                "column as text and export again.")
+    if not digits.isascii() or not digits.isdigit():
+        return "a CNIC holds only digits (dashes and spaces are allowed); fix the number."
+    return f"a CNIC has 13 digits, this has {len(digits)}; fix the number."
+
+
+def place_key(text: str | None) -> str:
+    """Case, accents and punctuation removed: the same rule as the page's placeKey() in JavaScript."""
+    folded = unicodedata.normalize("NFKD", str(text or ""))
+    folded = "".join(ch for ch in folded if not unicodedata.category(ch).startswith("M")).lower()
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+
+
+def district_table(units: pd.DataFrame, gazetteer: Gazetteer | None = None) -> dict[str, list[str]]:
+    """Place key → p-codes (one: a match, several: ambiguous) for every p-code, name and alias the gazetteer
+    resolves without guessing. The page embeds this table, so both tools match districts identically."""
+    gaz = gazetteer or Gazetteer.from_units(units)
+    names: set[str] = set()
+    for r in units[["adm2_pcode", "adm2_name"]].astype(str).itertuples(index=False):
+        names.update((r.adm2_pcode, r.adm2_name))
+    for entries in gaz.aliases.values():
+        names.update(a.name for a in entries)
+    table: dict[str, set[str]] = {}
+    for name in sorted(names):
+        key = place_key(name)
+        if not key:
+            continue
+        m = gaz.match(None, name)
+        if m.status == "matched" and m.method in ("pcode", "exact", "alias") and m.adm2_pcode:
+            codes = {m.adm2_pcode}
+        elif m.status == "ambiguous" and m.candidates:
+            codes = {c["adm2_pcode"] for c in m.candidates}
+        else:
+            continue
+        table.setdefault(key, set()).update(codes)
+    return {k: sorted(v) for k, v in sorted(table.items())}
+
+
+def lookup_district(table: dict[str, list[str]], value: str) -> list[str]:
+    """The p-codes a district value names: the key as written, then without spaces (PK 607 = PK607)."""
+    key = place_key(value)
+    return table.get(key) or table.get(key.replace(" ", "")) or []
+
+
+# --------------------------------------------------------------------------- the list
+
+def _column(header: list[str], wanted: str, what: str, filename: str) -> int:
+    names = [h.strip().lower() for h in header]
+    want = wanted.strip().lower()
+    if want in names:
+        return names.index(want)
+    raise PseudonymiseError(f"{filename}: no column called {wanted!r} for the {what}; the columns are: "
+                            + ", ".join(repr(h) for h in header) + ".",
+                            hint=f"Give the {what} column's header exactly as it is in row 1.")
+
+
+def read_rows(data: bytes, filename: str) -> list[list[str]]:
+    """The CSV's records (header first); a clear error for files that are not UTF-8 text."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PseudonymiseError(f"{filename} is not UTF-8 text (byte {exc.start} cannot be read).",
+                                hint="Save the list as 'CSV UTF-8 (comma delimited)' and try again.") from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows:
+        raise PseudonymiseError(f"{filename} is empty.", hint="Export the beneficiary list with its header row.")
+    return rows
+
+
+def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, district_column: str,
+              table: dict[str, list[str]]) -> HashResult:
+    """Hash a beneficiary list: one line per distinct valid CNIC with a known district, sorted by hash."""
+    if len(key) != KEY_BYTES:
+        raise PseudonymiseError("The key must be 32 bytes.", hint="Read it with read_key().")
+    rows = read_rows(data, filename)
+    header = rows[0]
+    id_col = _column(header, id_column, "identity number (CNIC)", filename)
+    d_col = _column(header, district_column, "district", filename)
+    id_name, d_name = header[id_col].strip(), header[d_col].strip()
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    lines: list[str] = []
+    districts: set[str] = set()
+    cache: dict[str, list[str]] = {}
+    read = 0
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        read += 1
+        raw_id = row[id_col] if id_col < len(row) else ""
+        raw_d = row[d_col] if d_col < len(row) else ""
+        cnic = normalise_cnic(raw_id)
+        if cnic is None:
+            problems.append(Problem(number, id_name, raw_id.strip(), cnic_problem(raw_id)))
+            continue
+        codes = cache.get(raw_d)
+        if codes is None:
+            codes = cache[raw_d] = lookup_district(table, raw_d)
+        if len(codes) != 1:
+            problems.append(Problem(number, d_name, raw_d.strip(), _district_problem(raw_d, codes)))
+            continue
+        first = seen.get(cnic)
+        if first is not None:
+            problems.append(Problem(number, id_name, raw_id.strip(),
+                                    f"the same CNIC as row {first}; a person is counted once (row {first} kept)."))
+            continue
+        seen[cnic] = number
+        lines.append(hmac.digest(key, cnic.encode("ascii"), hashlib.sha256).hex() + "," + codes[0])
+        districts.add(codes[0])
+    lines.sort()
+    body = "\n".join([HEADER, *lines]) + "\n"
+    return HashResult(filename, read, len(lines), body.encode("ascii"), problems, len(districts))
+
+
+def _district_problem(value: str, codes: list[str]) -> str:
+    if not value.strip():
+        return "no district given; the row is left out."
+    if codes:
+        return f"the name fits several districts ({', '.join(codes)}); write the p-code instead."
+    return "not a district p-code, name or known alias of this boundary set; write the p-code."
+
+
+# --------------------------------------------------------------------------- the offline page
+
+def page_html(table: dict[str, list[str]], *, boundary_version: str | None = None) -> str:
+    """The offline page with this boundary set's district table built in (one file, no network)."""
+    template = PAGE_TEMPLATE.read_text(encoding="utf-8")
+    data = json.dumps(table, ensure_ascii=True, separators=(",", ":")).replace("</", "<\\/")
+    info = json.dumps({"boundary_version": boundary_version or "", "districts": len(
+        {c for codes in table.values() for c in codes})}, ensure_ascii=True).replace("</", "<\\/")
+    html = _TABLE_MARK.sub(lambda _m: f"/*STOCKTAKE-DISTRICTS*/{data}/*END*/", template, count=1)
+    return _INFO_MARK.sub(lambda _m: f"/*STOCKTAKE-INFO*/{info}/*END*/", html, count=1)

@@ -1,0 +1,157 @@
+"""Pseudonymising at the source: CNIC rules, keyed hashing, districts, and the offline page's identical output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mapping.cli import main
+from mapping.geo import boundaries
+from mapping.returns import pseudonymise as ps
+from tests.factories.boundaries import tiny_country
+from tests.factories.people import KEY_A, KEY_B, cnic, hashed_line, write_list
+from tests.factories.server import CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture
+def table(tmp_path):
+    bset = boundaries.import_path(tiny_country(tmp_path))
+    return ps.district_table(boundaries.units(bset))
+
+
+@pytest.fixture
+def tiny_env(tmp_path, monkeypatch):
+    """The commands find the fictional country's boundaries as a programme's machine would (no database)."""
+    monkeypatch.setenv("STOCKTAKE_BOUNDARIES_FROM", str(tiny_country(tmp_path / "src")))
+    return tmp_path
+
+
+def _hash(table, rows, key=KEY_A, **kw) -> ps.HashResult:
+    data = "\n".join(",".join(r) for r in [("Name", "CNIC", "District"), *rows]).encode() + b"\n"
+    return ps.hash_list(data, "list.csv", key=bytes.fromhex(key), id_column="cnic", district_column="District",
+                        table=table, **kw)
+
+
+def test_cnic_is_normalised_and_hashed_with_the_key(table):
+    res = _hash(table, [("Amina", cnic(1), "Ashford"), ("Bilal", cnic(2, dashed=False), "XY0203"),
+                        ("Chand", " 90000 0000000 3 ", "cedar-falls")])
+    lines = res.output.decode().splitlines()
+    assert lines[0] == "hash,adm2_pcode"
+    assert lines[1:] == sorted([hashed_line(KEY_A, cnic(1), "XY0101"), hashed_line(KEY_A, cnic(2), "XY0203"),
+                                hashed_line(KEY_A, cnic(3), "XY0103")])
+    assert (res.rows, res.hashed, res.districts, res.problems) == (3, 3, 3, [])
+    assert "Amina" not in res.output.decode() and cnic(1, dashed=False) not in res.output.decode()
+
+
+def test_invalid_cnics_are_reported_with_their_row_and_not_hashed(table):
+    res = _hash(table, [("Ok", cnic(1), "Ashford"), ("Short", "12345-678", "Ashford"), ("Blank", "", "Ashford"),
+                        ("Letters", "3520A-1234567-1", "Ashford"), ("Excel", "3.52021E+12", "Ashford"),
+                        ("Twice", cnic(1, dashed=False), "Dunmore"), ("Nowhere", cnic(9), "Atlantis")])
+    assert res.hashed == 1
+    got = {(p.row, p.column, p.value): p.message for p in res.problems}
+    assert set(got) == {(3, "CNIC", "12345-678"), (4, "CNIC", ""), (5, "CNIC", "3520A-1234567-1"),
+                        (6, "CNIC", "3.52021E+12"), (7, "CNIC", cnic(1, dashed=False)), (8, "District", "Atlantis")}
+    assert "13 digits, this has 8" in got[(3, "CNIC", "12345-678")]
+    assert "scientific notation" in got[(6, "CNIC", "3.52021E+12")]
+    assert "same CNIC as row 2" in got[(7, "CNIC", cnic(1, dashed=False))]
+    assert "p-code" in got[(8, "District", "Atlantis")]
+    assert "12345678" not in res.output.decode()
+
+
+def test_a_changed_key_shares_no_hash(table):
+    rows = [(f"P{i}", cnic(i), "Ashford") for i in range(50)]
+    a, b = _hash(table, rows, KEY_A), _hash(table, rows, KEY_B)
+    hashes = [{line.split(",")[0] for line in r.output.decode().splitlines()[1:]} for r in (a, b)]
+    assert len(hashes[0]) == len(hashes[1]) == 50
+    assert not hashes[0] & hashes[1]
+
+
+@pytest.mark.parametrize("key", ["", "00" * 16, "zz" * 32, "sha256"])
+def test_hashing_without_a_proper_key_is_refused(key):
+    with pytest.raises(ps.PseudonymiseError) as err:
+        ps.read_key(key)
+    assert "64 hexadecimal characters" in str(err.value) and "enumerated" in err.value.hint
+
+
+def test_unknown_column_names_the_columns_there_are(table):
+    with pytest.raises(ps.PseudonymiseError) as err:
+        ps.hash_list(b"Name,NIC,District\nA,1,Ashford\n", "list.csv", key=bytes(32), id_column="CNIC",
+                     district_column="District", table=table)
+    assert "no column called 'CNIC'" in str(err.value) and "'NIC'" in str(err.value)
+
+
+def test_commands_make_a_key_and_hash_a_list(tiny_env, capsys):
+    key = tiny_env / "programmes.key"
+    assert main(["pseudonymise", "key", "--out", str(key)]) == 0
+    assert len(key.read_text().strip()) == 64
+    assert main(["pseudonymise", "key", "--out", str(key)]) == 2  # never overwrites a key
+    src = write_list(tiny_env / "list.csv", [("A", cnic(1), "Ashford"), ("B", "123", "Brookvale")])
+    out = tiny_env / "hashed.csv"
+    assert main(["pseudonymise", "hash", str(src), "--id-column", "CNIC", "--district-column", "district",
+                 "--key-file", str(key), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "2 rows read, 1 people hashed" in captured.out
+    assert "row 3, column CNIC ('123'): a CNIC has 13 digits, this has 3" in captured.err
+    assert out.read_text() == "hash,adm2_pcode\n" + hashed_line(key.read_text().strip(), cnic(1), "XY0101") + "\n"
+
+
+def test_command_refuses_a_missing_key_file(tiny_env, capsys):
+    src = write_list(tiny_env / "list.csv", [("A", cnic(1), "Ashford")])
+    code = main(["pseudonymise", "hash", str(src), "--id-column", "CNIC", "--district-column", "District",
+                 "--key-file", str(tiny_env / "nokey"), "--out", str(tiny_env / "h.csv")])
+    assert code == 2 and "Cannot read" in capsys.readouterr().err
+    assert not (tiny_env / "h.csv").exists()
+
+
+def _tricky_list(path: Path) -> Path:
+    """Everything that could make two implementations disagree: BOM, CRLF, quotes, commas, accents, blanks."""
+    rows = [(f"Person {i}", cnic(i, dashed=i % 2 == 0), ["Ashford", "XY0102", "cedar falls", "DUNMORE",
+                                                         "Eastwick ", "xy-0203"][i % 6]) for i in range(1, 400)]
+    rows += [('Zainab "Zee", Khan', cnic(500), "Fernhill"), ("Émile", cnic(501), "Ashfórd"), ("", "", ""),
+             ("Bad", "12-34", "Ashford"), ("Dup", cnic(2), "Dunmore"), ("Nowhere", cnic(502), "Atlantis"),
+             ("Multi\nline", cnic(503), "Brookvale")]
+    return write_list(path, rows, header=("Full name", "CNIC number", "District name"), newline="\r\n", bom=True)
+
+
+@pytest.mark.browser
+def test_offline_page_gives_the_same_file_as_the_command(tiny_env, capsys):
+    from playwright import sync_api
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium")
+    key = tiny_env / "shared.key"
+    key.write_text(KEY_B + "\n")
+    src = _tricky_list(tiny_env / "beneficiaries.csv")
+    out, page = tiny_env / "cli-hashed.csv", tiny_env / "pseudonymise.html"
+    assert main(["pseudonymise", "hash", str(src), "--id-column", "CNIC number", "--district-column",
+                 "District name", "--key-file", str(key), "--out", str(out)]) == 0
+    assert "405 rows read, 402 people hashed in 6 districts" in capsys.readouterr().out
+    assert main(["pseudonymise", "page", "--out", str(page)]) == 0
+    requests: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(accept_downloads=True)
+            tab.on("request", lambda r: requests.append(r.url))
+            tab.goto(page.as_uri())
+            assert "6 from boundary set" in tab.locator("#boundaries").inner_text()
+            tab.set_input_files("#keyfile", str(key))
+            tab.set_input_files("#list", str(src))
+            tab.select_option("#idcol", label="CNIC number")
+            tab.select_option("#districtcol", label="District name")
+            tab.click("#run")
+            tab.wait_for_selector("#download:not(.hidden)")
+            status = tab.locator("#status").inner_text()
+            problems = tab.locator("#problems").inner_text()
+            with tab.expect_download() as dl:
+                tab.click("#download")
+            page_bytes = Path(dl.value.path()).read_bytes()
+            assert dl.value.suggested_filename == "beneficiaries-hashed.csv"
+        finally:
+            browser.close()
+    assert page_bytes == out.read_bytes()
+    assert page_bytes.count(b"\n") == 1 + 402
+    assert "405 rows read, 402 people hashed in 6 districts, 3 rows left out" in status
+    assert "a CNIC has 13 digits, this has 4" in problems and "Atlantis" in problems
+    assert all(u.startswith(("file:", "blob:", "data:")) for u in requests), requests
