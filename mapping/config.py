@@ -24,6 +24,8 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_TILES": "base map tiles: a folium tile name, a URL template, or 'none' for offline",
     "STOCKTAKE_TITLE": "title on the app and on PDF snapshots",
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
+    "STOCKTAKE_PEOPLE_RETENTION_DAYS": "days a programme's hashed beneficiary list is kept (default 90)",
+    "STOCKTAKE_PEOPLE_MIN_CELL": "people counts below this are suppressed in overlaps (default 10)",
 }
 
 
@@ -71,3 +73,13 @@ def title() -> str:
 
 def tiles() -> str:
     return env("STOCKTAKE_TILES", "OpenStreetMap") or "OpenStreetMap"
+
+
+def people_retention_days() -> int:
+    """How long hashed beneficiary lists are kept; at least one day."""
+    return max(1, int(float(env("STOCKTAKE_PEOPLE_RETENTION_DAYS", "90") or 90)))
+
+
+def people_min_cell() -> int:
+    """The small-cell threshold of people overlaps: counts from 1 to this minus one are not shown."""
+    return max(2, int(float(env("STOCKTAKE_PEOPLE_MIN_CELL", "10") or 10)))

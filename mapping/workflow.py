@@ -180,3 +180,30 @@ def setup(*, demo: bool = False, url: str | None = None) -> dict:
     if demo and db.get_setting(engine, "demo") != "1":
         info["demo"] = load_demo(engine)
     return info
+
+
+# --------------------------------------------------------------------------- people in two programmes
+
+def people_upload(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, programme: str,
+                  round_name: str | None = None):
+    """Check a hashed list against the active boundary set and store it for the programme and round."""
+    from mapping.returns import pseudonymise
+    from mapping.store import people
+
+    units = context(engine).units
+    known = set(units["adm2_pcode"]) if len(units) else None
+    hashed = pseudonymise.read_hashed(data, filename, known_pcodes=known)
+    return people.upload(engine, actor, programme, hashed, filename=filename, round_name=round_name)
+
+
+def people_overlap(engine: Engine, actor: db.Actor, a: str, b: str, *, round_name: str | None = None,
+                   threshold: int | None = None):
+    """The suppressed overlap table of two consenting programmes; the exact counts stay in here."""
+    from mapping.analysis import people_overlap as po
+    from mapping.store import people
+
+    name_a, name_b, rnd, list_a, list_b = people.comparison_lists(engine, actor, a, b, round_name=round_name)
+    exact = po.count(list_a, list_b)
+    del list_a, list_b
+    floor = config.people_min_cell()  # a caller may raise the threshold, never lower it
+    return po.suppress(exact, (name_a, name_b), threshold=max(floor, threshold or floor), round_name=rnd)

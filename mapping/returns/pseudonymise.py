@@ -27,6 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mapping import config
@@ -254,3 +255,110 @@ def page_html(table: dict[str, list[str]], *, boundary_version: str | None = Non
         {c for codes in table.values() for c in codes})}, ensure_ascii=True).replace("</", "<\\/")
     html = _TABLE_MARK.sub(lambda _m: f"/*STOCKTAKE-DISTRICTS*/{data}/*END*/", template, count=1)
     return _INFO_MARK.sub(lambda _m: f"/*STOCKTAKE-INFO*/{info}/*END*/", html, count=1)
+
+
+# --------------------------------------------------------------------------- reading a hashed list (Stocktake's side)
+
+STORED_BYTES = 16  # of each 32-byte HMAC; why 16 is enough: docs/privacy.md
+_HEX = np.full(256, 255, dtype=np.uint8)
+for _i, _c in enumerate(b"0123456789abcdef"):
+    _HEX[_c] = _i
+for _i, _c in enumerate(b"ABCDEF", start=10):
+    _HEX[_c] = _i
+
+
+@dataclass
+class HashedList:
+    """A programme's pseudonymised people in compact form: 16-byte hashes sorted, each with a district index.
+
+    Only the store and the comparison handle it; nothing shows or exports a person's hash.
+    """
+
+    hashes: np.ndarray       # (n, 16) uint8, rows sorted as bytes
+    districts: np.ndarray    # (n,) int32 index into pcodes
+    pcodes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    @classmethod
+    def from_bytes(cls, hashes: bytes, districts: bytes, pcodes: list[str]) -> HashedList:
+        return cls(np.frombuffer(hashes, dtype=np.uint8).reshape(-1, STORED_BYTES),
+                   np.frombuffer(districts, dtype="<i4"), tuple(pcodes))
+
+    def to_bytes(self) -> tuple[bytes, bytes]:
+        return self.hashes.tobytes(), np.ascontiguousarray(self.districts, dtype="<i4").tobytes()
+
+
+def _hashed_error(filename: str, row: int | None, column: str | None, value: str | None, what: str,
+                  hint: str) -> PseudonymiseError:
+    where = ", ".join(x for x in (f"row {row}" if row else None, f"column {column}" if column else None) if x)
+    shown = f" ({value!r})" if value is not None else ""
+    return PseudonymiseError(f"{filename}{', ' + where if where else ''}{shown}: {what}", hint=hint)
+
+
+_REMAKE = "Make the file again with `python -m mapping pseudonymise hash` or the offline page, and upload it unchanged."
+
+
+def read_hashed(data: bytes, filename: str, *, known_pcodes: set[str] | None = None) -> HashedList:
+    """Check and load a file made by `hash_list`; anything else (a raw list above all) is refused whole."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    first = data[:200].split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace").lstrip("\ufeff")
+    if first.strip() != HEADER:
+        raise _hashed_error(filename, 1, None, first[:60], f"the header must be exactly '{HEADER}'; this is not a "
+                            "hashed list (a beneficiary list is never uploaded: hash it first).", _REMAKE)
+    try:
+        table = pacsv.read_csv(pa.py_buffer(data), convert_options=pacsv.ConvertOptions(
+            column_types={"hash": pa.string(), "adm2_pcode": pa.string()}, strings_can_be_null=False),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise _hashed_error(filename, None, None, None, f"cannot be read as CSV ({str(exc).splitlines()[0]}).",
+                            _REMAKE) from None
+    if table.column_names != ["hash", "adm2_pcode"]:
+        raise _hashed_error(filename, 1, None, ",".join(table.column_names), "exactly two columns are expected: "
+                            "hash and adm2_pcode.", _REMAKE)
+    import pyarrow.compute as pc
+
+    col = table.column("hash").combine_chunks()
+    n = len(col)
+    lengths = pc.utf8_length(col).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(lengths != 64)
+    if len(bad):
+        i = int(bad[0])
+        raise _hashed_error(filename, i + 2, "hash", col[i].as_py()[:80], "a hash is 64 hexadecimal characters "
+                            f"(HMAC-SHA256); {len(bad)} rows are not.", _REMAKE)
+    offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[col.offset:col.offset + n + 1]
+    raw = np.frombuffer(col.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 64)
+    nibbles = _HEX[raw[:, : STORED_BYTES * 2]]
+    full_check = _HEX[raw[:, STORED_BYTES * 2:]]
+    bad = np.flatnonzero((nibbles == 255).any(axis=1) | (full_check == 255).any(axis=1))
+    if len(bad):
+        i = int(bad[0])
+        raise _hashed_error(filename, i + 2, "hash", col[i].as_py(), "a hash holds only the characters 0-9 and "
+                            "a-f.", _REMAKE)
+    hashes = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
+    del nibbles, full_check, raw
+    dist = table.column("adm2_pcode").combine_chunks().dictionary_encode()
+    pcodes = [str(x) for x in dist.dictionary.to_pylist()]
+    codes = dist.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    unknown = [p for p in pcodes if not p.strip() or (known_pcodes is not None and p not in known_pcodes)]
+    if unknown:
+        i = int(np.flatnonzero(codes == pcodes.index(unknown[0]))[0])
+        raise _hashed_error(filename, i + 2, "adm2_pcode", unknown[0], "not a district p-code of the active "
+                            "boundary set.", "Hash the list again with this deployment's offline page or boundary "
+                            "set, so every district is a p-code it knows.")
+    order = _byte_order(hashes)
+    hashes, codes = hashes[order], codes[order]
+    dup = np.flatnonzero((hashes[1:] == hashes[:-1]).all(axis=1))
+    if len(dup):
+        raise _hashed_error(filename, None, "hash", None, f"{len(dup)} people appear twice; a hashed list names "
+                            "each person once.", _REMAKE)
+    return HashedList(np.ascontiguousarray(hashes), codes, tuple(pcodes))
+
+
+def _byte_order(hashes: np.ndarray) -> np.ndarray:
+    """Row order of (n, 16) bytes sorted as bytes: by the two big-endian 64-bit halves."""
+    halves = hashes.view(">u8")
+    return np.lexsort((halves[:, 1], halves[:, 0]))

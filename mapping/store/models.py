@@ -204,3 +204,46 @@ sign_in_failures = Table(
     Column("locked_until", DateTime),
     Column("last_failure_at", DateTime, nullable=False),
 )
+
+# --------------------------------------------------------------------------- people in two programmes (issue 16)
+
+programmes = Table(
+    # A named programme and the organisation that owns it; the programmes issue adds more fields later.
+    "programmes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, unique=True),
+    Column("owner_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(320)),
+)
+
+people_lists = Table(
+    # A programme's keyed-hash list for one round, kept only until `expires_at`. Compact on purpose: the
+    # first 16 bytes of each HMAC, sorted, in one blob, and one int32 district index per person in another.
+    "people_lists", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("programme_id", Integer, ForeignKey("programmes.id"), nullable=False),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("people", Integer, nullable=False),
+    Column("pcodes", JSON, nullable=False),  # the district p-codes the indices point into
+    Column("hashes", LargeBinary, nullable=False),
+    Column("districts", LargeBinary, nullable=False),
+    Column("filename", String(500)),
+    Column("user_id", Integer),
+    Column("user_email", String(320)),
+    Column("uploaded_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    UniqueConstraint("programme_id", "round_id", name="uq_people_lists_programme_round"),
+)
+
+people_consents = Table(
+    # The owner of `programme_id` agrees to compare its list with `other_id`'s; a comparison needs both rows.
+    "people_consents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("programme_id", Integer, ForeignKey("programmes.id"), nullable=False),
+    Column("other_id", Integer, ForeignKey("programmes.id"), nullable=False),
+    Column("user_id", Integer),
+    Column("user_email", String(320)),
+    Column("given_at", DateTime, nullable=False),
+    UniqueConstraint("programme_id", "other_id", name="uq_people_consents_programme_other"),
+)
