@@ -72,8 +72,19 @@ class NoBoundariesError(StocktakeError, RuntimeError):
     """No boundary set is loaded, so places cannot be matched."""
 
 
+def round_period(engine: Engine, round_name: str | None = None) -> tuple[dt.date, dt.date] | None:
+    """(start, end) of the round a return is for, against which a missing status is derived; None without one."""
+    try:
+        with db.transaction(engine, write=False) as conn:
+            rnd = registry.resolve_round(conn, round_name)
+    except StocktakeError:
+        return None
+    return rnd.period_start, rnd.period_end
+
+
 def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | None = None,
-                    sheet: str | None = None, ctx: Context | None = None) -> IngestResult:
+                    sheet: str | None = None, ctx: Context | None = None, round_name: str | None = None,
+                    reporting_org: str | None = None) -> IngestResult:
     """Check a return without storing it (raises ingest.ReturnError for unreadable files)."""
     ctx = ctx or context(engine)
     if ctx.gazetteer is None:
@@ -81,14 +92,16 @@ def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | No
             "No boundary set is loaded, so districts cannot be matched. An admin must import one first: "
             "python -m mapping boundaries import --from PATH (or the Admin page).")
     return read_return(data, filename, gazetteer=ctx.gazetteer, orgs=ctx.orgs, vocab=ctx.vocab, org=org,
-                       sheet=sheet, date_order=config.date_order(), max_bytes=config.max_upload_bytes())
+                       sheet=sheet, date_order=config.date_order(), max_bytes=config.max_upload_bytes(),
+                       period=round_period(engine, round_name), reporting_org=reporting_org)
 
 
 def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, org: str,
-                round_name: str | None = None, consolidated: bool = False):
+                round_name: str | None = None, consolidated: bool = False, reporting_org: str | None = None):
     """Validate and store one return (or split a consolidated file): returns (IngestResult, outcome)."""
     ctx = context(engine)
-    result = validate_upload(engine, data, filename, org=None if consolidated else org, ctx=ctx)
+    result = validate_upload(engine, data, filename, org=None if consolidated else org, ctx=ctx,
+                             round_name=round_name, reporting_org=reporting_org)
     if consolidated:
         outcomes = submissions.import_consolidated(engine, actor, filename=filename, data=data, result=result,
                                              boundary_version=ctx.boundary_version, round_name=round_name)

@@ -75,7 +75,8 @@ if upload is not None:
         st.session_state.pop("validated_result", None)
         try:
             with st.spinner("Checking every row…"):
-                st.session_state["validated_result"] = workflow.validate_upload(engine, data, upload.name, org=org)
+                st.session_state["validated_result"] = workflow.validate_upload(engine, data, upload.name, org=org,
+                                                                                round_name=round_name)
             st.session_state["validated_key"] = key
         except Exception as exc:  # noqa: BLE001 - unreadable file: the message says what to do
             text = core.message_for(exc)  # the engine's message usually names the file already
@@ -99,6 +100,7 @@ if upload is not None:
         st.success("No problems found. Confirm to store the return.")
     if result.unknown_columns:
         st.caption("Columns not recognised (ignored): " + ", ".join(core.esc(c) for c in result.unknown_columns))
+    submitting.show_defaults(result)
     issues = submitting.issues_frame(result)
     if len(issues):
         # narrow fixed columns leave the width to the message and the suggestion (hover shows any long text)

@@ -66,3 +66,9 @@ def issues_frame(result) -> pd.DataFrame:
     for col in ("Column", "Value", "Message", "Suggestion"):
         frame[col] = frame[col].fillna("").astype(str)
     return frame.reset_index(drop=True)
+
+
+def show_defaults(result) -> None:
+    """Each default applied for a column the file does not have, said once (never a silent guess)."""
+    for d in getattr(result, "defaults", None) or []:
+        st.info(f"**Default for {d['rows']:,} row(s).** {core.esc(d['rule'])}")

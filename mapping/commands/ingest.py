@@ -49,6 +49,8 @@ def _print_report(result) -> None:
     print("Columns recognised: " + ("; ".join(known) or "none"))
     if result.unknown_columns:
         print("Columns not recognised (kept as extra data): " + "; ".join(result.unknown_columns))
+    for d in getattr(result, "defaults", []):
+        print(f"Default ({d['rows']} rows): {d['rule']}")
     if not result.issues:
         print("No problems found.")
         return
@@ -81,7 +83,7 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         result = read_return(data, path.name, gazetteer=gazetteer, orgs=orgs, org=args.org, sheet=args.sheet,
                              date_order=args.date_order or config.date_order(),
-                             max_bytes=config.max_upload_bytes())
+                             max_bytes=config.max_upload_bytes(), reporting_org=args.reporting_org)
     except ReturnError as exc:
         if args.json:
             print(json.dumps({"file": path.name, "error": str(exc)}))
@@ -164,4 +166,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--annotated", metavar="OUT.xlsx", help="also write the return with problem cells marked")
     p.add_argument("--date-order", choices=("dmy", "mdy"), help="how to read 01/02/2025 (default dmy)")
+    p.add_argument("--reporting-org", choices=("org_lead", "org_impl"),
+                   help="file without an organisation column: the partner column read as the reporting organisation")
     p.set_defaults(handler=_validate)

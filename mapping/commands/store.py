@@ -170,7 +170,7 @@ def _submit(args) -> int:
     actor = _actor(engine, args.user)
     try:
         result, outcome = workflow.submit_file(engine, actor, data, path.name, org=args.org, round_name=args.round,
-                                               consolidated=args.consolidated)
+                                               consolidated=args.consolidated, reporting_org=args.reporting_org)
     except (db.PermissionDenied, db.StoreError):
         raise
     except Exception as exc:  # noqa: BLE001 - unreadable files are reported, not traced back
@@ -349,6 +349,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--round", metavar="NAME", help="default: the open round covering today")
     p.add_argument("--consolidated", action="store_true",
                    help="admin: the file holds many organisations; store one submission per organisation")
+    p.add_argument("--reporting-org", choices=("org_lead", "org_impl"),
+                   help="consolidated file without an organisation column: the partner column that stands for "
+                        "the reporting organisation (default: the lead organisation, else the implementing partner)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_guarded(_submit))
 

@@ -38,7 +38,7 @@ FUTURE_YEARS = 5
 # Fields whose presence makes a row an activity (a row with only remarks or an ID is not one).
 SUBSTANTIVE = ("project", "sector", "subsector", "activity", "modality", "adm1_name", "adm1_pcode", "adm2_name",
                "adm2_pcode", "status", "start_date", "end_date", "targeted", "reached", "budget", "org_impl",
-               "org_funder", "beneficiary_group", "scope")
+               "org_funder", "beneficiary_group", "scope", "org_lead", "targeted_hh", "reached_hh")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -77,7 +77,8 @@ class _Checker:
     organisations) is understood once, then the outcome is applied to every row holding it."""
 
     def __init__(self, filename: str, layout: Layout, *, gazetteer: Gazetteer, orgs: list[dict] | None,
-                 vocab: Vocabularies, org: str | None, date_order: str, today: dt.date):
+                 vocab: Vocabularies, org: str | None, date_order: str, today: dt.date,
+                 period: tuple[dt.date, dt.date] | None = None, reporting_org: str | None = None):
         self.file, self.layout, self.gaz = filename, layout, gazetteer
         self.sheet = layout.sheet.name
         self.vocab, self.vidx = vocab, VocabIndex(vocab)
@@ -93,6 +94,8 @@ class _Checker:
         self.recs: list[dict] = []
         self.bad: list[bool] = []
         self.skipped = 0
+        self.period, self.reporting_org = period, reporting_org
+        self.defaults: list[dict] = []  # each stated default once: {"field", "rule", "rows"}
 
     def _own_org(self, org: str | None) -> dict | None:
         if not org:
@@ -138,6 +141,8 @@ class _Checker:
         n_all = len(rows)
         grid = list(zip(*map(itemgetter(1), rows))) if rows else []
         raw = {f: _column(grid, i, clean) if rows else [] for f, i in mapped}
+        self._people_totals(raw, grid, clean)
+        self._reporting_org_column(raw)
         subs = [raw[f] for f in SUBSTANTIVE if f in raw]
         keep = [t.count(None) < len(t) for t in zip(*subs, strict=True)] if subs else [False] * n_all
         kept: list[tuple[int, list]] = []
@@ -165,7 +170,7 @@ class _Checker:
         empty = [None] * n
         col = lambda f: cols.get(f, empty)  # noqa: E731
         self.apply(list(zip(col("org_name"), col("org_acronym"), strict=True)), self._org)
-        for fname in ("org_impl", "org_funder"):
+        for fname in ("org_impl", "org_funder", "org_lead"):
             if fname in cols:
                 self.apply(cols[fname], lambda v, fname=fname: self._partner(fname, v))
         for f in FIELDS:
@@ -176,12 +181,14 @@ class _Checker:
                     self.apply(cols[f.name], lambda v, f=f: self._text(f.name, f.kind, v))
         self.apply(list(zip(col("sector"), col("subsector"), strict=True)), self._sector)
         for fname in ("status", "org_type", "modality"):
-            if fname in cols or fname == "status":
+            if fname in cols:
                 self.apply(col(fname), lambda v, fname=fname: self._term(fname, v))
         places = list(zip(col("adm1_name"), col("adm2_name"), col("adm2_pcode"), col("adm1_pcode"), col("scope"),
                           strict=True))
         self.apply(places, self._location)
         self._dates(col)
+        if "status" not in cols:
+            self._derive_status()
         self._numbers(col)
         if extras:
             grid = list(zip(*map(itemgetter(1), kept))) if kept else []
@@ -192,6 +199,81 @@ class _Checker:
                     rec["extra"] = extra | rec.get("extra", {})
         self._duplicates()
         self._once_per_name()
+
+    # ------------------------------------------------------------------ stated defaults
+    def _people_totals(self, raw: dict, grid: list, clean: dict) -> None:
+        """No total column but a sex/age breakdown (HXL +f/+m, +children/+adults): the total is their sum.
+
+        Sex-by-age cells are disjoint and are summed when present; otherwise the sex columns, otherwise the age
+        columns; never both families, which would count every person twice. The rule is stated in the report."""
+        for measure in ("targeted", "reached"):
+            if measure in raw:
+                continue
+            parts = [c for c in self.layout.columns if c.part and c.part[0] == measure and not c.field]
+            both = [c for c in parts if c.part[1] and c.part[2]]
+            sex = [c for c in parts if c.part[1] and not c.part[2]]
+            age = [c for c in parts if c.part[2] and not c.part[1]]
+            chosen = both if len(both) >= 2 else sex if len(sex) >= 2 else age if len(age) >= 2 else []
+            if not chosen:
+                continue
+            values = [_column(grid, c.index, clean) if grid else [] for c in chosen]
+            raw[measure] = [_sum_cells(cells) for cells in zip(*values, strict=True)] if values[0] else []
+            label = FIELD_BY_NAME[measure].header
+            names = " + ".join(c.label for c in chosen)
+            left = [c.label for c in parts if c not in chosen]
+            self.by_field[measure] = Column(chosen[0].index, " + ".join(c.header for c in chosen), measure, "sum")
+            self.defaults.append({"field": measure, "rows": sum(v is not None for v in raw[measure]),
+                                  "rule": f"No total column for {label}: each row's figure is the sum of {names}."
+                                  + (f" {', '.join(left)} are not added: they break down the same people."
+                                     if left else "")})
+
+    def _reporting_org_column(self, raw: dict) -> None:
+        """A file without a reporting-organisation column: the submitting organisation, or a partner column."""
+        if "org_name" in raw or "org_acronym" in raw:
+            return
+        n = len(next(iter(raw.values()), []))
+        if self.own is not None:
+            self.defaults.append({"field": "org_name", "rows": n, "rule": (
+                f"No Organisation column: every row is reported by {self.own['name']}, the submitting "
+                "organisation.")})
+            return
+        choices = [f for f in (self.reporting_org, "org_lead", "org_impl") if f in raw]
+        if not choices:
+            return
+        source = choices[0]
+        other = next((f for f in ("org_lead", "org_impl") if f in raw and f != source), None)
+        raw["org_name"] = raw[source]
+        col = self.by_field[source]
+        self.by_field["org_name"] = col
+        self.defaults.append({"field": "org_name", "rows": sum(v is not None for v in raw[source]), "rule": (
+            f"No reporting-organisation column: each row's {FIELD_BY_NAME[source].header} ({col.label}) is taken "
+            "as its reporting organisation." + (
+                f" To use {FIELD_BY_NAME[other].header} instead, choose it as the reporting organisation "
+                f"(--reporting-org {other})." if other else ""))})
+
+    def _derive_status(self) -> None:
+        """No Status column: planned / ongoing / completed from the dates against the round (or today)."""
+        ref = min(self.today, self.period[1]) if self.period else self.today
+        counts = {"planned": 0, "ongoing": 0, "completed": 0, "undated": 0}
+        for rec in self.recs:
+            start, end = rec.get("start_date"), rec.get("end_date")
+            if start is None and end is None:
+                status, how = "ongoing", "no dates: ongoing for the round"
+                counts["undated"] += 1
+            else:
+                status = "planned" if start and start > ref else "completed" if end and end < ref else "ongoing"
+                how = "derived from the dates"
+                counts[status] += 1
+            rec["status"] = status
+            rec.setdefault("extra", {})["status_derived"] = how
+        when = (f"the round ({self.period[0]:%d/%m/%Y} to {self.period[1]:%d/%m/%Y})" if self.period
+                else f"today ({self.today:%d/%m/%Y})")
+        split = ", ".join(f"{v} {k}" for k, v in counts.items() if v and k != "undated")
+        self.defaults.append({"field": "status", "rows": len(self.recs), "rule": (
+            f"No Status column: each status is derived from the dates against {when}"
+            + (f" ({split})" if split else "") + "."
+            + (f" {counts['undated']} row(s) without dates are read as ongoing." if counts["undated"] else "")
+            + " Derived statuses are marked as such in the stored data.")})
 
     def _once_per_name(self) -> None:
         """An organisation missing from the list is said once, at its first row, not on every row."""
@@ -441,8 +523,9 @@ class _Checker:
         return upd, ()
 
     def _numbers(self, col) -> None:
-        for fname in ("targeted", "reached", "budget"):
-            self.apply(col(fname), lambda v, fname=fname: self._number(fname, v))
+        for fname in ("targeted", "reached", "targeted_hh", "reached_hh", "budget"):
+            if fname in self.by_field:
+                self.apply(col(fname), lambda v, fname=fname: self._number(fname, v))
         reached = col("reached")
         for k, rec in enumerate(self.recs):
             if "_currency" in rec:
@@ -479,6 +562,20 @@ class _Checker:
             self.records.append(rec)
 
 
+def _sum_cells(cells: tuple) -> Any:
+    """The sum of a row's breakdown cells; an unreadable cell is passed on as it is, so it is reported."""
+    total, seen = 0.0, False
+    for v in cells:
+        if v is None:
+            continue
+        n, _, problem = parse_number(v)
+        if problem:
+            return v
+        if n is not None:
+            total, seen = total + n, True
+    return total if seen else None
+
+
 def _blank(value: Any, cache: dict) -> bool:
     """None, '', spaces and the usual 'nothing here' words ('N/A', '-', 'n.a.')."""
     if value is None:
@@ -494,13 +591,19 @@ def _blank(value: Any, cache: dict) -> bool:
 
 def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None = None,
                 vocab: Vocabularies | None = None, org: str | None = None, sheet: str | None = None,
-                date_order: str = "dmy", max_bytes: int | None = None, today: dt.date | None = None) -> IngestResult:
-    """Read, map, normalise, validate and match one return. `ReturnError` when the file cannot be read at all."""
+                date_order: str = "dmy", max_bytes: int | None = None, today: dt.date | None = None,
+                period: tuple[dt.date, dt.date] | None = None, reporting_org: str | None = None) -> IngestResult:
+    """Read, map, normalise, validate and match one return. `ReturnError` when the file cannot be read at all.
+
+    `period` is the round's (start, end), against which a missing status is derived; `reporting_org` names the
+    partner column ("org_lead" or "org_impl") that stands for the reporting organisation in a consolidated file
+    without one."""
     gc_was_on = gc.isenabled()
     gc.disable()  # a big return is hundreds of thousands of small objects and no cycles: the collector only costs
     try:
         return _read_return(data, filename, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org, sheet=sheet,
-                            date_order=date_order, max_bytes=max_bytes, today=today)
+                            date_order=date_order, max_bytes=max_bytes, today=today, period=period,
+                            reporting_org=reporting_org)
     finally:
         if gc_was_on:
             gc.enable()
@@ -508,13 +611,15 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
 
 def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None,
                  vocab: Vocabularies | None, org: str | None, sheet: str | None, date_order: str,
-                 max_bytes: int | None, today: dt.date | None) -> IngestResult:
+                 max_bytes: int | None, today: dt.date | None, period: tuple[dt.date, dt.date] | None,
+                 reporting_org: str | None) -> IngestResult:
     name = PurePath(filename or "return").name
     book = read_book(data, name, max_bytes=max_bytes)
     layout = choose_layout(book, sheet)
     vocab = vocab or load_vocabularies()
     checker = _Checker(name, layout, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org,
-                       date_order=date_order if date_order in ("dmy", "mdy") else "dmy", today=today or dt.date.today())
+                       date_order=date_order if date_order in ("dmy", "mdy") else "dmy", today=today or dt.date.today(),
+                       period=period, reporting_org=reporting_org)
     width = max((c.index for c in layout.columns), default=0) + 1
     rows = [(r, cells if len(cells) >= width else cells + [None] * (width - len(cells)))
             for r, cells in enumerate(layout.sheet.rows[layout.data_start:], start=layout.data_start + 1)
@@ -537,4 +642,4 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
     columns = [{"header": c.header, "letter": c.letter, "field": c.field, "method": c.method} for c in layout.columns]
     unknown = [c.header for c in layout.columns if not c.field]
     return IngestResult(name, layout.sheet.name, columns, n_rows, checker.records, checker.issues, unknown,
-                        header_row=max(layout.header_rows) + 1)
+                        header_row=max(layout.header_rows) + 1, defaults=checker.defaults)

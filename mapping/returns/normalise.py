@@ -83,7 +83,33 @@ for _f in FIELDS:
         if _p:
             _HXL_FIELDS.append((_f.name, _p[0], _p[1]))
 _HXL_SYNONYMS = {"implementing": "impl", "funding": "funder", "donor": "funder", "cluster": "", "total": "",
-                 "description": ""}
+                 "description": "", "ind": "", "num": "", "people": "", "pers": "", "individuals": "",
+                 "households": "hh", "programme": "prog", "program": "prog", "reporting": ""}
+# Sex and age attributes: a column carrying one is a part of a people count, never the total itself.
+HXL_SEX = frozenset({"f", "m", "women", "men", "girls", "boys"})
+HXL_AGE = frozenset({"children", "adults", "elderly", "infants", "i", "adolescents", "youth", "girls", "boys",
+                     "women", "men"})
+PEOPLE_FIELDS = ("targeted", "reached")
+
+
+def _is_age(attr: str) -> bool:
+    return attr in HXL_AGE or bool(re.fullmatch(r"age\d+(_\d+|plus)?", attr))
+
+
+def hxl_people_part(tag: str) -> tuple[str, frozenset[str], frozenset[str]] | None:
+    """('targeted', sex attrs, age attrs) for a sex/age breakdown of people ('#reached+f+children');
+    None for anything else, households included (+hh columns are their own field, never people)."""
+    parsed = parse_hxl(tag)
+    if not parsed or parsed[0] not in PEOPLE_FIELDS:
+        return None
+    attrs = frozenset(_HXL_SYNONYMS.get(a, a) for a in parsed[1]) - {""}
+    if "hh" in attrs:
+        return None
+    sex = frozenset(a for a in attrs if a in HXL_SEX)
+    age = frozenset(a for a in attrs if _is_age(a))
+    if not sex and not age:
+        return None
+    return parsed[0], sex, age
 
 
 @lru_cache(maxsize=4096)
@@ -99,15 +125,19 @@ def field_for_hxl(tag: str) -> tuple[str | None, int]:
         return None, 0
     base, attrs = parsed
     attrs = frozenset(_HXL_SYNONYMS.get(a, a) for a in attrs) - {""}
+    if hxl_people_part(tag):
+        return None, 0  # a breakdown (women, children ...): summed into the total only when there is none
     best: tuple[int, str | None] = (0, None)
     for name, ftag, fattrs in _HXL_FIELDS:
         if ftag != base or not fattrs <= attrs:
             continue
+        if "hh" in attrs and "hh" not in fattrs and base in PEOPLE_FIELDS:
+            continue  # households are never read as people
         score = 100 + sum(2 if a != "name" else 1 for a in fattrs) * 10 - len(attrs - fattrs)
-        if name == "org_name" and attrs & {"impl", "funder", "acronym", "type"}:
+        if name == "org_name" and attrs & {"impl", "funder", "acronym", "type", "lead", "prog", "code"}:
             continue
         best = max(best, (score, name), key=lambda t: t[0])
-    if best[1] is None:  # same tag, unexpected attributes: the plainest field of that tag
+    if best[1] is None and not ("hh" in attrs and base in PEOPLE_FIELDS):  # unexpected attributes: plainest field
         for name, ftag, fattrs in _HXL_FIELDS:
             if ftag == base and fattrs <= {"name"}:
                 return name, 50
@@ -135,17 +165,52 @@ def field_for_header(header: str) -> tuple[str | None, str | None, int]:
     key = fold(header)
     if not key or is_not_district(header):
         return None, None, 0
+    if "%" in str(header) or {"percent", "percentage", "rate"} & set(key.split()):
+        return None, None, 0  # a share is never a count or a name
     if key in _ALIASES:
         return _ALIASES[key], "alias", 90
     stripped = re.sub(r"\b(usd|pkr|eur|in|of|the|no|number|total|#)\b", " ", key)
     stripped = " ".join(stripped.split())
     if stripped in _ALIASES:
         return _ALIASES[stripped], "alias", 85
+    people = people_header(key)
+    if people:
+        return people, "words", 80
     if len(key) >= 5:
         hit = process.extractOne(key, _ALIAS_KEYS, scorer=fuzz.ratio, score_cutoff=88)
         if hit:
             return _ALIASES[hit[0]], "fuzzy", int(hit[1]) - 30
     return None, None, 0
+
+
+_REACHED_WORDS = frozenset({"reached", "achieved", "served", "assisted", "atteints", "atteintes", "atteint",
+                            "alcanzados", "alcanzadas", "alcancados", "alcancadas", "atingidos", "atingidas",
+                            "atendidos", "atendidas", "beneficiados"})
+_TARGETED_WORDS = frozenset({"targeted", "target", "targets", "planned", "cibles", "ciblees", "cible", "ciblee",
+                             "previstos", "previstas", "meta", "metas", "alvo", "objetivo"})
+_HH_WORDS = frozenset({"household", "households", "hh", "hhs", "menages", "menage", "hogares", "hogar",
+                       "familias", "familles", "agregados", "families"})
+_PEOPLE_WORDS = frozenset({"people", "persons", "individuals", "individual", "ind", "personnes", "individus",
+                           "personas", "pessoas", "beneficiaries", "beneficiary", "beneficiaires", "beneficiarios",
+                           "pax", "population"})
+_NOT_A_COUNT = frozenset({"percent", "percentage", "rate", "ratio", "group", "type", "category", "date", "month",
+                          "groupe", "grupo", "tipo", "name", "nom", "description"})
+
+
+def people_header(key: str) -> str | None:
+    """A long count header ('Total people reached (individuals)', 'No. of HHs targeted') as its field.
+
+    Households and people are told apart by the words, so a household count can never become a people count;
+    a header naming neither, or naming a rate or a group, is left alone."""
+    words = set(key.replace("#", " ").split())
+    if words & _NOT_A_COUNT or "%" in key:
+        return None
+    measure = ("reached" if words & _REACHED_WORDS else None) or ("targeted" if words & _TARGETED_WORDS else None)
+    if measure is None or (words & _REACHED_WORDS and words & _TARGETED_WORDS):
+        return None
+    if words & _HH_WORDS:
+        return f"{measure}_hh"
+    return measure if words & _PEOPLE_WORDS else None
 
 
 # --------------------------------------------------------------------------- values

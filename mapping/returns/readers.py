@@ -205,8 +205,10 @@ class Column:
     index: int  # 0-based
     header: str  # as written (parent and child joined for two-row headers)
     field: str | None
-    method: str | None  # hxl | alias | fuzzy | None
+    method: str | None  # hxl | alias | words | fuzzy | layout | None
     quality: int = 0
+    hxl: str | None = None  # the column's HXL hashtag, when the file has an HXL row
+    part: tuple | None = None  # (people field, sex attrs, age attrs) of a sex/age breakdown column
 
     @property
     def letter(self) -> str:
@@ -263,7 +265,7 @@ def _parents(sheet: Sheet, parent: int, child: int, width: int) -> list[str]:
 
 
 def _columns_for(sheet: Sheet, top: int | None, bottom: int, width: int, hxl: list[str] | None) -> list[Column]:
-    from mapping.returns.normalise import field_for_header, field_for_hxl
+    from mapping.returns.normalise import field_for_header, field_for_hxl, hxl_people_part
 
     child = [_cell_text(v) for v in (sheet.rows[bottom] + [None] * width)[:width]] if bottom >= 0 else [""] * width
     parent = _parents(sheet, top, bottom, width) if top is not None else [""] * width
@@ -276,16 +278,19 @@ def _columns_for(sheet: Sheet, top: int | None, bottom: int, width: int, hxl: li
             method = "hxl" if field else None
             quality += 100 if field else 0
             header = header or hxl[c]
-        if field is None and (p or ch):
+        part = hxl_people_part(hxl[c]) if hxl and hxl[c] else None
+        if field is None and part is None and (p or ch):
             if ch:
                 field, method, quality = field_for_header(ch)
                 if field is None and p and p != ch:
                     field, method, quality = field_for_header(f"{p} {ch}")
                     header = f"{p} / {ch}"
+                if field is None and p and p != ch:  # a header in two languages: the other one may be known
+                    field, method, quality = field_for_header(p)
             else:
                 field, method, quality = field_for_header(p)
-        if header or field:
-            cols.append(Column(c, header, field, method, quality))
+        if header or field or part:
+            cols.append(Column(c, header, field, method, quality, hxl[c] if hxl and hxl[c] else None, part))
     # one column per field: the best-quality one (leftmost on ties); the others are kept as unknown columns
     best: dict[str, Column] = {}
     for col in cols:
@@ -328,8 +333,10 @@ def find_layout(sheet: Sheet) -> Layout | None:
 
     def rank(lay: Layout) -> tuple:
         fields = {c.field for c in lay.columns if c.field}
+        # above an HXL row, the header rows that name more columns in words win (a group heading row included)
+        named = sum(1 for c in lay.columns if c.header and not c.header.startswith("#")) if lay.hxl_row else 0
         return (len(fields & key_fields) >= 1 and len(fields) >= 2, len(fields),
-                sum(c.quality for c in lay.columns if c.field), -len(lay.header_rows), -lay.data_start)
+                sum(c.quality for c in lay.columns if c.field), named, -len(lay.header_rows), -lay.data_start)
 
     best = max(candidates, key=rank)
     if not rank(best)[0]:

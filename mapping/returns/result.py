@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mapping.returns.schema import Issue
 
@@ -21,6 +21,8 @@ class IngestResult:
     issues: list[Issue]
     unknown_columns: list[str]
     header_row: int | None = None  # Excel number of the (last) header row
+    # each default applied for a missing column, stated once: {"field", "rule", "rows"}
+    defaults: list[dict] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Issue]:
@@ -45,6 +47,7 @@ class IngestResult:
             "rows": self.rows, "accepted": self.accepted,
             "errors": len(self.errors), "warnings": len(self.warnings),
             "unknown_columns": list(self.unknown_columns),
+            "defaults": [dict(d) for d in self.defaults],
             "issues": [{"file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value,
                         "severity": i.severity, "message": i.message, "suggestion": i.suggestion}
                        for i in self.issues],

@@ -31,10 +31,11 @@ FIELDS: tuple[Field, ...] = (
     Field("org_name", "#org+name", "Organisation", "text", True, aliases=(
         "organisation", "organization", "organisation name", "organization name", "reporting organisation",
         "reporting organization", "partner", "partner name", "agency", "agency name", "org", "development partner",
-        "dp", "organisme", "organisation déclarante", "nom de l'organisation", "organización", "socio", "agencia"),
+        "dp", "organisme", "organisation déclarante", "nom de l'organisation", "organización", "socio", "agencia",
+        "organização", "nome da organização", "organisation name (full)", "#org+reporting"),
         description="The organisation reporting the activity (full name or acronym)."),
     Field("org_acronym", "#org+acronym", "Acronym", "text", aliases=(
-        "acronym", "org acronym", "organisation acronym", "abbreviation", "sigle", "acrónimo", "siglas"),
+        "acronym", "org acronym", "organisation acronym", "abbreviation", "sigle", "acronyme", "acrónimo", "siglas", "sigla", "acrônimo", "short name"),
         description="Short name of the reporting organisation."),
     Field("org_type", "#org+type", "Organisation type", "vocab", aliases=(
         "organisation type", "organization type", "org type", "type of organisation", "type of organization",
@@ -99,13 +100,16 @@ FIELDS: tuple[Field, ...] = (
     Field("targeted", "#targeted", "Beneficiaries targeted", "int", aliases=(
         "beneficiaries targeted", "targeted", "target", "targeted beneficiaries", "# targeted", "people targeted",
         "no. of beneficiaries targeted", "target beneficiaries", "bénéficiaires ciblés", "cible",
-        "beneficiarios previstos", "#targeted+total"),
-        description="People the activity plans to reach."),
+        "beneficiarios previstos", "#targeted+total", "people targeted individuals", "individuals targeted",
+        "personnes ciblées", "personas previstas", "pessoas previstas", "beneficiários previstos",
+        "pessoas alvo"),
+        description="People (individuals, never households) the activity plans to reach."),
     Field("reached", "#reached", "Beneficiaries reached", "int", aliases=(
         "beneficiaries reached", "reached", "people reached", "# reached", "achieved", "beneficiaries",
         "no. of beneficiaries reached", "bénéficiaires atteints", "atteints", "beneficiarios alcanzados",
-        "#reached+total"),
-        description="People reached so far."),
+        "#reached+total", "people reached individuals", "individuals reached", "personnes atteintes",
+        "personas alcanzadas", "pessoas alcançadas", "beneficiários alcançados", "pessoas atingidas"),
+        description="People (individuals, never households) reached so far."),
     Field("beneficiary_group", "#beneficiary", "Beneficiary group", "text", aliases=(
         "beneficiary group", "target group", "beneficiary type", "population group", "groupe cible",
         "grupo beneficiario", "beneficiary category"),
@@ -130,8 +134,22 @@ FIELDS: tuple[Field, ...] = (
         "remarks", "comments", "notes", "comment", "remarques", "observations", "observaciones"),
         description="Anything else."),
     Field("activity_id", "#activity+id", "Activity ID", "text", aliases=(
-        "activity id", "activity code", "id", "code", "project id", "project code", "ref", "reference"),
+        "#activity+code", "activity id", "activity code", "id", "code", "project id", "project code", "ref",
+        "reference"),
         description="Stable ID kept from round to round; leave empty for a new activity."),
+    Field("targeted_hh", "#targeted+hh", "Households targeted", "int", aliases=(
+        "households targeted", "targeted households", "hh targeted", "ménages ciblés", "hogares previstos",
+        "agregados previstos", "agregados familiares previstos", "famílias previstas", "familias previstas"),
+        description="Households (not people) the activity plans to reach; never added to people."),
+    Field("reached_hh", "#reached+hh", "Households reached", "int", aliases=(
+        "households reached", "reached households", "hh reached", "ménages atteints", "hogares alcanzados",
+        "agregados alcançados", "agregados familiares alcançados", "famílias alcançadas", "familias alcanzadas"),
+        description="Households (not people) reached so far; never added to people."),
+    Field("org_lead", "#org+lead", "Lead organisation", "text", aliases=(
+        "lead organisation", "lead organization", "lead agency", "lead partner", "programme partner",
+        "program partner", "agence chef de file", "chef de file", "organisation principale", "agencia líder",
+        "agência líder", "organização líder", "#org+prog"),
+        description="The agency that leads or funds the programme through the implementing partner."),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)

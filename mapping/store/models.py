@@ -131,6 +131,12 @@ activities = Table(
     Column("match_method", String(20)),
     Column("match_score", Float),
     Column("extra", JSON),
+    # a row kept with its submission but waiting for the secretariat (unknown district, unreadable date ...):
+    # not in the picture until resolved; `queue_reason` says what is wrong, in the words of the report
+    Column("queued", Boolean, nullable=False, default=False, server_default=text("false")),
+    Column("queue_reason", Text),
+    Column("queue_field", String(50)),
+    Column("queue_value", Text),
 )
 
 validation_issues = Table(
@@ -161,6 +167,21 @@ learned_aliases = Table(
     Column("user_id", Integer, ForeignKey("users.id")),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("alias_key", "adm1_pcode", name="uq_learned_aliases_alias_adm1"),
+)
+
+vocabulary_aliases = Table(
+    # A value a return wrote that is not on a list ("Saúde", "EDUCATION_OP", "Em andamento"), confirmed once
+    # by a person as one of the deployment's values and applied to every later file; who and when are kept.
+    "vocabulary_aliases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("field", String(50), nullable=False),  # sector | subsector | status | org_type | modality | org_name
+    Column("alias", Text, nullable=False),
+    Column("alias_key", String(300), nullable=False),  # folded: case, accents and punctuation away
+    Column("canonical", Text, nullable=False),
+    Column("user_id", Integer),
+    Column("user_email", String(320)),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("field", "alias_key", name="uq_vocabulary_aliases_field_key"),
 )
 
 audit_log = Table(

@@ -98,7 +98,7 @@ def load(conn: Connection, chosen: dict[int, bool], *, contacts: bool) -> pd.Dat
                    s.c.org_id, a.c.submission_id, r.c.name.label("round_name"), s.c.submitted_at,
                    o.c.type.label("_org_type"))
             .join(s, s.c.id == a.c.submission_id).join(o, o.c.id == s.c.org_id).join(r, r.c.id == s.c.round_id)
-            .where(a.c.submission_id.in_(sorted(chosen))).order_by(o.c.name, a.c.id))
+            .where(a.c.submission_id.in_(sorted(chosen)) & a.c.queued.is_(False)).order_by(o.c.name, a.c.id))
     df = _frame(conn, stmt)
     blank = df["org_type"].isna() | (df["org_type"].astype(str).str.strip() == "")
     df.loc[blank, "org_type"] = df.loc[blank, "_org_type"]
