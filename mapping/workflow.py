@@ -20,7 +20,7 @@ from mapping.geo import boundaries
 from mapping.geo.gazetteer import Gazetteer
 from mapping.returns.ingest import IngestResult, read_return
 from mapping.returns.schema import Vocabularies, load_vocabularies
-from mapping.store import auth, db, registry, submissions
+from mapping.store import auth, db, picture, registry, submissions
 
 SYSTEM = db.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
 DEMO_PASSWORDS = {"admin": "demo-admin", "focal_point": "demo-focal", "viewer": "demo-viewer"}
@@ -106,8 +106,16 @@ def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, 
         outcomes = submissions.import_consolidated(engine, actor, filename=filename, data=data, result=result,
                                              boundary_version=ctx.boundary_version, round_name=round_name)
         return result, outcomes
+    replaced = None
+    if result.ok:  # said before storing: the picture changes once the return is stored
+        try:
+            replaced = picture.replacement(engine, actor, org, result.records, round_name=round_name)
+        except StocktakeError:  # unknown organisation, no round …: the store refuses below and says why
+            replaced = None
     outcome = submissions.submit(engine, actor, org=org, filename=filename, data=data, result=result,
                            boundary_version=ctx.boundary_version, round_name=round_name)
+    if replaced is not None and outcome.status == "stored":
+        outcome.replaced = replaced.to_json()
     return result, outcome
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from mapping import config, workflow
 from mapping.returns import annotate, ingest
-from mapping.store import registry, submissions
+from mapping.store import picture, registry, submissions
 from views import core, render, submitting
 
 actor = core.require(core.signed_in(), ("focal_point", "admin"))
@@ -56,7 +56,7 @@ with c2, core.guarded("Preparing the pre-filled template"):
         render.download(f"Pre-filled with {core.esc(org)}'s current activities",
                         submitting.template_bytes(engine, org, actor), f"stocktake_{submitting.slug(org)}.xlsx",
                         render.XLSX, key="tpl_filled",
-                        help="Update the rows, add new ones, delete finished ones, and upload it back.")
+                        help="Update the rows, add new ones, and upload it back. " + picture.REPLACEMENT_RULE)
 
 st.markdown("#### 2. Upload your return")
 limit_mb = config.max_upload_bytes() / (1024 * 1024)
@@ -117,6 +117,19 @@ if upload is not None:
                         help="Your file with every problem highlighted and explained in a comment.")
 
     st.markdown("#### 4. Confirm")
+    if org and not errors:
+        replaced = core.call(picture.replacement, engine, actor, org, result.records, round_name=round_name,
+                             what="Comparing with your current activities")
+        if replaced is not None:
+            say = st.warning if replaced.disappearing else st.info
+            say(core.esc(replaced.sentence()), icon="⚠️" if replaced.disappearing else "ℹ️")
+            if replaced.disappearing:
+                with st.expander(f"Activities that will disappear ({len(replaced.disappearing)})"):
+                    render.table(pd.DataFrame(replaced.disappearing),
+                                 ["activity_id", "sector", "activity", "adm1_name", "adm2_name", "status"],
+                                 labels={"activity_id": "Activity ID", "adm1_name": "Province",
+                                         "adm2_name": "District"}, key="replaced_gone")
+                st.caption(core.esc(picture.REPLACEMENT_RULE))
     target = core.esc(org) if org else "the organisations named in the file"
     noun = "activity" if result.accepted == 1 else "activities"
     if st.button(f"Confirm and submit {result.accepted} {noun} for {target}", type="primary", key="confirm",

@@ -95,13 +95,34 @@ def _validate(args: argparse.Namespace) -> int:
         return 2
     if args.annotated:
         Path(args.annotated).write_bytes(annotate_workbook(data, path.name, result))
+    replaced = _replacement(args.org, result)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+        print(json.dumps(result.to_json() | ({"replaces": replaced.to_json()} if replaced else {}),
+                         ensure_ascii=False, default=str))
     else:
         _print_report(result)
+        if replaced is not None:
+            print("\n" + replaced.sentence() + " Submitting it (python -m mapping submit) would do that.")
         if args.annotated:
             print(f"\nAnnotated workbook written to {args.annotated}")
     return 0 if result.ok else 1
+
+
+def _replacement(org: str | None, result):
+    """What submitting this return would replace, when the store knows the organisation (else None)."""
+    if not org or not result.ok:
+        return None
+    engine = _engine()
+    if engine is None:
+        return None
+    from mapping import workflow
+    from mapping.errors import StocktakeError
+    from mapping.store import picture
+
+    try:
+        return picture.replacement(engine, workflow.SYSTEM, org, result.records)
+    except StocktakeError:  # an organisation the store does not know yet: nothing to replace
+        return None
 
 
 def _current_activities(engine, org: str):

@@ -185,6 +185,9 @@ def _submit(args) -> int:
                    "issues": [i.to_dict() if hasattr(i, "to_dict") else i for i in getattr(result, "issues", [])]})
     for o in outcomes:
         print(o.message, file=sys.stderr if o.status == "rejected" and not args.json else sys.stdout)
+        if o.replaced and not args.json:
+            print(o.replaced["sentence"].replace("This replaces", "It replaced", 1).replace(" will disappear",
+                                                                                      " disappeared"))
     if any(o.status == "rejected" for o in outcomes):
         if not args.json:
             for issue in [i for i in getattr(result, "issues", []) if getattr(i, "severity", "") == "error"][:20]:

@@ -14,6 +14,11 @@ from pathlib import Path
 
 from mapping import config
 
+# One rule for the template's instructions, the pre-filled download's help and the confirm step.
+REPLACEMENT_RULE = ("Each return is your organisation's complete list for the round: it replaces every activity "
+                    "you reported before. Keep the rows of activities that still run or finished this round (set "
+                    "finished ones to completed); a row you leave out disappears from the map and matrices.")
+
 
 @dataclass(frozen=True)
 class Field:
@@ -40,7 +45,7 @@ FIELDS: tuple[Field, ...] = (
     Field("org_type", "#org+type", "Organisation type", "vocab", aliases=(
         "organisation type", "organization type", "org type", "type of organisation", "type of organization",
         "partner type", "agency type", "type d'organisation", "tipo de organización"),
-        description="UN agency, donor, INGO, NGO, government, ... (list in data/org_types.csv)."),
+        description="UN agency, donor, INGO, NGO, government, ... (pick from the drop-down list)."),
     Field("org_impl", "#org+impl", "Implementing partner", "text", aliases=(
         "implementing partner", "implementing partners", "implementing organisation", "implementing organization",
         "implementer", "ip", "partenaire de mise en oeuvre", "partenaire d'exécution", "socio implementador"),
@@ -55,18 +60,18 @@ FIELDS: tuple[Field, ...] = (
         description="Programme or project the activity belongs to."),
     Field("sector", "#sector", "Sector", "vocab", True, aliases=(
         "sector", "cluster", "sector/cluster", "thematic area", "secteur", "sector name", "área", "theme"),
-        description="Sector (list in data/sectors.csv)."),
+        description="Sector (pick from the drop-down list)."),
     Field("subsector", "#subsector", "Sub-sector", "vocab", aliases=(
         "sub-sector", "subsector", "sub sector", "sub-type", "programme type", "sous-secteur", "subsector name",
         "activity type", "type of activity", "sous secteur", "subsector/activity type"),
-        description="Sub-sector or programme type within the sector (data/sectors.csv)."),
+        description="Sub-sector or programme type within the sector (drop-down list, once the sector is chosen)."),
     Field("activity", "#activity+name", "Activity", "text", aliases=(
         "activity", "activity description", "activity name", "description", "activities", "intervention",
         "activité", "description de l'activité", "actividad", "#activity", "#activity+description"),
         description="What is done, in a few words."),
     Field("modality", "#modality", "Modality", "vocab", aliases=(
         "modality", "delivery modality", "transfer modality", "modalité", "modalidad"),
-        description="Cash, in-kind, voucher, service delivery, technical assistance ... (data/modalities.csv)."),
+        description="Cash, in-kind, voucher, service delivery, technical assistance ... (drop-down list)."),
     Field("adm1_name", "#adm1+name", "Province", "text", aliases=(
         "province", "province name", "admin 1", "admin1", "adm1", "admin1 name", "region", "state", "state/province",
         "provinces", "région", "departement", "département", "provincia", "departamento", "estado"),

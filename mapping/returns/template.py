@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from mapping.returns.schema import FIELDS, Vocabularies, load_vocabularies
+from mapping.returns.schema import FIELDS, REPLACEMENT_RULE, Vocabularies, load_vocabularies
 
 ACTIVITIES = "Activities"
 LISTS = "Lists"
@@ -228,8 +228,8 @@ def _instructions(wb: Workbook, vocab: Vocabularies, units: pd.DataFrame | None,
         "An activity covering a whole province: leave District empty and choose 'province-wide' in Location "
         "scope; for the whole country choose 'national'.",
         "Dates as day/month/year. Numbers without text (12500, not '12.5k people').",
-        "Keep the Activity ID of existing activities; leave it empty for new ones. Do not delete finished "
-        "activities: set their status to completed.",
+        "Keep the Activity ID of existing activities; leave it empty for new ones.",
+        REPLACEMENT_RULE,
         "Upload the file in Stocktake: you get a row-by-row report at once and can download this workbook with "
         "the problem cells marked.",
     ]

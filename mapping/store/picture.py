@@ -8,18 +8,24 @@ Contact details are personal data: admins see all, a focal point only its own or
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from mapping.returns.schema import CONTACT_FIELDS, FIELD_BY_NAME, FIELD_NAMES
+from mapping.errors import StocktakeError
+from mapping.returns.schema import CONTACT_FIELDS, FIELD_BY_NAME, FIELD_NAMES, REPLACEMENT_RULE
 from mapping.store import models as m
 from mapping.store.db import ROLE_LABELS, Actor, PermissionDenied, public_view_enabled, transaction
-from mapping.store.registry import find_round, ordered_rounds
+from mapping.store.registry import find_org, find_round, ordered_rounds, resolve_round
+
+__all__ = ["REPLACEMENT_RULE", "Replacement", "compare_rounds", "current_activities", "data_version", "load",
+           "replacement", "selection"]
 
 EXTRA_COLUMNS: tuple[str, ...] = ("match_method", "match_score", "source_row", "org_id", "submission_id",
                                   "round_name", "submitted_at", "carried_forward")
@@ -146,7 +152,9 @@ def data_version(engine: Engine, actor: Actor | None = None, round_name: str | N
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-_COMPARED = tuple(n for n in FIELD_NAMES if n not in CONTACT_FIELDS and n not in ("activity_id", "org_name"))
+# what the organisation says about itself (acronym, type) is filled in by the store, not part of an activity
+_COMPARED = tuple(n for n in FIELD_NAMES if n not in CONTACT_FIELDS
+                  and n not in ("activity_id", "org_name", "org_acronym", "org_type"))
 
 
 def _key(row: dict) -> str:
@@ -162,28 +170,23 @@ def _plain(v: Any) -> Any:
         return None
     if isinstance(v, pd.Timestamp):
         return v.date().isoformat()
+    if isinstance(v, dt.date):  # a return's dates (date objects) compare with the stored ones (timestamps)
+        return v.isoformat()
+    if isinstance(v, str):
+        return v.strip() or None
     return v
 
 
 def _summary(row: dict) -> dict:
     return {k: _plain(row.get(k)) for k in ("activity_id", "org_name", "sector", "activity", "adm1_pcode",
-                                            "adm2_pcode", "status")}
+                                            "adm1_name", "adm2_pcode", "adm2_name", "status")}
 
 
-def compare_rounds(engine: Engine, a: str, b: str, *, actor: Actor | None = None) -> dict:
-    """What changed from round `a` to round `b`, matched by activity ID (or by org, sector, activity, place).
-
-    Returns {"previous", "current", "new": [...], "changed": [{..., "changes": {field: [before, after]}}],
-    "ended": [...], "unchanged": n}. Carried-forward returns count as reported in `b`.
-    """
-    with transaction(engine, write=False) as conn:
-        ra, rb = find_round(conn, a), find_round(conn, b)
-        before = load(conn, selection(conn, ra.name)[1], contacts=False)
-        after = load(conn, selection(conn, rb.name)[1], contacts=False)
-    old = {_key(r): r for r in before.to_dict("records")}
-    new = {_key(r): r for r in after.to_dict("records")}
-    out: dict[str, Any] = {"previous": ra.name, "current": rb.name, "new": [], "changed": [], "ended": [],
-                           "unchanged": 0}
+def _diff(before: list[dict], after: list[dict]) -> dict:
+    """Rows of `after` against rows of `before`, matched by activity ID, else by org, sector, activity and place."""
+    old = {_key(r): r for r in before}
+    new = {_key(r): r for r in after}
+    out: dict[str, Any] = {"new": [], "changed": [], "ended": [], "unchanged": 0}
     for k, row in new.items():
         if k not in old:
             out["new"].append(_summary(row))
@@ -196,3 +199,99 @@ def compare_rounds(engine: Engine, a: str, b: str, *, actor: Actor | None = None
             out["unchanged"] += 1
     out["ended"] = [_summary(row) for k, row in old.items() if k not in new]
     return out
+
+
+def compare_rounds(engine: Engine, a: str, b: str, *, actor: Actor | None = None) -> dict:
+    """What changed from round `a` to round `b`, matched by activity ID (or by org, sector, activity, place).
+
+    Returns {"previous", "current", "new": [...], "changed": [{..., "changes": {field: [before, after]}}],
+    "ended": [...], "unchanged": n}. Carried-forward returns count as reported in `b`.
+    """
+    with transaction(engine, write=False) as conn:
+        ra, rb = find_round(conn, a), find_round(conn, b)
+        before = load(conn, selection(conn, ra.name)[1], contacts=False)
+        after = load(conn, selection(conn, rb.name)[1], contacts=False)
+    return {"previous": ra.name, "current": rb.name} | _diff(before.to_dict("records"), after.to_dict("records"))
+
+
+# --------------------------------------------------------------------------- what a new return replaces
+
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What confirming a return would do to the organisation's activities in the picture."""
+
+    org: str
+    round_name: str | None
+    current: int                 # activities the organisation has in the picture now
+    carried_from: str | None     # the earlier round they are carried forward from, if they are
+    unchanged: int
+    changed: list[dict]
+    new: list[dict]
+    disappearing: list[dict]     # current activities the return leaves out
+
+    @property
+    def kept(self) -> int:
+        """Current activities the return keeps, changed or not."""
+        return self.unchanged + len(self.changed)
+
+    def sentence(self) -> str:
+        """One plain sentence for the confirm step: how many stay, how many come, which ones go."""
+        adding = f"{len(self.new)} new" if self.new else "none new"
+        if not self.current:
+            return f"{self.org} has no activities in the picture yet: this return adds {len(self.new)}."
+        source = f" (carried forward from {self.carried_from})" if self.carried_from else ""
+        text = (f"This replaces the {self.current} current activit{'y' if self.current == 1 else 'ies'} of "
+                f"{self.org}{source}: {self.kept} kept or changed, {adding}")
+        if not self.disappearing:
+            return text + ", none will disappear."
+        gone = [_where(d) for d in self.disappearing]
+        listed = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+        return text + f", {len(self.disappearing)} will disappear ({listed})."
+
+    def to_json(self) -> dict:
+        return {"org": self.org, "round": self.round_name, "current": self.current,
+                "carried_from": self.carried_from, "kept": self.kept, "unchanged": self.unchanged,
+                "changed": self.changed, "new": self.new, "disappearing": self.disappearing,
+                "sentence": self.sentence()}
+
+
+def _where(row: dict) -> str:
+    place = row.get("adm2_name") or row.get("adm1_name") or row.get("adm2_pcode") or row.get("adm1_pcode")
+    what = row.get("activity") or row.get("sector") or "activity"
+    return f"{what} in {place}" if place else str(what)
+
+
+def replacement(engine: Engine, actor: Actor, org: str, records: list[dict], *,
+                round_name: str | None = None) -> Replacement:
+    """What storing `records` as `org`'s return would replace, before the focal point confirms.
+
+    A return replaces the organisation's whole list (the store keeps one current return per organisation and
+    round), so an activity left out of the file disappears. Shown before confirming, and printed by the
+    `validate` and `submit` commands, so nobody loses activities without being told which.
+    """
+    _contact_policy(engine, actor)  # may this actor read the picture at all
+    o = m.organisations
+    with transaction(engine, write=False) as conn:
+        found = find_org(conn, org)
+        try:
+            rnd = resolve_round(conn, round_name)
+        except StocktakeError:  # no open round: the store will refuse the return and say so
+            rnd = None
+        target, chosen = selection(conn, rnd.name if rnd is not None else round_name)
+        s = m.submissions
+        own = set(conn.execute(select(s.c.id).where((s.c.org_id == found.id) & s.c.id.in_(sorted(chosen))))
+                  .scalars()) if chosen else set()
+        mine = {sid: carried for sid, carried in chosen.items() if sid in own}
+        before = load(conn, mine, contacts=False) if mine else empty_picture(contacts=False)
+        carried_from = None
+        if len(before) and bool(before["carried_forward"].any()):
+            carried_from = str(before["round_name"].iloc[0])
+        name = conn.execute(select(o.c.name).where(o.c.id == found.id)).scalar()
+    rows = [{k: v for k, v in r.items() if not str(k).startswith("_")} | {"org_name": name} for r in records]
+    old = [r | {"org_name": name} for r in before.to_dict("records")]
+    d = _diff(old, rows)
+    return Replacement(org=name, round_name=(rnd.name if rnd is not None else getattr(target, "name", None)),
+                       current=len(old), carried_from=carried_from, unchanged=d["unchanged"],
+                       changed=d["changed"], new=d["new"], disappearing=d["ended"])

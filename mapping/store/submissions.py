@@ -57,6 +57,7 @@ class SubmitOutcome:
     org: str | None = None
     round_name: str | None = None
     rows: int = 0
+    replaced: dict | None = None  # what the stored return replaced (picture.Replacement.to_json), when known
 
 
 # --------------------------------------------------------------------------- submissions

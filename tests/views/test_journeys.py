@@ -11,7 +11,8 @@ import pytest
 from mapping import workflow
 from mapping.store import db
 from tests.factories.app import module_deployment, return_bytes
-from tests.views.test_app import actor_for, problems, start
+from tests.views.test_app import IRP, actor_for, problems, start
+from views.core import esc as core_esc
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +64,22 @@ def test_review_queue_preselects_the_suggestion_or_nothing(app_env):
     assert next(b for b in at.button if b.label == "Learn").disabled
     at.selectbox(key="review_name").set_value("Dera Ghazi Khan Sadar").run()
     assert at.selectbox(key="review_pcode").value == "PK607"
+
+
+def test_confirm_step_says_which_activities_a_partial_return_drops(app_env):
+    from tests.factories.app import RETURNS
+
+    at = start(actor_for("focal_point"), "submit")
+    mobile_clinics_only = [RETURNS[IRP][0]]
+    at.file_uploader[0].set_value(("partial.xlsx", return_bytes(mobile_clinics_only), "application/octet-stream"))
+    at.run()
+    assert problems(at) == []
+    said = [w.value for w in at.warning if "This replaces" in w.value]
+    assert len(said) == 1, [w.value for w in at.warning]
+    assert said[0].startswith("This replaces the 3 current activities of Indus Relief Partners: 1 kept or changed, "
+                              "none new, 2 will disappear (")
+    assert "OTP sites in" in said[0] and "Province-wide training in Sindh" in said[0]
+    assert any(e.label == "Activities that will disappear (2)" for e in at.expander)
+    # the rule is the same words the template and the pre-filled download say
+    from mapping.returns.schema import REPLACEMENT_RULE
+    assert any(c.value == core_esc(REPLACEMENT_RULE) for c in at.caption)
