@@ -1,7 +1,7 @@
 """Households and lead organisation on activities, queued rows awaiting review, confirmed vocabulary aliases.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0007
 Create Date: 2026-11-30 12:10:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
