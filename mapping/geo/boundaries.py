@@ -24,6 +24,7 @@ import shapely
 
 from mapping import config
 from mapping.geo import sources
+from mapping.geo.countries import iso3
 from mapping.geo.files import (
     BoundaryError,
     LevelFile,
@@ -44,10 +45,6 @@ WEB_BUDGET_BYTES = 1_000_000
 WEB_TOLERANCES = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064)
 DEFAULT_DISCLAIMER = ("The boundaries and names shown and the designations used on this map do not imply official "
                       "endorsement or acceptance by the United Nations or by the coordination group.")
-ISO2_TO_ISO3 = {"PK": "PAK", "AF": "AFG", "BD": "BGD", "IN": "IND", "NP": "NPL", "LK": "LKA", "MM": "MMR",
-                "ET": "ETH", "KE": "KEN", "SO": "SOM", "SD": "SDN", "SS": "SSD", "YE": "YEM", "SY": "SYR",
-                "IQ": "IRQ", "NG": "NGA", "ML": "MLI", "NE": "NER", "TD": "TCD", "CD": "COD", "HT": "HTI",
-                "UA": "UKR", "PH": "PHL", "MZ": "MOZ"}
 
 
 @dataclass
@@ -100,8 +97,7 @@ def _country(used: dict, meta: dict) -> str | None:
     country = meta.get("country") or used.get("country_code")
     if not country:
         return None
-    country = str(country).strip().upper()
-    return ISO2_TO_ISO3.get(country, country)
+    return iso3(str(country))
 
 
 def _fingerprint(adm1: gpd.GeoDataFrame, adm2: gpd.GeoDataFrame) -> str:

@@ -4,152 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from mapping.geo import boundaries
-from mapping.geo.gazetteer import Gazetteer, Match, Normaliser, load_aliases
+from mapping.geo import gazetteer as gz
+from mapping.geo.countries import ISO2_TO_ISO3, iso3
+from mapping.geo.gazetteer import Gazetteer, Match, Normaliser, load_aliases, load_divisions
+from mapping.geo.names import initials_fit, skeleton
 from tests.factories import boundaries as fb
 
-# Real-world spellings seen in Pakistani 3W returns: abbreviations, transliterations, old names, typos,
-# filler words, reordered Karachi names and wrong or missing provinces. Truth is the COD-AB district name.
-SPELLINGS: list[tuple[str, str, str]] = [
-    ("Punjab", "D.G Khan", "Dera Ghazi Khan"), ("Punjab", "D.G. Khan", "Dera Ghazi Khan"),
-    ("Punjab", "DG Khan", "Dera Ghazi Khan"), ("Punjab", "D G Khan", "Dera Ghazi Khan"),
-    ("Punjab", "DGKhan", "Dera Ghazi Khan"), ("Punjab", "Dera Ghazi Khan District", "Dera Ghazi Khan"),
-    ("Punjab", "Dera Ghazi Khn", "Dera Ghazi Khan"), ("", "DG Khan", "Dera Ghazi Khan"),
-    ("KPK", "D.I. Khan", "D. I. Khan"), ("KP", "DI Khan", "D. I. Khan"), ("NWFP", "D.I.Khan", "D. I. Khan"),
-    ("Khyber Pakhtunkhwa", "Dera Ismail Khan", "D. I. Khan"), ("KPK", "Dera Ismael Khan", "D. I. Khan"),
-    ("Punjab", "T.T. Singh", "Toba Tek Singh"), ("Punjab", "TT Singh", "Toba Tek Singh"),
-    ("Punjab", "Toba Tek Sing", "Toba Tek Singh"), ("Punjab", "T.T.Singh", "Toba Tek Singh"),
-    ("Punjab", "R.Y. Khan", "Rahim Yar Khan"), ("Punjab", "RY Khan", "Rahim Yar Khan"),
-    ("Punjab", "Rahimyar Khan", "Rahim Yar Khan"), ("Punjab", "Rahim Yaar Khan", "Rahim Yar Khan"),
-    ("Punjab", "M.B. Din", "Mandi Bahauddin"), ("Punjab", "Mandi Baha-ud-Din", "Mandi Bahauddin"),
-    ("Punjab", "Mandi Bahaudin", "Mandi Bahauddin"), ("Punjab", "MB Din", "Mandi Bahauddin"),
-    ("Sindh", "Nawabshah", "Shaheed Benazir Abad"), ("Sindh", "Nawab Shah", "Shaheed Benazir Abad"),
-    ("Sindh", "Shaheed Benazirabad", "Shaheed Benazir Abad"), ("Sindh", "Shahid Benazirabad", "Shaheed Benazir Abad"),
-    ("Sindh", "S. Benazirabad", "Shaheed Benazir Abad"), ("Sind", "Benazirabad", "Shaheed Benazir Abad"),
-    ("Sindh", "Qambar Shahdadkot", "Kambar Shahdad Kot"), ("Sindh", "Kambar-Shahdadkot", "Kambar Shahdad Kot"),
-    ("Sindh", "Qambar Shahdad Kot", "Kambar Shahdad Kot"), ("Sindh", "Kamber Shahdadkot", "Kambar Shahdad Kot"),
-    ("Sindh", "Naushahro Feroz", "Naushahro Feroze"), ("Sindh", "Naushero Feroze", "Naushahro Feroze"),
-    ("Sindh", "Nausheroferoze", "Naushahro Feroze"), ("Sindh", "Naushahro Firoze", "Naushahro Feroze"),
-    ("Sindh", "Umerkot", "Umer Kot"), ("Sindh", "Umarkot", "Umer Kot"), ("Sindh", "Umer Kot", "Umer Kot"),
-    ("Sindh", "Mirpurkhas", "Mirpur Khas"), ("Sindh", "Mirpur Khas", "Mirpur Khas"),
-    ("Sindh", "Karachi East", "East Karachi"), ("Sindh", "Karachi-West", "West Karachi"),
-    ("Sindh", "Karachi Central", "Central Karachi"), ("Sindh", "Karachi South", "South Karachi"),
-    ("Sindh", "Korangi", "Korangi Karachi"), ("Sindh", "Malir", "Malir Karachi"),
-    ("Sindh", "District Malir", "Malir Karachi"), ("Sindh", "Karachi (East)", "East Karachi"),
-    ("Sindh", "Tando Allah Yar", "Tando Allahyar"), ("Sindh", "Tando Alahyar", "Tando Allahyar"),
-    ("Sindh", "Tando Mohammad Khan", "Tando Muhammad Khan"), ("Sindh", "T.M. Khan", "Tando Muhammad Khan"),
-    ("Sindh", "Tando Muhammed Khan", "Tando Muhammad Khan"), ("Sindh", "Tharparkar (Mithi)", "Tharparkar"),
-    ("Sindh", "Thar Parkar", "Tharparkar"), ("Sindh", "Tharparker", "Tharparkar"), ("Sindh", "Thar", "Tharparkar"),
-    ("Sindh", "Larkano", "Larkana"), ("Sindh", "Jacob Abad", "Jacobabad"), ("Sindh", "Jacobabad", "Jacobabad"),
-    ("Sindh", "Khairpur Mirs", "Khairpur"), ("Sindh", "Kashmor", "Kashmore"), ("Sindh", "Kandhkot", "Kashmore"),
-    ("Sindh", "Matyari", "Matiari"), ("Sindh", "Hyderbad", "Hyderabad"), ("Sindh", "Sukker", "Sukkur"),
-    ("Sindh", "Shikarpoor", "Shikarpur"), ("Sindh", "Gotki", "Ghotki"), ("Sindh", "Thatha", "Thatta"),
-    ("Sindh", "Sajawal", "Sujawal"), ("Sindh", "Jamshooro", "Jamshoro"), ("Sindh", "Sanghar", "Sanghar"),
-    ("Sindh", "Badin Distt.", "Badin"), ("Sindh", "Dadu District", "Dadu"),
-    ("Balochistan", "Qila Abdullah", "Killa Abdullah"), ("Balochistan", "Killa Abdullah", "Killa Abdullah"),
-    ("Balochistan", "Kila Abdullah", "Killa Abdullah"), ("Balochistan", "Qilla Saifullah", "Killa Saifullah"),
-    ("Baluchistan", "Qila Saifullah", "Killa Saifullah"), ("Balochistan", "Killa Saif Ullah", "Killa Saifullah"),
-    ("Balochistan", "Jafarabad", "Jaffarabad"), ("Balochistan", "Jaffarabad", "Jaffarabad"),
-    ("Balochistan", "Jafferabad", "Jaffarabad"), ("Balochistan", "Bolan", "Kachhi"), ("Balochistan", "Kachi", "Kachhi"),
-    ("Balochistan", "Kachhi (Bolan)", "Kachhi"), ("Balochistan", "Surab", "Shaheed Sikandarabad"),
-    ("Balochistan", "Shaheed Sikandar Abad", "Shaheed Sikandarabad"), ("Balochistan", "Turbat", "Kech"),
-    ("Balochistan", "Kech (Turbat)", "Kech"), ("Balochistan", "Chaghi", "Chagai"), ("Balochistan", "Noshki", "Nushki"),
-    ("Balochistan", "Naseerabad", "Nasirabad"), ("Balochistan", "Lasbella", "Lasbela"),
-    ("Balochistan", "Las Bela", "Lasbela"), ("Balochistan", "Musa Khel", "Musakhel"),
-    ("Balochistan", "Sherani", "Sherani"), ("Balochistan", "Shirani", "Sherani"), ("Balochistan", "Punjgur", "Panjgur"),
-    ("Balochistan", "Khuzdaar", "Khuzdar"), ("Balochistan", "Quetta District", "Quetta"),
-    ("Balochistan", "Loralia", "Loralai"), ("Balochistan", "Zhob Distt", "Zhob"), ("Balochistan", "Awaran", "Awaran"),
-    ("Balochistan", "Dera Bugti", "Dera Bugti"), ("Balochistan", "Jhal Magsi", "Jhal Magsi"),
-    ("Balochistan", "Jhal Magsi District", "Jhal Magsi"), ("Balochistan", "Washuk", "Washuk"),
-    ("Balochistan", "Sohbat Pur", "Sohbatpur"), ("Balochistan", "Gawadar", "Gwadar"), ("Balochistan", "Gwader", "Gwadar"),
-    ("Balochistan", "Pishin", "Pishin"), ("Balochistan", "Mastong", "Mastung"), ("Balochistan", "Ziarat", "Ziarat"),
-    ("KPK", "Bajaur Agency", "Bajaur"), ("FATA", "Khyber Agency", "Khyber"), ("FATA", "Kurram Agency", "Kurram"),
-    ("FATA", "Mohmand Agency", "Mohmand"), ("FATA", "Orakzai Agency", "Orakzai"),
-    ("FATA", "North Waziristan Agency", "North Waziristan"), ("FATA", "South Waziristan Agency", "South Waziristan"),
-    ("KP", "N. Waziristan", "North Waziristan"), ("KP", "S. Waziristan", "South Waziristan"),
-    ("KPK", "Abbotabad", "Abbottabad"), ("KPK", "Abbottabad", "Abbottabad"), ("KPK", "Battagram", "Batagram"),
-    ("KPK", "Torghar", "Tor Ghar"), ("KPK", "Tor Ghar", "Tor Ghar"), ("KPK", "Lower Chitral", "Chitral Lower"),
-    ("KPK", "Upper Chitral", "Chitral Upper"), ("KPK", "Dir Lower", "Lower Dir"), ("KPK", "Dir Upper", "Upper Dir"),
-    ("KPK", "Lower Kohistan", "Kohistan Lower"), ("KPK", "Upper Kohistan", "Kohistan Upper"),
-    ("KPK", "Kolai Palas", "Kolai Palas Kohistan"), ("KPK", "Kolai-Pallas", "Kolai Palas Kohistan"),
-    ("KPK", "Lakki", "Lakki Marwat"), ("KPK", "Laki Marwat", "Lakki Marwat"), ("KPK", "Charsada", "Charsadda"),
-    ("KPK", "Manshera", "Mansehra"), ("KPK", "Mansehra", "Mansehra"), ("KPK", "Naushera", "Nowshera"),
-    ("KPK", "Peshawer", "Peshawar"), ("KPK", "Sawabi", "Swabi"), ("KPK", "Bunair", "Buner"), ("KPK", "Hangu", "Hangu"),
-    ("KPK", "Malakand Agency", "Malakand"), ("KPK", "Shangla", "Shangla"), ("KPK", "Karak", "Karak"),
-    ("KPK", "Haripur", "Haripur"), ("KPK", "Kohat", "Kohat"), ("KPK", "Mardan", "Mardan"),
-    ("KPK", "FR Peshawar", "Peshawar"), ("KPK", "F.R. Bannu", "Bannu"), ("KPK", "Parachinar", "Kurram"),
-    ("Punjab", "Layyah", "Leiah"), ("Punjab", "Layya", "Leiah"), ("Punjab", "Lyallpur", "Faisalabad"),
-    ("Punjab", "Faislabad", "Faisalabad"), ("Punjab", "Faisalabad", "Faisalabad"), ("Punjab", "Pindi", "Rawalpindi"),
-    ("Punjab", "Rawal Pindi", "Rawalpindi"), ("Punjab", "Qasur", "Kasur"), ("Punjab", "Vihari", "Vehari"),
-    ("Punjab", "Nankana", "Nankana Sahib"), ("Punjab", "Sheikupura", "Sheikhupura"), ("Punjab", "Shekhupura", "Sheikhupura"),
-    ("Punjab", "Muzafargarh", "Muzaffargarh"), ("Punjab", "Muzaffar Garh", "Muzaffargarh"),
-    ("Punjab", "Bahawal Nagar", "Bahawalnagar"), ("Punjab", "Bahawalpur", "Bahawalpur"),
-    ("Punjab", "Bhakar", "Bhakkar"), ("Punjab", "Chakwal", "Chakwal"), ("Punjab", "Gujarat", "Gujrat"),
-    ("Punjab", "Gujranwalla", "Gujranwala"), ("Punjab", "Hafizabad", "Hafizabad"), ("Punjab", "Jhang", "Jhang"),
-    ("Punjab", "Jehlum", "Jhelum"), ("Punjab", "Khanewal", "Khanewal"), ("Punjab", "Khushaab", "Khushab"),
-    ("Punjab", "Lahore", "Lahore"), ("Punjab", "Lodhran", "Lodhran"), ("Punjab", "Mianwali", "Mianwali"),
-    ("Punjab", "Multan", "Multan"), ("Punjab", "Narowal", "Narowal"), ("Punjab", "Okara", "Okara"),
-    ("Punjab", "Pak Pattan", "Pakpattan"), ("Punjab", "Pakpatan", "Pakpattan"), ("Punjab", "Rajan Pur", "Rajanpur"),
-    ("Punjab", "Sahiwal", "Sahiwal"), ("Punjab", "Montgomery", "Sahiwal"), ("Punjab", "Sargodah", "Sargodha"),
-    ("Punjab", "Sialkot", "Sialkot"), ("Punjab", "Attock", "Attock"), ("Punjab", "Campbellpur", "Attock"),
-    ("Punjab", "Chiniot", "Chiniot"), ("Punjab", "Vehari", "Vehari"),
-    ("ICT", "Islamabad", "Islamabad"), ("Islamabad Capital Territory", "ICT", "Islamabad"),
-    ("Federal", "Islamabad Capital Territory", "Islamabad"), ("", "Islamabad", "Islamabad"),
-    ("GB", "Diamer", "Diamir"), ("GB", "Ghanchi", "Ghanche"), ("GB", "Astor", "Astore"), ("GB", "Roundu", "Rondu"),
-    ("GB", "Gupis Yasin", "Gupis-Yasin"), ("Gilgit-Baltistan", "Gilgit", "Gilgit"), ("GB", "Hunza", "Hunza"),
-    ("GB", "Nagar", "Nagar"), ("Gilgit Baltistan", "Skardu", "Skardu"), ("GB", "Shigar", "Shigar"),
-    ("Northern Areas", "Ghizer", "Ghizer"), ("GB", "Kharmang", "Kharmang"), ("GB", "Darel", "Darel"),
-    ("GB", "Tangir", "Tangir"), ("AJK", "Bhimbar", "Bhimber"), ("AJK", "Hattian Bala", "Jhelum Valley"),
-    ("AJK", "Hattian", "Jhelum Valley"), ("AJK", "Forward Kahuta", "Haveli"), ("AJK", "Rawalakot", "Poonch"),
-    ("AJK", "Sudhnuti", "Sudhnoti"), ("AJK", "Sudhanoti", "Sudhnoti"), ("AJK", "Neelam", "Neelum"),
-    ("AJK", "Muzafarabad", "Muzaffarabad"), ("Azad Jammu & Kashmir", "Mirpur", "Mirpur"), ("AJ&K", "Kotli", "Kotli"),
-    ("AJK", "Bagh", "Bagh"),
-    # no province, or the wrong one
-    ("", "Quetta", "Quetta"), ("", "Lahore", "Lahore"), ("", "Peshawar", "Peshawar"), ("", "Nawabshah", "Shaheed Benazir Abad"),
-    ("", "Qambar Shahdadkot", "Kambar Shahdad Kot"), ("", "Karachi East", "East Karachi"), ("", "Layyah", "Leiah"),
-    ("Punjab", "Quetta", "Quetta"), ("Sindh", "Lahore", "Lahore"), ("Balochistan", "Peshawar", "Peshawar"),
-    # more of the same, as they arrive in real returns
-    ("Punjab", "Dera Ghazi Khan (DG Khan)", "Dera Ghazi Khan"), ("Punjab", "D.G.Khan", "Dera Ghazi Khan"),
-    ("Punjab", "Rahim Yar Khan District", "Rahim Yar Khan"), ("Punjab", "R.Y.Khan", "Rahim Yar Khan"),
-    ("Punjab", "Toba Tek Singh Distt.", "Toba Tek Singh"), ("Punjab", "Mandi Bahauddin", "Mandi Bahauddin"),
-    ("Punjab", "Nankana Sahab", "Nankana Sahib"), ("Punjab", "Nankana Saheb", "Nankana Sahib"),
-    ("Punjab", "Bahawalnager", "Bahawalnagar"), ("Punjab", "Bahwalpur", "Bahawalpur"), ("Punjab", "Lodhraan", "Lodhran"),
-    ("Punjab", "Khanewaal", "Khanewal"), ("Punjab", "Rajanpoor", "Rajanpur"), ("Punjab", "Sialkott", "Sialkot"),
-    ("Punjab", "Narowaal", "Narowal"), ("Punjab", "Sargodha Division", "Sargodha"), ("Punjab", "Multan City", "Multan"),
-    ("Punjab", "Lahore District", "Lahore"), ("Punjab", "Chiniyot", "Chiniot"), ("Punjab", "Hafiz Abad", "Hafizabad"),
-    ("Punjab", "Muzaffargarh", "Muzaffargarh"), ("Punjab", "Leiah", "Leiah"), ("Punjab", "Mianwaali", "Mianwali"),
-    ("Punjab", "Okarah", "Okara"), ("Punjab", "Kasoor", "Kasur"), ("Panjab", "Gujrat", "Gujrat"),
-    ("Sindh", "Shaheed Benazir Abad", "Shaheed Benazir Abad"), ("Sindh", "SBA", "Shaheed Benazir Abad"),
-    ("Sindh", "Kamber Shahdad Kot", "Kambar Shahdad Kot"), ("Sindh", "Qambar", "Kambar Shahdad Kot"),
-    ("Sindh", "Naushahro Feroze", "Naushahro Feroze"), ("Sindh", "Nowshero Feroze", "Naushahro Feroze"),
-    ("Sindh", "Tando Allahyar", "Tando Allahyar"), ("Sindh", "Tando M. Khan", "Tando Muhammad Khan"),
-    ("Sindh", "Mirpur Khaas", "Mirpur Khas"), ("Sindh", "Jamshoro District", "Jamshoro"),
-    ("Sindh", "Matiari", "Matiari"), ("Sindh", "Kashmore-Kandhkot", "Kashmore"), ("Sindh", "Sanghar Distt", "Sanghar"),
-    ("Sindh", "Karachi Malir", "Malir Karachi"), ("Sindh", "Karachi Korangi", "Korangi Karachi"),
-    ("Sindh", "Central Karachi", "Central Karachi"), ("Sindh", "Shikarpur", "Shikarpur"),
-    ("Balochistan", "Kila Saifullah", "Killa Saifullah"), ("Balochistan", "Qilla Abdullah", "Killa Abdullah"),
-    ("Balochistan", "Dera Bughti", "Dera Bugti"), ("Balochistan", "Nasirabad", "Nasirabad"),
-    ("Balochistan", "Dera Murad Jamali", "Nasirabad"), ("Balochistan", "Khuzdar District", "Khuzdar"),
-    ("Balochistan", "Kalat", "Kalat"), ("Balochistan", "Kharan", "Kharan"), ("Balochistan", "Harnai", "Harnai"),
-    ("Balochistan", "Barkhaan", "Barkhan"), ("Balochistan", "Duki", "Duki"), ("Balochistan", "Chaman", "Chaman"),
-    ("Balochistan", "Lehri", "Lehri"), ("Balochistan", "Sibbi", "Sibi"), ("Balochistan", "Zhob", "Zhob"),
-    ("KPK", "Swat District", "Swat"), ("KPK", "Bannu", "Bannu"), ("KPK", "Tank", "Tank"),
-    ("KPK", "Kurram", "Kurram"), ("KPK", "Kohistan Lower", "Kohistan Lower"), ("KPK", "Chitral Upper", "Chitral Upper"),
-    ("KPK", "Upper Dir", "Upper Dir"), ("KPK", "Lower Dir District", "Lower Dir"), ("KPK", "Tor-Ghar", "Tor Ghar"),
-    ("KPK", "Nowshera", "Nowshera"), ("KPK", "Swabi", "Swabi"), ("KPK", "Buner", "Buner"),
-    ("KPK", "Battagram District", "Batagram"), ("Khyber Pakhtoonkhwa", "Peshawar", "Peshawar"),
-    ("Newly Merged Districts", "Bajaur", "Bajaur"), ("Merged Districts", "Khyber", "Khyber"),
-    ("GB", "Gupis-Yasin", "Gupis-Yasin"), ("GB", "Ghanche", "Ghanche"), ("GB", "Diamir", "Diamir"),
-    ("AJK", "Jhelum Valley", "Jhelum Valley"), ("AJK", "Sudhnoti", "Sudhnoti"), ("AJK", "Haveli", "Haveli"),
-    ("AJK", "Poonch", "Poonch"), ("AJK", "Bhimber", "Bhimber"), ("Kashmir", "Neelum", "Neelum"),
-    # p-codes in the district column
-    ("", "PK607", "Dera Ghazi Khan"), ("", "pk-617", "Lahore"), ("", "PK 719", "Shaheed Benazir Abad"),
-    ("Punjab", "pk0607", "Dera Ghazi Khan"), ("Sindh", "PK729", "West Karachi"),
-]
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "places_PAK.csv"
+
+
+def corpus() -> list[dict]:
+    """Real-world spellings from partners' returns with the truth (blank: must not be matched automatically)."""
+    with CORPUS.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
 
 
 @pytest.fixture(scope="module")
@@ -168,10 +41,10 @@ def _truth(pak) -> dict[str, str]:
 
 
 def _all_spellings(pak) -> list[tuple[str, str, str]]:
-    """The hand-written list plus each district as returns write it: upper-case with 'District', 'Distt.' prefix."""
+    """The collected corpus plus each district as returns write it: upper-case with 'District', 'Distt.' prefix."""
     prov_alias = {"Khyber Pakhtunkhwa": "KPK", "Azad Kashmir": "AJK", "Gilgit Baltistan": "GB", "Islamabad": "ICT",
                   "Balochistan": "Baluchistan", "Sindh": "Sindh Province", "Punjab": "PUNJAB"}
-    out = list(SPELLINGS)
+    out = [(r["province"], r["district"], r["truth"]) for r in corpus()]
     for r in pak.adm2.itertuples():
         out.append((prov_alias[r.adm1_name], f"{r.adm2_name.upper()} DISTRICT", r.adm2_name))
         out.append(("", f"Distt. {r.adm2_name}", r.adm2_name))
@@ -180,23 +53,55 @@ def _all_spellings(pak) -> list[tuple[str, str, str]]:
 
 def test_real_world_spellings_are_matched_without_a_single_wrong_guess(gaz, pak):
     truth = _truth(pak)
+    rows = corpus()
+    assert len(rows) >= 600 and len({(r["province"], r["district"]) for r in rows}) == len(rows)
+    assert all(r["truth"] in truth for r in rows if r["truth"]), "every truth is a district of the set"
     cases = _all_spellings(pak)
-    assert len(SPELLINGS) >= 300 and len(cases) == len(SPELLINGS) + 320
-    wrong, missed = [], []
-    matched = 0
+    wrong, missed, matched, with_truth = [], [], 0, 0
     for prov, dist, want in cases:
         m = gaz.match(prov, dist)
+        with_truth += bool(want)
         if m.status == "matched":
-            matched += 1
-            if m.adm2_pcode != truth[want]:
-                wrong.append((prov, dist, want, m.adm2_name, m.method))
-        elif truth[want] not in [c["adm2_pcode"] for c in m.candidates]:
+            if m.adm2_pcode != truth.get(want):
+                wrong.append((prov, dist, want, m.adm2_name, m.step))
+            else:
+                matched += 1
+        elif want and truth[want] not in [c["adm2_pcode"] for c in m.candidates]:
             missed.append((prov, dist, want, m.status, [c["adm2_name"] for c in m.candidates]))
     assert wrong == []
     assert missed == []
-    assert matched / len(cases) >= 0.95, f"{matched} of {len(cases)} matched"
-    hand = sum(gaz.match(p, d).status == "matched" for p, d, _ in SPELLINGS)
-    assert hand / len(SPELLINGS) >= 0.95, f"{hand} of {len(SPELLINGS)} hand-written spellings matched"
+    assert matched / with_truth >= 0.99, f"{matched} of {with_truth} matched"
+
+
+def test_higher_units_are_never_matched_to_the_district_named_like_them(gaz):
+    m = gaz.match("Punjab", "Sargodha Division")
+    assert (m.status, m.adm2_pcode, m.step) == ("ambiguous", None, "higher_unit")
+    assert [c["adm2_name"] for c in m.candidates] == ["Bhakkar", "Khushab", "Mianwali", "Sargodha"]
+    assert m.note.startswith("'Sargodha Division' is Sargodha division, which holds 4 districts: Bhakkar (PK604)")
+    assert gaz.match("Punjab", "Sargodha").adm2_pcode == "PK632"  # the district itself still matches
+    for prov, name, size in (("KPK", "Hazara", 8), ("Sindh", "Mirpurkhas Division", 3), ("", "Hazara Division", 8),
+                             ("KPK", "Malakand Region", 9), ("Balochistan", "Makran", 3), ("GB", "Baltistan", 5)):
+        m = gaz.match(prov, name)
+        assert (m.status, len(m.candidates)) == ("ambiguous", size), name
+    thal = gaz.match("Punjab", "Thal Region")  # a region no file describes: left for a person
+    assert (thal.status, thal.adm2_pcode) == ("unmatched", None)
+    assert "names a region, an older or larger unit than a district" in thal.note
+    agency = gaz.match("FATA", "Kurram Agency")  # the country file vouches: the agency became the district
+    assert (agency.status, agency.adm2_pcode, agency.method) == ("matched", "PK518", "alias")
+    assert agency.note == "Kurram Agency of the former FATA became Kurram district in 2018"
+
+
+def test_abbreviations_and_spelling_variants_match_only_inside_the_province(gaz):
+    m = gaz.match("Sindh", "T. Allahyar")
+    assert (m.status, m.adm2_name, m.method) == ("matched", "Tando Allahyar", "abbreviation")
+    assert gaz.match("Balochistan", "K. Saifullah").adm2_name == "Killa Saifullah"
+    assert gaz.match("KPK", "U. Chitral").adm2_name == "Chitral Upper"
+    v = gaz.match("Sindh", "Haiderabad")
+    assert (v.status, v.adm2_name, v.method) == ("matched", "Hyderabad", "transliteration")
+    assert gaz.match("AJK", "Punch").adm2_name == "Poonch"
+    # the province given holds no such district: not matched by these rules
+    assert gaz.match("Punjab", "T. Allahyar").status != "matched"
+    assert gaz.match("Punjab", "Haiderabad").status != "matched"
 
 
 def test_methods_say_how_each_name_was_matched(gaz):
@@ -412,3 +317,139 @@ def test_random_keyboard_slips_never_give_a_wrong_district(gaz, pak):
     assert total == 3200
     assert wrong == []
     assert matched > 1500  # most slips are still recognised
+
+
+# ------------------------------------------------------------------------------------------- each step alone
+
+def _q(g: Gazetteer, province: str | None, district: str) -> gz.Query:
+    prov = g.match_province(province)[0]
+    return g.query(Match(province, district, prov, g.provinces.get(prov)), prov, district)
+
+
+def _toy(names: list[tuple[str, str]]) -> Gazetteer:
+    """A made-up country ("XY": no alias or division file) with the districts given as (name, province)."""
+    provs = {p: f"XY{i + 1}" for i, p in enumerate(dict.fromkeys(p for _, p in names))}
+    units = pd.DataFrame([{"adm2_pcode": f"{provs[p]}{j:02d}", "adm2_name": n, "adm1_pcode": provs[p], "adm1_name": p}
+                          for j, (n, p) in enumerate(names)])
+    return Gazetteer.from_units(units)
+
+
+def test_the_cascade_is_a_tuple_of_named_steps():
+    names = [s.__name__ for s in gz.STEPS]
+    assert names[:3] == ["step_pcode", "step_learned", "step_higher_unit"]
+    assert names[-1] == "step_unresolved"
+    assert {"step_abbreviation", "step_transliteration", "step_division", "step_alias"} <= set(names)
+
+
+def test_step_pcode(gaz):
+    assert gz.step_pcode(gaz, _q(gaz, "Punjab", "pk-0607")).adm2_name == "Dera Ghazi Khan"
+    assert gz.step_pcode(gaz, _q(gaz, "Punjab", "Lahore")) is None
+    assert gz.step_pcode(gaz, _q(gaz, "Punjab", "--")).note == "'--' holds no letters or digits to match"
+
+
+def test_step_learned(pak):
+    g = Gazetteer.from_units(boundaries.units(pak), learned=[
+        {"alias": "Sargodha Division", "adm1_pcode": "PK6", "adm2_pcode": "PK632"}])
+    assert gz.step_learned(g, _q(g, "Punjab", "Sargodha Division")).method == "learned"
+    assert gz.step_learned(g, _q(g, "Punjab", "Sargodha")) is None  # the bare name is not what was confirmed
+
+
+def test_step_higher_unit(gaz):
+    assert gz.step_higher_unit(gaz, _q(gaz, "Sindh", "Hyderabad")) is None  # no "Division" word: not its business
+    m = gz.step_higher_unit(gaz, _q(gaz, "Sindh", "Hyderabad Div."))
+    assert (m.status, len(m.candidates)) == ("ambiguous", 9)
+    other = gz.step_higher_unit(gaz, _q(gaz, "Punjab", "Sukkur Division"))  # a division of another province
+    assert other.status == "ambiguous" and "(in Sindh, not Punjab)" in other.note
+
+
+def test_step_exact_in_province(gaz):
+    assert gz.step_exact_in_province(gaz, _q(gaz, "Sindh", "Karachi East")).adm2_name == "East Karachi"
+    assert gz.step_exact_in_province(gaz, _q(gaz, "Punjab", "Quetta")) is None
+
+
+def test_step_alias(gaz):
+    m = gz.step_alias(gaz, _q(gaz, "Punjab", "Lyallpur"))
+    assert (m.adm2_name, m.note) == ("Faisalabad", "Lyallpur is the former name of Faisalabad")
+    assert gz.step_alias(gaz, _q(gaz, "KPK", "Kohistan")).status == "ambiguous"
+    assert gz.step_alias(gaz, _q(gaz, "Punjab", "Murree")).status == "unmatched"  # newer than the set
+    assert gz.step_alias(gaz, _q(gaz, "Punjab", "Lahore")) is None
+
+
+def test_step_division(gaz):
+    m = gz.step_division(gaz, _q(gaz, "Sindh", "Karachi"))
+    assert [c["adm2_pcode"] for c in m.candidates] == ["PK702", "PK704", "PK712", "PK714", "PK721", "PK729"]
+    assert gz.step_division(gaz, _q(gaz, "Punjab", "Sargodha")) is None  # also a district: the district wins
+
+
+def test_step_exact_elsewhere(gaz):
+    m = gz.step_exact_elsewhere(gaz, _q(gaz, "Sindh", "Lahore"))
+    assert (m.status, m.adm2_name) == ("matched", "Lahore") and m.note.startswith("Province mismatch")
+    assert gz.step_exact_elsewhere(gaz, _q(gaz, "Sindh", "Mirpur")).status == "ambiguous"  # Sindh has Mirpur Khas
+
+
+def test_step_part_of_name(gaz):
+    assert gz.step_part_of_name(gaz, _q(gaz, "Sindh", "Tando")).status == "ambiguous"
+    assert gz.step_part_of_name(gaz, _q(gaz, "Sindh", "Naushahro")).adm2_name == "Naushahro Feroze"
+    assert gz.step_part_of_name(gaz, _q(gaz, "KPK", "North")) is None
+
+
+def test_step_abbreviation():
+    g = _toy([("Dera Ghazi Khan", "East"), ("Dera Gul Khan", "East"), ("Tando Adam", "East"), ("Tando Bago", "West")])
+    assert gz.step_abbreviation(g, _q(g, "East", "T. Adam")).adm2_name == "Tando Adam"
+    two = gz.step_abbreviation(g, _q(g, "East", "D.G. Khan"))  # Dera Ghazi Khan or Dera Gul Khan: a question
+    assert (two.status, [c["adm2_name"] for c in two.candidates]) == ("ambiguous", ["Dera Ghazi Khan", "Dera Gul Khan"])
+    assert gz.step_abbreviation(g, _q(g, "East", "T. Bago")) is None  # Tando Bago is in West: province disagrees
+    assert gz.step_abbreviation(g, _q(g, None, "T. Adam")) is None  # no province to agree with
+    assert gz.step_abbreviation(g, _q(g, "East", "Tando Adam")) is None  # nothing shortened
+
+
+def test_step_transliteration():
+    g = _toy([("Kasur", "East"), ("Qasoor", "East"), ("Shikarpur", "East"), ("Haripur", "West")])
+    assert gz.step_transliteration(g, _q(g, "East", "Shikarpoor")).adm2_name == "Shikarpur"
+    assert gz.step_transliteration(g, _q(g, "East", "Kassur")).status == "ambiguous"  # spells both
+    assert gz.step_transliteration(g, _q(g, "East", "Haripoor")) is None  # in West
+    assert gz.step_transliteration(g, _q(g, None, "Shikarpoor")) is None
+
+
+def test_step_close_in_province_and_one_slip(gaz):
+    assert gz.step_close_in_province(gaz, _q(gaz, "Punjab", "Faislabad")).adm2_name == "Faisalabad"
+    assert gz.step_close_in_province(gaz, _q(gaz, None, "Faislabad")) is None
+    assert gz.step_one_slip(gaz, _q(gaz, "Punjab", "Gujranwalla")).adm2_name == "Gujranwala"
+    assert gz.step_one_slip(gaz, _q(gaz, "KPK", "Hairpur")).adm2_name == "Haripur"  # Khairpur is in Sindh
+    g = _toy([("Haripur", "East"), ("Khairpur", "East")])
+    assert gz.step_one_slip(g, _q(g, "East", "Hairpur")) is None  # near both: no guess
+
+
+def test_step_close_nationally_and_unresolved(gaz):
+    assert gz.step_close_nationally(gaz, _q(gaz, None, "Faisalabaad")).adm2_name == "Faisalabad"
+    assert gz.step_close_nationally(gaz, _q(gaz, "Punjab", "Faisalabaad")) is None
+    last = gz.step_unresolved(gaz, _q(gaz, "Sindh", "Sukker"))
+    assert (last.status, last.candidates[0]["adm2_name"]) == ("ambiguous", "Sukkur")
+
+
+def test_name_rules_initials_and_skeletons():
+    assert initials_fit(["tt", "singh"], ["toba", "tek", "singh"])
+    assert initials_fit(["s", "benazirabad"], ["shaheed", "benazir", "abad"])
+    assert initials_fit(["q", "abdullah"], ["killa", "abdullah"])  # Q. for Qila = Killa
+    assert not initials_fit(["toba", "tek", "singh"], ["toba", "tek", "singh"])  # nothing abbreviated
+    assert not initials_fit(["d", "khan"], ["dera", "ghazi", "khan"])
+    assert skeleton("shikarpoor") == skeleton("shikarpur")
+    assert skeleton("sheikhupura") == skeleton("shekhupura")
+    assert skeleton("musakhail") == skeleton("musakhel")
+    assert skeleton("sukker") != skeleton("sukkur")
+
+
+def test_divisions_file_names_districts_of_the_real_set(pak):
+    divisions = load_divisions("PK")
+    names = set(pak.adm2["adm2_name"])
+    listed = {d.strip() for row in divisions["districts"] for d in row.split(";")}
+    assert len(divisions) >= 35
+    assert names - listed == {"Islamabad"}  # every district but the capital belongs to a division
+    newer = {"Taunsa", "Kot Addu", "Wazirabad", "Murree", "Talagang", "Keamari", "Hub", "Usta Muhammad"}
+    assert listed - names == newer
+
+
+def test_one_iso_table_serves_boundaries_and_the_gazetteer():
+    assert (iso3("pk"), iso3("PAK"), iso3(None), iso3("xy")) == ("PAK", "PAK", None, "XY")
+    assert ISO2_TO_ISO3["NP"] == "NPL" and len(ISO2_TO_ISO3) == len(set(ISO2_TO_ISO3.values()))
+    assert not hasattr(boundaries, "ISO2_TO_ISO3") and not hasattr(gz, "ISO2_TO_ISO3")

@@ -194,7 +194,7 @@ def test_unmatched_or_uncertain_district_gets_a_did_you_mean():
 def test_warnings_keep_the_row():
     data = template_return([
         row(subsector="Space medicine"),                                     # 3: unknown sub-sector
-        row(adm2_name="Rawalpindee"),                                        # 4: fuzzy district
+        row(adm2_name="Rawalpndi"),                                          # 4: fuzzy district (a slip)
         row(start_date="01/01/1995", end_date="31/12/2035"),                 # 5: far past / future
         row(targeted="1,000", reached="1,500"),                              # 6: reached > targeted
         row(adm2_name="Attock"), row(adm2_name="Attock"),                    # 7, 8: duplicate
@@ -206,8 +206,8 @@ def test_warnings_keep_the_row():
         (3, "Sub-sector (H)", "Space medicine", "warning",
          "'Space medicine' is not a sub-sector of Health on the list; it is kept as written.",
          "Choose one of: Primary health care, Maternal and child health, Immunisation, Health financing."),
-        (4, "District (M)", "Rawalpindee", "warning",
-         "Matched 'Rawalpindee' to Rawalpindi (PK633) by close spelling; check it.", None),
+        (4, "District (M)", "Rawalpndi", "warning",
+         "Matched 'Rawalpndi' to Rawalpindi (PK633) by close spelling; check it.", None),
         (5, "Start date (Q)", "01/01/1995", "warning", "Start date 01/01/1995 is before 2000; check the year.", None),
         (5, "End date (R)", "31/12/2035", "warning", "End date 31/12/2035 is more than 5 years ahead; check the year.",
          None),
@@ -421,7 +421,7 @@ def test_to_json_has_the_documented_keys():
 
 
 def test_annotated_workbook_marks_cells_and_lists_issues():
-    data = template_return([row(), row(sector="Peace"), row(adm2_name="Rawalpindee", remarks="=HYPERLINK(\"x\")")])
+    data = template_return([row(), row(sector="Peace"), row(adm2_name="Rawalpndi", remarks="=HYPERLINK(\"x\")")])
     result = check(data)
     wb = openpyxl.load_workbook(io.BytesIO(annotate_workbook(data, "return.xlsx", result)))
     ws = wb["Activities"]
@@ -436,7 +436,7 @@ def test_annotated_workbook_marks_cells_and_lists_issues():
                                          "1 warning(s).")
     assert [c.value for c in report[4]][:5] == [4, "Sector (G)", "Peace", "error",
                                                 "'Peace' is not a sector on the list."]
-    assert [c.value for c in report[5]][:4] == [5, "District (M)", "Rawalpindee", "warning"]
+    assert [c.value for c in report[5]][:4] == [5, "District (M)", "Rawalpndi", "warning"]
 
 
 def test_annotating_a_csv_gives_an_xlsx_with_formulas_kept_as_text():
