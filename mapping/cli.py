@@ -10,7 +10,9 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people")
+from mapping.errors import StocktakeError
+
+COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people", "iati")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args.command is None else 1
     try:
         return int(args.handler(args) or 0)
+    except StocktakeError as exc:  # a user-caused error: its message and hint, no traceback
+        print(exc.message + (f" {exc.hint}" if exc.hint else ""), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

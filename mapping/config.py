@@ -26,6 +26,8 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
     "STOCKTAKE_PEOPLE_RETENTION_DAYS": "days a programme's hashed beneficiary list is kept (default 90)",
     "STOCKTAKE_PEOPLE_MIN_CELL": "people counts below this are suppressed in overlaps (default 10)",
+    "STOCKTAKE_IATI_DATASTORE_URL": "IATI Datastore API base URL; when set, the Submit page can fetch a publisher's IATI data",
+    "STOCKTAKE_IATI_API_KEY": "subscription key sent to the IATI Datastore API (Ocp-Apim-Subscription-Key)",
 }
 
 
@@ -83,3 +85,9 @@ def people_retention_days() -> int:
 def people_min_cell() -> int:
     """The small-cell threshold of people overlaps: counts from 1 to this minus one are not shown."""
     return max(2, int(float(env("STOCKTAKE_PEOPLE_MIN_CELL", "10") or 10)))
+def iati_datastore_url() -> str | None:
+    return env("STOCKTAKE_IATI_DATASTORE_URL")
+
+
+def iati_api_key() -> str | None:
+    return env("STOCKTAKE_IATI_API_KEY")

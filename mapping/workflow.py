@@ -16,8 +16,9 @@ from sqlalchemy.engine import Engine
 
 from mapping import config
 from mapping.errors import StocktakeError
-from mapping.geo import boundaries
+from mapping.geo import boundaries, points
 from mapping.geo.gazetteer import Gazetteer
+from mapping.returns import iati
 from mapping.returns.ingest import IngestResult, read_return
 from mapping.returns.schema import Vocabularies, load_vocabularies
 from mapping.store import auth, db, picture, registry, submissions
@@ -228,3 +229,53 @@ def people_overlap(engine: Engine, actor: db.Actor, a: str, b: str, *, round_nam
     del list_a, list_b
     floor = config.people_min_cell()  # a caller may raise the threshold, never lower it
     return po.suppress(exact, (name_a, name_b), threshold=max(floor, threshold or floor), round_name=rnd)
+# --------------------------------------------------------------------------- IATI drafts
+
+def iati_country(ctx: Context) -> str | None:
+    """The active boundary set's country as the two-letter code IATI uses (PAK → PK)."""
+    iso3 = str((ctx.bset.meta or {}).get("country") or "").upper() if ctx.bset is not None else ""
+    return next((two for two, three in boundaries.ISO2_TO_ISO3.items() if three == iso3), None)
+
+
+def iati_draft(engine: Engine, data: bytes, filename: str, *, org: str | None, country: str | None = None,
+               round_name: str | None = None) -> tuple[iati.IatiDraft, bytes]:
+    """An IATI file → draft rows and the organisation's template pre-filled with them (nothing stored)."""
+    ctx = context(engine)
+    country = country or iati_country(ctx)
+    if not country:
+        raise StocktakeError("Which country's activities should be drafted?",
+                             hint="Give the two-letter ISO code, e.g. --country PK.")
+    with db.transaction(engine, write=False) as conn:
+        try:
+            rnd = registry.resolve_round(conn, round_name)
+            period = (rnd.period_start, rnd.period_end)
+        except db.StoreError:
+            if round_name:
+                raise
+            period = None
+    locate = (lambda lons, lats: points.locate_points(ctx.bset.adm2, lons, lats)) if ctx.bset is not None else None
+    draft = iati.read_iati(data, filename, country=country, vocab=ctx.vocab, gazetteer=ctx.gazetteer,
+                           units=ctx.units, locate=locate, org=org, period=period)
+    book = iati.draft_workbook(draft, vocab=ctx.vocab, units=ctx.units, org=org, title=config.title())
+    return draft, book
+
+
+def iati_fetch(publisher: str, *, country: str) -> bytes:
+    """A publisher's activities in the country from the configured IATI Datastore."""
+    base = config.iati_datastore_url()
+    if not base:
+        raise StocktakeError("No IATI Datastore is configured.",
+                             hint="Set STOCKTAKE_IATI_DATASTORE_URL, or download your IATI file and upload it.")
+    return iati.fetch_publisher(publisher, country=country, base_url=base, api_key=config.iati_api_key())
+
+
+def iati_second_opinion(engine: Engine, result: IngestResult, iati_data: bytes, iati_filename: str, *,
+                        org: str | None, country: str | None = None) -> list:
+    """Validation warnings comparing a return with the partner's IATI data, by iati-identifier."""
+    ctx = context(engine)
+    country = country or iati_country(ctx)
+    if not country:
+        raise StocktakeError("Which country's IATI activities should the return be compared with?",
+                             hint="Give the two-letter ISO code, e.g. --country PK.")
+    draft = iati.read_iati(iati_data, iati_filename, country=country, vocab=ctx.vocab, org=org)
+    return iati.second_opinion(result.records, draft, filename=result.file)

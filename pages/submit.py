@@ -11,6 +11,7 @@ from mapping import config, workflow
 from mapping.returns import annotate, ingest
 from mapping.store import picture, registry, submissions
 from views import core, render, submitting
+from views import iati as iati_view
 
 actor = core.require(core.signed_in(), ("focal_point", "admin"))
 st.title("Submit a return")
@@ -58,6 +59,9 @@ with c2, core.guarded("Preparing the pre-filled template"):
                         render.XLSX, key="tpl_filled",
                         help="Update the rows, add new ones, and upload it back. " + picture.REPLACEMENT_RULE)
 
+if org:
+    iati_view.start_from_iati(engine, org, round_name)
+
 st.markdown("#### 2. Upload your return")
 limit_mb = config.max_upload_bytes() / (1024 * 1024)
 counter = st.session_state.setdefault("upload_counter", 0)
@@ -77,6 +81,9 @@ if upload is not None:
             with st.spinner("Checking every row…"):
                 st.session_state["validated_result"] = workflow.validate_upload(engine, data, upload.name, org=org,
                                                                                 round_name=round_name)
+            if org:
+                st.session_state["validated_result"].issues.extend(
+                    iati_view.second_opinion(engine, st.session_state["validated_result"], org))
             st.session_state["validated_key"] = key
         except Exception as exc:  # noqa: BLE001 - unreadable file: the message says what to do
             text = core.message_for(exc)  # the engine's message usually names the file already

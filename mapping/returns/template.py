@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -262,14 +263,17 @@ def _instructions(wb: Workbook, vocab: Vocabularies, units: pd.DataFrame | None,
 
 
 def build_template(*, vocab: Vocabularies | None = None, units: pd.DataFrame | None = None, org: str | None = None,
-                   activities: pd.DataFrame | None = None, title: str | None = None) -> bytes:
-    """The template as .xlsx bytes (same inputs give the same bytes)."""
+                   activities: pd.DataFrame | None = None, title: str | None = None,
+                   add_sheets: Callable[[Workbook], None] | None = None) -> bytes:
+    """The template as .xlsx bytes (same inputs give the same bytes); `add_sheets` may add sheets of its own."""
     vocab = vocab or load_vocabularies()
     wb = Workbook()
     wb.remove(wb.active)
     names = _lists_sheet(wb, vocab, units)
     prefilled = _activities_sheet(wb, names, activities)
     _instructions(wb, vocab, units, org, prefilled, title)
+    if add_sheets is not None:
+        add_sheets(wb)
     wb.active = wb.sheetnames.index(ACTIVITIES)
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == ACTIVITIES
