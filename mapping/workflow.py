@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from mapping import config
 from mapping.errors import StocktakeError
-from mapping.geo import boundaries, points
+from mapping.geo import boundaries, countries, points
 from mapping.geo.gazetteer import Gazetteer
 from mapping.returns import iati
 from mapping.returns.ingest import IngestResult, read_return
@@ -233,8 +233,7 @@ def people_overlap(engine: Engine, actor: db.Actor, a: str, b: str, *, round_nam
 
 def iati_country(ctx: Context) -> str | None:
     """The active boundary set's country as the two-letter code IATI uses (PAK → PK)."""
-    iso3 = str((ctx.bset.meta or {}).get("country") or "").upper() if ctx.bset is not None else ""
-    return next((two for two, three in boundaries.ISO2_TO_ISO3.items() if three == iso3), None)
+    return countries.iso2((ctx.bset.meta or {}).get("country")) if ctx.bset is not None else None
 
 
 def iati_draft(engine: Engine, data: bytes, filename: str, *, org: str | None, country: str | None = None,

@@ -7,7 +7,7 @@ table avoids the bug of two lists that disagree about which countries exist.
 
 from __future__ import annotations
 
-__all__ = ["ISO2_TO_ISO3", "iso3"]
+__all__ = ["ISO2_TO_ISO3", "iso2", "iso3"]
 
 ISO2_TO_ISO3: dict[str, str] = {
     "AF": "AFG", "BD": "BGD", "CD": "COD", "ET": "ETH", "HT": "HTI", "IN": "IND", "IQ": "IRQ", "KE": "KEN",
@@ -22,3 +22,13 @@ def iso3(code: str | None) -> str | None:
         return None
     code = str(code).strip().upper()
     return ISO2_TO_ISO3.get(code, code)
+
+
+def iso2(code: str | None) -> str | None:
+    """The two-letter code IATI and p-codes use, for a three- or two-letter one (None when unknown)."""
+    if code is None or not str(code).strip():
+        return None
+    code = str(code).strip().upper()
+    if len(code) == 2:
+        return code
+    return next((two for two, three in ISO2_TO_ISO3.items() if three == code), None)
