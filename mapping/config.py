@@ -24,6 +24,7 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_TILES": "base map tiles: a folium tile name, a URL template, or 'none' for offline",
     "STOCKTAKE_TITLE": "title on the app and on PDF snapshots",
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
+    "STOCKTAKE_STRICT_VOCABULARY": "1 makes a sector or status not on the lists an error that blocks its row",
     "STOCKTAKE_PEOPLE_RETENTION_DAYS": "days a programme's hashed beneficiary list is kept (default 90)",
     "STOCKTAKE_PEOPLE_MIN_CELL": "people counts below this are suppressed in overlaps (default 10)",
     "STOCKTAKE_IATI_DATASTORE_URL": "IATI Datastore API base URL; when set, the Submit page can fetch a publisher's IATI data",
@@ -85,9 +86,16 @@ def people_retention_days() -> int:
 def people_min_cell() -> int:
     """The small-cell threshold of people overlaps: counts from 1 to this minus one are not shown."""
     return max(2, int(float(env("STOCKTAKE_PEOPLE_MIN_CELL", "10") or 10)))
+
+
 def iati_datastore_url() -> str | None:
     return env("STOCKTAKE_IATI_DATASTORE_URL")
 
 
 def iati_api_key() -> str | None:
     return env("STOCKTAKE_IATI_API_KEY")
+
+
+def strict_vocabulary() -> bool:
+    """Off-list sectors and statuses block their rows (the behaviour before values could be mapped once)."""
+    return (env("STOCKTAKE_STRICT_VOCABULARY", "0") or "0").lower() in ("1", "true", "yes")

@@ -21,7 +21,9 @@ from mapping.geo.gazetteer import Gazetteer
 from mapping.returns import iati
 from mapping.returns.ingest import IngestResult, read_return
 from mapping.returns.schema import Vocabularies, load_vocabularies
+from mapping.returns.vocabulary import SUGGESTION_THRESHOLD
 from mapping.store import auth, db, picture, registry, submissions
+from mapping.store import vocabulary as store_vocabulary
 
 SYSTEM = db.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
 DEMO_PASSWORDS = {"admin": "demo-admin", "focal_point": "demo-focal", "viewer": "demo-viewer"}
@@ -36,6 +38,7 @@ class Context:
     gazetteer: Gazetteer | None
     vocab: Vocabularies
     orgs: list[dict] = field(default_factory=list)
+    confirmed: dict[str, dict[str, str]] = field(default_factory=dict)  # vocabulary aliases people confirmed
 
     @property
     def boundary_version(self) -> str | None:
@@ -54,9 +57,10 @@ def context(engine: Engine) -> Context:
         bset = None
     vocab = load_vocabularies()
     orgs = registry.org_directory(engine)
+    confirmed = store_vocabulary.confirmed(engine)
     if bset is None:
         return Context(None, pd.DataFrame(columns=["adm2_pcode", "adm2_name", "adm1_pcode", "adm1_name"]), None,
-                       vocab, orgs)
+                       vocab, orgs, confirmed)
     units = boundaries.units(bset)
     learned = registry.learned_aliases(engine)
     key = (bset.version, tuple(sorted((d["alias"], d.get("adm1_pcode") or "", d.get("adm2_pcode") or "")
@@ -66,7 +70,7 @@ def context(engine: Engine) -> Context:
         gaz = Gazetteer.from_units(units, learned=learned, country=bset.meta.get("country"))
         _GAZETTEERS.clear()
         _GAZETTEERS[key] = gaz
-    return Context(bset, units, gaz, vocab, orgs)
+    return Context(bset, units, gaz, vocab, orgs, confirmed)
 
 
 class NoBoundariesError(StocktakeError, RuntimeError):
@@ -94,7 +98,22 @@ def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | No
             "python -m mapping boundaries import --from PATH (or the Admin page).")
     return read_return(data, filename, gazetteer=ctx.gazetteer, orgs=ctx.orgs, vocab=ctx.vocab, org=org,
                        sheet=sheet, date_order=config.date_order(), max_bytes=config.max_upload_bytes(),
-                       period=round_period(engine, round_name), reporting_org=reporting_org)
+                       period=round_period(engine, round_name), reporting_org=reporting_org,
+                       confirmed=ctx.confirmed)
+
+
+def apply_suggestions(engine: Engine, actor: db.Actor, result: IngestResult, *,
+                      threshold: int = SUGGESTION_THRESHOLD, only: list[tuple[str, str]] | None = None) -> list[dict]:
+    """Confirm every off-list value's suggestion at or above `threshold` % (or only the (field, value) pairs
+    listed) as a vocabulary alias; returns what was mapped. Validate again to see the rows with the new values."""
+    done = []
+    for entry in result.offlist:
+        if not entry.get("suggestion") or entry.get("confidence", 0) < threshold:
+            continue
+        if only is not None and (entry["field"], entry["value"]) not in only:
+            continue
+        done.append(store_vocabulary.map_value(engine, actor, entry["field"], entry["value"], entry["suggestion"]))
+    return done
 
 
 def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, org: str,

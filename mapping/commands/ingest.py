@@ -42,6 +42,27 @@ def _matching_context(engine) -> tuple[Any, list[dict] | None]:
     return Gazetteer.from_units(boundaries.units(bset), country=bset.meta.get("country")), None
 
 
+def _confirmed(engine) -> dict[str, dict[str, str]]:
+    """The vocabulary aliases confirmed in the store (none without one)."""
+    if engine is None:
+        return {}
+    try:
+        from mapping.store import vocabulary
+
+        return vocabulary.confirmed(engine)
+    except Exception:  # noqa: BLE001 - an older or unreachable store: validate without them
+        return {}
+
+
+def _print_offlist(result) -> None:
+    if not getattr(result, "offlist", None):
+        return
+    print("Values not on the lists (each kept as written until mapped once with python -m mapping vocab map):")
+    for e in result.offlist:
+        hint = f" -> suggested {e['suggestion']} ({e['how']}, {e['confidence']}%)" if e.get("suggestion") else ""
+        print(f"  {e['field']}: '{e['value']}' on {e['rows']} row(s), first row {e['first_row']}{hint}")
+
+
 def _print_report(result) -> None:
     print(f"{result.file}, sheet '{result.sheet}' (header on row {result.header_row}): {result.rows} rows read, "
           f"{result.accepted} without errors, {len(result.errors)} error(s), {len(result.warnings)} warning(s).")
@@ -51,6 +72,7 @@ def _print_report(result) -> None:
         print("Columns not recognised (kept as extra data): " + "; ".join(result.unknown_columns))
     for d in getattr(result, "defaults", []):
         print(f"Default ({d['rows']} rows): {d['rule']}")
+    _print_offlist(result)
     if not result.issues:
         print("No problems found.")
         return
@@ -74,16 +96,34 @@ def _validate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    engine = _engine()
     try:
-        gazetteer, orgs = _matching_context(_engine())
+        gazetteer, orgs = _matching_context(engine)
     except Exception as exc:  # noqa: BLE001 - no boundary set yet
         print(f"No boundary set is loaded, so districts cannot be matched ({exc}). Import one first: "
               "python -m mapping boundaries import --from PATH", file=sys.stderr)
         return 2
+    def check():
+        return read_return(data, path.name, gazetteer=gazetteer, orgs=orgs, org=args.org, sheet=args.sheet,
+                           date_order=args.date_order or config.date_order(), max_bytes=config.max_upload_bytes(),
+                           reporting_org=args.reporting_org, confirmed=_confirmed(engine))
+
     try:
-        result = read_return(data, path.name, gazetteer=gazetteer, orgs=orgs, org=args.org, sheet=args.sheet,
-                             date_order=args.date_order or config.date_order(),
-                             max_bytes=config.max_upload_bytes(), reporting_org=args.reporting_org)
+        result = check()
+        if args.apply_suggestions:
+            if engine is None:
+                print("--apply-suggestions needs the database, to keep the mappings: set STOCKTAKE_DATABASE_URL "
+                      "or run python -m mapping setup first.", file=sys.stderr)
+                return 2
+            from mapping import workflow
+            from mapping.store import db
+
+            done = workflow.apply_suggestions(engine, db.CLI_ADMIN, result)
+            for d in done:
+                print(f"Mapped {d['field']} '{d['alias']}' to {d['canonical']}.", file=sys.stderr)
+            print(f"{len(done)} suggestion(s) at or above {workflow.SUGGESTION_THRESHOLD}% confidence applied.",
+                  file=sys.stderr)
+            result = check()
     except ReturnError as exc:
         if args.json:
             print(json.dumps({"file": path.name, "error": str(exc)}))
@@ -189,4 +229,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--date-order", choices=("dmy", "mdy"), help="how to read 01/02/2025 (default dmy)")
     p.add_argument("--reporting-org", choices=("org_lead", "org_impl"),
                    help="file without an organisation column: the partner column read as the reporting organisation")
+    p.add_argument("--apply-suggestions", action="store_true",
+                   help="confirm every suggested mapping of an off-list value at or above 90%% confidence as a "
+                        "vocabulary alias (kept in the database, audited as the local operator), then check again")
     p.set_defaults(handler=_validate)

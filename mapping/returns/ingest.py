@@ -14,6 +14,7 @@ from operator import itemgetter
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
+from mapping import config
 from mapping.returns.normalise import (
     OrgIndex,
     VocabIndex,
@@ -27,6 +28,7 @@ from mapping.returns.normalise import (
 from mapping.returns.readers import Column, Layout, ReturnError, choose_layout, other_activity_sheets, read_book
 from mapping.returns.result import IngestResult
 from mapping.returns.schema import FIELD_BY_NAME, FIELD_NAMES, FIELDS, Issue, Vocabularies, load_vocabularies
+from mapping.returns.vocabulary import VOCAB_FIELDS, suggest
 
 if TYPE_CHECKING:  # pragma: no cover
     from mapping.geo.gazetteer import Gazetteer
@@ -78,12 +80,16 @@ class _Checker:
 
     def __init__(self, filename: str, layout: Layout, *, gazetteer: Gazetteer, orgs: list[dict] | None,
                  vocab: Vocabularies, org: str | None, date_order: str, today: dt.date,
-                 period: tuple[dt.date, dt.date] | None = None, reporting_org: str | None = None):
+                 period: tuple[dt.date, dt.date] | None = None, reporting_org: str | None = None,
+                 confirmed: dict[str, dict[str, str]] | None = None, strict: bool = False):
         self.file, self.layout, self.gaz = filename, layout, gazetteer
         self.sheet = layout.sheet.name
-        self.vocab, self.vidx = vocab, VocabIndex(vocab)
+        self.vocab, self.vidx = vocab, VocabIndex(vocab, confirmed)
+        self.strict = strict
+        self.offlist: dict[str, dict] = {}  # message -> {"field", "value", "suggestion", "confidence", "how"}
         country = getattr(gazetteer, "country", None)
-        self.orgidx = OrgIndex(orgs, (country,) if isinstance(country, str) else ())
+        self.orgidx = OrgIndex(_with_confirmed_names(orgs, (confirmed or {}).get("org_name")),
+                               (country,) if isinstance(country, str) else ())
         self.have_orgs = orgs is not None
         self.order, self.today = date_order, today
         self.by_field: dict[str, Column] = {c.field: c for c in layout.columns if c.field}
@@ -198,7 +204,51 @@ class _Checker:
                 if extra:
                     rec["extra"] = extra | rec.get("extra", {})
         self._duplicates()
-        self._once_per_name()
+        self._once_per_value()
+
+    def _once_per_value(self) -> None:
+        """A value missing from a list (an organisation, a sector ...) is said once, at its first row, with the
+        other rows and their count, not on every row: thousands of rows may carry one unmapped value."""
+        first: dict[str, Issue] = {}
+        more: dict[str, list[int]] = {}
+        kept: list[Issue] = []
+        for issue in self.issues:
+            if issue.message in self.offlist and issue.severity == "warning":
+                if issue.message in first:
+                    more[issue.message].append(issue.row or 0)
+                    continue
+                first[issue.message], more[issue.message] = issue, []
+            kept.append(issue)
+        for message, rows in more.items():
+            entry = self.offlist[message]
+            entry["rows"], entry["first_row"] = len(rows) + 1, first[message].row
+            if rows:
+                noun = "name" if entry["field"] == "org_name" else "value"
+                listed = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+                first[message].message = f"{message} The same {noun} is on rows {listed}."
+        self.issues = kept
+
+    def offlist_values(self) -> list[dict]:
+        """Each off-list value once: field, value, rows, first_row, suggestion, confidence, how."""
+        return sorted((e for e in self.offlist.values() if "rows" in e),
+                      key=lambda e: (VOCAB_FIELDS.index(e["field"]), -e["rows"], e["value"]))
+
+    def _off_list(self, fname: str, value: Any, label: str, choices: list[str] | tuple[str, ...],
+                  message: str | None = None) -> Spec:
+        """The one warning for a value not on a list: kept as written, with the likeliest mapping."""
+        text = text_of(value)
+        message = message or (f"'{text}' is not on the {label} list; it is kept as written and shown as not on the "
+                              "list until it is mapped.")
+        hint = suggest(fname, value, choices)
+        if hint:
+            tip = (f"Suggested: {hint.canonical} ({hint.how}, {hint.confidence}% sure). Confirm it once: "
+                   f"python -m mapping vocab map {fname} \"{text}\" --to \"{hint.canonical}\".")
+        else:
+            shown = ", ".join(list(choices)[:12]) + (" ..." if len(choices) > 12 else "")
+            tip = f"Choose one of: {shown}."
+        self.offlist[message] = {"field": fname, "value": text, "suggestion": hint.canonical if hint else None,
+                                 "confidence": hint.confidence if hint else 0, "how": hint.how if hint else None}
+        return (fname, value, "warning", message, tip)
 
     # ------------------------------------------------------------------ stated defaults
     def _people_totals(self, raw: dict, grid: list, clean: dict) -> None:
@@ -275,24 +325,6 @@ class _Checker:
             + (f" {counts['undated']} row(s) without dates are read as ongoing." if counts["undated"] else "")
             + " Derived statuses are marked as such in the stored data.")})
 
-    def _once_per_name(self) -> None:
-        """An organisation missing from the list is said once, at its first row, not on every row."""
-        first: dict[str, Issue] = {}
-        more: dict[str, list[int]] = {}
-        kept: list[Issue] = []
-        for issue in self.issues:
-            if issue.field == "org_name" and issue.severity == "warning":
-                if issue.message in first:
-                    more[issue.message].append(issue.row or 0)
-                    continue
-                first[issue.message], more[issue.message] = issue, []
-            kept.append(issue)
-        for message, rows in more.items():
-            if rows:
-                listed = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-                first[message].message = f"{message} The same name is on rows {listed}."
-        self.issues = kept
-
     # ------------------------------------------------------------------ organisations
     def _org(self, key: tuple) -> Outcome:
         value, acronym = key
@@ -318,9 +350,12 @@ class _Checker:
                 upd = {"org_name": text_of(value), "org_acronym": acro}
                 if not self.have_orgs and self.own is not None:
                     return upd, ()
-                return upd, (("org_name", value, "warning",
-                              f"'{text_of(value)}' is not on the organisation list; the secretariat will add it.",
-                              "If it is listed under another name, ask the secretariat to add this spelling."),)
+                names = [o["name"] for o in self.orgidx.orgs if o.get("name")]
+                spec = self._off_list("org_name", value, "organisation", names,
+                                      f"'{text_of(value)}' is not on the organisation list; the secretariat will add it.")
+                if spec[4].startswith("Choose one of"):
+                    spec = spec[:4] + ("If it is listed under another name, ask the secretariat to add this spelling.",)
+                return upd, (spec,)
         upd = {"org_name": found["name"], "org_acronym": acro or found.get("acronym")}
         if found.get("type"):
             upd["org_type"] = found["type"]
@@ -351,13 +386,18 @@ class _Checker:
             return None, (("sector", None, "error", "Sector is empty; every activity needs one.",
                            f"Choose a sector from the list: {', '.join(self.vocab.sector_names)}."),)
         if m.how == "unknown":
-            return None, (("sector", value, "error", f"'{text_of(value)}' is not a sector on the list.",
-                           f"Did you mean {m.hint}?" if m.hint else
-                           f"Choose a sector from the list: {', '.join(self.vocab.sector_names)}."),)
+            if self.strict:
+                return None, (("sector", value, "error", f"'{text_of(value)}' is not a sector on the list.",
+                               f"Did you mean {m.hint}?" if m.hint else
+                               f"Choose a sector from the list: {', '.join(self.vocab.sector_names)}."),)
+            upd = {"sector": text_of(value)} | ({"subsector": text_of(sub)} if sub is not None else {})
+            return upd, (self._off_list("sector", value, "sector", self.vocab.sector_names),)
         specs: list[Spec] = []
         if m.how == "fuzzy":
             specs.append(("sector", value, "warning", f"Read '{text_of(value)}' as {m.value}; check it.", None))
         upd = {"sector": m.value}
+        if sub is None and m.how == "split":
+            sub = implied_sub  # "Social protection - Cash": the part after the sector is checked as the sub-sector
         if sub is None:
             if implied_sub:
                 upd["subsector"] = implied_sub
@@ -374,9 +414,9 @@ class _Checker:
                           f"'{text_of(sub)}' is a sub-sector of {sm.hint}, not of {m.value}; it is kept as written.",
                           f"Check the sector: should it be {sm.hint}?"))
         else:
-            specs.append(("subsector", sub, "warning",
-                          f"'{text_of(sub)}' is not a sub-sector of {m.value} on the list; it is kept as written.",
-                          f"Choose one of: {sm.hint}." if sm.hint else None))
+            specs.append(self._off_list("subsector", sub, f"{m.value} sub-sector", self.vocab.subsectors_of(m.value),
+                                        f"'{text_of(sub)}' is not a sub-sector of {m.value} on the list; it is kept "
+                                        "as written."))
         return upd, tuple(specs)
 
     def _term(self, fname: str, value: Any) -> Outcome:
@@ -388,12 +428,12 @@ class _Checker:
                                f"Choose one of: {', '.join(self.vocab.statuses)}."),)
             return NONE
         if m.how == "unknown":
-            if fname == "status":
+            if fname == "status" and self.strict:
                 return None, ((fname, value, "error", f"'{text_of(value)}' is not a status Stocktake knows.",
                                f"Choose one of: {', '.join(self.vocab.statuses)}."),)
-            return {fname: text_of(value)}, ((fname, value, "warning",
-                                              f"'{text_of(value)}' is not on the {label} list; it is kept as written.",
-                                              f"Choose one of: {m.hint}."),)
+            choices = {"status": self.vocab.statuses, "org_type": self.vocab.org_types,
+                       "modality": self.vocab.modalities}[fname]
+            return {fname: text_of(value)}, (self._off_list(fname, value, label, choices),)
         if m.how == "fuzzy":
             return {fname: m.value}, ((fname, value, "warning", f"Read '{text_of(value)}' as {m.value}; check it.",
                                        None),)
@@ -562,6 +602,17 @@ class _Checker:
             self.records.append(rec)
 
 
+def _with_confirmed_names(orgs: list[dict] | None, names: dict[str, str] | None) -> list[dict] | None:
+    """The organisation list with the spellings a person confirmed once ('Unicef Pak' is UNICEF) as aliases."""
+    if not orgs or not names:
+        return orgs
+    by_name = {o["name"]: {**o, "aliases": list(o.get("aliases") or [])} for o in orgs}
+    for alias, canonical in names.items():
+        if canonical in by_name:
+            by_name[canonical]["aliases"].append(alias)
+    return list(by_name.values())
+
+
 def _sum_cells(cells: tuple) -> Any:
     """The sum of a row's breakdown cells; an unreadable cell is passed on as it is, so it is reported."""
     total, seen = 0.0, False
@@ -592,18 +643,21 @@ def _blank(value: Any, cache: dict) -> bool:
 def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None = None,
                 vocab: Vocabularies | None = None, org: str | None = None, sheet: str | None = None,
                 date_order: str = "dmy", max_bytes: int | None = None, today: dt.date | None = None,
-                period: tuple[dt.date, dt.date] | None = None, reporting_org: str | None = None) -> IngestResult:
+                period: tuple[dt.date, dt.date] | None = None, reporting_org: str | None = None,
+                confirmed: dict[str, dict[str, str]] | None = None, strict: bool | None = None) -> IngestResult:
     """Read, map, normalise, validate and match one return. `ReturnError` when the file cannot be read at all.
 
     `period` is the round's (start, end), against which a missing status is derived; `reporting_org` names the
     partner column ("org_lead" or "org_impl") that stands for the reporting organisation in a consolidated file
-    without one."""
+    without one. `confirmed` holds the vocabulary aliases people confirmed (field -> value -> canonical); `strict`
+    (default: STOCKTAKE_STRICT_VOCABULARY) makes an off-list sector or status an error instead of a warning."""
     gc_was_on = gc.isenabled()
     gc.disable()  # a big return is hundreds of thousands of small objects and no cycles: the collector only costs
     try:
         return _read_return(data, filename, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org, sheet=sheet,
                             date_order=date_order, max_bytes=max_bytes, today=today, period=period,
-                            reporting_org=reporting_org)
+                            reporting_org=reporting_org, confirmed=confirmed,
+                            strict=config.strict_vocabulary() if strict is None else strict)
     finally:
         if gc_was_on:
             gc.enable()
@@ -612,14 +666,15 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
 def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None,
                  vocab: Vocabularies | None, org: str | None, sheet: str | None, date_order: str,
                  max_bytes: int | None, today: dt.date | None, period: tuple[dt.date, dt.date] | None,
-                 reporting_org: str | None) -> IngestResult:
+                 reporting_org: str | None, confirmed: dict[str, dict[str, str]] | None,
+                 strict: bool) -> IngestResult:
     name = PurePath(filename or "return").name
     book = read_book(data, name, max_bytes=max_bytes)
     layout = choose_layout(book, sheet)
     vocab = vocab or load_vocabularies()
     checker = _Checker(name, layout, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org,
                        date_order=date_order if date_order in ("dmy", "mdy") else "dmy", today=today or dt.date.today(),
-                       period=period, reporting_org=reporting_org)
+                       period=period, reporting_org=reporting_org, confirmed=confirmed, strict=strict)
     width = max((c.index for c in layout.columns), default=0) + 1
     rows = [(r, cells if len(cells) >= width else cells + [None] * (width - len(cells)))
             for r, cells in enumerate(layout.sheet.rows[layout.data_start:], start=layout.data_start + 1)
@@ -642,4 +697,5 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
     columns = [{"header": c.header, "letter": c.letter, "field": c.field, "method": c.method} for c in layout.columns]
     unknown = [c.header for c in layout.columns if not c.field]
     return IngestResult(name, layout.sheet.name, columns, n_rows, checker.records, checker.issues, unknown,
-                        header_row=max(layout.header_rows) + 1, defaults=checker.defaults)
+                        header_row=max(layout.header_rows) + 1, defaults=checker.defaults,
+                        offlist=checker.offlist_values())

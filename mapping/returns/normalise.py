@@ -348,13 +348,17 @@ class VocabMatch:
 class VocabIndex:
     """Case/accents-insensitive lookups into the deployment's vocabularies, built once per return."""
 
-    def __init__(self, vocab: Vocabularies):
+    def __init__(self, vocab: Vocabularies, confirmed: dict[str, dict[str, str]] | None = None):
         self.vocab = vocab
+        # values a person mapped once (vocabulary aliases in the store): field -> folded value -> canonical
+        self.confirmed = {f: {fold(k): v for k, v in t.items()} for f, t in (confirmed or {}).items()}
         self.tables: dict[str, dict[str, str]] = {}
         for name, values in (("status", vocab.statuses), ("org_type", vocab.org_types), ("modality", vocab.modalities)):
             table = {fold(v): v for v in values}
             for alias, canonical in (vocab.aliases.get(name) or {}).items():
                 table.setdefault(fold(alias), canonical)
+            for alias, canonical in self.confirmed.get(name, {}).items():
+                table.setdefault(alias, canonical)
             self.tables[name] = table
         self.sectors: dict[str, str] = {}
         self.codes: dict[str, tuple[str, str]] = {}
@@ -388,6 +392,12 @@ class VocabIndex:
         key = fold(value)
         if key in self.sectors:
             return VocabMatch(self.sectors[key], "exact"), None
+        if key in self.confirmed.get("sector", {}):
+            return VocabMatch(self.confirmed["sector"][key], "alias"), None
+        for sep in (" - ", " – ", " — ", ": ", " / ", " > "):  # "Social protection - Cash": sector and sub-sector
+            head, _, tail = str(value).partition(sep)
+            if tail.strip() and fold(head) in self.sectors:
+                return VocabMatch(self.sectors[fold(head)], "split"), " ".join(tail.split())
         if key in self.codes:
             sector, sub = self.codes[key]
             return VocabMatch(sector, "code"), sub or None
@@ -408,6 +418,8 @@ class VocabIndex:
         own = self.subsectors.get(sector or "", {})
         if key in own:
             return VocabMatch(own[key], "exact")
+        if fold(self.confirmed.get("subsector", {}).get(key, "")) in own:
+            return VocabMatch(own[fold(self.confirmed["subsector"][key])], "alias")
         if own:
             hit = process.extractOne(key, list(own), scorer=fuzz.ratio, score_cutoff=85) if len(key) >= 4 else None
             if hit:

@@ -23,6 +23,8 @@ class IngestResult:
     header_row: int | None = None  # Excel number of the (last) header row
     # each default applied for a missing column, stated once: {"field", "rule", "rows"}
     defaults: list[dict] = field(default_factory=list)
+    # each value not on a list once: {"field", "value", "rows", "first_row", "suggestion", "confidence", "how"}
+    offlist: list[dict] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Issue]:
@@ -48,6 +50,7 @@ class IngestResult:
             "errors": len(self.errors), "warnings": len(self.warnings),
             "unknown_columns": list(self.unknown_columns),
             "defaults": [dict(d) for d in self.defaults],
+            "offlist": [dict(d) for d in self.offlist],
             "issues": [{"file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value,
                         "severity": i.severity, "message": i.message, "suggestion": i.suggestion}
                        for i in self.issues],

@@ -121,10 +121,12 @@ def test_close_header_spelling_and_french_headers():
     result = check(xlsx(rows))
     assert [c["field"] for c in result.columns] == ["org_name", "sector", "subsector", "adm1_name", "adm2_name",
                                                    "status", "start_date", "targeted"]
-    assert issues(result) == [(2, "Secteur (B)", "Santé?", "error", "'Santé?' is not a sector on the list.",
-                               "Choose a sector from the list: Social protection, Health, Nutrition, Education, "
-                               "WASH, Agriculture and food security, Financial inclusion, Disaster risk and "
-                               "climate, Gender, Child protection, Governance and social protection systems.")]
+    assert issues(result) == [(2, "Secteur (B)", "Santé?", "warning",
+                               "'Santé?' is not on the sector list; it is kept as written and shown as not on the "
+                               "list until it is mapped.",
+                               "Suggested: Health (French name, 95% sure). Confirm it once: python -m mapping vocab "
+                               "map sector \"Santé?\" --to \"Health\".")]
+    assert result.accepted == 1 and result.records[0]["sector"] == "Santé?"
 
 
 def test_sheet_holding_activities_is_chosen_and_a_named_sheet_is_honoured():
@@ -151,7 +153,7 @@ def test_each_error_names_row_column_value_and_fix():
         row(targeted=-5, reached="lots", start_date="31/02/2025"),          # row 6
         row(adm2_name=None),                                                # row 7
     ])
-    result = check(data, orgs=ORGS)
+    result = check(data, orgs=ORGS, strict=True)  # strict vocabulary: an off-list sector is an error
     assert issues(result) == [
         (3, "Organisation (A)", None, "error", "Organisation is empty; every activity needs one.",
          "Write your organisation's name or acronym."),
@@ -333,10 +335,13 @@ def test_another_countrys_ocha_3w_with_french_headers_and_hxl_row():
         ("Statut", "status"), ("Date de début", "start_date"), ("Mois de rapport", None),
         ("Bénéficiaires atteints", "reached")]
     assert result.unknown_columns == ["Commune", "Mois de rapport"]
-    assert [r["adm2_pcode"] for r in result.records] == ["XL0502"]
-    assert [(i.row, i.column, i.message) for i in result.errors] == [
-        (3, "Cluster (C)", "'Santé' is not a sector on the list.")]
-    rec = result.records[0]
+    assert [r["adm2_pcode"] for r in result.records] == ["XL0102", "XL0502"]
+    assert result.errors == []
+    assert result.offlist == [{"field": "sector", "value": "Santé", "rows": 1, "first_row": 3, "suggestion": "Health",
+                               "confidence": 95, "how": "French name"},
+                              {"field": "org_name", "value": "ONG Sahel Espoir", "rows": 2, "first_row": 3,
+                               "suggestion": None, "confidence": 0, "how": None}]
+    rec = result.records[1]
     assert (rec["org_type"], rec["status"], rec["extra"]) == ("National NGO", "completed",
                                                               {"Commune": "Djenné", "Mois de rapport": "mars-24"})
     assert XL_UNITS.shape == (6, 4)
@@ -410,7 +415,7 @@ def test_garbage_xls_is_unreadable_not_a_traceback():
 # --------------------------------------------------------------------------- report outputs
 
 def test_to_json_has_the_documented_keys():
-    result = check(template_return([row(), row(sector="Peace")]))
+    result = check(template_return([row(), row(sector="Peace")]), strict=True)
     out = json.loads(json.dumps(result.to_json(), default=str))
     assert {"columns", "rows", "accepted", "issues"} <= set(out)
     assert out["columns"][0] == {"header": "Organisation", "letter": "A", "field": "org_name"}
@@ -422,7 +427,7 @@ def test_to_json_has_the_documented_keys():
 
 def test_annotated_workbook_marks_cells_and_lists_issues():
     data = template_return([row(), row(sector="Peace"), row(adm2_name="Rawalpndi", remarks="=HYPERLINK(\"x\")")])
-    result = check(data)
+    result = check(data, strict=True)
     wb = openpyxl.load_workbook(io.BytesIO(annotate_workbook(data, "return.xlsx", result)))
     ws = wb["Activities"]
     assert ws["G4"].fill.start_color.rgb.endswith("FFC7CE") and ws["M5"].fill.start_color.rgb.endswith("FFEB9C")
@@ -443,7 +448,7 @@ def test_annotating_a_csv_gives_an_xlsx_with_formulas_kept_as_text():
     rows = [["Organisation", "Sector", "Province", "District", "Status", "Remarks"],
             ["IRP", "Peace", "Punjab", "Lahore", "ongoing", "=cmd|' /C calc'!A0"]]
     data = csv_bytes(rows)
-    result = check(data, "r.csv")
+    result = check(data, "r.csv", strict=True)
     wb = openpyxl.load_workbook(io.BytesIO(annotate_workbook(data, "r.csv", result)))
     ws = wb["r"]
     assert ws["F2"].value == "=cmd|' /C calc'!A0" and ws["F2"].data_type == "s"
@@ -460,8 +465,10 @@ def boundary_set(shared_boundaries):
     return boundaries.import_path(shared_boundaries)
 
 
-def test_validate_command_json_and_exit_codes(boundary_set, tmp_path, capsys):
+def test_validate_command_json_and_exit_codes(boundary_set, tmp_path, capsys, monkeypatch):
     from mapping.cli import main
+
+    monkeypatch.setenv("STOCKTAKE_STRICT_VOCABULARY", "1")  # an off-list status is an error, as before mapping
 
     good, bad = tmp_path / "good.xlsx", tmp_path / "bad.xlsx"
     good.write_bytes(template_return([row(adm2_name="D.G Khan")]))
@@ -575,7 +582,6 @@ def test_odd_cell_types_are_reported_not_crashed_on():
         (2, "End date (G)", "'True' is not a date Stocktake can read."),
         (2, "Beneficiaries targeted (H)", "'2025-01-01' is not a number."),
         (2, "Budget (I)", "'1e400' is not a number."),
-        (3, "Sector (B)", "'42' is not a sector on the list."),
         (3, "District (D)", "'617' is not a district of Punjab."),
         (3, "Start date (F)", "'2025-02-30' is not a real date."),
     ]

@@ -150,3 +150,105 @@ def test_two_language_headers_and_hxl_row_are_all_used():
     result = check(xlsx(rows))
     assert [c["field"] for c in result.columns] == ["org_name", "sector", "adm1_name", "adm2_name", "status", None]
     assert result.errors == [] and result.records[0]["status"] == "ongoing"
+
+
+# --------------------------------------------------------------------------- values mapped once
+
+CLUSTER_ROWS = [["Organisation", "Cluster", "Sub-sector", "Province", "District", "Status", "Modality"],
+                ["IRP", "EDU", None, "Punjab", "Lahore", "ongoing", "Cash"],
+                ["IRP", "WASH_CLUSTER", None, "Punjab", "Multan", "Em andamento", "Cash"],
+                ["IRP", "WASH_CLUSTER", None, "Sindh", "Badin", "Em andamento", "Dinheiro"],
+                ["IRP", "Saúde", None, "Sindh", "Sukkur", "Temporarily suspended", "Cash"],
+                ["IRP", "SHL", None, "Punjab", "Attock", "ongoing", "Cash"],
+                ["IRP", "Social protection - Unconditional cash transfers", None, "Punjab", "Lahore", "ongoing",
+                 "Cash"],
+                ["IRP", "Social protection - Cash", None, "Punjab", "Multan", "ongoing", "Cash"],
+                ["IRP", "SHL", None, "Sindh", "Badin", "completed", "Cash"]]
+
+
+def test_cluster_codes_and_off_list_values_keep_their_rows_and_are_listed_once_with_a_suggestion():
+    result = check(csv_bytes(CLUSTER_ROWS), "cluster.csv")
+    assert result.errors == [] and (result.rows, result.accepted) == (8, 8)
+    assert [(r["sector"], r.get("subsector"), r["status"]) for r in result.records] == [
+        ("Education", None, "ongoing"), ("WASH_CLUSTER", None, "Em andamento"),
+        ("WASH_CLUSTER", None, "Em andamento"), ("Saúde", None, "Temporarily suspended"), ("SHL", None, "ongoing"),
+        ("Social protection", "Unconditional cash transfers", "ongoing"), ("Social protection", "Cash", "ongoing"),
+        ("SHL", None, "completed")]
+    assert [(e["field"], e["value"], e["rows"], e["first_row"], e["suggestion"], e["confidence"], e["how"])
+            for e in result.offlist] == [
+        ("sector", "SHL", 2, 6, None, 0, None),
+        ("sector", "WASH_CLUSTER", 2, 3, "WASH", 90, "'CLUSTER' removed; same name"),
+        ("sector", "Saúde", 1, 5, "Health", 95, "Portuguese name"),
+        ("subsector", "Cash", 1, 8, None, 0, None),
+        ("status", "Em andamento", 2, 3, "ongoing", 95, "Portuguese name"),
+        ("status", "Temporarily suspended", 1, 5, "suspended", 95, "English name"),
+        ("modality", "Dinheiro", 1, 4, "Cash", 95, "Portuguese name")]
+    # one warning per value, however many rows carry it
+    warned = [(i.row, i.value) for i in result.warnings]
+    assert warned == [(3, "WASH_CLUSTER"), (3, "Em andamento"), (4, "Dinheiro"), (5, "Saúde"),
+                      (5, "Temporarily suspended"), (6, "SHL"), (8, "Cash")]
+    first = next(i for i in result.warnings if i.value == "WASH_CLUSTER")
+    assert first.message == ("'WASH_CLUSTER' is not on the sector list; it is kept as written and shown as not on "
+                             "the list until it is mapped. The same value is on rows 4.")
+    assert first.suggestion == ("Suggested: WASH ('CLUSTER' removed; same name, 90% sure). Confirm it once: "
+                                "python -m mapping vocab map sector \"WASH_CLUSTER\" --to \"WASH\".")
+    fuzzy = check(csv_bytes([CLUSTER_ROWS[0], ["IRP", "EDUCATION_OP", None, "Punjab", "Lahore", "ongoing", None]]),
+                  "fuzzy.csv")
+    assert [(r["sector"], i.message) for r, i in zip(fuzzy.records, fuzzy.warnings, strict=True)] == [
+        ("Education", "Read 'EDUCATION_OP' as Education; check it.")]
+
+
+def test_confirmed_mappings_apply_to_every_row_and_strict_mode_keeps_the_old_errors():
+    confirmed = {"sector": {"WASH_CLUSTER": "WASH", "saude": "Health"}, "status": {"Em andamento": "ongoing"},
+                 "org_name": {"Indus R.P.": "Indus Relief Partners"}}
+    rows = [r[:] for r in CLUSTER_ROWS]
+    rows[1][0] = "Indus R.P."
+    result = check(csv_bytes(rows), "cluster.csv", confirmed=confirmed)
+    assert [r["sector"] for r in result.records][:4] == ["Education", "WASH", "WASH", "Health"]
+    assert [r["status"] for r in result.records][1:3] == ["ongoing", "ongoing"]
+    assert result.records[0]["org_name"] == "Indus Relief Partners"
+    assert {e["value"] for e in result.offlist} == {"SHL", "Cash", "Temporarily suspended", "Dinheiro"}
+    strict = check(csv_bytes(CLUSTER_ROWS), "cluster.csv", strict=True)
+    assert strict.accepted == 3
+    assert [(i.row, i.message) for i in strict.errors] == [
+        (3, "'WASH_CLUSTER' is not a sector on the list."), (3, "'Em andamento' is not a status Stocktake knows."),
+        (4, "'WASH_CLUSTER' is not a sector on the list."), (4, "'Em andamento' is not a status Stocktake knows."),
+        (5, "'Saúde' is not a sector on the list."), (5, "'Temporarily suspended' is not a status Stocktake knows."),
+        (6, "'SHL' is not a sector on the list."), (9, "'SHL' is not a sector on the list.")]
+
+
+def test_validate_apply_suggestions_keeps_the_mappings_for_the_next_file(shared_boundaries, tmp_path, capsys):
+    """The command-line twin: suggestions at >= 90 % are confirmed once; the next file needs no question."""
+    import json
+
+    from mapping.cli import main
+    from mapping.geo import boundaries
+
+    boundaries.import_path(shared_boundaries)
+    assert main(["orgs", "add", "Indus Relief Partners", "--acronym", "IRP"]) == 0
+    capsys.readouterr()
+    path = tmp_path / "cluster.csv"
+    path.write_bytes(csv_bytes(CLUSTER_ROWS))
+    assert main(["validate", str(path), "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert before["accepted"] == 8 and len(before["offlist"]) == 7
+    assert main(["validate", str(path), "--json", "--apply-suggestions"]) == 0
+    captured = capsys.readouterr()
+    assert "5 suggestion(s) at or above 90% confidence applied." in captured.err
+    after = json.loads(captured.out)
+    assert [(e["field"], e["value"]) for e in after["offlist"]] == [("sector", "SHL"), ("subsector", "Cash")]
+    assert main(["vocab", "map", "sector", "SHL", "--to", "Governance and social protection systems"]) == 0
+    assert main(["vocab", "aliases", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["vocab", "aliases", "sector"]) == 0
+    listed = capsys.readouterr().out
+    assert "sector     'SHL' -> Governance and social protection systems  (cli, " in listed
+    assert "sector     'WASH_CLUSTER' -> WASH  (cli, " in listed
+    assert main(["vocab", "map", "sector", "Shelter", "--to", "Housing"]) == 1
+    assert "Refused: 'Housing' is not a sector on the list" in capsys.readouterr().err
+    nxt = tmp_path / "cluster_next_month.csv"
+    month = [r[:4] + ["Badin", *r[5:]] for r in CLUSTER_ROWS[1:] if r[1] != "Social protection - Cash"]
+    nxt.write_bytes(csv_bytes(CLUSTER_ROWS[:1] + month))
+    assert main(["validate", str(nxt), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["offlist"] == [] and out["accepted"] == 7

@@ -1,0 +1,103 @@
+"""Vocabulary aliases: a value a return wrote that is not on a list, confirmed once as one of the deployment's values.
+
+"Saúde" is Health, "EDUCATION_OP" is Education, "Em andamento" is ongoing, "Unicef Pak" is UNICEF: a person
+confirms each once (who and when are kept, and the audit log says so) and every later file is read with it.
+Confirming the same value again moves it to the new value; nothing is deleted without a trace.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine
+
+from mapping.returns.normalise import fold
+from mapping.returns.schema import load_vocabularies
+from mapping.returns.vocabulary import VOCAB_FIELDS
+from mapping.store import models as m
+from mapping.store.db import Actor, StoreError, audit, require_admin, transaction, utcnow
+from mapping.store.registry import org_directory
+
+__all__ = ["aliases", "confirmed", "map_value", "remove_alias"]
+
+LABELS = {"sector": "sector", "subsector": "sub-sector", "status": "status", "org_type": "organisation type",
+          "modality": "modality", "org_name": "organisation"}
+
+
+def _choices(engine: Engine, field: str) -> list[str]:
+    vocab = load_vocabularies()
+    if field == "org_name":
+        return [o["name"] for o in org_directory(engine)]
+    return list({"sector": vocab.sector_names, "subsector": [s for _, s, _ in vocab.sectors if s],
+                 "status": vocab.statuses, "org_type": vocab.org_types, "modality": vocab.modalities}[field])
+
+
+def _canonical(engine: Engine, field: str, value: str) -> str:
+    """The list's own spelling of `value`, or a StoreError naming the choices."""
+    if field not in VOCAB_FIELDS:
+        raise StoreError(f"{field!r} has no list to map to. Fields: {', '.join(VOCAB_FIELDS)}.")
+    choices = _choices(engine, field)
+    by_key = {fold(c): c for c in choices}
+    if field == "org_name":
+        by_key |= {fold(o["acronym"]): o["name"] for o in org_directory(engine) if o.get("acronym")}
+    found = by_key.get(fold(value))
+    if found is None:
+        shown = ", ".join(choices[:15]) + (" ..." if len(choices) > 15 else "")
+        raise StoreError(f"{value!r} is not a {LABELS[field]} on the list, so nothing can be mapped to it. "
+                         f"Choose one of: {shown or '(the list is empty)'}.")
+    return found
+
+
+def map_value(engine: Engine, actor: Actor, field: str, value: str, canonical: str) -> dict:
+    """Confirm that `value` (as a return wrote it) means `canonical` in `field`, for every later file (admin)."""
+    require_admin(actor, "map values to the lists")
+    alias = " ".join(str(value or "").split())
+    if not fold(alias):
+        raise StoreError("The value to map is empty.")
+    target = _canonical(engine, field, canonical)
+    t = m.vocabulary_aliases
+    key = fold(alias)[:300]
+    with transaction(engine) as conn:
+        row = conn.execute(select(t).where((t.c.field == field) & (t.c.alias_key == key))).first()
+        values = {"alias": alias, "canonical": target, "user_id": actor.user_id, "user_email": actor.email,
+                  "created_at": utcnow()}
+        if row is None:
+            aid = conn.execute(insert(t).values(field=field, alias_key=key, **values)).inserted_primary_key[0]
+        else:
+            aid = row.id
+            conn.execute(update(t).where(t.c.id == row.id).values(**values))
+        audit(conn, actor, "vocab.map", "vocabulary_alias", aid,
+              {"field": field, "alias": alias, "canonical": target, "was": row.canonical if row else None})
+    return {"id": aid, "field": field, "alias": alias, "canonical": target}
+
+
+def remove_alias(engine: Engine, actor: Actor, field: str, value: str) -> bool:
+    """Forget a confirmed mapping (admin); the audit log keeps what it was. False when there was none."""
+    require_admin(actor, "remove value mappings")
+    t = m.vocabulary_aliases
+    with transaction(engine) as conn:
+        row = conn.execute(select(t).where((t.c.field == field) & (t.c.alias_key == fold(value)[:300]))).first()
+        if row is None:
+            return False
+        conn.execute(delete(t).where(t.c.id == row.id))
+        audit(conn, actor, "vocab.unmap", "vocabulary_alias", row.id,
+              {"field": field, "alias": row.alias, "canonical": row.canonical})
+    return True
+
+
+def aliases(engine: Engine, field: str | None = None) -> list[dict]:
+    """Confirmed mappings, by field then value: field, alias, canonical, who (e-mail) and when."""
+    t = m.vocabulary_aliases
+    stmt = select(t).order_by(t.c.field, t.c.alias_key)
+    if field:
+        stmt = stmt.where(t.c.field == field)
+    with transaction(engine, write=False) as conn:
+        return [{"field": r.field, "alias": r.alias, "canonical": r.canonical, "by": r.user_email,
+                 "at": r.created_at} for r in conn.execute(stmt)]
+
+
+def confirmed(engine: Engine) -> dict[str, dict[str, str]]:
+    """field -> value as written -> canonical: what ingest applies to every return."""
+    out: dict[str, dict[str, str]] = {}
+    for a in aliases(engine):
+        out.setdefault(a["field"], {})[a["alias"]] = a["canonical"]
+    return out
