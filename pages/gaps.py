@@ -5,13 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from mapping.analysis import matrices as analysis
-from views import core, render, sidebar
+from views import admin, core, render, sidebar
 
 v = sidebar.view()
 st.title("Gaps & overlaps")
 core.demo_banner()
 if desc := sidebar.describe(v):
     st.caption(f"Showing: {core.esc(desc)}")
+if v.actor is not None and v.actor.role == "admin":  # the need figure is kept where it ranks the gaps
+    with st.expander("Need indicator (ranks the gaps for everyone)"):
+        admin.flash()
+        admin.need_indicator(v.actor)
 if not len(v.acts):
     st.info("No activities reported yet: every district is a gap until returns come in.")
     st.stop()
@@ -23,19 +27,17 @@ with tab_gaps:
     with core.guarded("Ranking the gaps"):
         gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
         summary = render.district_summary(v)
-        by_district = summary[summary["gap_sectors"] > 0].sort_values(
-            (["need"] if "need" in summary.columns else []) + ["partners", "gap_sectors", "adm2_name"],
-            ascending=([False] if "need" in summary.columns else []) + [True, False, True])
-        by_district = by_district.assign(gap_sector_names=by_district["gap_sector_names"].where(
-            by_district["partners"] > 0, "every sector (no partner at all)"))
+        by_district = analysis.gap_districts(summary)
         empty = int((summary["partners"] == 0).sum())
         st.caption(f"{len(gaps):,} district × sector gaps in {len(by_district):,} districts; "
-                   f"{empty:,} districts have no partner at all.")
-        render.table(by_district, ["adm2_name", "adm1_name", "adm2_pcode", "partners", "gap_sectors",
-                                   "gap_sector_names", *(["need"] if "need" in by_district.columns else [])],
+                   f"{empty:,} districts have no partner at all. {core.esc(by_district.attrs['order'])}")
+        ranked = "need" in by_district.columns and by_district["need"].notna().any()
+        # ranked by need: the Need column comes first, so the order explains itself without scrolling
+        render.table(by_district, [*(["need"] if ranked else []), "adm2_name", "adm1_name", "adm2_pcode", "partners",
+                                   "gap_sectors", "gap_sector_names"],
                      empty="No gaps in this view: every district has every sector covered.", height=460,
-                     widths={"adm2_name": 150, "adm1_name": 150, "adm2_pcode": 76, "partners": 76, "gap_sectors": 120,
-                             "gap_sector_names": "large"})
+                     widths={"need": 90, "adm2_name": 150, "adm1_name": 150, "adm2_pcode": 76, "partners": 76,
+                             "gap_sectors": 120, "gap_sector_names": "large"})
         with st.expander(f"Every gap, one row per district and sector ({len(gaps):,})"):
             render.table(gaps, ["district", "province", "sector", "wide_partners",
                                 *(["need", "need_rank"] if "need" in gaps.columns else [])], height=400)
@@ -57,11 +59,18 @@ with tab_overlaps:
                                 "activities", "overlap_from", "overlap_to", "targeted"],
                      labels={"partner_names": "Partners to put in touch"}, empty="No overlaps in this view.",
                      height=520)
-    programme = getattr(analysis, "programme_overlaps", None)
-    if programme is not None:
-        with core.guarded("Finding programme overlaps"):
-            prog = programme(v.acts, filters=v.filters, units=v.units)
-            if prog is not None and len(prog):
-                st.markdown("**Same programme type reported by several partners**")
-                render.table(prog, height=360)
+    st.markdown("**Same programme type reported by several partners**")
+    pairs = st.radio("Pair programmes", list(analysis.PROGRAMME_PAIRS), format_func=analysis.PROGRAMME_PAIRS.get,
+                     horizontal=True, key="gaps_programme_pairs",
+                     help="Between organisations: the programmes to put in touch. Within one organisation: its "
+                          "own programmes that serve the same people.")
+    with core.guarded("Finding programme overlaps"):
+        prog = analysis.programme_overlaps(v.acts, filters=v.filters, units=v.units, pairs=pairs)
+        st.caption(f"{len(prog):,} pairs of programmes {core.esc(prog.attrs.get('pairs', ''))}")
+        render.table(prog, ["project_a", "orgs_a", "project_b", "orgs_b", "shared_on", "shared_value", "districts",
+                            "district_names"],
+                     labels={"project_a": "Programme", "orgs_a": "Organisation", "project_b": "Other programme",
+                             "orgs_b": "Its organisation", "shared_on": "Shared", "shared_value": "What",
+                             "districts": "Districts in common", "district_names": "Which districts"},
+                     empty="No two programmes serve the same people in a common district in this view.", height=360)
 st.caption(" ".join(getattr(analysis, "COUNTING_RULES", [])))

@@ -19,8 +19,11 @@ from mapping.store import auth, db, picture, registry, submissions
 from views import core, render
 
 
-def _done(message: str) -> None:
+def _done(message: str, *, clear: tuple[str, ...] = ()) -> None:
+    """Say it worked and rerun; `clear` empties a form's fields (only on success: a refused form keeps them)."""
     st.session_state["admin_flash"] = message
+    for key in clear:
+        st.session_state.pop(key, None)
     st.rerun()
 
 
@@ -151,18 +154,18 @@ def organisations(actor: db.Actor) -> None:
     render.table(pd.DataFrame(orgs), ["name", "acronym", "type", "aliases", "submissions"],
                  empty="No organisations yet.")
     vocab = schema.load_vocabularies()
-    with st.form("add_org", clear_on_submit=True):
+    with st.form("add_org"):
         st.markdown("**Add an organisation**")
         c1, c2, c3 = st.columns([3, 1, 2])
-        name = c1.text_input("Name")
-        acronym = c2.text_input("Acronym")
-        org_type = c3.selectbox("Type", list(vocab.org_types))
-        aliases = st.text_input("Other names it goes by (comma-separated)")
+        name = c1.text_input("Name", key="org_new_name")
+        acronym = c2.text_input("Acronym", key="org_new_acronym")
+        org_type = c3.selectbox("Type", list(vocab.org_types), key="org_new_type")
+        aliases = st.text_input("Other names it goes by (comma-separated)", key="org_new_aliases")
         if st.form_submit_button("Add organisation"):
             with core.guarded("Adding the organisation"):
                 registry.add_org(engine, actor, name.strip(), acronym=acronym.strip() or None, org_type=org_type,
                               aliases=[a.strip() for a in aliases.split(",") if a.strip()])
-                _done(f"Added {name.strip()}.")
+                _done(f"Added {name.strip()}.", clear=("org_new_name", "org_new_acronym", "org_new_aliases"))
 
 
 def users(actor: db.Actor) -> None:
@@ -171,22 +174,23 @@ def users(actor: db.Actor) -> None:
     render.table(pd.DataFrame(people), ["email", "name", "role", "org", "active", "has_password", "locked_until"],
                  empty="No accounts yet.")
     orgs = [o["name"] for o in core.call(registry.list_orgs, engine) or []]
-    with st.form("add_user", clear_on_submit=True):
+    with st.form("add_user"):
         st.markdown("**Add an account**")
         c1, c2, c3 = st.columns([3, 2, 3])
-        email = c1.text_input("E-mail")
+        email = c1.text_input("E-mail", key="user_new_email")
         role = c2.selectbox("Role", ["focal_point", "viewer", "admin"],
-                            format_func=lambda r: core.ROLE_LABELS.get(r, r))
-        org = c3.selectbox("Organisation (focal points)", [""] + orgs)
+                            format_func=lambda r: core.ROLE_LABELS.get(r, r), key="user_new_role")
+        org = c3.selectbox("Organisation (focal points)", [""] + orgs, key="user_new_org")
         c4, c5 = st.columns(2)
-        name = c4.text_input("Name")
+        name = c4.text_input("Name", key="user_new_name")
         password = c5.text_input("Initial password (leave empty for sign-in through the identity provider)",
-                                 type="password")
+                                 type="password", key="user_new_password")
         if st.form_submit_button("Add account"):
             with core.guarded("Adding the account"):
                 auth.add_user(engine, actor, email=email, role=role, org=org or None, password=password or None,
                                name=name.strip() or None)
-                _done(f"Added {email.strip()} as {core.ROLE_LABELS.get(role, role)}.")
+                _done(f"Added {email.strip()} as {core.ROLE_LABELS.get(role, role)}.",
+                      clear=("user_new_email", "user_new_org", "user_new_name", "user_new_password"))
 
 
 # ---------------------------------------------------------------- rounds
@@ -197,8 +201,11 @@ def rounds(actor: db.Actor) -> None:
     all_rounds = core.rounds()
     if all_rounds:
         frame = pd.DataFrame(all_rounds)
-        frame["locked"] = frame["locked"].map({True: "locked", False: "open"})
-        render.table(frame, ["name", "period_start", "period_end", "locked", "carry_forward", "orgs_reported"])
+        frame["state"] = frame["locked"].map({True: "locked", False: "open for returns"})
+        frame["carry_forward"] = frame["carry_forward"].map({True: "yes", False: "no"})
+        render.table(frame, ["name", "period_start", "period_end", "state", "carry_forward", "orgs_reported"],
+                     labels={"state": "Returns", "carry_forward": "Carries forward", "period_start": "Start",
+                             "period_end": "End", "orgs_reported": "Organisations reported"})
         c1, c2 = st.columns([3, 1])
         pick = c1.selectbox("Round", [r["name"] for r in all_rounds], index=len(all_rounds) - 1, key="round_pick")
         locked = next(r["locked"] for r in all_rounds if r["name"] == pick)
@@ -206,18 +213,18 @@ def rounds(actor: db.Actor) -> None:
             with core.guarded("Changing the round"):
                 registry.lock_round(engine, actor, pick, locked=not locked)
                 _done(f"{pick} is now {'open' if locked else 'locked'}.")
-    with st.form("add_round", clear_on_submit=True):
+    with st.form("add_round"):
         st.markdown("**Open a new round**")
         c1, c2, c3 = st.columns(3)
-        name = c1.text_input("Name", placeholder="2026 H2")
-        start = c2.date_input("Start", format="DD/MM/YYYY")
-        end = c3.date_input("End", format="DD/MM/YYYY")
+        name = c1.text_input("Name", placeholder="2026 H2", key="round_new_name")
+        start = c2.date_input("Start", format="DD/MM/YYYY", key="round_new_start")
+        end = c3.date_input("End", format="DD/MM/YYYY", key="round_new_end")
         carry = st.checkbox("Carry forward the last return of partners that do not report (marked as such)",
-                            value=True)
+                            value=True, key="round_new_carry")
         if st.form_submit_button("Open round"):
             with core.guarded("Opening the round"):
                 registry.add_round(engine, actor, name, start, end, carry_forward=carry)
-                _done(f"Opened {name.strip()}.")
+                _done(f"Opened {name.strip()}.", clear=("round_new_name", "round_new_start", "round_new_end"))
     if len(all_rounds) >= 2:
         st.markdown("**Compare two rounds**")
         names = [r["name"] for r in all_rounds]
@@ -248,7 +255,8 @@ def submissions_tab(actor: db.Actor) -> None:
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], errors="coerce")
     c1, c2 = st.columns(2)
     org = c1.selectbox("Organisation", ["All"] + sorted(frame["org"].unique()), key="subs_org")
-    status = c2.selectbox("Status", ["All"] + sorted(frame["status"].unique()), key="subs_status")
+    status = c2.selectbox("Status", ["All"] + sorted(frame["status"].unique()), key="subs_status",
+                          format_func=lambda v: render.VALUE_WORDS.get(v, v))
     shown = frame[((frame["org"] == org) | (org == "All")) & ((frame["status"] == status) | (status == "All"))]
     render.table(shown, ["id", "org", "round", "status", "submitted_at", "user", "filename", "rows", "errors",
                          "warnings"], height=320,
@@ -256,7 +264,8 @@ def submissions_tab(actor: db.Actor) -> None:
     ids = list(shown["id"])
     if not ids:
         return
-    labels = {r["id"]: f"#{r['id']} · {r['org']} · {r['round']} · {r['status']} · {r['submitted_at']:%d %b %Y %H:%M}"
+    labels = {r["id"]: f"#{r['id']} · {r['org']} · {r['round']} · {render.VALUE_WORDS.get(r['status'], r['status'])}"
+                       f" · {r['submitted_at']:%d %b %Y %H:%M}"
               for r in shown.to_dict("records")}
     sid = st.selectbox("Submission", ids, format_func=labels.get, key="subs_pick")
     c1, c2, c3 = st.columns(3)
@@ -266,11 +275,13 @@ def submissions_tab(actor: db.Actor) -> None:
     with c2:
         show_issues = st.toggle("Show its validation report", key="subs_issues")
     with c3:
-        sure = st.checkbox("I want to roll this submission back", key="subs_sure")
+        # a new key after each rollback: the browser would otherwise send the ticked box back on the rerun
+        nonce = st.session_state.get("subs_nonce", 0)
+        sure = st.checkbox("I want to roll this submission back", key=f"subs_sure_{nonce}")
         if st.button("Roll back", disabled=not sure, key="subs_rollback", width="stretch"):
             with core.guarded("Rolling back"):
                 submissions.rollback(engine, actor, int(sid), reason="rolled back on the Admin page")
-                st.session_state.pop("subs_sure", None)
+                st.session_state["subs_nonce"] = nonce + 1
                 _done(f"Submission #{sid} rolled back; the organisation's previous return is current again.")
     if show_issues:
         with core.guarded("Loading the report"):

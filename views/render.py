@@ -33,8 +33,13 @@ LABELS = {
 }
 
 
+# Stored codes people should read as words (submission status, account role), in the columns that hold them.
+VALUE_WORDS = {"rolled_back": "rolled back", **core.ROLE_LABELS}
+WORDED_COLUMNS = ("status", "role", "was")
+
+
 def tidy(df: pd.DataFrame, columns: list[str] | None = None, labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """Only the columns asked for (when present), with readable headers; lists shown as text."""
+    """Only the columns asked for (when present), with readable headers; lists and stored codes shown as words."""
     if df is None or not len(df):
         return pd.DataFrame()
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
@@ -42,6 +47,8 @@ def tidy(df: pd.DataFrame, columns: list[str] | None = None, labels: dict[str, s
     for c in out.columns:
         if out[c].dtype == object:
             out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v)
+        if c in WORDED_COLUMNS and out[c].dtype == object:
+            out[c] = out[c].map(lambda v: VALUE_WORDS.get(v, v) if isinstance(v, str) else v)
     names = {**LABELS, **(labels or {})}
     return out.rename(columns={c: names.get(c, c.replace("_", " ").capitalize()) for c in out.columns})
 

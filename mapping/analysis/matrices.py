@@ -68,8 +68,9 @@ COUNTING_RULES: list[str] = [
     "Overlap: a district and sub-sector where at least N different partners (default 2) have activities running "
     "on at least one same day (for intervals this is the same as every pair of them overlapping). The activities "
     "listed are those running while N or more partners are present; start and end dates are inclusive.",
-    "Programme overlap: two different programmes (the 'Programme / project' field) that serve the same "
-    "beneficiary group, or work in the same sub-sector, in at least one common district.",
+    "Programme overlap: two different programmes (the 'Programme / project' field) of different organisations "
+    "that serve the same beneficiary group, or work in the same sub-sector, in at least one common district "
+    "(two programmes of one organisation only when asked).",
     "Coverage share: districts of the province with at least one district-level activity, divided by all "
     "districts of the province.",
 ]
@@ -266,6 +267,32 @@ def thin_coverage(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | 
     """District × sector cells with exactly one partner (named), where one exit would leave a gap."""
     out = _cells(acts, units, sectors, filters, need, 1)
     out.attrs["rule"] = COUNTING_RULES[8]
+    return out
+
+
+def gap_districts(summary: pd.DataFrame) -> pd.DataFrame:
+    """The districts of `district_summary` that miss at least one sector, in the order the Gaps page lists them.
+
+    With a need figure: neediest first (the Need column says why). Without: by province, and within a province
+    the districts nobody works in first, then those missing most sectors. attrs["order"] says which, in words.
+    """
+    has_need = "need" in summary.columns and summary["need"].notna().any()
+    out = summary[summary["gap_sectors"] > 0]
+    if has_need:
+        label = summary.attrs.get("need_label") or "need"
+        out = out.sort_values(["need", "partners", "gap_sectors", "adm2_name"],
+                              ascending=[False, True, False, True], na_position="last")
+        order = (f"Ranked by need (“{label}”), highest first; districts without a need figure come last, "
+                 "then fewer partners first.")
+    else:
+        out = out.sort_values(["adm1_name", "partners", "gap_sectors", "adm2_name"],
+                              ascending=[True, True, False, True])
+        order = ("Listed by province; within a province, districts with no partner at all first, then those "
+                 "missing most sectors. Load a need figure to rank them by need.")
+    out = out.assign(gap_sector_names=out["gap_sector_names"].where(out["partners"] > 0,
+                                                                    "every sector (no partner at all)"))
+    out = out.reset_index(drop=True)
+    out.attrs = dict(summary.attrs) | {"order": order}
     return out
 
 
@@ -490,10 +517,21 @@ def overlap_activities(acts: pd.DataFrame, *args: Any, filters: Filters | None =
     return out.sort_values(["province", "district", by, "partner", "start_date"]).reset_index(drop=True)
 
 
+PROGRAMME_PAIRS = {"between": "between organisations", "within": "within one organisation",
+                   "all": "between or within organisations"}
+
+
 def programme_overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min_districts: int = 1,
                        basis: tuple[str, ...] = ("beneficiary_group", "subsector"),
-                       units: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Pairs of different programmes serving the same group (or sub-sector) in common districts."""
+                       units: pd.DataFrame | None = None, pairs: str = "between") -> pd.DataFrame:
+    """Pairs of different programmes serving the same group (or sub-sector) in common districts.
+
+    `pairs`: "between" (default) pairs programmes of different organisations, the ones a coordination group
+    must introduce to each other; "within" pairs two programmes of one organisation, its own business to
+    align; "all" both. Programmes run by several organisations pair "between" when they share none of them.
+    """
+    if pairs not in PROGRAMME_PAIRS:
+        raise ValueError(f"pairs must be one of {', '.join(PROGRAMME_PAIRS)}, not {pairs!r}.")
     if args:
         kw = _overlap_args(args, {"min_partners": None})
         filters, units = kw.get("filters", filters), kw.get("units", units)
@@ -521,12 +559,20 @@ def programme_overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None =
         parts.append(res)
     cols = ["project_a", "orgs_a", "project_b", "orgs_b", "shared_on", "shared_value", "districts", "district_names"]
     if not parts:
-        return pd.DataFrame(columns=cols)
+        out = pd.DataFrame(columns=cols)
+        out.attrs = {"rule": COUNTING_RULES[10], "pairs": PROGRAMME_PAIRS[pairs]}
+        return out
     out = pd.concat(parts, ignore_index=True)[cols]
     out = out[out["districts"] >= min_districts]
+    if pairs != "all":
+        shared = [bool(set(str(a).split("; ")) & set(str(b).split("; ")))
+                  for a, b in zip(out["orgs_a"], out["orgs_b"], strict=True)]
+        out = out[pd.Series([x == (pairs == "within") for x in shared], index=out.index, dtype=bool)]
     out = out.sort_values(["districts", "project_a", "project_b"], ascending=[False, True, True])
+    out = out.reset_index(drop=True)
     out.attrs["rule"] = COUNTING_RULES[10]
-    return out.reset_index(drop=True)
+    out.attrs["pairs"] = PROGRAMME_PAIRS[pairs]
+    return out
 
 
 def province_comparison(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters | None = None) -> pd.DataFrame:

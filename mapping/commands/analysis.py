@@ -200,12 +200,14 @@ def _gaps(args: argparse.Namespace) -> int:
 def _overlaps(args: argparse.Namespace) -> int:
     def body(args, f, acts, units) -> int:
         if args.programmes:
-            df = an.programme_overlaps(acts, filters=f, min_districts=args.min_districts, units=units)
+            df = an.programme_overlaps(acts, filters=f, min_districts=args.min_districts, units=units,
+                                       pairs=args.pairs)
             if args.json:
                 print(json.dumps({"filters": f.describe(), "rule": an.COUNTING_RULES[10], "pairs": _records(df)},
                                  ensure_ascii=False, indent=1))
                 return 0
-            print(f"{len(df)} programme pair{'' if len(df) == 1 else 's'} in common districts — {f.describe()}")
+            print(f"{len(df)} programme pair{'' if len(df) == 1 else 's'} {df.attrs['pairs']} in common districts — "
+                  f"{f.describe()}")
             for r in df.head(args.limit).itertuples():
                 print(f"  {r.project_a} ({r.orgs_a}) and {r.project_b} ({r.orgs_b}): same {r.shared_on} "
                       f"'{r.shared_value}' in {r.districts} district{'' if r.districts == 1 else 's'}: "
@@ -308,6 +310,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", default="subsector", choices=("subsector", "sector", "beneficiary_group"))
     p.add_argument("--programmes", action="store_true", help="pairs of programmes in common districts instead")
     p.add_argument("--min-districts", type=int, default=1)
+    p.add_argument("--pairs", choices=tuple(an.PROGRAMME_PAIRS), default="between",
+                   help="with --programmes: programmes of different organisations (default), of one, or all")
     p.add_argument("--limit", type=int, default=40)
     p.add_argument("--json", action="store_true")
     _add_filters(p)

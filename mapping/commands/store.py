@@ -41,6 +41,8 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
             return func(args)
         except (db.PermissionDenied, db.StoreError, AuthError) as exc:
             print(f"Refused: {exc}", file=sys.stderr)
+            if getattr(exc, "hint", None):
+                print(exc.hint, file=sys.stderr)
             return 1
     run.__doc__ = func.__doc__
     return run

@@ -43,8 +43,9 @@ def find_org(conn: Connection, name: str | int) -> Any:
     for row in rows:
         if key in {_norm(a) for a in (row.aliases or [])}:
             return row
-    raise StoreError(f"No organisation called {name!r}. An admin can add it: python -m mapping orgs add "
-                     f"\"{name}\" --acronym ABC --type \"National NGO\".")
+    raise StoreError(f"No organisation called {name!r}. An admin can add it (Admin page, Organisations).",
+                     hint=f"On the command line: python -m mapping orgs add \"{name}\" --acronym ABC "
+                          "--type \"National NGO\".")
 
 
 def add_org(engine: Engine, actor: Actor, name: str, *, acronym: str | None = None, org_type: str | None = None,
@@ -235,8 +236,9 @@ def resolve_round(conn: Connection, round_name: str | None, today: dt.date | Non
     covering = [r for r in open_rounds if r.period_start <= today <= r.period_end]
     if covering or open_rounds:
         return (covering or open_rounds)[-1]
-    raise StoreError("No reporting round is open. An admin must open one: "
-                     "python -m mapping rounds add \"2026 H2\" --start 2026-07-01 --end 2026-12-31.")
+    raise StoreError("No reporting round is open. An admin must open one (Admin page, Rounds).",
+                     hint="On the command line: python -m mapping rounds add \"2026 H2\" --start 2026-07-01 "
+                          "--end 2026-12-31.")
 
 
 # --------------------------------------------------------------------------- need indicator

@@ -83,3 +83,31 @@ def test_confirm_step_says_which_activities_a_partial_return_drops(app_env):
     # the rule is the same words the template and the pre-filled download say
     from mapping.returns.schema import REPLACEMENT_RULE
     assert any(c.value == core_esc(REPLACEMENT_RULE) for c in at.caption)
+
+
+def test_gaps_ranked_by_need_show_the_need_first_and_say_why(app_env):
+    at = start(actor_for("viewer"), "gaps")
+    first = at.dataframe[0].value
+    assert list(first.columns)[0] == "District"
+    assert any("Listed by province" in c.value for c in at.caption)
+    provinces = list(first["Province"])
+    assert provinces == sorted(provinces)  # "listed by province" is what it does
+    csv = b"adm2_pcode,people_in_need\nPK101,90000\nPK607,50000\nPK617,1000\n"
+    at.file_uploader(key="need_upload").set_value(("need.csv", csv, "text/csv")).run()
+    assert problems(at) == []
+    top = at.dataframe[0].value
+    assert list(top.columns)[:2] == ["Need", "District"]
+    assert list(top["Need"][:2]) == [90000, 50000]
+    assert any("Ranked by need (“people\\_in\\_need”), highest first" in c.value for c in at.caption)
+    assert any(c.value.startswith("0 pairs of programmes between organisations") for c in at.caption)
+    assert at.radio(key="gaps_programme_pairs").options == ["between organisations", "within one organisation",
+                                                            "between or within organisations"]
+
+
+def test_the_secretariat_finds_the_need_indicator_on_the_gaps_page(app_env):
+    at = start(actor_for("admin"), "gaps")
+    assert problems(at) == []
+    assert any(e.label == "Need indicator (ranks the gaps for everyone)" for e in at.expander)
+    assert "need_admin_upload" in [u.key for u in at.file_uploader]
+    viewer = start(actor_for("viewer"), "gaps")
+    assert "need_admin_upload" not in [u.key for u in viewer.file_uploader]
