@@ -20,6 +20,8 @@ PAGES = {
     "export": st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
     "submit": st.Page("pages/submit.py", title="Submit a return", icon=":material/upload_file:",
                       url_path="submit"),
+    "people": st.Page("pages/people.py", title="People in two programmes", icon=":material/group:",
+                      url_path="people"),
     "admin": st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
 }
 SIGNIN = st.Page("pages/signin.py", title="Sign in", icon=":material/login:", url_path="signin")
@@ -27,8 +29,8 @@ ACCOUNT = st.Page("pages/signin.py", title="Account / sign out", icon=":material
 BY_ROLE = {
     "public": ("overview", "map", "matrices", "gaps", "export"),
     "viewer": ("overview", "map", "matrices", "gaps", "export"),
-    "focal_point": ("overview", "map", "matrices", "gaps", "export", "submit"),
-    "admin": ("overview", "map", "matrices", "gaps", "export", "submit", "admin"),
+    "focal_point": ("overview", "map", "matrices", "gaps", "export", "submit", "people"),
+    "admin": ("overview", "map", "matrices", "gaps", "export", "submit", "people", "admin"),
 }
 
 
@@ -41,7 +43,7 @@ def menu() -> dict[str, list]:
     names = BY_ROLE.get(actor.role, BY_ROLE["public"])
     sections: dict[str, list] = {"Picture": [PAGES[n] for n in names if n in ("overview", "map", "matrices",
                                                                             "gaps", "export")]}
-    work = [PAGES[n] for n in names if n in ("submit", "admin")]
+    work = [PAGES[n] for n in names if n in ("submit", "people", "admin")]
     if work:
         sections["Work"] = work
     sections["Account"] = [ACCOUNT if signed is not None else SIGNIN]

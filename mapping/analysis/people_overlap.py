@@ -117,7 +117,7 @@ def suppress(exact: ExactOverlap, programmes: tuple[str, str], *, threshold: int
                 continue
             shown = [r for r in range(last) if values[r][c] is not None and not hidden[r][c] and values[r][c] > 0]
             target = min(shown, key=lambda r: values[r][c]) if shown else last
-            hidden[target][c] = True
+            hidden[target] = [values[target][k] is not None for k in range(3)]  # linked at once
             changed = True
     small = f"<{threshold}"
 

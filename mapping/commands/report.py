@@ -100,6 +100,22 @@ def _read_need(path: str | None) -> Any:
     return analysis.read_need(path)
 
 
+def _people_tables(pairs: list[list[str]]) -> list | None:
+    """Suppressed overlap tables for --people A B (consent of both owners required); None after a refusal."""
+    from mapping import workflow
+    from mapping.errors import StocktakeError
+    from mapping.store import db
+
+    tables = []
+    for a, b in pairs:
+        try:
+            tables.append(workflow.people_overlap(db.connect(), db.CLI_ADMIN, a, b))
+        except StocktakeError as exc:
+            print(f"--people {a} {b}: {exc}" + (f" {exc.hint}" if exc.hint else ""), file=sys.stderr)
+            return None
+    return tables
+
+
 def _report(args: argparse.Namespace) -> int:
     from mapping import config
     from mapping.outputs import report
@@ -124,12 +140,15 @@ def _report(args: argparse.Namespace) -> int:
         print(f"--sector-maps: no activity in sector {', '.join(unknown)}; sectors present: "
               f"{', '.join(sorted(sectors_known))}", file=sys.stderr)
         return 1
+    people = _people_tables(args.people or [])
+    if people is None:
+        return 1
     title = args.title or config.env("STOCKTAKE_TITLE", "Stocktake") or "Stocktake"
     pdf = report.build_snapshot(
         data["acts"], data["units"], data["bset"], filters=f, title=title, round_name=data["round_name"],
         returns_count=data["returns_count"], missing_orgs=data["missing_orgs"], data_version=data["data_version"],
         sectors=[], need=need, sector_maps=maps, district_annex=args.annex,
-        demo=data["demo"])
+        demo=data["demo"], people=people)
     if _write(args.out, pdf):
         return 1
     print(f"Wrote {args.out} ({len(pdf):,} bytes), data version {data['data_version']}")
@@ -186,6 +205,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--annex", action="store_true", help="add the district annex (every district's partners)")
     p.add_argument("--need", metavar="CSV", help="need indicator keyed by adm2_pcode, to rank gaps "
                    "(default: the stored one, see `need show`)")
+    p.add_argument("--people", nargs=2, action="append", metavar=("A", "B"),
+                   help="add 'People in two programmes' for programmes A and B (both owners must consent; repeatable)")
     add_filter_arguments(p)
     p.set_defaults(handler=_report)
     e = sub.add_parser("export", help="export the dataset (.xlsx/.csv with HXL row), matrices, or coverage GeoJSON")

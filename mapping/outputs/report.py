@@ -285,7 +285,8 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
                    missing_orgs: Sequence[str] = (), data_version: str = "", sectors: Sequence[str] = (),
                    need: pd.DataFrame | pd.Series | None = None, sector_maps: Sequence[str] = (),
                    district_annex: bool = False, generated_at: datetime | None = None, demo: bool = False,
-                   overlap_min: int = 2, overlap_limit: int | None = 120, map_dpi: int = 150) -> bytes:
+                   overlap_min: int = 2, overlap_limit: int | None = 120, map_dpi: int = 150,
+                   people: Sequence[Any] = ()) -> bytes:
     """The whole snapshot as PDF bytes (A4 landscape): cover, maps, matrices, gaps, overlaps, annex, rules."""
     from mapping.outputs import report_maps
 
@@ -346,6 +347,10 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
                   Paragraph("Every district with at least one activity: who is there, doing what, since when.",
                             st["small"])]
         story += annex_flowables(scoped, units, st, FRAME_W)
+    if people:  # suppressed overlap tables of consenting programme pairs (analysis.people_overlap.OverlapTable)
+        from mapping.outputs.report_people import people_section
+
+        story += [PageBreak(), *people_section(st, people, units, FRAME_W)]
     story += [PageBreak(), KeepTogether(definitions_section(st, list(getattr(an, "COUNTING_RULES", [])), bset,
                                                             data_version))]
     meta = getattr(bset, "meta", {}) or {}
