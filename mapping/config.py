@@ -29,6 +29,12 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_PEOPLE_MIN_CELL": "people counts below this are suppressed in overlaps (default 10)",
     "STOCKTAKE_IATI_DATASTORE_URL": "IATI Datastore API base URL; when set, the Submit page can fetch a publisher's IATI data",
     "STOCKTAKE_IATI_API_KEY": "subscription key sent to the IATI Datastore API (Ocp-Apim-Subscription-Key)",
+    "STOCKTAKE_SMTP_HOST": "mail server that sends reminders to focal points (unset: no e-mail is sent)",
+    "STOCKTAKE_SMTP_PORT": "its port (default 587 with STARTTLS, 465 with SSL, else 25)",
+    "STOCKTAKE_SMTP_USER": "account on the mail server, when it asks for one",
+    "STOCKTAKE_SMTP_PASSWORD": "that account's password",
+    "STOCKTAKE_SMTP_FROM": "sender address of the reminders (default: the SMTP user)",
+    "STOCKTAKE_SMTP_SECURITY": "starttls (default), ssl or none",
 }
 
 
@@ -99,3 +105,16 @@ def iati_api_key() -> str | None:
 def strict_vocabulary() -> bool:
     """Off-list sectors and statuses block their rows (the behaviour before values could be mapped once)."""
     return (env("STOCKTAKE_STRICT_VOCABULARY", "0") or "0").lower() in ("1", "true", "yes")
+
+
+def smtp() -> dict | None:
+    """The mail server settings, or None when no server is configured (reminders are then not sent)."""
+    host = env("STOCKTAKE_SMTP_HOST")
+    if not host:
+        return None
+    security = (env("STOCKTAKE_SMTP_SECURITY", "starttls") or "starttls").lower()
+    default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
+    user = env("STOCKTAKE_SMTP_USER")
+    return {"host": host, "port": int(env("STOCKTAKE_SMTP_PORT", str(default_port)) or default_port),
+            "user": user, "password": env("STOCKTAKE_SMTP_PASSWORD"), "security": security,
+            "sender": env("STOCKTAKE_SMTP_FROM") or user}

@@ -297,3 +297,19 @@ def iati_second_opinion(engine: Engine, result: IngestResult, iati_data: bytes, 
                              hint="Give the two-letter ISO code, e.g. --country PK.")
     draft = iati.read_iati(iati_data, iati_filename, country=country, vocab=ctx.vocab, org=org)
     return iati.second_opinion(result.records, draft, filename=result.file)
+
+
+def send_reminders(engine: Engine, actor: db.Actor, round_name: str | None = None, *,
+                   app_url: str | None = None, settings: dict | None = None):
+    """E-mail the focal points of every organisation still missing in the round; audited. Admins only."""
+    from mapping.outputs import reminders
+    from mapping.store import reporting
+
+    db.require_admin(actor, "send reminders")
+    status = reporting.round_status(engine, actor, round_name)
+    result = reminders.send(reminders.compose(status, app_url=app_url), status, settings=settings)
+    with db.transaction(engine) as conn:
+        db.audit(conn, actor, "round.remind", "round", status.round_name,
+                 {"round": status.round_name, "to": {r.org: list(r.to) for r in result.sent},
+                  "no_email": result.skipped})
+    return result

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from mapping.commands import reporting
 from mapping.store import auth, db, picture, registry, submissions
 
 
@@ -306,6 +307,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = s.add_parser("list", help="list organisations")
     a.add_argument("--json", action="store_true")
     a.set_defaults(handler=_guarded(_orgs_list))
+    reporting.add_org_actions(s, _guarded, _user_arg)
 
     p = sub.add_parser("users", help="accounts: add, list")
     s = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
@@ -346,6 +348,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("current", metavar="CURRENT", nargs="?", help="default: the latest round")
     a.add_argument("--json", action="store_true")
     a.set_defaults(handler=_guarded(_rounds_compare))
+    reporting.add_round_actions(s, _guarded, _user_arg)
 
     p = sub.add_parser("submit", help="validate a return and store it for an organisation")
     p.add_argument("file", metavar="FILE")

@@ -76,6 +76,7 @@ rounds = Table(
     Column("locked", Boolean, nullable=False, default=False),
     Column("carry_forward", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    Column("deadline", Date),  # returns due by this day (shown to focal points; reminders name it)
 )
 
 boundary_sets = Table(

@@ -223,7 +223,8 @@ def list_rounds(engine: Engine) -> list[dict]:
         counts = dict(conn.execute(select(s.c.round_id, func.count(func.distinct(s.c.org_id)))
                                    .where(s.c.status == "accepted").group_by(s.c.round_id)).all())
         return [{"id": r.id, "name": r.name, "period_start": r.period_start, "period_end": r.period_end,
-                 "locked": bool(r.locked), "carry_forward": bool(r.carry_forward), "orgs_reported": counts.get(r.id, 0)}
+                 "locked": bool(r.locked), "carry_forward": bool(r.carry_forward), "orgs_reported": counts.get(r.id, 0),
+                 "deadline": getattr(r, "deadline", None)}
                 for r in ordered_rounds(conn)]
 
 
