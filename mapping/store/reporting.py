@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from mapping.store import models as m
 from mapping.store.db import Actor, StoreError, audit, require_admin, transaction
 from mapping.store.picture import selection
-from mapping.store.registry import find_round, ordered_rounds, resolve_round
+from mapping.store.registry import _as_date, find_round, ordered_rounds, resolve_round
 
 STATE_WORDS = {"reported": "reported", "carried": "carried forward", "rejected": "rejected", "none": "not yet"}
 
@@ -148,7 +148,7 @@ def _round(conn, round_name: str | None):
 def set_deadline(engine: Engine, actor: Actor, round_name: str, deadline: Any) -> dt.date | None:
     """Set (or, with None, clear) the day returns for a round are due."""
     require_admin(actor, "set round deadlines")
-    when = None if deadline in (None, "") else _date(deadline)
+    when = None if deadline in (None, "") else _as_date(deadline, "The deadline")
     with transaction(engine) as conn:
         rnd = find_round(conn, round_name)
         conn.execute(update(m.rounds).where(m.rounds.c.id == rnd.id).values(deadline=when))
@@ -164,16 +164,6 @@ def deadline(engine: Engine, round_name: str | None = None) -> tuple[str, dt.dat
         return None
     return rnd.name, rnd.deadline
 
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise StoreError(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-15.") from None
 
 
 # --------------------------------------------------------------------------- an organisation's timeline

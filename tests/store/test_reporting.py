@@ -55,7 +55,7 @@ def test_deadlines_are_admin_business_and_must_be_dates(db_url):
     assert reporting.deadline(w.engine, "2026 H1") is None
     with pytest.raises(db.PermissionDenied):
         reporting.set_deadline(w.engine, w.focal_a, "2026 H1", "2026-05-31")
-    with pytest.raises(db.StoreError, match="'31/05/2026' is not a date; write it as YYYY-MM-DD"):
+    with pytest.raises(db.StoreError, match="The deadline '31/05/2026' is not a date; write it as YYYY-MM-DD"):
         reporting.set_deadline(w.engine, w.admin, "2026 H1", "31/05/2026")
     assert reporting.set_deadline(w.engine, w.admin, "2026 H1", "2026-05-31") == dt.date(2026, 5, 31)
     assert reporting.deadline(w.engine, "2026 H1") == ("2026 H1", dt.date(2026, 5, 31))
