@@ -35,6 +35,8 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_SMTP_PASSWORD": "that account's password",
     "STOCKTAKE_SMTP_FROM": "sender address of the reminders (default: the SMTP user)",
     "STOCKTAKE_SMTP_SECURITY": "starttls (default), ssl or none",
+    "STOCKTAKE_MAX_PEOPLE": "largest believable number of people in one activity (default 300000000)",
+    "STOCKTAKE_MAX_BUDGET": "largest believable budget of one activity, in any currency (default 1e13)",
 }
 
 
@@ -60,6 +62,24 @@ def database_url() -> str:
 
 def max_upload_bytes() -> int:
     return int(float(env("STOCKTAKE_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
+
+
+def _positive(name: str, default: float) -> float:
+    """A numeric setting; a value that is not a positive number falls back to the default."""
+    try:
+        value = float(env(name, str(default)) or default)
+    except ValueError:
+        return default
+    return value if value > 0 and value == value and value != float("inf") else default
+
+
+def max_people() -> float:
+    """Beneficiary counts above this are typing slips (1e308 people), refused row by row."""
+    return _positive("STOCKTAKE_MAX_PEOPLE", 300_000_000)
+
+
+def max_budget() -> float:
+    return _positive("STOCKTAKE_MAX_BUDGET", 1e13)
 
 
 def date_order() -> str:

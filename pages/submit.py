@@ -119,7 +119,9 @@ if upload is not None:
                                     "Message": st.column_config.TextColumn(width=300),
                                     "Suggestion": st.column_config.TextColumn(width="large")})
     with core.guarded("Preparing the annotated workbook"):
-        render.download("Download the annotated workbook", annotate.annotate_workbook(data, upload.name, result),
+        if st.session_state.get("validated_annotated", (None,))[0] != key:  # built once per upload, not per rerun
+            st.session_state["validated_annotated"] = (key, annotate.annotate_workbook(data, upload.name, result))
+        render.download("Download the annotated workbook", st.session_state["validated_annotated"][1],
                         f"{submitting.stem(upload.name)}_checked.xlsx", render.XLSX, key="dl_annotated",
                         help="Your file with every problem highlighted and explained in a comment.")
 

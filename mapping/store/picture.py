@@ -88,7 +88,8 @@ def _types(df: pd.DataFrame) -> pd.DataFrame:
             df[c] = pd.to_datetime(df[c], errors="coerce", format="ISO8601")
     for c in (*NUMBER_FIELDS, "match_score"):
         if c in df:
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float).replace([float("inf"), float("-inf")],
+                                                                                float("nan"))
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], errors="coerce", format="ISO8601")
     df["carried_forward"] = df["carried_forward"].astype(bool)
     return df
