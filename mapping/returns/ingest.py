@@ -637,7 +637,7 @@ def _sum_cells(cells: tuple) -> Any:
     for v in cells:
         if v is None:
             continue
-        n, _, problem = parse_number(v)
+        n, _, problem = read_number(v)[:3]
         if problem:
             return v
         if n is not None:

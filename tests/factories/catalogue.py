@@ -18,7 +18,8 @@ import sys
 
 
 def _state(org: str) -> dict:
-    """What another organisation's picture looks like: its activity rows and every submission's status."""
+    """What another organisation's picture looks like: its activity rows, every submission's status and the
+    boundary sets (which one is active)."""
     from mapping.store import db, picture
 
     engine = db.connect()
@@ -26,7 +27,10 @@ def _state(org: str) -> dict:
     other = acts[acts["org_name"] == org].drop(columns=["submitted_at"], errors="ignore")
     with engine.connect() as conn:
         subs = [list(r) for r in conn.exec_driver_sql("select id, status from submissions order by id")]
-    return {"other_rows": other.astype(str).to_dict("records"), "submissions": subs}
+    from mapping.geo import boundaries
+
+    sets = [[s.get("version"), bool(s.get("active"))] for s in boundaries.list_sets()]
+    return {"other_rows": other.astype(str).to_dict("records"), "submissions": subs, "boundary_sets": sets}
 
 
 def main(plan_path: str) -> None:

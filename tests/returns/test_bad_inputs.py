@@ -22,7 +22,8 @@ import pytest
 from mapping.returns import sandbox
 from mapping.returns.extent import MAX_CELLS
 from mapping.returns.ingest import read_return
-from mapping.returns.readers import ReturnError, read_book
+from mapping.returns.readers import ReturnError, column_letter, read_book
+from mapping.returns.schema import FIELDS
 from tests.factories import bad_files as bad
 from tests.factories.boundaries import DISTRICTS, PROVINCES, tiny_country
 from tests.factories.returns import row, template_return, xls_bytes, zip_bomb
@@ -31,6 +32,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 PEAK_MB = 600
 OTHER = "Northern Alliance for Child Welfare"
 FOCAL = "focal@irp.example"
+LAST = column_letter(len(FIELDS) - 1)  # the template's last column
 
 
 def _gazetteer():
@@ -168,7 +170,7 @@ def test_a_sheet_claiming_far_more_than_it_holds_is_read_over_its_data_only():
         result = _check(data)
         assert result.rows == 3 and result.accepted == 3
         note = [i.message for i in result.warnings if "only that range was read" in i.message]
-        assert note and "its data occupies A1:AB5" in note[0], [i.message for i in result.issues]
+        assert note and f"its data occupies A1:{LAST}5" in note[0], [i.message for i in result.issues]
 
 
 def test_the_reader_process_stays_under_its_memory_ceiling():
@@ -191,7 +193,8 @@ def test_sheet_really_holding_too_many_cells_is_refused_with_its_range(monkeypat
     monkeypatch.setattr("mapping.returns.extent.MAX_CELLS", 50)
     with pytest.raises(ReturnError) as err:
         read_book(bad.good_return(5), "return.xlsx", isolated=False)
-    assert "claims 196 cells (A1:AB7); its data occupies A1:AB7, more than the 50 cells" in str(err.value)
+    cells = 7 * len(FIELDS)
+    assert f"claims {cells} cells (A1:{LAST}7); its data occupies A1:{LAST}7, more than the 50 cells" in str(err.value)
     assert MAX_CELLS == 2_000_000
 
 
