@@ -315,7 +315,7 @@ def test_annotating_reads_the_issue_sheet_extent_once_not_per_issue(monkeypatch)
         return real.fget(self)
 
     monkeypatch.setattr(Worksheet, "max_row", property(counted))
-    data = template_return([row(sector="Peace", adm2_name="Nowhere") for _ in range(300)])
+    data = template_return([row(targeted="lots", adm2_name=f"Nowhere {i}") for i in range(300)])
     result = read_return(data, "r.xlsx", gazetteer=_gazetteer(), orgs=ORGS)
     assert len(result.issues) >= 600
     annotate_workbook(data, "r.xlsx", result)
