@@ -108,6 +108,9 @@ if upload is not None:
     if result.unknown_columns:
         st.caption("Columns not recognised (ignored): " + ", ".join(core.esc(c) for c in result.unknown_columns))
     submitting.show_defaults(result)
+    if submitting.offlist_panel(engine, actor, result):
+        st.session_state.pop("validated_key", None)  # check the return again with the new mappings
+        st.rerun()
     issues = submitting.issues_frame(result)
     if len(issues):
         # narrow fixed columns leave the width to the message and the suggestion (hover shows any long text)
