@@ -20,7 +20,7 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_DATE_ORDER": "how ambiguous text dates are read: dmy (default) or mdy",
     "STOCKTAKE_ADMIN_EMAIL": "e-mail of the admin account created on first start",
     "STOCKTAKE_ADMIN_PASSWORD": "password of that admin (a one-time password is printed when unset)",
-    "STOCKTAKE_PUBLIC_VIEW": "1 lets visitors read the consolidated picture without signing in",
+    "STOCKTAKE_PUBLIC_VIEW": "1/true lets visitors read the consolidated picture without signing in; 0/false keeps it off",
     "STOCKTAKE_TILES": "base map tiles: a folium tile name, a URL template, or 'none' for offline",
     "STOCKTAKE_TITLE": "title on the app and on PDF snapshots",
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
@@ -92,8 +92,17 @@ def shared_boundaries_dir() -> Path:
     return PROJECT_ROOT.parent / "shared" / "boundaries"
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def public_view_setting() -> bool | None:
+    """STOCKTAKE_PUBLIC_VIEW as said: True, False, or None when unset (or unreadable: then the database decides)."""
+    value = (env("STOCKTAKE_PUBLIC_VIEW") or "").strip().lower()
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
 def public_view() -> bool:
-    return (env("STOCKTAKE_PUBLIC_VIEW", "0") or "0").lower() in ("1", "true", "yes")
+    return bool(public_view_setting())
 
 
 def title() -> str:

@@ -307,7 +307,9 @@ def set_setting(engine: Engine, actor: Actor, key: str, value: str | None) -> No
 
 
 def public_view_enabled(engine: Engine) -> bool:
-    """The public read-only view is off unless configured, or the database holds the illustrative demo."""
-    if config.env("STOCKTAKE_PUBLIC_VIEW") == "1":
-        return True
+    """The public read-only view: STOCKTAKE_PUBLIC_VIEW decides when it is set (1/true/yes/on or 0/false/no/off),
+    so an operator can switch a demo database's view off; unset, the database's setting or the demo decides."""
+    explicit = config.public_view_setting()
+    if explicit is not None:
+        return explicit
     return get_setting(engine, "public_view") == "1" or get_setting(engine, "demo") == "1"
