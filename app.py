@@ -17,6 +17,8 @@ PAGES = {
     "map": st.Page("pages/map.py", title="Map", icon=":material/map:", url_path="map"),
     "matrices": st.Page("pages/matrices.py", title="Matrices", icon=":material/grid_on:", url_path="matrices"),
     "gaps": st.Page("pages/gaps.py", title="Gaps & overlaps", icon=":material/join_inner:", url_path="gaps"),
+    "programmes": st.Page("pages/programmes.py", title="Programmes", icon=":material/diversity_3:",
+                          url_path="programmes"),
     "export": st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
     "submit": st.Page("pages/submit.py", title="Submit a return", icon=":material/upload_file:",
                       url_path="submit"),
@@ -27,10 +29,10 @@ PAGES = {
 SIGNIN = st.Page("pages/signin.py", title="Sign in", icon=":material/login:", url_path="signin")
 ACCOUNT = st.Page("pages/signin.py", title="Account / sign out", icon=":material/logout:", url_path="account")
 BY_ROLE = {
-    "public": ("overview", "map", "matrices", "gaps", "export"),
-    "viewer": ("overview", "map", "matrices", "gaps", "export"),
-    "focal_point": ("overview", "map", "matrices", "gaps", "export", "submit", "people"),
-    "admin": ("overview", "map", "matrices", "gaps", "export", "submit", "people", "admin"),
+    "public": ("overview", "map", "matrices", "gaps", "programmes", "export"),
+    "viewer": ("overview", "map", "matrices", "gaps", "programmes", "export"),
+    "focal_point": ("overview", "map", "matrices", "gaps", "programmes", "export", "submit", "people"),
+    "admin": ("overview", "map", "matrices", "gaps", "programmes", "export", "submit", "people", "admin"),
 }
 
 
@@ -42,7 +44,7 @@ def menu() -> dict[str, list]:
         return {"": [st.Page("pages/signin.py", title="Sign in", icon=":material/login:", default=True)]}
     names = BY_ROLE.get(actor.role, BY_ROLE["public"])
     sections: dict[str, list] = {"Picture": [PAGES[n] for n in names if n in ("overview", "map", "matrices",
-                                                                            "gaps", "export")]}
+                                                                            "gaps", "programmes", "export")]}
     work = [PAGES[n] for n in names if n in ("submit", "people", "admin")]
     if work:
         sections["Work"] = work

@@ -19,10 +19,11 @@ from mapping.errors import StocktakeError
 from mapping.geo import boundaries, countries, points
 from mapping.geo.gazetteer import Gazetteer
 from mapping.returns import iati
+from mapping.returns import programmes as programme_files
 from mapping.returns.ingest import IngestResult, read_return
 from mapping.returns.schema import Vocabularies, load_vocabularies
 from mapping.returns.vocabulary import SUGGESTION_THRESHOLD
-from mapping.store import auth, db, picture, registry, submissions
+from mapping.store import auth, db, picture, programmes, registry, submissions
 from mapping.store import vocabulary as store_vocabulary
 
 SYSTEM = db.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
@@ -205,8 +206,10 @@ def load_demo(engine: Engine, out_dir: Path | None = None) -> dict:
             stored += 1
         elif outcome.status == "rejected":
             rejected += 1
+    programmes_file, _ = programmes_import(engine, SYSTEM, demo.demo_programmes_csv(), "demo_programmes.csv")
     db.set_setting(engine, SYSTEM, "demo", "1")
     return {"round": round_name, "returns": len(returns), "stored": stored, "rejected": rejected,
+            "programmes": len(programmes_file.records),
             "users": [(e, r, o, p) for e, r, o, p in users]}
 
 
@@ -313,3 +316,32 @@ def send_reminders(engine: Engine, actor: db.Actor, round_name: str | None = Non
                  {"round": status.round_name, "to": {r.org: list(r.to) for r in result.sent},
                   "no_email": result.skipped})
     return result
+
+
+# --------------------------------------------------------------------------- programmes (the forum's list)
+
+def programmes_import(engine: Engine, actor: db.Actor, data: bytes, filename: str, *,
+                      dry_run: bool = False) -> tuple[programme_files.ProgrammeFile, programmes.SaveReport | None]:
+    """Read a programmes sheet and, when it has no errors (and not `dry_run`), save every record."""
+    ctx = context(engine)
+    parsed = programme_files.read_programmes(data, filename, units=ctx.units, gazetteer=ctx.gazetteer,
+                                             vocab=ctx.vocab)
+    if parsed.errors or dry_run:
+        return parsed, None
+    return parsed, programmes.save_programmes(engine, actor, parsed.records)
+
+
+def programmes_data(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The programme list and the boundary units it is read against."""
+    return programmes.programme_frame(engine), context(engine).units
+
+
+def snapshot_extras(engine: Engine, *, group: str | None = None) -> list[list]:
+    """Sections other outputs add to the PDF snapshot: the programmes, when the deployment keeps any."""
+    from mapping.outputs import programmes as programme_outputs
+    from mapping.outputs.report import FRAME_W, styles
+
+    frame, units = programmes_data(engine)
+    if frame.empty:
+        return []
+    return [programme_outputs.programmes_section(frame, units, styles(), FRAME_W, group=group)]

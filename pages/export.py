@@ -6,9 +6,9 @@ import datetime as dt
 
 import streamlit as st
 
-from mapping import config
+from mapping import config, workflow
 from mapping.outputs import export, report
-from mapping.store import picture, registry
+from mapping.store import registry
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -32,7 +32,8 @@ if st.button("Build the PDF snapshot", type="primary", key="build_pdf", disabled
         st.session_state["_pdf"] = report.build_snapshot(
             v.acts, v.units, core.bset(), filters=v.filters, title=config.title(), round_name=v.filters.round_name,
             returns_count=int(v.acts["submission_id"].nunique()) if "submission_id" in v.acts.columns else 0,
-            missing_orgs=sorted(orgs - reported), data_version=key[1], demo=core.is_demo())
+            missing_orgs=sorted(orgs - reported), data_version=key[1], demo=core.is_demo(),
+            extra_sections=workflow.snapshot_extras(core.engine()))
         st.session_state["_pdf_key"] = key
 if st.session_state.get("_pdf"):
     render.download("Download the PDF snapshot", st.session_state["_pdf"], f"stocktake_snapshot_{stamp}.pdf",
@@ -42,7 +43,8 @@ if not len(v.acts):
 
 st.subheader("Data")
 st.markdown(f"**{len(v.filtered):,} activities** in this view. The Excel and CSV files carry an HXL hashtag row. "
-            + picture.CONTACT_SENTENCES[picture.contacts_shown(v.actor)])
+            + ("Focal points' contact details are included (personal data: share with care)." if contacts
+               else "Contact details are left out: sign in to include them."))
 c1, c2, c3 = st.columns(3)
 with c1, core.guarded("Preparing the Excel file"):
     render.download("Activities (Excel)", render.cached_bytes(

@@ -6,7 +6,7 @@ import pytest
 
 from mapping import cli, workflow
 from mapping.store import db, picture, registry
-from tests.factories.app import module_deployment
+from tests.factories.app import module_deployment, use_deployment
 from tests.factories.iati import activity, iati_file
 
 ORG = "Indus Relief Partners"
@@ -20,9 +20,7 @@ def deployment(tmp_path_factory, shared_boundaries):
 
 @pytest.fixture
 def env(_isolated_dirs, deployment, monkeypatch):
-    for k, v in deployment["env"].items():
-        monkeypatch.setenv(k, v)
-    return deployment
+    return use_deployment(deployment, monkeypatch)
 
 
 def published() -> bytes:

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from mapping.commands import programmes as programme_records
 from mapping.commands.store import _actor
 from mapping.errors import StocktakeError
 from mapping.store import db
@@ -138,7 +139,7 @@ def _user(p: argparse.ArgumentParser, required: bool = False) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("programmes", help="named programmes and their owner organisations: add, list")
+    p = sub.add_parser("programmes", help="programme records: add, list, import, show, export, matrix, pairs, portability")
     s = p.add_subparsers(dest="programmes_command", metavar="ACTION", required=True)
     a = s.add_parser("add", help="register a programme of an organisation")
     a.add_argument("name", metavar="NAME")
@@ -148,6 +149,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = s.add_parser("list", help="programmes and owners")
     a.add_argument("--json", action="store_true")
     a.set_defaults(handler=_guarded(_programmes_list))
+    programme_records.register_verbs(s)  # import, show, export, matrix, pairs, portability, template
 
     p = sub.add_parser("people", help="people in two programmes, from keyed-hash lists: upload, consent, overlap …")
     s = p.add_subparsers(dest="people_command", metavar="ACTION", required=True)

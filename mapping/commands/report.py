@@ -116,6 +116,14 @@ def _people_tables(pairs: list[list[str]]) -> list | None:
     return tables
 
 
+def _extras() -> list[list]:
+    """The sections the deployment adds to every snapshot (its programmes), same as the Export page."""
+    from mapping import workflow
+    from mapping.store import db
+
+    return workflow.snapshot_extras(db.connect())
+
+
 def _report(args: argparse.Namespace) -> int:
     from mapping import config
     from mapping.outputs import report
@@ -148,7 +156,7 @@ def _report(args: argparse.Namespace) -> int:
         data["acts"], data["units"], data["bset"], filters=f, title=title, round_name=data["round_name"],
         returns_count=data["returns_count"], missing_orgs=data["missing_orgs"], data_version=data["data_version"],
         sectors=[], need=need, sector_maps=maps, district_annex=args.annex,
-        demo=data["demo"], people=people)
+        demo=data["demo"], people=people, extra_sections=_extras())
     if _write(args.out, pdf):
         return 1
     print(f"Wrote {args.out} ({len(pdf):,} bytes), data version {data['data_version']}")

@@ -286,8 +286,11 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
                    need: pd.DataFrame | pd.Series | None = None, sector_maps: Sequence[str] = (),
                    district_annex: bool = False, generated_at: datetime | None = None, demo: bool = False,
                    overlap_min: int = 2, overlap_limit: int | None = 120, map_dpi: int = 150,
-                   people: Sequence[Any] = ()) -> bytes:
-    """The whole snapshot as PDF bytes (A4 landscape): cover, maps, matrices, gaps, overlaps, annex, rules."""
+                   people: Sequence[Any] = (), extra_sections: Sequence[list] = ()) -> bytes:
+    """The whole snapshot as PDF bytes (A4 landscape): cover, maps, matrices, gaps, overlaps, annex, rules.
+
+    `extra_sections`: lists of flowables (each starts on a new page) that other outputs add, e.g. programmes.
+    """
     from mapping.outputs import report_maps
 
     st = styles()
@@ -351,6 +354,8 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
         from mapping.outputs.report_people import people_section
 
         story += [PageBreak(), *people_section(st, people, units, FRAME_W)]
+    for section in extra_sections:  # e.g. the forum's programmes, built by their own output module
+        story += [PageBreak(), *section]
     story += [PageBreak(), KeepTogether(definitions_section(st, list(getattr(an, "COUNTING_RULES", [])), bset,
                                                             data_version))]
     meta = getattr(bset, "meta", {}) or {}

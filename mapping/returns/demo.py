@@ -255,3 +255,58 @@ def write_demo_returns(out_dir: Path, units: pd.DataFrame) -> list[dict]:
         out.append({"path": str(path), "org": org[0], "org_acronym": org[1], "org_type": org[2],
                     "layout": layout, "mistake": MISTAKES.get(i)})
     return out
+
+
+# fictional programmes for the forum's page: (name, owner, provinces, type, groups, benefit, amount, frequency,
+# districts, beneficiaries, start year, eligibility)
+DEMO_PROGRAMMES = (
+    ("Mother and Child Cash Support (fictional)", "Provincial Cash Assistance Authority (fictional)", "Punjab",
+     "Conditional cash transfers", "Pregnant and lactating women; Children under 2", "Cash", 2000, "monthly",
+     "Lahore; Kasur; Okara; Multan; Bahawalpur; Rajanpur; Dera Ghazi Khan; Muzaffargarh; Layyah; Bhakkar; Khushab; "
+     "Mianwali; Jhang; Lodhran; Vehari", 182000, 2022,
+     "Registered pregnant women and mothers of children under two in the poorest households; health visits "
+     "required."),
+    ("National Nutrition Stipend (fictional)", "Federation of Social Protection Agencies (fictional)", "",
+     "Conditional cash transfers", "Pregnant and lactating women; Children under 2", "Cash", 2500, "quarterly",
+     "", 910000, 2020, "Households in the national registry below the poverty score cut-off; growth monitoring."),
+    ("Sindh Mother and Infant Support (fictional)", "Indus Relief Partners (fictional)", "Sindh",
+     "Conditional cash transfers", "Pregnant and lactating women; Children under 2", "Cash", 1800, "monthly",
+     "Tharparkar; Umerkot; Mirpur Khas; Sanghar; Badin; Thatta", 64000, 2023,
+     "Mothers registered at a basic health unit of the six districts."),
+    ("Highlands Elderly Pension (fictional)", "Highlands Social Welfare Directorate (fictional)",
+     "Khyber Pakhtunkhwa", "Social pensions", "Elderly", "Cash", 3000, "monthly", "", 120000, 2019,
+     "People aged 65 or more without a pension."),
+    ("Highlands Disability Allowance (fictional)", "Highlands Social Welfare Directorate (fictional)",
+     "Khyber Pakhtunkhwa", "Unconditional cash transfers", "Persons with disabilities", "Cash", 2500, "monthly",
+     "Peshawar; Swat; Mardan; Abbottabad", 21000, 2021, "A disability certificate from the district board."),
+    ("National School Stipend (fictional)", "Federation of Social Protection Agencies (fictional)", "",
+     "Conditional cash transfers", "Out-of-school children; School-age children", "Cash", 1500, "quarterly", "",
+     1400000, 2021, "Children of registered households enrolled and attending 70 % of school days."),
+    ("Thar Women's Livelihood Grants (fictional)", "Thar Desert Women's Collective (fictional)", "Sindh",
+     "Labour market and livelihoods", "Women", "Cash grant", 40000, "one-off", "Tharparkar; Umerkot", 3500, 2024,
+     "Women heading households, chosen by village committees."),
+    ("Punjab Elderly Care Grant (fictional)", "Provincial Cash Assistance Authority (fictional)", "Punjab",
+     "Social pensions", "Elderly", "Cash", 2500, "monthly", "Lahore; Multan; Faisalabad; Rawalpindi", 54000, 2024,
+     "People aged 65 or more in the provincial registry."),
+)
+
+
+def demo_programmes_csv() -> bytes:
+    """The fictional programmes as the programmes sheet a secretariat would upload (illustrative only)."""
+    import csv
+    import io
+
+    from mapping.returns.programmes import COLUMNS
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(list(COLUMNS))
+    for (name, owner, provinces, kind, groups, benefit, amount, freq, districts, people, year,
+         eligibility) in DEMO_PROGRAMMES:
+        row = {"Programme": name, "Owner": owner, "Provinces": provinces, "Type": kind, "Target groups": groups,
+               "Benefit": benefit, "Benefit amount": amount, "Currency": "PKR", "Frequency": freq,
+               "Eligibility": eligibility, "Districts": districts, "Beneficiaries": people,
+               "Beneficiaries as of": "2026-06-30", "Source of the figure": "Illustrative demo data",
+               "Start year": year}
+        w.writerow([row.get(h, "") for h in COLUMNS])
+    return buf.getvalue().encode("utf-8")

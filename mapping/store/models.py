@@ -237,6 +237,23 @@ programmes = Table(
     Column("owner_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("created_by", String(320)),
+    # the record the inter-provincial forum compares (issue 17); districts as adm2 p-codes, provinces as adm1
+    Column("provinces", JSON),
+    Column("programme_type", String(200)),
+    Column("target_groups", JSON),
+    Column("benefit", String(300)),
+    Column("benefit_amount", Float),
+    Column("benefit_currency", String(10)),
+    Column("benefit_frequency", String(60)),
+    Column("eligibility", Text),
+    Column("districts", JSON),
+    Column("beneficiaries", Integer),
+    Column("beneficiaries_date", Date),
+    Column("beneficiaries_source", String(300)),
+    Column("start_year", Integer),
+    Column("link", String(500)),
+    Column("aliases", JSON),
+    Column("updated_at", DateTime),
 )
 
 people_lists = Table(

@@ -85,3 +85,11 @@ def module_deployment(base, shared_boundaries, *, admin_email: str, admin_passwo
         mp.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
         built = build_deployment(public=True)
     return {"env": env, "base": base, **built}
+
+
+def use_deployment(deployment: dict, monkeypatch) -> dict:
+    """Point this test's settings at a module's deployment (its database, boundaries and data folder)."""
+    for k, v in deployment["env"].items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
+    return deployment

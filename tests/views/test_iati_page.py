@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from mapping import workflow
 from mapping.store import auth, db, picture
-from tests.factories.app import PASSWORD, USERS, module_deployment
+from tests.factories.app import PASSWORD, USERS, module_deployment, use_deployment
 from tests.factories.iati import activity, iati_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +24,7 @@ def deployment(tmp_path_factory, shared_boundaries):
 
 @pytest.fixture
 def app_env(_isolated_dirs, deployment, monkeypatch):
-    for k, v in deployment["env"].items():
-        monkeypatch.setenv(k, v)
-    return deployment
+    return use_deployment(deployment, monkeypatch)
 
 
 def published() -> bytes:

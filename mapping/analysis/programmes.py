@@ -1,0 +1,194 @@
+"""The forum's questions about programmes: where each one reaches, who else serves the same people there,
+and where a family that moves can turn. Pure pandas over the programme list and the boundary units.
+
+Coverage rule (stated on the page and in the PDF): a programme covers the districts it lists; one that lists
+none covers every district of its provinces; one with neither covers the whole country.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+
+import pandas as pd
+
+__all__ = ["COVERAGE_RULE", "NO_GROUP", "coverage", "filter_programmes", "headlines", "portability",
+           "programme_province_matrix", "programmes_per_district", "same_group_pairs", "table"]
+
+COVERAGE_RULE = ("A programme covers the districts it lists; one that lists none covers every district of its "
+                 "provinces; one with neither covers the whole country.")
+NO_GROUP = "(no target group given)"
+
+
+def _names(units: pd.DataFrame) -> tuple[dict, dict, dict]:
+    u = units.drop_duplicates("adm2_pcode")
+    return (dict(zip(u["adm2_pcode"], u["adm2_name"])), dict(zip(u["adm2_pcode"], u["adm1_pcode"])),
+            dict(zip(u["adm1_pcode"], u["adm1_name"])))
+
+
+def coverage(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """One row per (programme, target group, district) the programme covers."""
+    d_name, d_prov, p_name = _names(units)
+    by_province: dict[str, list[str]] = {}
+    for code, prov in d_prov.items():
+        by_province.setdefault(prov, []).append(code)
+    everywhere = list(d_name)
+    rows = []
+    for rec in frame.to_dict("records"):
+        districts = [d for d in rec.get("districts") or [] if d in d_name]
+        if not districts:
+            provs = rec.get("provinces") or []
+            districts = [d for p in provs for d in by_province.get(p, [])] if provs else everywhere
+        for group in rec.get("target_groups") or [NO_GROUP]:
+            for d in districts:
+                rows.append({"programme": rec["name"], "owner": rec["owner"], "programme_type": rec.get("programme_type"),
+                             "target_group": group, "adm2_pcode": d, "adm2_name": d_name[d],
+                             "adm1_pcode": d_prov[d], "adm1_name": p_name.get(d_prov[d], d_prov[d])})
+    return pd.DataFrame(rows, columns=["programme", "owner", "programme_type", "target_group", "adm2_pcode",
+                                       "adm2_name", "adm1_pcode", "adm1_name"])
+
+
+def filter_programmes(frame: pd.DataFrame, units: pd.DataFrame, *, provinces: Sequence[str] = (),
+                      types: Sequence[str] = (), groups: Sequence[str] = ()) -> pd.DataFrame:
+    """Programmes reaching any of `provinces` (names or p-codes), of any of `types`, serving any of `groups`."""
+    out = frame
+    if types:
+        out = out[out["programme_type"].isin(list(types))]
+    if groups:
+        wanted = set(groups)
+        out = out[out["target_groups"].map(lambda gs: bool(wanted & set(gs or [])))]
+    if provinces:
+        cov = coverage(out, units)
+        wanted = set(provinces)
+        hit = cov[cov["adm1_pcode"].isin(wanted) | cov["adm1_name"].isin(wanted)]["programme"].unique()
+        out = out[out["name"].isin(hit)]
+    return out
+
+
+def table(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """One row per programme with readable provinces, districts covered, groups and benefit."""
+    cov = coverage(frame, units)
+    n_districts = cov.drop_duplicates(["programme", "adm2_pcode"]).groupby("programme").size()
+    _, _, p_name = _names(units)
+    rows = []
+    for rec in frame.to_dict("records"):
+        provs = rec.get("provinces") or sorted(set(cov.loc[cov["programme"] == rec["name"], "adm1_pcode"]))
+        amount = rec.get("benefit_amount")
+        benefit = rec.get("benefit") or ""
+        if amount is not None and amount == amount:
+            benefit = f"{benefit} {amount:,.0f} {rec.get('benefit_currency') or ''}".strip()
+            if rec.get("benefit_frequency"):
+                benefit += f" {rec['benefit_frequency']}"
+        rows.append({"programme": rec["name"], "owner": rec["owner"], "provinces": ", ".join(
+                     p_name.get(p, p) for p in provs), "programme_type": rec.get("programme_type"),
+                     "target_groups": ", ".join(rec.get("target_groups") or []), "benefit": benefit or None,
+                     "districts": int(n_districts.get(rec["name"], 0)), "beneficiaries": rec.get("beneficiaries"),
+                     "beneficiaries_date": rec.get("beneficiaries_date"),
+                     "beneficiaries_source": rec.get("beneficiaries_source"), "start_year": rec.get("start_year"),
+                     "eligibility": rec.get("eligibility"), "link": rec.get("link")})
+    return pd.DataFrame(rows, columns=["programme", "owner", "provinces", "programme_type", "target_groups", "benefit",
+                                       "districts", "beneficiaries", "beneficiaries_date", "beneficiaries_source",
+                                       "start_year", "eligibility", "link"])
+
+
+def programme_province_matrix(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Districts each programme covers in each province (blank: none), with totals."""
+    cov = coverage(frame, units).drop_duplicates(["programme", "adm2_pcode"])
+    if cov.empty:
+        return pd.DataFrame()
+    m = cov.pivot_table(index="programme", columns="adm1_name", values="adm2_pcode", aggfunc="count", fill_value=0)
+    m["Total"] = m.sum(axis=1)
+    m.loc["Total"] = m.sum(axis=0)
+    m.index.name = "Programme"
+    m.columns.name = None
+    return m.astype(int)
+
+
+def programmes_per_district(frame: pd.DataFrame, units: pd.DataFrame, *, group: str | None = None) -> pd.Series:
+    """adm2_pcode → how many programmes serve `group` (any group when None) there; 0 for the rest."""
+    cov = coverage(frame, units)
+    if group:
+        cov = cov[cov["target_group"] == group]
+    counts = cov.drop_duplicates(["programme", "adm2_pcode"]).groupby("adm2_pcode")["programme"].nunique()
+    return counts.reindex(units["adm2_pcode"].unique(), fill_value=0).astype(int)
+
+
+def same_group_pairs(frame: pd.DataFrame, units: pd.DataFrame, *, group: str | None = None,
+                     same_owner: bool = False) -> pd.DataFrame:
+    """Two programmes serving the same group in the same districts: the conversation the forum should have."""
+    cov = coverage(frame, units)
+    cov = cov[cov["target_group"] != NO_GROUP]
+    if group:
+        cov = cov[cov["target_group"] == group]
+    rows = []
+    for g, part in cov.groupby("target_group"):
+        where = part.groupby("programme")["adm2_pcode"].agg(set).to_dict()
+        owner = part.drop_duplicates("programme").set_index("programme")["owner"].to_dict()
+        names = dict(zip(part["adm2_pcode"], part["adm2_name"]))
+        for a, b in combinations(sorted(where), 2):
+            if owner[a] == owner[b] and not same_owner:
+                continue
+            shared = where[a] & where[b]
+            if not shared:
+                continue
+            listed = sorted(names[d] for d in shared)
+            rows.append({"target_group": g, "programme_a": a, "owner_a": owner[a], "programme_b": b,
+                         "owner_b": owner[b], "shared_districts": len(shared),
+                         "districts": ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8
+                                                               else "")})
+    out = pd.DataFrame(rows, columns=["target_group", "programme_a", "owner_a", "programme_b", "owner_b",
+                                      "shared_districts", "districts"])
+    return out.sort_values(["shared_districts", "target_group"], ascending=[False, True]).reset_index(drop=True)
+
+
+def portability(frame: pd.DataFrame, units: pd.DataFrame, *, group: str, origin: str) -> pd.DataFrame:
+    """For a family of `group` in district `origin`: what serves it at home and in each other province."""
+    d_name, d_prov, p_name = _names(units)
+    if origin not in d_prov:
+        raise KeyError(origin)
+    home = d_prov[origin]
+    cov = coverage(frame, units)
+    cov = cov[cov["target_group"] == group]
+    rows = []
+    at_home = cov[cov["adm2_pcode"] == origin]
+    for prog in sorted(at_home["programme"].unique()):
+        owner = at_home.loc[at_home["programme"] == prog, "owner"].iloc[0]
+        rows.append({"where": f"{d_name[origin]} (home district)", "province": p_name.get(home, home),
+                     "programme": prog, "owner": owner, "districts_covered": 1, "districts_in_province": 1})
+    per_province = units.drop_duplicates("adm2_pcode").groupby("adm1_pcode")["adm2_pcode"].nunique()
+    for prov in sorted(per_province.index, key=lambda p: p_name.get(p, p)):
+        if prov == home:
+            continue
+        part = cov[cov["adm1_pcode"] == prov]
+        if part.empty:
+            rows.append({"where": "other province", "province": p_name.get(prov, prov), "programme": None,
+                         "owner": None, "districts_covered": 0, "districts_in_province": int(per_province[prov])})
+            continue
+        for prog, grp in part.groupby("programme"):
+            rows.append({"where": "other province", "province": p_name.get(prov, prov), "programme": prog,
+                         "owner": grp["owner"].iloc[0], "districts_covered": int(grp["adm2_pcode"].nunique()),
+                         "districts_in_province": int(per_province[prov])})
+    return pd.DataFrame(rows, columns=["where", "province", "programme", "owner", "districts_covered",
+                                       "districts_in_province"])
+
+
+def headlines(frame: pd.DataFrame, units: pd.DataFrame, *, group: str | None = None) -> list[str]:
+    """Plain sentences from the same functions as the tables."""
+    if frame.empty:
+        return ["No programme is recorded yet."]
+    out = []
+    owners = frame["owner"].nunique()
+    out.append(f"{len(frame)} programme{'s' if len(frame) != 1 else ''} of {owners} owner"
+               f"{'s' if owners != 1 else ''} are recorded.")
+    pairs = same_group_pairs(frame, units, group=group)
+    if len(pairs):
+        top = pairs.iloc[0]
+        out.append(f"{len(pairs)} pair{'s' if len(pairs) != 1 else ''} of programmes of different owners serve the "
+                   f"same group in the same districts; the largest: {top['programme_a']} and {top['programme_b']} "
+                   f"({top['target_group']}, {top['shared_districts']} districts).")
+    if group:
+        per = programmes_per_district(frame, units, group=group)
+        none = int((per == 0).sum())
+        out.append(f"{none} of {len(per)} districts have no programme for {group.lower()}.")
+    return out
+

@@ -1,0 +1,93 @@
+"""Programme records in the store: the forum's list, kept by the secretariat and by each owner's focal point.
+
+A programme is created or updated by name (its owner's focal point, or an admin); every change is audited
+with what it was before, so the list can be trusted in a meeting. `people` (issue 16) registers programmes by
+name and owner only; the same rows gain the full record here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Engine
+
+from mapping.returns.programmes import ProgrammeRecord
+from mapping.store import models as m
+from mapping.store.db import Actor, StoreError, audit, jsonable, require_org, transaction, utcnow
+from mapping.store.registry import find_org
+
+__all__ = ["FRAME_COLUMNS", "SaveReport", "programme_frame", "save_programmes"]
+
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(ProgrammeRecord) if f.name not in ("name", "owner"))
+FRAME_COLUMNS = ("id", "name", "owner", "owner_type", *RECORD_FIELDS)
+
+
+@dataclass(frozen=True)
+class SaveReport:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+    def sentence(self) -> str:
+        parts = [f"{len(self.created)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
+        return "Programmes: " + ", ".join(parts) + "."
+
+
+def _values(rec: ProgrammeRecord) -> dict:
+    out = {f: getattr(rec, f) for f in RECORD_FIELDS}
+    for f in ("provinces", "target_groups", "districts", "aliases"):
+        out[f] = list(out[f] or [])
+    return out
+
+
+def save_programmes(engine: Engine, actor: Actor, records: list[ProgrammeRecord]) -> SaveReport:
+    """Create or update each programme (by name) in one transaction; the owner's focal point or an admin."""
+    created, updated, unchanged = [], [], []
+    p = m.programmes
+    with transaction(engine) as conn:
+        for rec in records:
+            org = find_org(conn, rec.owner)
+            require_org(actor, org.id, org.name, "change this organisation's programmes")
+            row = conn.execute(select(p).where(func.lower(p.c.name) == rec.name.lower())).first()
+            values = _values(rec)
+            if row is None:
+                pid = conn.execute(insert(p).values(name=rec.name, owner_org_id=org.id, created_at=utcnow(),
+                                                    created_by=actor.email, updated_at=utcnow(), **values)
+                                   ).inserted_primary_key[0]
+                audit(conn, actor, "programme.add", "programme", pid, jsonable({"name": rec.name, **values}))
+                created.append(rec.name)
+                continue
+            if row.owner_org_id != org.id:
+                owner = conn.execute(select(m.organisations.c.name).where(m.organisations.c.id == row.owner_org_id)
+                                     ).scalar()
+                require_org(actor, row.owner_org_id, owner, "change this organisation's programmes")
+            before = {f: getattr(row, f) for f in RECORD_FIELDS}
+            before = {k: (list(v) if isinstance(v, list) else v) for k, v in before.items()}
+            if before == values and row.owner_org_id == org.id:
+                unchanged.append(rec.name)
+                continue
+            conn.execute(update(p).where(p.c.id == row.id).values(owner_org_id=org.id, updated_at=utcnow(),
+                                                                   **values))
+            changed = {k: {"from": before.get(k), "to": v} for k, v in values.items() if before.get(k) != v}
+            audit(conn, actor, "programme.update", "programme", row.id, jsonable({"name": rec.name, **changed}))
+            updated.append(rec.name)
+    if not records:
+        raise StoreError("The file holds no programme.")
+    return SaveReport(created, updated, unchanged)
+
+
+def programme_frame(engine: Engine) -> pd.DataFrame:
+    """Every programme with its owner's name and type; lists stay Python lists (empty when unknown)."""
+    p, o = m.programmes, m.organisations
+    cols = [p.c.id, p.c.name, o.c.name.label("owner"), o.c.type.label("owner_type"),
+            *[p.c[f] for f in RECORD_FIELDS]]
+    with transaction(engine, write=False) as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(*cols).join(o, o.c.id == p.c.owner_org_id)
+                                                       .order_by(p.c.name))]
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    for f in ("provinces", "target_groups", "districts", "aliases"):
+        frame[f] = frame[f].map(lambda v: list(v) if isinstance(v, list) else [])
+    return frame

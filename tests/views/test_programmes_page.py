@@ -1,0 +1,122 @@
+"""The forum's path on the Programmes page (AppTest): filter a target group → matrix → map → portability →
+export; the page, the spreadsheet and the PDF snapshot give the same numbers."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+from streamlit.testing.v1 import AppTest
+
+from mapping import cli, workflow
+from mapping.analysis import programmes as an
+from mapping.store import auth, db
+from tests.factories.app import PASSWORD, USERS, module_deployment, use_deployment
+from tests.factories.programmes import sheet
+
+ROOT = Path(__file__).resolve().parents[2]
+IRP, SFF = "Indus Relief Partners", "Sindh Futures Fund"
+ROWS = [
+    {"Programme": "Punjab Mothers (fictional)", "Owner": IRP, "Provinces": "Punjab",
+     "Type": "Conditional cash transfers", "Target groups": "Pregnant and lactating women",
+     "Districts": "Lahore; Kasur; Okara", "Beneficiaries": 12000},
+    {"Programme": "National Mothers (fictional)", "Owner": SFF, "Target groups": "PLW; Children under 2",
+     "Type": "Conditional cash transfers", "Beneficiaries": 90000},
+    {"Programme": "Sindh Elderly (fictional)", "Owner": SFF, "Provinces": "Sindh", "Type": "Social pensions",
+     "Target groups": "Elderly", "Districts": "Hyderabad; Karachi East"},
+]
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, shared_boundaries):
+    built = module_deployment(tmp_path_factory.mktemp("programmes"), shared_boundaries,
+                              admin_email="sec@prog.test", admin_password="prog-test-admin")
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in built["env"].items():
+            mp.setenv(k, v)
+        parsed, report = workflow.programmes_import(db.connect(), workflow.SYSTEM, sheet(ROWS), "programmes.xlsx")
+        assert parsed.issues == [] and report.created and len(report.created) == 3
+    return built
+
+
+@pytest.fixture
+def app_env(_isolated_dirs, deployment, monkeypatch):
+    return use_deployment(deployment, monkeypatch)
+
+
+def start(role: str = "viewer") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["actor"] = auth.authenticate(db.connect(), USERS[role][0], PASSWORD)
+    at.run()
+    at.switch_page("pages/programmes.py")
+    return at.run()
+
+
+def frame_with(at: AppTest, column: str):
+    """The table on the page that has this column (AppTest finds tables by position, not key)."""
+    for df in at.dataframe:
+        value = df.value
+        if column in value.columns or column == value.index.name:
+            return value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def test_the_forums_path_filter_matrix_map_portability_export(app_env):
+    at = start()
+    assert not at.exception, at.exception
+    at.multiselect(key="prog_groups").set_value(["Pregnant and lactating women"]).run()
+    assert not at.exception and not at.error
+    text = " ".join(m.value for m in at.markdown)
+    assert "2 programmes of 2 owners are recorded." in text
+    assert "Punjab Mothers (fictional) and National Mothers" in text or \
+        "National Mothers (fictional) and Punjab Mothers (fictional)" in text
+    table = frame_with(at, "Target groups")
+    assert sorted(table["Programme"]) == ["National Mothers (fictional)", "Punjab Mothers (fictional)"]
+    matrix = frame_with(at, "Total")
+    assert matrix.loc["Punjab Mothers (fictional)", "Punjab"] == 3
+    assert matrix.loc["National Mothers (fictional)", "Total"] == 160
+    assert at.get("image"), "the map of programmes per district is drawn"
+    pairs = frame_with(at, "Districts shared")
+    assert list(pairs["Districts shared"]) == [3]
+    at.selectbox(key="prog_port_group").set_value("Elderly")
+    at.selectbox(key="prog_port_origin").set_value("PK617").run()  # Lahore
+    port = frame_with(at, "Districts in province")
+    sindh = port[port["Province"] == "Sindh"]
+    assert list(sindh["Programme"]) == [None]  # the filter keeps only mothers' programmes
+    at.multiselect(key="prog_groups").set_value([]).run()
+    at.selectbox(key="prog_port_group").set_value("Elderly")
+    at.selectbox(key="prog_port_origin").set_value("PK617").run()
+    port = frame_with(at, "Districts in province")
+    assert list(port.loc[port["Province"] == "Sindh", "Programme"]) == ["Sindh Elderly (fictional)"]
+    assert list(port.loc[port["Province"] == "Sindh", "Districts covered"]) == [2]
+    labels = [b.label for b in at.get("download_button")]
+    assert "Programmes (.xlsx, with HXL row and matrix)" in labels and "Programmes (.csv, with HXL row)" in labels
+
+
+def test_export_and_pdf_agree_with_the_page(app_env, tmp_path):
+    engine = db.connect()
+    frame, units = workflow.programmes_data(engine)
+    matrix = an.programme_province_matrix(frame, units)
+    out = tmp_path / "programmes.xlsx"
+    assert cli.main(["programmes", "export", "--out", str(out)]) == 0
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Programmes"]
+    assert [c.value for c in ws[2]][:2] == ["#programme+name", "#org+name"]
+    exported = {r[0].value: r for r in ws.iter_rows(min_row=3)}
+    assert set(exported) == set(frame["name"])
+    mx = wb["Programme x province"]
+    rows = [[c.value for c in r] for r in mx.iter_rows()]
+    header = next(r for r in rows if "Punjab" in r)
+    punjab = next(r for r in rows if r[0] == "Punjab Mothers (fictional)")
+    assert punjab[header.index("Punjab")] == matrix.loc["Punjab Mothers (fictional)", "Punjab"] == 3
+    parsed, _ = workflow.programmes_import(engine, workflow.SYSTEM, out.read_bytes(), out.name, dry_run=True)
+    assert parsed.issues == [] and len(parsed.records) == 3  # the export imports back
+    pdf = tmp_path / "snap.pdf"
+    assert cli.main(["report", "--out", str(pdf)]) == 0
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
+    assert "Programmes" in text and "Punjab Mothers (fictional)" in text and "Sindh Elderly (fictional)" in text
+    assert "Districts covered, programme × province" in text
+    assert an.COVERAGE_RULE.split(";")[0] in text.replace("\n", " ")
