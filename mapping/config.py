@@ -20,7 +20,7 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_DATE_ORDER": "how ambiguous text dates are read: dmy (default) or mdy",
     "STOCKTAKE_ADMIN_EMAIL": "e-mail of the admin account created on first start",
     "STOCKTAKE_ADMIN_PASSWORD": "password of that admin (a one-time password is printed when unset)",
-    "STOCKTAKE_PUBLIC_VIEW": "1 lets visitors read the consolidated picture without signing in",
+    "STOCKTAKE_PUBLIC_VIEW": "1/true lets visitors read the consolidated picture without signing in; 0/false keeps it off",
     "STOCKTAKE_TILES": "base map tiles: a folium tile name, a URL template, or 'none' for offline",
     "STOCKTAKE_TITLE": "title on the app and on PDF snapshots",
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
@@ -35,6 +35,8 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_SMTP_PASSWORD": "that account's password",
     "STOCKTAKE_SMTP_FROM": "sender address of the reminders (default: the SMTP user)",
     "STOCKTAKE_SMTP_SECURITY": "starttls (default), ssl or none",
+    "STOCKTAKE_MAX_PEOPLE": "largest believable number of people in one activity (default 300000000)",
+    "STOCKTAKE_MAX_BUDGET": "largest believable budget of one activity, in any currency (default 1e13)",
 }
 
 
@@ -62,6 +64,24 @@ def max_upload_bytes() -> int:
     return int(float(env("STOCKTAKE_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
 
 
+def _positive(name: str, default: float) -> float:
+    """A numeric setting; a value that is not a positive number falls back to the default."""
+    try:
+        value = float(env(name, str(default)) or default)
+    except ValueError:
+        return default
+    return value if value > 0 and value == value and value != float("inf") else default
+
+
+def max_people() -> float:
+    """Beneficiary counts above this are typing slips (1e308 people), refused row by row."""
+    return _positive("STOCKTAKE_MAX_PEOPLE", 300_000_000)
+
+
+def max_budget() -> float:
+    return _positive("STOCKTAKE_MAX_BUDGET", 1e13)
+
+
 def date_order() -> str:
     order = (env("STOCKTAKE_DATE_ORDER", "dmy") or "dmy").lower()
     return order if order in ("dmy", "mdy") else "dmy"
@@ -72,8 +92,17 @@ def shared_boundaries_dir() -> Path:
     return PROJECT_ROOT.parent / "shared" / "boundaries"
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def public_view_setting() -> bool | None:
+    """STOCKTAKE_PUBLIC_VIEW as said: True, False, or None when unset (or unreadable: then the database decides)."""
+    value = (env("STOCKTAKE_PUBLIC_VIEW") or "").strip().lower()
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
 def public_view() -> bool:
-    return (env("STOCKTAKE_PUBLIC_VIEW", "0") or "0").lower() in ("1", "true", "yes")
+    return bool(public_view_setting())
 
 
 def title() -> str:

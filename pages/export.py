@@ -8,7 +8,7 @@ import streamlit as st
 
 from mapping import config, workflow
 from mapping.outputs import export, report
-from mapping.store import registry
+from mapping.store import picture, registry
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -43,8 +43,7 @@ if not len(v.acts):
 
 st.subheader("Data")
 st.markdown(f"**{len(v.filtered):,} activities** in this view. The Excel and CSV files carry an HXL hashtag row. "
-            + ("Focal points' contact details are included (personal data: share with care)." if contacts
-               else "Contact details are left out: sign in to include them."))
+            + picture.CONTACT_SENTENCES[picture.contacts_shown(v.actor)])
 c1, c2, c3 = st.columns(3)
 with c1, core.guarded("Preparing the Excel file"):
     render.download("Activities (Excel)", render.cached_bytes(

@@ -108,6 +108,9 @@ if upload is not None:
     if result.unknown_columns:
         st.caption("Columns not recognised (ignored): " + ", ".join(core.esc(c) for c in result.unknown_columns))
     submitting.show_defaults(result)
+    if submitting.offlist_panel(engine, actor, result):
+        st.session_state.pop("validated_key", None)  # check the return again with the new mappings
+        st.rerun()
     issues = submitting.issues_frame(result)
     if len(issues):
         # narrow fixed columns leave the width to the message and the suggestion (hover shows any long text)
@@ -119,7 +122,9 @@ if upload is not None:
                                     "Message": st.column_config.TextColumn(width=300),
                                     "Suggestion": st.column_config.TextColumn(width="large")})
     with core.guarded("Preparing the annotated workbook"):
-        render.download("Download the annotated workbook", annotate.annotate_workbook(data, upload.name, result),
+        if st.session_state.get("validated_annotated", (None,))[0] != key:  # built once per upload, not per rerun
+            st.session_state["validated_annotated"] = (key, annotate.annotate_workbook(data, upload.name, result))
+        render.download("Download the annotated workbook", st.session_state["validated_annotated"][1],
                         f"{submitting.stem(upload.name)}_checked.xlsx", render.XLSX, key="dl_annotated",
                         help="Your file with every problem highlighted and explained in a comment.")
 

@@ -71,12 +71,10 @@ def current_actor() -> db.Actor | None:
 
 def anonymous_allowed() -> bool:
     """Visitors may read the picture (never contacts) when the deployment is public or runs the demo."""
-    if config.public_view():
-        return True
     try:
-        return db.public_view_enabled(engine())
+        return db.public_view_enabled(engine())  # the engine's one rule: the explicit setting wins
     except Exception:  # noqa: BLE001 - no database yet: nothing to show anyway
-        return False
+        return bool(config.public_view_setting())
 
 
 def oidc_configured() -> bool:
@@ -267,4 +265,5 @@ def require(actor: db.Actor | None, roles: tuple[str, ...]) -> db.Actor:
 
 
 def can_see_contacts(actor: db.Actor | None) -> bool:
-    return actor is not None and actor.role in ("admin", "focal_point", "viewer")
+    """Whether this person's exports carry any contact details (the engine decides whose)."""
+    return picture.contacts_shown(actor) != "none"

@@ -72,3 +72,47 @@ def show_defaults(result) -> None:
     """Each default applied for a column the file does not have, said once (never a silent guess)."""
     for d in getattr(result, "defaults", None) or []:
         st.info(f"**Default for {d['rows']:,} row(s).** {core.esc(d['rule'])}")
+
+
+LEAVE = "(leave as written)"
+
+
+def offlist_panel(engine, actor: db.Actor, result) -> bool:
+    """Each value not on a list once, with its row count and suggestion; an admin maps them here, once for every
+    later file. True when a mapping was saved, so the page checks the return again."""
+    from mapping.returns.vocabulary import SUGGESTION_THRESHOLD
+    from mapping.store import vocabulary
+
+    entries = list(getattr(result, "offlist", None) or [])
+    if not entries:
+        return False
+    st.markdown("##### Values not on the lists")
+    st.caption("These rows are kept with the value as written and shown as not on the list until the value is "
+               "mapped once; the mapping then applies to every later return.")
+    frame = pd.DataFrame([{"List": vocabulary.LABELS.get(e["field"], e["field"]), "Value": e["value"],
+                           "Rows": e["rows"], "Suggestion": e.get("suggestion") or "",
+                           "Confidence": f"{e['confidence']}%" if e.get("suggestion") else "",
+                           "Why": e.get("how") or ""} for e in entries])
+    st.dataframe(frame, hide_index=True, width="stretch")
+    if actor.role != "admin":
+        st.caption("The secretariat confirms these mappings; the rows are stored either way.")
+        return False
+    picks: list[tuple[dict, str]] = []
+    for i, e in enumerate(entries):
+        choices = [LEAVE, *core.call(vocabulary.choices, engine, e["field"], what="Reading the lists")]
+        default = choices.index(e["suggestion"]) if e.get("suggestion") in choices else 0
+        pick = st.selectbox(f"{vocabulary.LABELS.get(e['field'], e['field']).capitalize()} '{e['value']}' means",
+                            choices, index=default, key=f"vocab_map_{i}_{e['field']}_{e['value']}")
+        picks.append((e, pick))
+    left, right = st.columns(2)
+    if left.button(f"Apply all suggestions (≥ {SUGGESTION_THRESHOLD}% sure)", key="vocab_apply_all"):
+        done = core.call(workflow.apply_suggestions, engine, actor, result, what="Saving the mappings")
+        return bool(done)
+    if right.button("Save these mappings", key="vocab_save", type="primary"):
+        saved = 0
+        for e, pick in picks:
+            if pick != LEAVE and core.call(vocabulary.map_value, engine, actor, e["field"], e["value"], pick,
+                                           what="Saving a mapping"):
+                saved += 1
+        return saved > 0
+    return False

@@ -286,7 +286,9 @@ def prepare(acts: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFra
     for c in _TEXT:
         a[c] = _clean(a[c]) if c in a.columns else ""
     for c in _NUM:
-        a[c] = pd.to_numeric(a[c], errors="coerce").astype(float) if c in a.columns else np.nan
+        # an infinite figure (stored before ingest refused them) would make every total inf or NaN: it counts as unknown
+        a[c] = (pd.to_numeric(a[c], errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)
+                if c in a.columns else np.nan)
     for c in ("start_date", "end_date"):
         a[c] = pd.to_datetime(a[c], errors="coerce") if c in a.columns else pd.NaT
     for c in ("sector", "subsector", "org_type"):

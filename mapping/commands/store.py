@@ -149,6 +149,10 @@ def _rounds_compare(args) -> int:
         return 0
     print(f"From {diff['previous']} to {diff['current']}: {len(diff['new'])} new, {len(diff['changed'])} changed, "
           f"{len(diff['ended'])} ended, {diff['unchanged']} unchanged activities")
+    for item in diff.get("duplicates", []):
+        print(f"  Note: {item['org_name']} uses activity {item['activity_id'] or item['activity'] or item['sector']} "
+              f"for {item['current']} activities now ({item['previous']} before); they are compared in file order. "
+              "Give each activity its own ID.")
     for label in ("new", "changed", "ended"):
         for item in diff[label]:
             what = f"{item['org_name']}: {item['activity'] or item['sector']} ({item['adm2_pcode'] or item['adm1_pcode'] or '-'})"

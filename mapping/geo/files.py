@@ -87,12 +87,63 @@ def _is_skippable(path: Path) -> bool:
     return any(w in stem for w in SKIP_WORDS) or stem.endswith("_em")
 
 
-def _safe_extract(zip_path: Path, into: Path) -> None:
+# Each format is opened only by the driver its extension names, after its first bytes say it really is that
+# format: GDAL would otherwise pick a driver by content, and a virtual-layer (VRT) file posing as GeoJSON can
+# open any file the server can read (the app's own database included) or run SQL.
+DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".topojson": "TopoJSON", ".shp": "ESRI Shapefile",
+           ".gpkg": "GPKG"}
+MAX_NESTING = 3
+
+
+def check_format(path: Path) -> str:
+    """The one driver allowed for `path`, after checking its content matches its extension; else refuse."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    driver = DRIVERS.get(suffix)
+    if driver is None:
+        raise BoundaryError(f"{path.name}: boundary files must be GeoJSON, TopoJSON, a shapefile or a GeoPackage "
+                            f"(.geojson, .json, .topojson, .shp, .gpkg); '{suffix or 'no extension'}' is not read.")
+    with open(path, "rb") as fh:
+        head = fh.read(100)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    ok = {"GeoJSON": text.startswith(b"{"), "TopoJSON": text.startswith(b"{"),
+          "ESRI Shapefile": head[:4] == b"\x00\x00\x27\x0a",
+          "GPKG": head[:16] == b"SQLite format 3\x00" and head[68:72] in (b"GPKG", b"GP10", b"GP11")}[driver]
+    if not ok:
+        what = ("an XML file (a GDAL virtual layer, which can read other files on the server)"
+                if text.startswith(b"<") else "not what its name says")
+        raise BoundaryError(f"{path.name} was refused: its name says {driver} but its content is {what}. Export the "
+                            "boundaries again as GeoJSON, a zipped shapefile or a GeoPackage.")
+    return driver
+
+
+def _opened_by(path: Path, layer: str | None, driver: str) -> None:
+    """After GDAL has opened the file: the driver it used must be the one the extension names."""
+    import pyogrio
+
+    try:
+        used = pyogrio.read_info(path, layer=layer).get("driver")
+    except Exception:  # noqa: BLE001 - unreadable: the caller's own read reports it
+        return
+    if used and used != driver and not (driver == "GeoJSON" and used in ("TopoJSON", "ESRIJSON")):
+        raise BoundaryError(f"{path.name} was refused: it was opened as {used}, not {driver}. Export the boundaries "
+                            "again as GeoJSON, a zipped shapefile or a GeoPackage.")
+
+
+def _safe_extract(zip_path: Path, into: Path, budget: dict | None = None, depth: int = 0) -> None:
+    """Unpack a zip, and the zips inside it, against one budget of bytes for the whole tree: nested archives
+    share the cap instead of each getting its own."""
+    budget = budget if budget is not None else {"left": MAX_ZIP_BYTES}
+    if depth > MAX_NESTING:
+        raise BoundaryError(f"{zip_path.name} nests zip files more than {MAX_NESTING} deep; refused.")
     try:
         with zipfile.ZipFile(zip_path) as zf:
             total = sum(i.file_size for i in zf.infolist())
-            if total > MAX_ZIP_BYTES:
-                raise BoundaryError(f"{zip_path.name} unpacks to {total / 1e9:.1f} GB, more than a boundary set needs.")
+            if total > budget["left"]:
+                raise BoundaryError(f"{zip_path.name} unpacks to {total / 1e9:.1f} GB, more than is left of the "
+                                    f"{MAX_ZIP_BYTES / 1e9:.0f} GB a boundary upload may unpack to (nested zips "
+                                    "included); refused.")
+            budget["left"] -= total
             for info in zf.infolist():
                 target = (into / info.filename).resolve()
                 if not str(target).startswith(str(into.resolve())):
@@ -103,7 +154,8 @@ def _safe_extract(zip_path: Path, into: Path) -> None:
     for inner in list(into.rglob("*.zip")):  # HDX bundles sometimes nest one zip per format
         sub = inner.with_suffix("")
         sub.mkdir(exist_ok=True)
-        _safe_extract(inner, sub)
+        _safe_extract(inner, sub, budget, depth + 1)
+        inner.unlink()
 
 
 def unpack(path: Path) -> tuple[Path, Path | None]:
@@ -134,6 +186,9 @@ def list_level_files(path: Path) -> list[LevelFile]:
     for f in files:
         if _is_skippable(f) or f.name.startswith("."):
             continue
+        if f.suffix.lower() == ".json" and path.is_dir() and not _looks_like_json(f):
+            continue  # a folder's stray .json that is not even JSON is no layer
+        driver = check_format(f)
         try:
             layers = pyogrio.list_layers(f)
         except Exception:  # noqa: BLE001 - a .json that is not geodata is simply not a layer
@@ -142,6 +197,7 @@ def list_level_files(path: Path) -> list[LevelFile]:
             if geom_type and "polygon" not in str(geom_type).lower() and str(geom_type).lower() != "unknown":
                 continue
             layer = str(layer_name) if len(layers) > 1 else None
+            _opened_by(f, layer, driver)
             try:
                 info = pyogrio.read_info(f, layer=layer)
                 fields = list(info["fields"])
@@ -159,7 +215,14 @@ def list_level_files(path: Path) -> list[LevelFile]:
     return out
 
 
+def _looks_like_json(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(100).lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
+
+
 def read_layer(lf: LevelFile) -> gpd.GeoDataFrame:
+    driver = check_format(lf.path)
+    _opened_by(lf.path, lf.layer, driver)
     try:
         gdf = gpd.read_file(lf.path, layer=lf.layer) if lf.layer else gpd.read_file(lf.path)
     except Exception as exc:  # noqa: BLE001 - GDAL's reasons vary; the user needs the file name
@@ -180,6 +243,27 @@ def to_wgs84(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     if gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
     return gdf
+
+
+def check_geometry_types(gdf: gpd.GeoDataFrame, label: str) -> None:
+    """A district is an area: a line or a point in the file means it is not a boundary layer."""
+    kinds = gdf.geometry.geom_type
+    bad = kinds[kinds.notna() & ~kinds.isin(["Polygon", "MultiPolygon"])]
+    if len(bad):
+        first = ", ".join(str(int(i) + 1) for i in bad.index[:5])
+        raise BoundaryError(f"{label}: {len(bad)} feature(s) are {', '.join(sorted(set(bad)))}, not polygons "
+                            f"(features {first}). Districts and provinces must be Polygon or MultiPolygon; choose the "
+                            "boundary (polygon) layer, not lines or points.")
+
+
+def check_coordinates(gdf: gpd.GeoDataFrame, label: str) -> None:
+    """GeoJSON is longitude/latitude by definition, so GDAL assumes WGS84 even for a file in metres: coordinates
+    outside ±180/±90 mean a projected file without its CRS, which would draw nowhere."""
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if not (-180.5 <= minx <= maxx <= 180.5 and -90.5 <= miny <= maxy <= 90.5):
+        raise BoundaryError(f"{label}: coordinates run from ({minx:,.0f}, {miny:,.0f}) to ({maxx:,.0f}, {maxy:,.0f}), "
+                            "which is not longitude/latitude: the file is projected (metres) but does not say in "
+                            "which system. Export it again in WGS84 (EPSG:4326), or as a shapefile with its .prj file.")
 
 
 def repair(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -239,7 +323,9 @@ def standardise(gdf: gpd.GeoDataFrame, level: int, label: str, *, name_field: st
         if not wanted:
             raise BoundaryError(f"{label}: could not find the admin-{level} {what} field among {', '.join(cols)}. "
                                 f"Name it with --{'code' if what == 'p-code' else 'name'}-field.")
+    check_geometry_types(gdf, label)
     gdf = to_wgs84(gdf, label)
+    check_coordinates(gdf, label)
     out = pd.DataFrame({f"adm{level}_pcode": _clean_codes(gdf[code]),
                         f"adm{level}_name": gdf[name].astype(str).str.strip()})
     if gdf.geometry.is_empty.any() or gdf.geometry.isna().any():

@@ -63,6 +63,8 @@ def _plain(value: Any, kind: str = "text") -> Any:
             f = float(value)
         except (TypeError, ValueError):
             return safe_cell(str(value))
+        if not math.isfinite(f):
+            return None  # Infinity/NaN are not numbers a spreadsheet or JSON reader accepts
         return int(f) if f.is_integer() else f
     if isinstance(value, (list, tuple, set)):
         return safe_cell("; ".join(str(v) for v in value))
@@ -328,6 +330,8 @@ def coverage_geojson(bset: Any, summary_df: pd.DataFrame, *, simplify_tolerance:
     merged = gdf.merge(summary, on="adm2_pcode", how="left")
     if simplify_tolerance:
         merged["geometry"] = _coverage_simplify(merged.geometry, simplify_tolerance)
+    floats = merged.select_dtypes("floating").columns  # Infinity is not JSON: an unknown figure is null
+    merged[floats] = merged[floats].where(lambda d: d.abs() != float("inf"))
     data = json.loads(merged.to_json(drop_id=True, na="null"))
     meta = getattr(bset, "meta", {}) or {}
     data["name"] = "district coverage"
@@ -337,7 +341,7 @@ def coverage_geojson(bset: Any, summary_df: pd.DataFrame, *, simplify_tolerance:
         data["disclaimer"] = meta["disclaimer"]
     if getattr(bset, "version", None):
         data["boundary_version"] = bset.version
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def _coverage_simplify(geoms: Any, tolerance: float) -> Any:

@@ -34,10 +34,12 @@ def _workbook_from_book(data: bytes, filename: str):
     import openpyxl
 
     if data.startswith(b"PK\x03\x04"):
-        check_zip(data, filename)
+        extents = check_zip(data, filename)
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             is_xlsx = "xl/workbook.xml" in zf.namelist()
-        if is_xlsx:
+        # a sheet claiming far more cells than it holds would cost openpyxl one object per phantom cell:
+        # rebuild such a workbook from the values read over the data range instead
+        if is_xlsx and not any(e.too_big for e in extents):
             return openpyxl.load_workbook(io.BytesIO(data))
     book = read_book(data, filename)
     wb = openpyxl.Workbook()
@@ -92,11 +94,11 @@ def annotate_workbook(data: bytes, filename: str, result: IngestResult) -> bytes
     out.append(["Row", "Column", "Value", "Severity", "Message", "Suggestion"])
     for c in out[3]:
         c.font = Font(bold=True)
-    for issue in result.issues:
+    fills = {sev: PatternFill("solid", start_color=color, end_color=color) for sev, color in FILLS.items()}
+    for n_row, issue in enumerate(result.issues, start=4):  # counted here: openpyxl's max_row rescans every cell
         out.append([issue.row, _neutral(issue.column), _neutral(issue.value), issue.severity,
                     _neutral(issue.message), _neutral(issue.suggestion)])
-        fill = FILLS[issue.severity]
-        out.cell(out.max_row, 4).fill = PatternFill("solid", start_color=fill, end_color=fill)
+        out.cell(n_row, 4).fill = fills[issue.severity]
     for letter, width in zip("ABCDEF", (7, 26, 24, 10, 70, 50), strict=True):
         out.column_dimensions[letter].width = width
     for row in out.iter_rows(min_row=4):
@@ -104,7 +106,7 @@ def annotate_workbook(data: bytes, filename: str, result: IngestResult) -> bytes
             c.alignment = Alignment(wrap_text=True, vertical="top")
     out.freeze_panes = "A4"
     if result.issues:
-        out.auto_filter.ref = f"A3:F{out.max_row}"
+        out.auto_filter.ref = f"A3:F{len(result.issues) + 3}"
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = False
     wb.active = wb.sheetnames.index(ws.title)

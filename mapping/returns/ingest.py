@@ -21,11 +21,19 @@ from mapping.returns.normalise import (
     fold,
     is_empty,
     parse_date,
-    parse_number,
     parse_scope,
+    read_number,
     text_of,
 )
-from mapping.returns.readers import Column, Layout, ReturnError, choose_layout, other_activity_sheets, read_book
+from mapping.returns.readers import (
+    Column,
+    Layout,
+    ReturnError,
+    choose_layout,
+    column_letter,
+    other_activity_sheets,
+    read_book,
+)
 from mapping.returns.result import IngestResult
 from mapping.returns.schema import FIELD_BY_NAME, FIELD_NAMES, FIELDS, Issue, Vocabularies, load_vocabularies
 from mapping.returns.vocabulary import VOCAB_FIELDS, suggest
@@ -545,21 +553,31 @@ class _Checker:
     def _number(self, fname: str, value: Any) -> Outcome:
         if value is None:
             return NONE
-        n, currency, problem = parse_number(value)
-        if problem:
-            return None, ((fname, value, "error", f"'{text_of(value)}' is not a number.",
-                           "Write digits only, e.g. 12500 (thousands separators are fine)."),)
+        reading = read_number(value)
+        if reading.problem:
+            return None, ((fname, value, "error", f"'{text_of(value)}' {reading.problem}.", reading.hint),)
+        n = reading.value
         if n is None:
             return NONE
         if n < 0:
             return None, ((fname, value, "error", f"{FIELD_BY_NAME[fname].header} cannot be negative "
                            f"({text_of(value)}).", "Write the number without a minus sign, or leave it empty when "
                            "unknown."),)
+        bound, setting = ((config.max_budget(), "STOCKTAKE_MAX_BUDGET") if fname == "budget"
+                          else (config.max_people(), "STOCKTAKE_MAX_PEOPLE"))
+        if n > bound:
+            return None, ((fname, value, "error", f"{FIELD_BY_NAME[fname].header} {text_of(value)} is more than "
+                           f"{bound:,.0f}, the largest number Stocktake believes for one activity.",
+                           "Check the number (a slip of the keyboard?). If it is right, the secretariat can raise "
+                           f"the limit ({setting})."),)
         if FIELD_BY_NAME[fname].kind == "int":
             n = int(round(n))
         upd: dict[str, Any] = {fname: n}
-        if currency and fname == "budget":
-            upd["_currency"] = currency
+        if reading.currency and fname == "budget":
+            upd["_currency"] = reading.currency
+        if reading.note:
+            return upd, ((fname, value, "warning", f"'{text_of(value)}' was {reading.note}.",
+                          f"Nothing to do if that is right; write it as {n:.0f} to avoid this note."),)
         return upd, ()
 
     def _numbers(self, col) -> None:
@@ -619,7 +637,7 @@ def _sum_cells(cells: tuple) -> Any:
     for v in cells:
         if v is None:
             continue
-        n, _, problem = parse_number(v)
+        n, _, problem = read_number(v)[:3]
         if problem:
             return v
         if n is not None:
@@ -663,6 +681,24 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
             gc.enable()
 
 
+def _reader_issues(name: str, book, layout: Layout) -> list[Issue]:
+    """What the reader found about the file itself: a sheet read only over its data range, the encoding a CSV
+    was decoded with, formulas saved without a result (read as empty, so the row would lose a value)."""
+    sheet = layout.sheet
+    out = [Issue(name, sheet.name, None, None, None, "warning", note, None) for note in sheet.notes]
+    labels = {c.index: c.label for c in layout.columns}
+    for row0, col0 in sheet.uncalculated:
+        if row0 < layout.data_start:
+            continue
+        label = labels.get(col0, column_letter(col0))
+        out.append(Issue(name, sheet.name, row0 + 1, label, None, "error",
+                         f"Row {row0 + 1}, column {label}: this cell holds a formula Excel has not calculated, so "
+                         "it has no value to read.",
+                         "Open and save the file in Excel (or LibreOffice) so that it stores the result, then upload "
+                         "it again; or replace the formula by its value."))
+    return out
+
+
 def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[dict] | None,
                  vocab: Vocabularies | None, org: str | None, sheet: str | None, date_order: str,
                  max_bytes: int | None, today: dt.date | None, period: tuple[dt.date, dt.date] | None,
@@ -680,6 +716,11 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
             for r, cells in enumerate(layout.sheet.rows[layout.data_start:], start=layout.data_start + 1)
             if any(cells) or cells.count(None) + cells.count("") < len(cells)]  # skip entirely blank rows
     checker.run(rows)
+    reader_issues = _reader_issues(name, book, layout)
+    if reader_issues:
+        blocked = {i.row for i in reader_issues if i.severity == "error"}
+        checker.records = [r for r in checker.records if r["_row"] not in blocked]
+        checker.issues.extend(reader_issues)
     n_rows = len(rows) - checker.skipped
     if n_rows == 0:
         checker.issues.append(Issue(name, layout.sheet.name, layout.data_start + 1, None, None, "error",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -296,14 +297,34 @@ _CURRENCY_RE = re.compile(r"^(?:([A-Za-z]{3})\s*|([$€£]|rs\.?|rs)\s*)?(.*?)(?
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "rs": "PKR", "rs.": "PKR"}
 
 
-def parse_number(value: Any) -> tuple[float | None, str | None, str | None]:
-    """A cell as a number: (number, currency written with it, problem). '12,500', '1 200', 'USD 3,000'."""
+class NumberReading(NamedTuple):
+    """A cell read as a number: the value, a currency written with it, why it cannot be read (then value is
+    None) with how to fix it, or a note on how it was read when that is worth saying (lakh grouping)."""
+
+    value: float | None
+    currency: str | None = None
+    problem: str | None = None
+    hint: str | None = None
+    note: str | None = None
+
+
+_DIGITS_HINT = "Write digits only, e.g. 12500 (12,500 and 1,25,000 are read too)."
+
+
+def read_number(value: Any) -> NumberReading:
+    """'12,500', '1 200', 'USD 3,000', '1,25,000' (lakh), '1.200.000' and '1.234,56' (European).
+
+    A single dot or comma that could separate thousands or decimals ('1.500', '2,50') is never guessed:
+    the reading is refused with both meanings, so the focal point says which one they meant."""
     if is_empty(value):
-        return None, None, None
+        return NumberReading(None)
     if isinstance(value, bool):
-        return None, None, "is not a number"
+        return NumberReading(None, None, "is not a number", _DIGITS_HINT)
     if isinstance(value, (int, float)):
-        return float(value), None, None
+        n = float(value)
+        if not math.isfinite(n):
+            return NumberReading(None, None, "is not a number", _DIGITS_HINT)
+        return NumberReading(n)
     s = str(value).strip().replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
     currency = None
     m = _CURRENCY_RE.match(s)
@@ -314,19 +335,39 @@ def parse_number(value: Any) -> tuple[float | None, str | None, str | None]:
     s = s.replace(" ", "").replace("'", "")
     negative = s.startswith("(") and s.endswith(")")
     s = s.strip("()")
+    note = None
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", s):
         s = s.replace(",", "")
-    elif re.fullmatch(r"[-+]?\d{1,3}(\.\d{3}){2,}(,\d+)?", s):  # 1.200.000 (European thousands)
-        s = s.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"[-+]?\d+,\d{1,2}", s):  # 12,5 decimal comma
-        s = s.replace(",", ".")
+    elif re.fullmatch(r"[-+]?\d{1,2}(,\d{2})+,\d{3}(\.\d+)?", s):  # 1,25,000: Indian/Pakistani lakh grouping
+        plain = s.replace(",", "")
+        note = f"read as {float(plain):,.0f} (lakh grouping: {s} in the Indian system)"
+        s = plain
+    elif re.fullmatch(r"[-+]?\d{1,3}(\.\d{3}){2,}(,\d+)?", s) or re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+,\d+", s):
+        s = s.replace(".", "").replace(",", ".")  # 1.200.000 and 1.234,56: European thousands dots
+    elif re.fullmatch(r"[-+]?[1-9]\d{0,2}\.\d{3}", s):  # 1.500: 1500 with a thousands dot, or one and a half?
+        whole, frac = s.split(".")
+        return NumberReading(None, currency, f"is ambiguous: it could be {whole}{frac} (a dot between thousands) or "
+                             f"{whole}.{frac.rstrip('0') or '0'} (a decimal point)",
+                             f"Write {whole}{frac} for {int(whole + frac):,}, or {whole}.{frac.rstrip('0') or '0'} "
+                             "if you meant a fraction.")
+    elif re.fullmatch(r"[-+]?\d+,\d{1,2}", s):  # 2,50: a decimal comma, or a slip for 250?
+        whole, frac = s.split(",")
+        return NumberReading(None, currency, f"is ambiguous: the comma could be a decimal comma ({whole}.{frac}) or "
+                             f"a typing slip ({whole}{frac})",
+                             f"Write {whole}.{frac} with a decimal point, or {whole}{frac} without the comma.")
     try:
         n = float(s)
     except ValueError:
-        return None, None, "is not a number"
-    if n != n or n in (float("inf"), float("-inf")):
-        return None, None, "is not a number"
-    return (-n if negative else n), currency, None
+        return NumberReading(None, None, "is not a number", _DIGITS_HINT)
+    if not math.isfinite(n):
+        return NumberReading(None, None, "is not a number", _DIGITS_HINT)
+    return NumberReading(-n if negative else n, currency, None, None, note)
+
+
+def parse_number(value: Any) -> tuple[float | None, str | None, str | None]:
+    """(number, currency, problem): `read_number` without the hint and note."""
+    reading = read_number(value)
+    return reading.value, reading.currency, reading.problem
 
 
 def parse_scope(value: Any) -> str | None:

@@ -8,6 +8,7 @@ python-calamine reads the cells of .xlsx/.xlsm/.xls/.ods because it is many time
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -16,6 +17,7 @@ from pathlib import PurePath
 from typing import Any
 
 from mapping.errors import StocktakeError
+from mapping.returns import extent, sandbox
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -23,7 +25,9 @@ SPREADSHEET_EXTS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv")
 # Zip members larger than this when unpacked, or unpacked far beyond their packed size, are refused.
 MAX_UNPACKED_BYTES = 400 * 1024 * 1024
 MAX_RATIO = 150
-XML_PROBE_BYTES = 4096
+# XML far beyond what its cells need is padding (giant strings, comments) that only costs time and memory.
+MAX_XML_BYTES_PER_CELL = 1000
+XML_PARTS = (".xml", ".rels", ".vml")
 
 
 class ReturnError(StocktakeError):
@@ -40,6 +44,8 @@ class Sheet:
     name: str
     rows: list[list[Any]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row0, col0, row1, col1), 0-based
+    notes: list[str] = field(default_factory=list)  # what the reader did that the focal point should know
+    uncalculated: list[tuple[int, int]] = field(default_factory=list)  # (row0, col0): formulas saved without a result
 
 
 @dataclass
@@ -47,14 +53,34 @@ class Book:
     filename: str
     kind: str  # xlsx | xls | ods | csv
     sheets: list[Sheet]
+    encoding: str | None = None  # how a text file was decoded, said to the user when it is not UTF-8
+    peak_mb: float = 0.0  # the reader process's peak memory
 
 
 def _ext(filename: str) -> str:
     return PurePath(filename or "").suffix.lower()
 
 
-def check_zip(data: bytes, filename: str) -> None:
-    """Refuse zip bombs and XML entity tricks before a parser sees the archive."""
+class _EntityProbe:
+    """Looks for <!DOCTYPE / <!ENTITY anywhere in one XML part, across chunk boundaries: an attack can hide
+    behind a long comment, far past the first few kilobytes."""
+
+    def __init__(self, filename: str, part: str):
+        self.filename, self.part, self.tail = filename, part, b""
+
+    def __call__(self, chunk: bytes) -> None:
+        window = (self.tail + chunk).upper()
+        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+            raise ReturnError(f"{self.filename} was refused: its part {self.part} declares XML entities "
+                              "(<!DOCTYPE>/<!ENTITY>), which Excel never writes and which can be used to attack "
+                              "the server. Save the data into a new workbook and upload that.")
+        self.tail = chunk[-16:]
+
+
+def check_zip(data: bytes, filename: str) -> list[extent.SheetExtent]:
+    """Refuse zip bombs and XML entity tricks before a parser sees the archive; measure each sheet's extent.
+
+    Every XML part is read whole, in chunks, exactly once: the entity probe and the extent scan share the read."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -67,18 +93,76 @@ def check_zip(data: bytes, filename: str) -> None:
         raise ReturnError(f"{filename} was refused: it unpacks to {total / 1024 / 1024:.0f} MB from "
                           f"{len(data) / 1024:.0f} KB, which is what a 'zip bomb' does. Save the data into a new "
                           "workbook and upload that.")
-    for info in infos:
-        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-            continue
-        with zf.open(info) as fh:
-            head = fh.read(XML_PROBE_BYTES)
-        if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-            raise ReturnError(f"{filename} was refused: its part {info.filename} declares XML entities "
-                              "(<!DOCTYPE>/<!ENTITY>), which Excel never writes and which can be used to attack "
-                              "the server. Save the data into a new workbook and upload that.")
+    sheets = {part: name for name, part in extent.xlsx_sheets(zf)}
+    found: dict[str, extent.SheetExtent] = {}
+    try:
+        for info in infos:
+            if not info.filename.lower().endswith(XML_PARTS):
+                continue
+            probe = _EntityProbe(filename, info.filename)
+            with zf.open(info) as fh:
+                if info.filename in sheets:
+                    found[info.filename] = extent.scan_sheet_xml(fh, sheets[info.filename], info.filename,
+                                                                 on_chunk=probe)
+                else:
+                    while chunk := fh.read(extent.CHUNK):
+                        probe(chunk)
+        extents = [found[part] for part in sheets if part in found]
+        if not sheets and "content.xml" in zf.namelist():
+            with zf.open("content.xml") as fh:
+                extents = extent.ods_extents(fh)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ReturnError(f"{filename} is damaged: part of it cannot be unpacked ({exc.__class__.__name__}). "
+                          "Save it again from Excel and re-upload it.") from exc
+    except Exception as exc:  # noqa: BLE001 - expat's errors: malformed XML inside the file
+        if isinstance(exc, ReturnError):
+            raise
+        raise ReturnError(f"{filename} is damaged: its XML cannot be read ({str(exc)[:120]}). Save it again from "
+                          "Excel and re-upload it.") from exc
+    xml_bytes = sum(i.file_size for i in infos if i.filename.lower().endswith(XML_PARTS))
+    cells = sum(e.cells[0] * e.cells[1] for e in extents)
+    if xml_bytes > 32 * 1024 * 1024 and xml_bytes > MAX_XML_BYTES_PER_CELL * max(cells, 1):
+        raise ReturnError(f"{filename} was refused: it unpacks to {xml_bytes / 1024 / 1024:.0f} MB of XML for only "
+                          f"{cells:,} cells, far more than its data needs (hidden padding, huge texts or comments). "
+                          "Copy the data cells into a new workbook, save it and upload that.")
+    return extents
 
 
-def _calamine_book(data: bytes, filename: str, kind: str) -> Book:
+def _occupied_rows(data: bytes, sheet: str, size: tuple[int, int]) -> list[list[Any]]:
+    """Only the occupied range of a sheet that claims far more, streamed by openpyxl (it never builds the grid
+    the sheet claims, and stops after the last row of data)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        ws = wb[sheet]
+        rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=size[0], max_col=size[1], values_only=True)]
+    finally:
+        wb.close()
+    return [r + [None] * (size[1] - len(r)) for r in rows]
+
+
+def _sized(ext: extent.SheetExtent | None, zf_data: bytes, filename: str, kind: str) -> Sheet | None:
+    """A sheet too big to parse whole: its occupied range when that is small enough, else a clear refusal."""
+    if ext is None or not ext.too_big:
+        return None
+    if kind == "xlsx":
+        with zipfile.ZipFile(io.BytesIO(zf_data)) as zf:
+            extent.measure_data(zf, ext)
+    data = ext.data or ext.cells
+    fix = ("Open it, select the empty rows (and columns) after your data, delete them, save it again and "
+           "upload it; or copy the data into a new workbook.")
+    if kind != "xlsx" or data[0] * data[1] > extent.MAX_CELLS:
+        raise ReturnError(f"{extent.too_big_message(filename, ext)} {fix}")
+    rows = _occupied_rows(zf_data, ext.name, data) if data[0] and data[1] else []
+    note = (f"Sheet {ext.name!r} claims {extent.range_text(ext.cells)} ({ext.cells[0] * ext.cells[1]:,} cells) but "
+            f"its data occupies {extent.range_text(data)}; only that range was read. {fix}")
+    uncalc = [(r, c) for r, c in ext.uncalculated if r < data[0] and c < data[1]]
+    return Sheet(ext.name, rows, [], [note], uncalc)
+
+
+def _calamine_book(data: bytes, filename: str, kind: str,
+                   extents: list[extent.SheetExtent] | None = None) -> Book:
     import python_calamine as pc
 
     try:
@@ -89,8 +173,14 @@ def _calamine_book(data: bytes, filename: str, kind: str) -> Book:
     except Exception as exc:  # noqa: BLE001 - any parser failure is an unreadable file for the user
         raise ReturnError(f"{filename} could not be read as a spreadsheet ({exc.__class__.__name__}: "
                           f"{str(exc)[:160]}). Open it in Excel, save it as .xlsx and upload it again.") from exc
+    by_name = {e.name: e for e in extents or []}
     sheets: list[Sheet] = []
     for meta in wb.sheets_metadata:
+        ext = by_name.get(meta.name)
+        trimmed = _sized(ext, data, filename, kind)
+        if trimmed is not None:
+            sheets.append(trimmed)
+            continue
         try:
             sh = wb.get_sheet_by_name(meta.name)
             rows = sh.to_python(skip_empty_area=False)
@@ -103,34 +193,60 @@ def _calamine_book(data: bytes, filename: str, kind: str) -> Book:
         except Exception as exc:  # noqa: BLE001
             raise ReturnError(f"Sheet {meta.name!r} of {filename} could not be read ({exc.__class__.__name__}: "
                               f"{str(exc)[:160]}). Save the file again from Excel and re-upload it.") from exc
-        sheets.append(Sheet(meta.name, rows, merged))
+        sheets.append(Sheet(meta.name, rows, merged, uncalculated=list(ext.uncalculated) if ext else []))
     return Book(filename, kind, sheets)
 
 
-def _decode_text(data: bytes, filename: str) -> str:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReturnError(f"{filename} is not a spreadsheet: it is a binary file. Upload the return as .xlsx "
-                          "(or .xls, .ods, .csv).")
-    for enc in ("utf-8-sig", "utf-16"):
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when NUL bytes sit in every other position, as in UTF-16 text of Latin letters."""
+    head = data[:4096]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    half = len(head) // 2
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with BOM)", "utf-16": "UTF-16 (with BOM)",
+                   "utf-16-le": "UTF-16 (little-endian, no BOM)", "utf-16-be": "UTF-16 (big-endian, no BOM)",
+                   "cp1252": "Windows-1252 (Western European)"}
+
+
+def decode_text(data: bytes, filename: str) -> tuple[str, str]:
+    """The text of a CSV and the encoding used. UTF-8 and UTF-16 (with or without a BOM) first, then
+    Windows-1252, which Excel on Western Windows writes; a statistical guess only when none of those fits,
+    because guessing from a few accents picks Baltic or Central European code pages ('Pčre Noėl')."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8"] + [e for e in (_utf16_without_bom(data),) if e] + ["cp1252"]
+    for enc in candidates:
         try:
-            if enc == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-                continue
-            return data.decode(enc)
+            text = data.decode(enc)
         except UnicodeDecodeError:
             continue
-    try:
-        from charset_normalizer import from_bytes
+        if "\x00" in text[:4096]:
+            continue  # NULs decoded as text: not this encoding
+        return text, enc
+    if b"\x00" in data[:4096]:
+        raise ReturnError(f"{filename} is not a spreadsheet: it is a binary file. Upload the return as .xlsx "
+                          "(or .xls, .ods, .csv).")
+    from charset_normalizer import from_bytes
 
-        best = from_bytes(data[:200_000]).best()
-        if best is not None:
-            return data.decode(best.encoding, errors="replace")
-    except ImportError:  # pragma: no cover - charset_normalizer comes with requests
-        pass
-    return data.decode("cp1252", errors="replace")
+    best = from_bytes(data[:200_000]).best()
+    if best is not None:
+        return data.decode(best.encoding, errors="replace"), best.encoding
+    return data.decode("cp1252", errors="replace"), "cp1252"
 
 
 def _csv_book(data: bytes, filename: str) -> Book:
-    text = _decode_text(data, filename)
+    text, encoding = decode_text(data, filename)
     sample = text[:8192]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
@@ -140,26 +256,64 @@ def _csv_book(data: bytes, filename: str) -> Book:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = [[(c.strip() or None) for c in row] for row in reader]
     width = max((len(r) for r in rows), default=0)
+    cells = len(rows) * width
+    if cells > extent.MAX_CELLS:
+        raise ReturnError(f"{filename} holds {len(rows):,} rows of {width} columns ({cells:,} cells), more than the "
+                          f"{extent.MAX_CELLS:,} cells a return may hold. Split it into several returns.")
     rows = [r + [None] * (width - len(r)) for r in rows]
-    return Book(filename, "csv", [Sheet(PurePath(filename).stem or "Sheet1", rows)])
+    notes = []
+    if encoding not in ("utf-8", "utf-8-sig"):
+        notes.append(f"{filename} was read as {ENCODING_LABELS.get(encoding, encoding)} text. If accented letters "
+                     "look wrong, save it from Excel as 'CSV UTF-8' and upload it again.")
+    return Book(filename, "csv", [Sheet(PurePath(filename).stem or "Sheet1", rows, notes=notes)], encoding=encoding)
 
 
-def read_book(data: bytes, filename: str, *, max_bytes: int | None = None) -> Book:
-    """Every sheet of the upload as value grids; `ReturnError` for anything that is not a readable return."""
+def _encrypted_package(data: bytes) -> bool:
+    """An Office file encrypted with a password is an OLE container holding an 'EncryptedPackage' stream,
+    whatever its name says (.xlsx, or renamed .xls)."""
+    return "EncryptedPackage".encode("utf-16-le") in data[:1024 * 1024] or \
+        "EncryptionInfo".encode("utf-16-le") in data[:1024 * 1024]
+
+
+def read_book(data: bytes, filename: str, *, max_bytes: int | None = None, isolated: bool = True) -> Book:
+    """Every sheet of the upload as value grids; `ReturnError` for anything that is not a readable return.
+
+    The parsing runs in a separate process with a memory ceiling (see `sandbox`), so a hostile file ends
+    that process, never the server; `isolated=False` parses here (for a caller that is itself isolated)."""
     name = PurePath(filename or "return").name
     if max_bytes is not None and len(data) > max_bytes:
         raise ReturnError(f"{name} is {len(data) / 1024 / 1024:.1f} MB, over the {max_bytes / 1024 / 1024:.0f} MB "
                           "limit for a return. Remove other sheets, pictures or unused rows and upload it again.")
     if not data or not data.strip():
         raise ReturnError(f"{name} is empty (0 bytes of data). Fill in the template and upload it again.")
+    if not isolated:
+        return _read_book(data, name)
+    try:
+        outcome = sandbox.run(_read_book, data, name)
+    except sandbox.Crashed as exc:
+        if exc.timeout:
+            raise ReturnError(f"{name} was refused: reading it {exc}, far longer than any return needs. Open it in "
+                              "Excel, delete the empty rows and columns after your data, save it and upload it "
+                              "again.") from None
+        raise ReturnError(f"{name} was refused: reading it needed more than the {sandbox.MEMORY_MB} MB a return may "
+                          f"use ({exc}). Its sheets probably claim far more cells than they hold: open it in Excel, "
+                          "delete the empty rows and columns after your data, save it and upload it again.") from None
+    if outcome.error is not None:
+        raise outcome.error
+    book: Book = outcome.value
+    book.peak_mb = outcome.peak_mb
+    return book
+
+
+def _read_book(data: bytes, name: str) -> Book:
     ext = _ext(name)
     if data.startswith(OLE_MAGIC):
-        if ext in (".xlsx", ".xlsm", ".ods"):
+        if ext in (".xlsx", ".xlsm", ".ods") or _encrypted_package(data):
             raise ReturnError(f"{name} is password-protected (encrypted). Remove the password in Excel "
                               "(File > Info > Protect Workbook > Encrypt with Password, clear it) and upload it again.")
         book = _calamine_book(data, name, "xls")
     elif data.startswith(ZIP_MAGIC):
-        check_zip(data, name)
+        extents = check_zip(data, name)
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
         if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
@@ -169,7 +323,7 @@ def read_book(data: bytes, filename: str, *, max_bytes: int | None = None) -> Bo
         else:
             raise ReturnError(f"{name} is not a spreadsheet: it is a zip archive without a workbook inside "
                               "(a Word document, or a folder of files?). Upload the return as .xlsx.")
-        book = _calamine_book(data, name, kind)
+        book = _calamine_book(data, name, kind, extents)
     else:
         head = data[:64].lstrip().lower()
         if ext in (".xlsx", ".xlsm", ".xls", ".ods") or head.startswith((b"%pdf", b"<html", b"<!doctype", b"<?xml",

@@ -60,6 +60,36 @@ class StoreError(StocktakeError, ValueError):
     """The request cannot be carried out as asked (unknown organisation, round already exists ...)."""
 
 
+class DatabaseUnavailable(StocktakeError):
+    """The database cannot be reached or dropped the connection; the transaction was rolled back.
+
+    The message names the database (never its password) and the driver's first line of complaint; it never
+    carries the SQL or its parameters, which hold row values and contact e-mails."""
+
+
+_SQLITE_DOWN = ("unable to open database file", "disk i/o error", "file is not a database", "malformed",
+                "readonly database", "no such table: alembic_version")
+
+
+def _unavailable(context) -> None:
+    """SQLAlchemy's error hook: connection failures become `DatabaseUnavailable`; others pass unchanged."""
+    orig = context.original_exception
+    engine = context.engine
+    first = (str(orig).strip().splitlines() or [orig.__class__.__name__])[0][:200]
+    sqlite_down = isinstance(orig, sqlite3.OperationalError) and any(w in first.lower() for w in _SQLITE_DOWN)
+    pg_down = engine is not None and engine.dialect.name == "postgresql" and (
+        context.is_disconnect or context.connection is None or orig.__class__.__name__ in
+        ("OperationalError", "InterfaceError") and not getattr(orig, "sqlstate", None))
+    if not (context.is_disconnect or sqlite_down or pg_down):
+        return
+    where = engine.url.render_as_string(hide_password=True) if engine is not None else "the database"
+    raise DatabaseUnavailable(
+        f"The database cannot be reached ({where}: {first}). Nothing was changed: anything under way was "
+        "rolled back.",
+        hint="Check that the database server is running and that STOCKTAKE_DATABASE_URL points at it, then "
+             "try again.") from None
+
+
 def utcnow() -> dt.datetime:
     """Naive UTC: both databases store it the same way."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -87,6 +117,12 @@ def is_sqlite(engine: Engine | Connection) -> bool:
 
 
 def _make_engine(url: str) -> Engine:
+    engine = _new_engine(url)
+    event.listen(engine, "handle_error", _unavailable)
+    return engine
+
+
+def _new_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
         connect_args = {"prepare_threshold": None} if u.get_driver_name() == "psycopg" else {}
@@ -271,7 +307,9 @@ def set_setting(engine: Engine, actor: Actor, key: str, value: str | None) -> No
 
 
 def public_view_enabled(engine: Engine) -> bool:
-    """The public read-only view is off unless configured, or the database holds the illustrative demo."""
-    if config.env("STOCKTAKE_PUBLIC_VIEW") == "1":
-        return True
+    """The public read-only view: STOCKTAKE_PUBLIC_VIEW decides when it is set (1/true/yes/on or 0/false/no/off),
+    so an operator can switch a demo database's view off; unset, the database's setting or the demo decides."""
+    explicit = config.public_view_setting()
+    if explicit is not None:
+        return explicit
     return get_setting(engine, "public_view") == "1" or get_setting(engine, "demo") == "1"

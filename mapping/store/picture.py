@@ -62,13 +62,27 @@ def selection(conn: Connection, round_name: str | None = None) -> tuple[Any, dic
     return target, {sid: carried for _, sid, carried in best.values()}
 
 
-def _contact_policy(engine: Engine, actor: Actor) -> str:
-    if actor.role == "admin":
-        return "all"
-    if actor.role == "focal_point":
-        return "own"
-    if actor.role == "viewer":
+CONTACT_SENTENCES = {
+    "all": "Focal points' contact details are included (personal data: share with care).",
+    "own": "Contact details are included for your own organisation's activities only; other organisations' are "
+           "left out.",
+    "none": "Contact details are left out: only the secretariat, and each organisation's focal point for its own "
+            "activities, can export them.",
+}
+
+
+def contacts_shown(actor: Actor | None) -> str:
+    """Whose contact details this person's picture and exports carry: all, own (organisation) or none.
+
+    The one rule behind `current_activities` and what the Export page says about it."""
+    if actor is None:
         return "none"
+    return {"admin": "all", "focal_point": "own"}.get(actor.role, "none")
+
+
+def _contact_policy(engine: Engine, actor: Actor) -> str:
+    if actor.role in ("admin", "focal_point", "viewer"):
+        return contacts_shown(actor)
     if actor.role == "public" and public_view_enabled(engine):
         return "none"
     if actor.role == "public":
@@ -88,7 +102,8 @@ def _types(df: pd.DataFrame) -> pd.DataFrame:
             df[c] = pd.to_datetime(df[c], errors="coerce", format="ISO8601")
     for c in (*NUMBER_FIELDS, "match_score"):
         if c in df:
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float).replace([float("inf"), float("-inf")],
+                                                                                float("nan"))
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], errors="coerce", format="ISO8601")
     df["carried_forward"] = df["carried_forward"].astype(bool)
     return df
@@ -182,11 +197,26 @@ def _summary(row: dict) -> dict:
                                             "adm1_name", "adm2_pcode", "adm2_name", "status")}
 
 
+def _keyed(rows: list[dict]) -> tuple[dict[tuple[str, int], dict], dict[str, int]]:
+    """Rows by (key, occurrence): two activities sharing an ID stay two activities, paired in file order."""
+    seen: dict[str, int] = {}
+    out: dict[tuple[str, int], dict] = {}
+    for row in rows:
+        k = _key(row)
+        n = seen.get(k, 0)
+        seen[k] = n + 1
+        out[(k, n)] = row
+    return out, seen
+
+
 def _diff(before: list[dict], after: list[dict]) -> dict:
-    """Rows of `after` against rows of `before`, matched by activity ID, else by org, sector, activity and place."""
-    old = {_key(r): r for r in before}
-    new = {_key(r): r for r in after}
-    out: dict[str, Any] = {"new": [], "changed": [], "ended": [], "unchanged": 0}
+    """Rows of `after` against rows of `before`, matched by activity ID, else by org, sector, activity and place.
+
+    A key used by several activities (one ID on two rows) is not collapsed: its rows are paired in order, so
+    new + changed + unchanged is every current activity, and the repeated keys are listed in `duplicates`."""
+    old, old_counts = _keyed(before)
+    new, new_counts = _keyed(after)
+    out: dict[str, Any] = {"new": [], "changed": [], "ended": [], "unchanged": 0, "duplicates": []}
     for k, row in new.items():
         if k not in old:
             out["new"].append(_summary(row))
@@ -198,6 +228,11 @@ def _diff(before: list[dict], after: list[dict]) -> dict:
         else:
             out["unchanged"] += 1
     out["ended"] = [_summary(row) for k, row in old.items() if k not in new]
+    for key in sorted(k for k in set(old_counts) | set(new_counts)
+                      if old_counts.get(k, 0) > 1 or new_counts.get(k, 0) > 1):
+        row = new.get((key, 0)) or old[(key, 0)]
+        out["duplicates"].append(_summary(row) | {"previous": old_counts.get(key, 0),
+                                                  "current": new_counts.get(key, 0)})
     return out
 
 

@@ -17,13 +17,14 @@ from mapping.store import models as m
 from mapping.store.db import Actor, StoreError, audit, require_admin, transaction, utcnow
 from mapping.store.registry import org_directory
 
-__all__ = ["aliases", "confirmed", "map_value", "remove_alias"]
+__all__ = ["aliases", "choices", "confirmed", "map_value", "remove_alias"]
 
 LABELS = {"sector": "sector", "subsector": "sub-sector", "status": "status", "org_type": "organisation type",
           "modality": "modality", "org_name": "organisation"}
 
 
-def _choices(engine: Engine, field: str) -> list[str]:
+def choices(engine: Engine, field: str) -> list[str]:
+    """The values `field` may be mapped to: the deployment's list (or its organisations)."""
     vocab = load_vocabularies()
     if field == "org_name":
         return [o["name"] for o in org_directory(engine)]
@@ -35,13 +36,13 @@ def _canonical(engine: Engine, field: str, value: str) -> str:
     """The list's own spelling of `value`, or a StoreError naming the choices."""
     if field not in VOCAB_FIELDS:
         raise StoreError(f"{field!r} has no list to map to. Fields: {', '.join(VOCAB_FIELDS)}.")
-    choices = _choices(engine, field)
-    by_key = {fold(c): c for c in choices}
+    allowed = choices(engine, field)
+    by_key = {fold(c): c for c in allowed}
     if field == "org_name":
         by_key |= {fold(o["acronym"]): o["name"] for o in org_directory(engine) if o.get("acronym")}
     found = by_key.get(fold(value))
     if found is None:
-        shown = ", ".join(choices[:15]) + (" ..." if len(choices) > 15 else "")
+        shown = ", ".join(allowed[:15]) + (" ..." if len(allowed) > 15 else "")
         raise StoreError(f"{value!r} is not a {LABELS[field]} on the list, so nothing can be mapped to it. "
                          f"Choose one of: {shown or '(the list is empty)'}.")
     return found

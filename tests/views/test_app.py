@@ -265,7 +265,8 @@ def test_export_page_builds_the_pdf_and_offers_the_data(app_env):
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Activities (Excel)", "Activities (CSV)", "District coverage (GeoJSON)"]
     assert f"**{len(acts):,} activities** in this view" in texts(at)
-    assert "contact details are included" in texts(at)
+    assert picture.CONTACT_SENTENCES["none"] in texts(at)  # a viewer's files carry no contact details
+    assert not set(picture.CONTACT_FIELDS) & set(acts.columns)
     next(b for b in at.button if b.label == "Build the PDF snapshot").click().run()
     assert problems(at) == []
     assert at.session_state["_pdf"][:5] == b"%PDF-"
@@ -275,7 +276,7 @@ def test_export_page_builds_the_pdf_and_offers_the_data(app_env):
 def test_public_export_leaves_contacts_out(app_env):
     at = start(None, "export")
     assert problems(at) == []
-    assert "Contact details are left out: sign in to include them." in texts(at)
+    assert picture.CONTACT_SENTENCES["none"] in texts(at)
 
 
 def test_admin_learns_an_unmatched_place_name_once(app_env):
@@ -396,3 +397,32 @@ def test_admin_imports_a_consolidated_file_split_by_organisation(app_env):
     acts = picture.current_activities(engine, workflow.SYSTEM)
     assert sorted(acts.loc[acts["org_name"].isin(["Lahore Light Trust", "Sindh Futures Fund"]), "activity"]) == [
         "Clinic grants", "Evening classes"]
+
+
+@pytest.mark.parametrize(("role", "shown"), [("admin", "all"), ("focal_point", "own"), ("viewer", "none")])
+def test_export_page_says_whose_contact_details_the_files_carry(app_env, role, shown):
+    at = start(actor_for(role), "export")
+    assert problems(at) == []
+    assert picture.CONTACT_SENTENCES[shown] in texts(at)
+    others = set(picture.CONTACT_SENTENCES.values()) - {picture.CONTACT_SENTENCES[shown]}
+    assert not any(sentence in texts(at) for sentence in others)
+
+
+@pytest.mark.parametrize("value", ["true", "1", "yes"])
+def test_public_view_switched_on_in_words_or_digits_serves_visitors(app_env, monkeypatch, tmp_path, value):
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", f"sqlite:///{tmp_path / 'private.db'}")
+    workflow.setup(demo=False)
+    monkeypatch.setenv("STOCKTAKE_PUBLIC_VIEW", value)
+    at = start(None, "overview")
+    assert problems(at) == []  # the menu and the engine agree: no "public view is switched off" under a public menu
+    assert "visible to signed-in members of the group only" not in texts(at)
+
+
+@pytest.mark.parametrize("value", ["0", "false"])
+def test_public_view_switched_off_beats_the_databases_setting(app_env, monkeypatch, value):
+    assert db.public_view_enabled(db.connect())  # this deployment's database says public
+    monkeypatch.setenv("STOCKTAKE_PUBLIC_VIEW", value)
+    at = start(None)
+    assert problems(at) == []
+    assert at.text_input(key="signin_email").label == "E-mail"
+    assert not at.metric and "visible to signed-in members of the group only" in texts(at)

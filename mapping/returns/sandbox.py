@@ -1,0 +1,101 @@
+"""Run the parsing of an untrusted file in a separate process with a memory ceiling.
+
+A spreadsheet parser written in Rust or C that fails to allocate aborts the whole process: inside the
+Streamlit server that would end every user's session. So uploads are parsed in a child process whose
+address space is capped with `RLIMIT_AS`; if the file is hostile the child dies, and the parent turns that
+into a message for the person who uploaded it. Children come from a `forkserver` that imports only the
+reader, so each one starts small and quickly, and never inherits the server's threads or open sessions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Crashed", "Outcome", "run"]
+
+MEMORY_MB = 600
+TIMEOUT_S = 180
+_PRELOAD = ["mapping.returns.readers", "python_calamine"]
+
+
+@dataclass
+class Outcome:
+    """What the child sent back: its value, or the exception it raised, and its own peak memory."""
+
+    value: Any = None
+    error: BaseException | None = None
+    peak_mb: float = 0.0
+
+
+class Crashed(Exception):
+    """The child died (killed by the memory ceiling, a signal or the time limit) without an answer."""
+
+    def __init__(self, reason: str, *, memory: bool = False, timeout: bool = False):
+        super().__init__(reason)
+        self.memory, self.timeout = memory, timeout
+
+
+def _child(conn, fn: Callable, args: tuple, kwargs: dict, memory_mb: int) -> None:
+    os.environ["RUST_BACKTRACE"] = "0"
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        result = Outcome(value=fn(*args, **kwargs))
+    except MemoryError:
+        conn.send(Outcome(error=MemoryError()))
+        return
+    except Exception as exc:  # noqa: BLE001 - handed to the parent, which decides what the user sees
+        result = Outcome(error=exc)
+    result.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        conn.send(result)
+    except MemoryError:
+        conn.send(Outcome(error=MemoryError()))
+    finally:
+        conn.close()
+
+
+def _context():
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+def run(fn: Callable, *args: Any, memory_mb: int = MEMORY_MB, timeout: float = TIMEOUT_S, **kwargs: Any) -> Outcome:
+    """`fn(*args, **kwargs)` in a child limited to `memory_mb` of address space; `Crashed` when it dies.
+
+    `fn` must be importable (a module-level function) and its result picklable."""
+    ctx = _context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(sender, fn, args, kwargs, memory_mb), daemon=True)
+    proc.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            proc.kill()
+            raise Crashed(f"took more than {timeout:.0f} s", timeout=True)
+        try:
+            outcome: Outcome = receiver.recv()
+        except (EOFError, OSError):
+            proc.join(5)
+            code = proc.exitcode
+            sig = -code if code is not None and code < 0 else None
+            name = signal.Signals(sig).name if sig else f"exit status {code}"
+            # an allocation refused by the ceiling aborts native code (SIGABRT) or kills Python
+            raise Crashed(f"the reader stopped ({name})", memory=sig in (signal.SIGABRT, signal.SIGKILL,
+                                                                       signal.SIGSEGV) or code == 1) from None
+    finally:
+        receiver.close()
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if isinstance(outcome.error, MemoryError):
+        raise Crashed("ran out of memory", memory=True)
+    return outcome
