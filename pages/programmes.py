@@ -21,7 +21,8 @@ def _map_png(key: str, version: str, _per: pd.Series, _bset) -> bytes:
     from mapping.outputs import report_maps
 
     adm1, adm2 = report_maps.simplified_layers(_bset)
-    png, _ = report_maps.partners_map_png(adm1, adm2, _per, legend_title="Programmes", dpi=110)
+    png, _ = report_maps.partners_map_png(adm1, adm2, _per, legend_title="Programmes", dpi=110,
+                                          zero_label="0 (no programme)")
     return png
 
 

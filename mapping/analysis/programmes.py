@@ -72,7 +72,8 @@ def table(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     _, _, p_name = _names(units)
     rows = []
     for rec in frame.to_dict("records"):
-        provs = rec.get("provinces") or sorted(set(cov.loc[cov["programme"] == rec["name"], "adm1_pcode"]))
+        provs = rec.get("provinces") or ([] if not rec.get("districts") else
+                                          sorted(set(cov.loc[cov["programme"] == rec["name"], "adm1_pcode"])))
         amount = rec.get("benefit_amount")
         benefit = rec.get("benefit") or ""
         if amount is not None and amount == amount:
@@ -80,7 +81,7 @@ def table(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
             if rec.get("benefit_frequency"):
                 benefit += f" {rec['benefit_frequency']}"
         rows.append({"programme": rec["name"], "owner": rec["owner"], "provinces": ", ".join(
-                     p_name.get(p, p) for p in provs), "programme_type": rec.get("programme_type"),
+                     p_name.get(p, p) for p in provs) or "Whole country", "programme_type": rec.get("programme_type"),
                      "target_groups": ", ".join(rec.get("target_groups") or []), "benefit": benefit or None,
                      "districts": int(n_districts.get(rec["name"], 0)), "beneficiaries": rec.get("beneficiaries"),
                      "beneficiaries_date": rec.get("beneficiaries_date"),

@@ -87,7 +87,7 @@ def _draw_north(ax: Any, bounds: tuple[float, float, float, float]) -> None:
 def partners_map_png(adm1: Any, adm2: Any, values: pd.Series, *, title: str | None = None,
                      legend_title: str = "Distinct partners", in_scope: set[str] | None = None,
                      height_in: float = 5.4, legend_in: float = 1.7, dpi: int = 150,
-                     label_provinces: bool = True) -> tuple[bytes, dict]:
+                     label_provinces: bool = True, zero_label: str = "0 (no partner)") -> tuple[bytes, dict]:
     """PNG of districts coloured by `values` (adm2_pcode -> count), and facts about it for the caption.
 
     `in_scope`: district p-codes the filters cover; others are drawn white so a filtered map does not
@@ -132,7 +132,7 @@ def partners_map_png(adm1: Any, adm2: Any, values: pd.Series, *, title: str | No
         _label_provinces(ax, adm1)
     km = _draw_scale_bar(ax, (minx - padx, miny - pady, maxx + padx, maxy + pady))
     _draw_north(ax, (minx - padx, miny - pady, maxx + padx, maxy + pady))
-    handles = [Patch(facecolor=palette.ZERO_COLOUR, edgecolor="#888888", hatch=NO_PARTNER_HATCH, label="0 (no partner)")]
+    handles = [Patch(facecolor=palette.ZERO_COLOUR, edgecolor="#888888", hatch=NO_PARTNER_HATCH, label=zero_label)]
     handles += [Patch(facecolor=palette.class_colour(lo, hi, vmax), edgecolor="#888888",
                       label=palette.class_label(lo, hi)) for lo, hi in classes]
     if in_scope is not None and not scoped.all():

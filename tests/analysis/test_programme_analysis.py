@@ -79,4 +79,5 @@ def test_filters_and_headlines_agree_with_the_tables():
     assert lines[2] == "0 of 6 districts have no programme for pregnant and lactating women."
     tab = an.table(programmes(), U).set_index("programme")
     assert tab.loc["National Mothers", "districts"] == 6 and tab.loc["North Mothers", "beneficiaries"] == 500
-    assert tab.loc["National Mothers", "provinces"] == "Northland, Southmark"
+    assert tab.loc["National Mothers", "provinces"] == "Whole country"
+    assert tab.loc["North Mothers", "provinces"] == "Northland"
