@@ -82,20 +82,20 @@ with tab_compare:
                      f"Only in {a}": _cell(r["only_a"]), f"Only in {b}": _cell(r["only_b"]),
                      "Share in both": f"{r['share']:.0%}" if r.get("share") is not None else ""}
                     for r in table.by_district]
-            left, right = st.columns([3, 2])
-            with left:
-                st.caption("A district counts people both programmes list there; people in both lists but listed "
-                           "in different districts are the last row. " + table.rule)
-                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=420)
-            with right:
-                if geo is not None:
-                    from streamlit_folium import st_folium
+            st.caption("A district counts people both programmes list there; people in both lists but listed in "
+                       "different districts are the last row. " + table.rule)
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            if geo is not None:
+                from streamlit_folium import st_folium
 
-                    st_folium(people_map.overlap_map(geo.web_adm2, table, attribution=geo.attribution,
-                                                     assets=render.LEAFLET_ASSETS),
-                              key="people_map", height=420, use_container_width=True, returned_objects=[])
-                    st.caption("Share of the people listed in a district (by either programme) who are in both: "
-                               + " · ".join(f"{label}" for label, _ in people_map.legend()))
+                st.markdown("**Share of the people listed in a district (by either programme) who are in both**")
+                st_folium(people_map.overlap_map(geo.web_adm2, table, attribution=geo.attribution,
+                                                 assets=render.LEAFLET_ASSETS),
+                          key="people_map", height=520, use_container_width=True, returned_objects=[])
+                st.html("<div style='font-size:13px'>" + " ".join(
+                    f"<span style='display:inline-block;width:14px;height:14px;background:{colour};border:1px "
+                    f"solid #999;vertical-align:middle;margin:0 4px 0 10px'></span>{label}"
+                    for label, colour in people_map.legend()) + "</div>")
 
 with tab_lists:
     st.subheader("Hashed lists")

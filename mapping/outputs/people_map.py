@@ -45,7 +45,7 @@ def overlap_map(web_adm2: dict, table: OverlapTable, *, attribution: str = "", a
         f = copy.copy(feat)
         f["properties"] = {"adm2_pcode": pcode, "tip": tip, "fill": share_colour(share)}
         features.append(f)
-    m = folium.Map(location=[30.0, 70.0], zoom_start=5, tiles=None, control_scale=True)
+    m = folium.Map(location=[30.0, 70.0], zoom_start=5, tiles=None, control_scale=True, zoom_snap=0.25)
     if assets:
         base = assets if assets.endswith("/") else assets + "/"
         m.default_js = [("leaflet", base + "leaflet.js")]
