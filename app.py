@@ -1,6 +1,9 @@
 """Stocktake's browser app: the menu depends on who is signed in; every page is a thin view over `mapping/`.
 
 Run with `streamlit run app.py` (or `make run`, which sets up the database, boundaries and demo first).
+`streamlit run` finds `app` below (an `st.App`) and serves it: Streamlit's own routes plus the sign-in
+cookie routes of `views/web.py`. The server imports this file once at start (there `__name__` is "app"), and
+Streamlit runs it as the script of every page view (there `__name__` is "__main__"); only the second draws.
 """
 
 from __future__ import annotations
@@ -8,9 +11,11 @@ from __future__ import annotations
 import streamlit as st
 
 from mapping import config
-from views import core
+from views import core, web
 
-st.set_page_config(page_title=config.title(), page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
+app = st.App(__file__, routes=web.routes())
+if __name__ != "__main__":  # the server is importing the file: hand routing to st.navigation before any session
+    web.own_routing()
 
 PAGES = {
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
@@ -42,6 +47,8 @@ def menu() -> dict[str, list]:
     actor = core.current_actor()
     if actor is None:  # private deployment, nobody signed in: only the sign-in page exists
         return {"": [st.Page("pages/signin.py", title="Sign in", icon=":material/login:", default=True)]}
+    if core.must_change_password():  # a one-time password opens only the page to choose a new one
+        return {"Account": [ACCOUNT]}
     names = BY_ROLE.get(actor.role, BY_ROLE["public"])
     sections: dict[str, list] = {"Picture": [PAGES[n] for n in names if n in ("overview", "map", "matrices",
                                                                             "gaps", "programmes", "export")]}
@@ -64,13 +71,21 @@ def sidebar_identity() -> None:
             st.caption("Not signed in — public view" if core.current_actor() is not None else "Not signed in")
 
 
-with core.guarded("Starting the app", stop=True):
-    navigation = st.navigation(menu())
-if st.session_state.pop("_after_signin", False) and core.signed_in() is not None:
-    st.switch_page(PAGES["overview"])  # land on the picture, with the menu for the new role
-if st.session_state.pop("_after_signout", False) and core.current_actor() is not None:
-    st.switch_page(PAGES["overview"])
-sidebar_identity()
-# Streamlit's default top padding leaves a blank band above every title; a tighter page shows more picture.
-st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
-navigation.run()
+def main() -> None:
+    st.set_page_config(page_title=config.title(), page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
+    core.restore_session()  # the browser's sign-in, re-checked on every run
+    with core.guarded("Starting the app", stop=True):
+        navigation = st.navigation(menu())
+    if st.session_state.pop("_after_signin", False) and core.signed_in() is not None:
+        st.switch_page(PAGES["overview"])  # land on the picture, with the menu for the new role
+    if st.session_state.pop("_after_signout", False) and core.current_actor() is not None:
+        st.switch_page(PAGES["overview"])
+    core.session_scripts()  # hand the browser its sign-in cookie, renew it, or delete it
+    sidebar_identity()
+    # Streamlit's default top padding leaves a blank band above every title; a tighter page shows more picture.
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+    navigation.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,7 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_PUBLIC_VIEW": "1/true lets visitors read the consolidated picture without signing in; 0/false keeps it off",
     "STOCKTAKE_TILES": "base map tiles: a folium tile name, a URL template, or 'none' for offline",
     "STOCKTAKE_TITLE": "title on the app and on PDF snapshots",
+    "STOCKTAKE_SESSION_HOURS": "hours a browser stays signed in after its last use (default 12)",
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
     "STOCKTAKE_STRICT_VOCABULARY": "1 makes a sector or status not on the lists an error that blocks its row",
     "STOCKTAKE_PEOPLE_RETENTION_DAYS": "days a programme's hashed beneficiary list is kept (default 90)",

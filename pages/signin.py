@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mapping import config
+from mapping.store import auth
 from views import core
 
 actor = core.signed_in()
@@ -13,6 +14,20 @@ if actor is not None:
     st.title("Your account")
     org = f" for **{core.esc(actor.org_name)}**" if actor.org_name else ""
     st.markdown(f"Signed in as **{core.esc(actor.email)}** — {core.ROLE_LABELS.get(actor.role, actor.role)}{org}.")
+    if core.must_change_password():
+        st.warning("You signed in with a one-time password. Choose your own password to continue.")
+        with st.form("new_password"):
+            first = st.text_input("New password", type="password", autocomplete="new-password")
+            again = st.text_input("New password again", type="password", autocomplete="new-password")
+            if st.form_submit_button("Save my new password", type="primary"):
+                if first != again:
+                    st.error("The two passwords differ; type the same one twice.")
+                else:
+                    with core.guarded("Saving the password"):
+                        auth.set_password(core.engine(), actor, actor.email, first)
+                        st.session_state["must_change_password"] = False
+                        st.session_state["_after_signin"] = True
+                        st.rerun()
     if st.button("Sign out", type="primary", key="signout"):
         core.sign_out()
         st.session_state["_after_signout"] = True

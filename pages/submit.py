@@ -68,10 +68,11 @@ counter = st.session_state.setdefault("upload_counter", 0)
 upload = st.file_uploader(f"Excel return (.xlsx, .xls, .ods or .csv; up to {limit_mb:.0f} MB)",
                           type=["xlsx", "xlsm", "xls", "ods", "csv"], key=f"upload_{counter}")
 
-if upload is not None:
-    data = upload.getvalue()
+pending = submitting.current_upload(engine, actor, org, upload)  # a reload keeps the last unconfirmed upload
+if pending is not None:
+    filename, data = pending
     if len(data) > config.max_upload_bytes():
-        st.error(f"{core.esc(upload.name)} is {len(data) / 1048576:.1f} MB; the limit is {limit_mb:.0f} MB. "
+        st.error(f"{core.esc(filename)} is {len(data) / 1048576:.1f} MB; the limit is {limit_mb:.0f} MB. "
                  "Remove unused sheets or images and upload again.")
         st.stop()
     key = ("validated", org, consolidated, hashlib.sha256(data).hexdigest())
@@ -79,7 +80,7 @@ if upload is not None:
         st.session_state.pop("validated_result", None)
         try:
             with st.spinner("Checking every row…"):
-                st.session_state["validated_result"] = workflow.validate_upload(engine, data, upload.name, org=org,
+                st.session_state["validated_result"] = workflow.validate_upload(engine, data, filename, org=org,
                                                                                 round_name=round_name)
             if org:
                 st.session_state["validated_result"].issues.extend(
@@ -87,7 +88,7 @@ if upload is not None:
             st.session_state["validated_key"] = key
         except Exception as exc:  # noqa: BLE001 - unreadable file: the message says what to do
             text = core.message_for(exc)  # the engine's message usually names the file already
-            st.error(core.esc(text if upload.name in text else f"{upload.name}: {text}"))
+            st.error(core.esc(text if filename in text else f"{filename}: {text}"))
             st.stop()
     result: ingest.IngestResult = st.session_state["validated_result"]
 
@@ -123,9 +124,9 @@ if upload is not None:
                                     "Suggestion": st.column_config.TextColumn(width="large")})
     with core.guarded("Preparing the annotated workbook"):
         if st.session_state.get("validated_annotated", (None,))[0] != key:  # built once per upload, not per rerun
-            st.session_state["validated_annotated"] = (key, annotate.annotate_workbook(data, upload.name, result))
+            st.session_state["validated_annotated"] = (key, annotate.annotate_workbook(data, filename, result))
         render.download("Download the annotated workbook", st.session_state["validated_annotated"][1],
-                        f"{submitting.stem(upload.name)}_checked.xlsx", render.XLSX, key="dl_annotated",
+                        f"{submitting.stem(filename)}_checked.xlsx", render.XLSX, key="dl_annotated",
                         help="Your file with every problem highlighted and explained in a comment.")
 
     st.markdown("#### 4. Confirm")
@@ -144,10 +145,13 @@ if upload is not None:
                 st.caption(core.esc(picture.REPLACEMENT_RULE))
     target = core.esc(org) if org else "the organisations named in the file"
     noun = "activity" if result.accepted == 1 else "activities"
+    if st.button("Discard this upload", key="discard_upload"):
+        submitting.forget_upload(engine, actor, org)
+        st.rerun()
     if st.button(f"Confirm and submit {result.accepted} {noun} for {target}", type="primary", key="confirm",
                  disabled=bool(errors) or not rounds):
         try:
-            _, outcome = workflow.submit_file(engine, actor, data, upload.name, org=org or "", round_name=round_name,
+            _, outcome = workflow.submit_file(engine, actor, data, filename, org=org or "", round_name=round_name,
                                               consolidated=consolidated)
         except Exception as exc:  # noqa: BLE001 - permission, locked round ...: shown, never a traceback
             st.error(core.esc(core.message_for(exc)))
@@ -158,8 +162,7 @@ if upload is not None:
             text = " ".join(getattr(o, "message", "") or o.status for o in outcomes)
             if status == "stored":
                 st.session_state["submit_flash"] = ("success", text)
-                st.session_state["upload_counter"] = counter + 1
-                st.session_state.pop("validated_key", None)
+                submitting.forget_upload(engine, actor, org)
                 st.rerun()
             elif status == "duplicate":
                 st.info(core.esc(text))

@@ -16,7 +16,7 @@ from mapping import config
 from mapping.geo import boundaries
 from mapping.returns import schema
 from mapping.store import auth, db, picture, registry, submissions
-from views import core, render
+from views import accounts, core, render
 
 
 def _done(message: str, *, clear: tuple[str, ...] = ()) -> None:
@@ -191,6 +191,7 @@ def users(actor: db.Actor) -> None:
                                name=name.strip() or None)
                 _done(f"Added {email.strip()} as {core.ROLE_LABELS.get(role, role)}.",
                       clear=("user_new_email", "user_new_org", "user_new_name", "user_new_password"))
+    accounts.manage(actor)  # disable, role, reset, unlock, open sessions
 
 
 # ---------------------------------------------------------------- rounds

@@ -20,9 +20,12 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from mapping import config, workflow
 from mapping.geo import boundaries
-from mapping.store import auth, db, picture, registry
+from mapping.store import auth, db, picture, registry, sessions
+from views import web
 
 ACTOR_KEY = "actor"
+SESSION_KEY = "session_id"  # this tab's browser session (mapping.store.sessions), checked on every run
+_PENDING = "_session_script"  # a call to views/web.py's routes the next run must make from the browser
 PUBLIC = db.PUBLIC
 ROLE_LABELS = {"admin": "Secretariat (admin)", "focal_point": "Focal point", "viewer": "Group member (viewer)",
                "public": "Public visitor"}
@@ -39,6 +42,67 @@ def _engine_for(url: str):
 def engine():
     """The database engine for this deployment (one pool shared by all sessions)."""
     return _engine_for(config.database_url())
+
+
+def restore_session() -> None:
+    """Who is signed in, as the database says now: run first on every page run.
+
+    A tab that signed in keeps its session id; a reloaded page, a new tab or a shared link brings the
+    browser's cookie instead. Either is checked against the store each run, so a sign-out in another tab, a
+    disabled account or a changed role takes effect at this tab's next action. An actor without a session
+    (signed in through the identity provider) is re-read by id for the same reason.
+    """
+    state = st.session_state
+    live = None
+    sid = state.get(SESSION_KEY)
+    if sid is not None:
+        live = sessions.check(engine(), sid)
+        if live is None:
+            state.pop(SESSION_KEY, None)
+            _forget("Your session has ended (signed out in another tab, or changed by the secretariat). "
+                    "Sign in again to continue.")
+            return
+    else:
+        cookie = st.context.cookies.get(sessions.COOKIE)
+        if isinstance(cookie, str) and cookie:
+            live = sessions.resolve(engine(), cookie)
+    if live is not None:
+        state[SESSION_KEY] = live.session_id
+        state[ACTOR_KEY] = live.actor
+        state["must_change_password"] = live.must_change_password
+        if live.refresh_cookie:
+            state[_PENDING] = (web.RENEW, None)
+        return
+    actor = state.get(ACTOR_KEY)
+    if actor is not None and actor.user_id is not None:
+        now = auth.user_by_id(engine(), actor.user_id)
+        if now is None:
+            _forget("Your account has been disabled. Ask the secretariat if this is a mistake.")
+        else:
+            state[ACTOR_KEY] = now
+
+
+def _forget(note: str) -> None:
+    st.session_state.pop(ACTOR_KEY, None)
+    st.session_state.pop("must_change_password", None)
+    st.session_state["_session_note"] = note
+    _clear_work()
+
+
+def session_scripts() -> None:
+    """Make the browser call the cookie route this session needs (views/web.py), once."""
+    pending = st.session_state.pop(_PENDING, None)
+    if pending:
+        path, body = pending
+        st.html(web.script(path, body), unsafe_allow_javascript=True)
+    note = st.session_state.pop("_session_note", None)
+    if note:
+        st.warning(note, icon=":material/logout:")
+
+
+def must_change_password() -> bool:
+    """After an admin's reset the one-time password only opens the page where a new one is chosen."""
+    return bool(st.session_state.get("must_change_password")) and signed_in() is not None
 
 
 def signed_in() -> db.Actor | None:
@@ -85,13 +149,34 @@ def oidc_configured() -> bool:
 
 
 def sign_in(email: str, password: str) -> db.Actor:
-    actor = auth.authenticate(engine(), email.strip(), password)
+    """Check the password, open a lasting session and have the browser fetch its cookie on the next run."""
+    actor = auth.authenticate(engine(), email.strip(), password, client=_text(st.context.ip_address))
+    opened = sessions.open_session(engine(), actor, method="password",
+                                   user_agent=_text(st.context.headers.get("User-Agent")),
+                                   client=_text(st.context.ip_address))
     st.session_state[ACTOR_KEY] = actor
+    st.session_state[SESSION_KEY] = opened.session_id
+    st.session_state["must_change_password"] = auth.must_change_password(engine(), actor.email)
+    st.session_state[_PENDING] = (web.START, {"code": opened.code})
     return actor
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None  # outside a real browser (AppTest) these are not text
+
+
 def sign_out() -> None:
+    """End the session for every tab of this browser, and have the browser delete its cookie."""
+    sid = st.session_state.pop(SESSION_KEY, None)
+    if sid is not None:
+        sessions.sign_out(engine(), session_id=sid)
+    st.session_state[_PENDING] = (web.END, None)
     st.session_state.pop(ACTOR_KEY, None)
+    st.session_state.pop("must_change_password", None)
+    _clear_work()
+
+
+def _clear_work() -> None:
     for key in list(st.session_state.keys()):
         if str(key).startswith(("upload_", "validated_", "submit_")):
             st.session_state.pop(key, None)

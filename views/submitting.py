@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from mapping import config, workflow
-from mapping.store import db, picture
+from mapping.store import db, drafts, picture
 from views import core
 
 ISSUE_COLUMNS = {"row": "Row", "column": "Column", "value": "Value", "severity": "Severity", "message": "Message",
@@ -116,3 +116,30 @@ def offlist_panel(engine, actor: db.Actor, result) -> bool:
                 saved += 1
         return saved > 0
     return False
+
+
+def current_upload(engine, actor: db.Actor, org: str | None, upload) -> tuple[str, bytes] | None:
+    """The file whose report the page shows: a new upload (kept as a draft, so a reload does not lose its
+    report), else the draft left unconfirmed by this person for this organisation (issue 19)."""
+    if upload is not None:
+        data = upload.getvalue()
+        mark = (org, upload.name, len(data), upload.file_id if hasattr(upload, "file_id") else None)
+        if len(data) <= config.max_upload_bytes() and st.session_state.get("draft_saved") != mark:
+            core.call(drafts.save, engine, actor, org=org, filename=upload.name, data=data,
+                      what="Keeping the upload for later")
+            st.session_state["draft_saved"] = mark
+        return upload.name, data
+    draft = core.call(drafts.latest, engine, actor, org=org)
+    if draft is None:
+        return None
+    st.info(f"Your last upload, **{core.esc(draft.filename)}**, is not confirmed yet; its report is below. Confirm "
+            "it, upload a corrected file, or discard it.", icon=":material/history:")
+    return draft.filename, draft.data
+
+
+def forget_upload(engine, actor: db.Actor, org: str | None) -> None:
+    """After confirming or discarding: no draft, and a fresh upload box."""
+    core.call(drafts.discard, engine, actor, org=org)
+    st.session_state.pop("draft_saved", None)
+    st.session_state.pop("validated_key", None)
+    st.session_state["upload_counter"] = st.session_state.get("upload_counter", 0) + 1

@@ -313,7 +313,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(handler=_guarded(_orgs_list))
     reporting.add_org_actions(s, _guarded, _user_arg)
 
-    p = sub.add_parser("users", help="accounts: add, list")
+    p = sub.add_parser("users", help="accounts: add, list, disable, enable, role, reset-password, unlock, "
+                       "sessions, revoke")
     s = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     a = s.add_parser("add", help="create an account (prints a one-time password unless --password is given)")
     a.add_argument("--email", required=True, metavar="E")
@@ -328,6 +329,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--json", action="store_true")
     _user_arg(a)
     a.set_defaults(handler=_guarded(_users_list))
+    from mapping.commands import accounts  # disable, enable, role, reset-password, unlock, sessions, revoke
+
+    accounts.register_actions(s)
 
     p = sub.add_parser("rounds", help="reporting rounds: add, lock, list, compare")
     s = p.add_subparsers(dest="rounds_command", metavar="ACTION", required=True)

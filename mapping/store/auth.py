@@ -3,7 +3,7 @@
 Sign-in through an OpenID Connect provider (Streamlit's `st.login`) ends in `user_for_email`: the provider
 proves the e-mail, the users table decides the role. Built-in accounts use `authenticate`, which locks an
 account for LOCKOUT after MAX_FAILURES wrong passwords so that passwords cannot be guessed online; e-mails
-without an account are counted in `sign_in_failures` and locked alike, so the answers never tell them apart.
+without an account are counted in `sign_in_limits` and locked alike, so the answers never tell them apart.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -27,6 +27,8 @@ from mapping.store.registry import find_org
 
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
+MAX_LOCKOUT = dt.timedelta(hours=4)
+FORGET_AFTER = dt.timedelta(hours=24)
 MIN_PASSWORD = 8
 USER_ROLES: tuple[str, ...] = ("admin", "focal_point", "viewer")
 _HASHER = PasswordHasher()
@@ -85,6 +87,7 @@ def add_user(engine: Engine, actor: Actor, *, email: str, role: str, org: str | 
             email=email, name=name, role=role, org_id=org_row.id if org_row else None,
             password_hash=hash_password(password) if password else None, failed_attempts=0, active=True,
             created_at=utcnow())).inserted_primary_key[0]
+        conn.execute(delete(m.sign_in_limits).where(m.sign_in_limits.c.email_key == email_key(email)))
         audit(conn, actor, "user.add", "user", uid, {"email": email, "role": role,
                                                      "org": org_row.name if org_row else None})
     return int(uid)
@@ -102,17 +105,31 @@ def set_password(engine: Engine, actor: Actor, email: str, password: str) -> Non
         if uid is None:
             raise StoreError(f"There is no account for {email}.")
         conn.execute(update(m.users).where(m.users.c.id == uid).values(
-            password_hash=hash_password(password), failed_attempts=0, locked_until=None))
+            password_hash=hash_password(password), failed_attempts=0, locked_until=None,
+            must_change_password=False))
+        conn.execute(delete(m.sign_in_limits).where(m.sign_in_limits.c.email_key == email_key(email)))
         audit(conn, actor, "user.password", "user", uid, {"email": email})
 
 
 def list_users(engine: Engine, actor: Actor) -> list[dict]:
     require_admin(actor, "list accounts")
+    t = m.sign_in_limits
     with transaction(engine, write=False) as conn:
+        locked = dict(conn.execute(select(t.c.email_key, func.max(t.c.locked_until)).where(t.c.locked_until > utcnow())
+                                   .group_by(t.c.email_key)).all())
         rows = conn.execute(_user_select().order_by(m.users.c.email))
         return [{"id": r.id, "email": r.email, "name": r.name, "role": r.role, "org": r.org_name,
                  "active": bool(r.active), "has_password": r.password_hash is not None,
-                 "locked_until": r.locked_until} for r in rows]
+                 "locked_until": locked.get(email_key(r.email)),
+                 "must_change_password": bool(r.must_change_password)} for r in rows]
+
+
+def user_by_id(engine: Engine, user_id: int) -> Actor | None:
+    """The account as it is now (role, organisation), or None once it is disabled or gone."""
+    with transaction(engine, write=False) as conn:
+        row = conn.execute(_user_select().where(m.users.c.id == int(user_id))
+                           .where(m.users.c.active.is_(True))).first()
+    return _actor(row) if row else None
 
 
 def user_for_email(engine: Engine, email: str) -> Actor | None:
@@ -123,9 +140,18 @@ def user_for_email(engine: Engine, email: str) -> Actor | None:
     return _actor(row) if row else None
 
 
-def _email_key(email: str) -> str:
-    """The counter's key for an e-mail with no account: a hash, so the table holds no addresses."""
-    return hashlib.sha256(email.encode("utf-8")).hexdigest()
+def email_key(email: str) -> str:
+    """The limiter's key for an e-mail: a hash, so the table holds no addresses."""
+    return hashlib.sha256(_norm_email(email).encode("utf-8")).hexdigest()
+
+
+def _client_key(client: str | None) -> str:
+    return hashlib.sha256(("client:" + (client or "")).encode("utf-8")).hexdigest()
+
+
+def lockout_for(lockouts: int) -> dt.timedelta:
+    """15 minutes for the first lock-out, doubling for each further one from the same place, capped."""
+    return min(LOCKOUT * (2 ** max(0, lockouts - 1)), MAX_LOCKOUT)
 
 
 def _locked_message(email: str, until: dt.datetime, now: dt.datetime) -> str:
@@ -134,83 +160,94 @@ def _locked_message(email: str, until: dt.datetime, now: dt.datetime) -> str:
             "or ask an admin to reset the password.")
 
 
-def _now_locked_message(email: str, until: dt.datetime) -> str:
+def _now_locked_message(email: str, until: dt.datetime, length: dt.timedelta) -> str:
     return (f"Wrong e-mail or password. Sign-in for {email} is now locked for "
-            f"{int(LOCKOUT.total_seconds() // 60)} minutes, until {until:%H:%M} UTC.")
+            f"{int(length.total_seconds() // 60)} minutes, until {until:%H:%M} UTC.")
 
 
-def _count_unknown_failure(conn, key: str, now: dt.datetime) -> dt.datetime | None:
-    """Count a failure for an e-mail without an account; returns the lock-out end when this one triggers it."""
-    t = m.sign_in_failures
-    row = conn.execute(select(t).where(t.c.email_key == key)).first()
+def _count_failure(conn, ekey: str, ckey: str, row, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """Count one failure from one place; returns (failures, lock-out end when this one triggers it)."""
+    t = m.sign_in_limits
+    where = (t.c.email_key == ekey) & (t.c.client_key == ckey)
     if row is None:
-        values = {"email_key": key, "failures": 1, "locked_until": None, "last_failure_at": now}
+        values = {"email_key": ekey, "client_key": ckey, "failures": 1, "lockouts": 0, "locked_until": None,
+                  "last_failure_at": now}
         if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
             conn.execute(pg_insert(t).values(**values).on_conflict_do_update(
-                index_elements=[t.c.email_key], set_={"failures": t.c.failures + 1, "last_failure_at": now}))
+                index_elements=[t.c.email_key, t.c.client_key],
+                set_={"failures": t.c.failures + 1, "last_failure_at": now}))
         else:  # SQLite writers hold the database lock: no one else can insert the same key meanwhile
             conn.execute(insert(t).values(**values))
     else:
-        # a lock-out that has run out, or failures long ago, start a fresh count
+        # failures long ago, or a lock-out that has run out, start a fresh count; a quiet day forgets lock-outs
         stale = row.last_failure_at < now - LOCKOUT or (row.locked_until is not None and row.locked_until <= now)
-        conn.execute(update(t).where(t.c.email_key == key).values(
+        forgiven = row.last_failure_at < now - FORGET_AFTER
+        conn.execute(update(t).where(where).values(
             failures=1 if stale else t.c.failures + 1, locked_until=None if stale else t.c.locked_until,
-            last_failure_at=now))
-    failures = conn.execute(select(t.c.failures).where(t.c.email_key == key)).scalar()
+            lockouts=0 if forgiven else t.c.lockouts, last_failure_at=now))
+    failures, lockouts = conn.execute(select(t.c.failures, t.c.lockouts).where(where)).one()
     if failures >= MAX_FAILURES:
-        until = now + LOCKOUT
-        conn.execute(update(t).where(t.c.email_key == key).values(failures=0, locked_until=until))
-        return until
-    return None
+        until = now + lockout_for(lockouts + 1)
+        conn.execute(update(t).where(where).values(failures=0, lockouts=lockouts + 1, locked_until=until))
+        return failures, until
+    return failures, None
 
 
-def authenticate(engine: Engine, email: str, password: str, *, now: dt.datetime | None = None) -> Actor:
-    """Check a password; five failures lock sign-in for that e-mail for 15 minutes (the message says until when).
+def authenticate(engine: Engine, email: str, password: str, *, client: str | None = None,
+                 now: dt.datetime | None = None) -> Actor:
+    """Check a password; five failures from one place lock that e-mail there (15 minutes, then 30, 60 ...).
 
-    E-mails without an account are counted and locked the same way, with the same messages, so neither the
-    answers nor the lock-out reveal whether an account exists.
+    The count is per e-mail *and* client address, so a stranger failing on purpose locks only their own
+    address out, never the account's owner elsewhere; admins can also always sign in through the identity
+    provider or be reset with `python -m mapping users reset-password`. E-mails without an account are counted
+    and locked the same way, with the same messages, so neither the answers nor the lock-out reveal whether
+    an account exists.
     """
     now = now or utcnow()
     email = _norm_email(email)
+    ekey, ckey = email_key(email), _client_key(client)
+    t = m.sign_in_limits
     until = None
     with transaction(engine) as conn:
         row = conn.execute(_user_select().where(m.users.c.email == email)).first()
-        if row is None:
-            t = m.sign_in_failures
-            key = _email_key(email)
-            locked = conn.execute(select(t.c.locked_until).where(t.c.email_key == key)).scalar()
-            if locked is not None and locked > now:
-                verify_password(None, password)  # the same work as for a locked real account
-                raise AuthError(_locked_message(email, locked, now))
-            verify_password(None, password)
-            until = _count_unknown_failure(conn, key, now)
-        else:
-            if row.locked_until is not None and row.locked_until > now:
-                verify_password(row.password_hash, password)  # the same work as for an unknown e-mail
-                raise AuthError(_locked_message(email, row.locked_until, now))
-            ok = verify_password(row.password_hash, password)
-            if ok and row.active:
-                if row.failed_attempts or row.locked_until:
-                    conn.execute(update(m.users).where(m.users.c.id == row.id).values(failed_attempts=0,
-                                                                                      locked_until=None))
-                return _actor(row)
-            if not ok:
-                conn.execute(update(m.users).where(m.users.c.id == row.id)
-                             .values(failed_attempts=m.users.c.failed_attempts + 1))
-                failures = conn.execute(select(m.users.c.failed_attempts).where(m.users.c.id == row.id)).scalar()
-                if failures >= MAX_FAILURES:
-                    until = now + LOCKOUT
-                    conn.execute(update(m.users).where(m.users.c.id == row.id).values(failed_attempts=0,
-                                                                                      locked_until=until))
-                    audit(conn, _actor(row), "user.locked", "user", row.id, {"until": until, "failures": failures})
-            else:  # the right password for a disabled account: only its owner can learn that it exists
-                raise AuthError(f"The account {email} is disabled; ask an admin.")
+        limit = conn.execute(select(t).where(t.c.email_key == ekey).where(t.c.client_key == ckey)).first()
+        password_hash = row.password_hash if row is not None else None
+        if limit is not None and limit.locked_until is not None and limit.locked_until > now:
+            verify_password(password_hash, password)  # the same work whether or not the account exists
+            raise AuthError(_locked_message(email, limit.locked_until, now))
+        ok = verify_password(password_hash, password)
+        if ok and row.active:
+            if limit is not None:
+                conn.execute(delete(t).where(t.c.email_key == ekey).where(t.c.client_key == ckey))
+            return _actor(row)
+        if ok:  # the right password for a disabled account: only its owner can learn that it exists
+            raise AuthError(f"The account {email} is disabled; ask an admin.")
+        failures, until = _count_failure(conn, ekey, ckey, limit, now)
+        if until is not None and row is not None:
+            audit(conn, _actor(row), "user.locked", "user", row.id,
+                  {"until": until, "failures": failures, "client": client})
     # the transaction has committed the count (and any lock-out) before the refusal
     if until is not None:
-        raise AuthError(_now_locked_message(email, until))
+        raise AuthError(_now_locked_message(email, until, until - now))
     raise AuthError("Wrong e-mail or password.")
+
+
+def must_change_password(engine: Engine, email: str) -> bool:
+    """True after an admin's reset, until the person has chosen a new password."""
+    with transaction(engine, write=False) as conn:
+        return bool(conn.execute(select(m.users.c.must_change_password)
+                                 .where(m.users.c.email == _norm_email(email))).scalar())
+
+
+def locked_until(engine: Engine, email: str, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The latest running lock-out of an e-mail from any place, or None."""
+    now = now or utcnow()
+    t = m.sign_in_limits
+    with transaction(engine, write=False) as conn:
+        return conn.execute(select(func.max(t.c.locked_until)).where(t.c.email_key == email_key(email))
+                            .where(t.c.locked_until > now)).scalar()
 
 
 def ensure_admin(engine: Engine) -> str | None:

@@ -65,6 +65,8 @@ users = Table(
     Column("locked_until", DateTime),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    # set by an admin's password reset: the one-time password works once, then a new one must be chosen
+    Column("must_change_password", Boolean, nullable=False, default=False, server_default=text("false")),
 )
 
 rounds = Table(
@@ -217,12 +219,35 @@ need_indicators = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
-sign_in_failures = Table(
-    # Failed sign-ins for e-mails that have no account, so that guessing is limited for them exactly as for
-    # real accounts and the answers do not reveal which e-mails exist. Keyed by a hash: no address is kept.
-    "sign_in_failures", metadata,
+user_sessions = Table(
+    # Browser sessions that outlive a reload: the browser holds a random token in an HttpOnly cookie, the
+    # table only its SHA-256, so a copy of the database cannot be replayed as a sign-in. A row is born at
+    # sign-in with a one-time hand-off code (also hashed) that the browser swaps for its cookie.
+    "user_sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), unique=True),
+    Column("handoff_hash", String(64), unique=True),
+    Column("handoff_expires_at", DateTime),
+    Column("method", String(20), nullable=False),  # password | oidc
+    Column("user_agent", String(500)),
+    Column("client", String(100)),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("cookie_set_at", DateTime),
+    Column("ended_at", DateTime),
+    Column("end_reason", String(200)),
+)
+
+sign_in_limits = Table(
+    # Failed sign-ins per (e-mail, client address), both hashed: a stranger's failures lock only the
+    # stranger's own address out, never the account's owner elsewhere; each new lock-out lasts twice as long.
+    "sign_in_limits", metadata,
     Column("email_key", String(64), primary_key=True),
+    Column("client_key", String(64), primary_key=True),
     Column("failures", Integer, nullable=False, default=0),
+    Column("lockouts", Integer, nullable=False, default=0),
     Column("locked_until", DateTime),
     Column("last_failure_at", DateTime, nullable=False),
 )
@@ -285,4 +310,18 @@ people_consents = Table(
     Column("user_email", String(320)),
     Column("given_at", DateTime, nullable=False),
     UniqueConstraint("programme_id", "other_id", name="uq_people_consents_programme_other"),
+)
+
+upload_drafts = Table(
+    # An upload checked but not yet confirmed or discarded, one per person, organisation and kind, so that a
+    # reload of the Submit page shows its report again instead of losing it (the raw file kept as sent).
+    "upload_drafts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("org_key", String(300), nullable=False),  # the organisation's name, or "*" for a consolidated file
+    Column("filename", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "org_key", name="uq_upload_drafts_user_org"),
 )

@@ -124,10 +124,11 @@ def test_unknown_e_mails_are_locked_out_like_accounts_with_the_same_messages(fas
     locked = "Too many failed sign-ins for EMAIL. Try again after 10:15 UTC (in about 5 minutes), or ask an admin " \
              "to reset the password."
     assert attempts("ghost@example.org", later, 1) == attempts("viewer@example.org", later, 1) == [locked]
-    # the counter is per normalised e-mail, holds no address, and another unknown e-mail is unaffected
+    # the counter is per normalised e-mail (one for each of the two), holds no address, and another unknown
+    # e-mail is unaffected
     with w.engine.connect() as conn:
-        keys = list(conn.execute(select(m.sign_in_failures.c.email_key)).scalars())
-    assert len(keys) == 1 and "ghost" not in keys[0] and len(keys[0]) == 64
+        keys = list(conn.execute(select(m.sign_in_limits.c.email_key)).scalars())
+    assert len(keys) == 2 and not any("ghost" in k or "viewer" in k for k in keys) and {len(k) for k in keys} == {64}
     assert attempts("other@example.org", later, 1) == ["Wrong e-mail or password."]
     # after the lock-out the count starts again: four more failures do not lock
     after = t0 + dt.timedelta(minutes=16)

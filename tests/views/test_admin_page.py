@@ -297,3 +297,65 @@ def test_a_failed_download_says_what_to_do_on_the_page(admin_env, monkeypatch):
     assert error.endswith("(no network in the test). Check the network connection, or download the files by hand "
                           "and upload them above.")
     assert registry.active_boundary_version(engine) == before
+
+
+# ---------------------------------------------------------------- account administration
+
+
+def test_admin_disables_resets_changes_role_and_ends_sessions(admin_env):
+    from mapping.store import sessions
+
+    engine, actor = db.connect(), admin()
+    focal = USERS["focal_point"][0]
+    opened = sessions.open_session(engine, auth.authenticate(engine, focal, PASSWORD), user_agent="Firefox/140.0 (X11; Linux)")
+    sessions.claim(engine, opened.code)
+    at = open_admin(actor)
+    accounts = tab(at, "Accounts")
+    shown = accounts.dataframe[-1].value
+    assert focal in list(shown["Email"]) and "Firefox on Linux" in list(shown["Browser"])
+
+    at.selectbox(key="acct_pick").set_value(focal).run()
+    at.button(key="acct_disable").click().run()
+    assert problems(at) == []
+    assert flash(at) == [f"{focal} is disabled. 1 open session ended."]
+    assert sessions.check(engine, opened.session_id) is None
+    assert {u["email"]: u for u in auth.list_users(engine, actor)}[focal]["active"] is False
+    assert at.button(key="acct_enable").label == "Enable account"  # the same account stays picked
+    at.button(key="acct_enable").click().run()
+    assert flash(at) == [f"{focal} can sign in again."]
+
+    at.button(key="acct_reset").click().run()
+    [message] = flash(at)
+    one_time = message.split("One-time password: ")[1].split(" ")[0]
+    assert auth.authenticate(engine, focal, one_time).email == focal
+    assert auth.must_change_password(engine, focal)
+
+    at.selectbox(key=f"acct_role_{focal}").set_value("viewer")
+    at.selectbox(key=f"acct_org_{focal}").set_value("")
+    next(b for b in at.button if b.label == "Change role").click().run()
+    assert problems(at) == []
+    assert flash(at) == [f"{focal} is now viewer."]
+    assert auth.user_for_email(engine, focal).role == "viewer"
+    actions = [e["action"] for e in db.audit_log(engine, actor, object_type="user")][:4]
+    assert actions == ["user.role", "user.reset_password", "user.enable", "user.disable"]
+    assert all(e["email"] == actor.email for e in db.audit_log(engine, actor, object_type="user")[:4])
+
+
+def test_a_disabled_or_downgraded_account_loses_its_rights_at_its_next_page_run(admin_env):
+    from mapping.store import accounts
+
+    engine = db.connect()
+    focal = auth.authenticate(engine, USERS["focal_point"][0], PASSWORD)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["actor"] = focal
+    at.run()
+    at.switch_page("pages/submit.py")
+    at.run()
+    assert problems(at) == []
+    accounts.change_role(engine, admin(), focal.email, role="viewer")
+    at.run()  # the tab's next action
+    assert any("not available to your account" in e for e in problems(at))
+    accounts.disable(engine, admin(), focal.email)
+    at.run()
+    assert "actor" not in at.session_state
+    assert any("Your account has been disabled" in str(w.value) for w in at.warning)

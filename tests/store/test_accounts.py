@@ -1,0 +1,122 @@
+"""Account administration: every action audited, sessions ended at once, lock-outs that cannot trap an admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mapping.store import accounts, auth, db, sessions
+from tests.factories.store import fast_hashing, world
+
+T0 = dt.datetime(2026, 11, 30, 9, 0)
+
+
+@pytest.fixture
+def w(db_url, monkeypatch):
+    fast_hashing(monkeypatch)
+    return world(db_url)
+
+
+def live_session(w, actor) -> int:
+    opened = sessions.open_session(w.engine, actor)
+    sessions.claim(w.engine, opened.code)
+    return opened.session_id
+
+
+def test_disabling_ends_open_sessions_and_refuses_sign_in_until_enabled(w):
+    sid = live_session(w, w.focal_a)
+    done = accounts.disable(w.engine, w.admin, "Focal@Alpha.example", reason="left the organisation")
+    assert done.sessions_ended == 1 and "1 open session ended" in done.message
+    assert sessions.check(w.engine, sid) is None
+    assert auth.user_by_id(w.engine, w.focal_a.user_id) is None
+    with pytest.raises(auth.AuthError, match="disabled"):
+        auth.authenticate(w.engine, "focal@alpha.example", "alpha-pass-1")
+    accounts.enable(w.engine, w.admin, "focal@alpha.example")
+    assert auth.authenticate(w.engine, "focal@alpha.example", "alpha-pass-1").org_name == "Alpha Relief"
+    actions = [e["action"] for e in db.audit_log(w.engine, w.admin, object_type="user",
+                                                  object_id=w.focal_a.user_id)]
+    assert actions[:2] == ["user.enable", "user.disable"]
+
+
+def test_only_an_admin_administers_and_the_last_admin_cannot_be_removed(w):
+    with pytest.raises(db.PermissionDenied):
+        accounts.disable(w.engine, w.focal_a, "viewer@example.org")
+    with pytest.raises(db.PermissionDenied):
+        accounts.reset_password(w.engine, w.viewer, "focal@alpha.example")
+    with pytest.raises(db.StoreError, match="cannot disable your own account"):
+        accounts.disable(w.engine, w.admin, "admin@example.org")
+    with pytest.raises(db.StoreError, match="last active admin"):
+        accounts.disable(w.engine, db.CLI_ADMIN, "admin@example.org")
+    with pytest.raises(db.StoreError, match="last active admin"):
+        accounts.change_role(w.engine, db.CLI_ADMIN, "admin@example.org", role="viewer")
+    with pytest.raises(db.StoreError, match="There is no account for ghost@example.org"):
+        accounts.unlock(w.engine, w.admin, "ghost@example.org")
+
+
+def test_a_role_or_organisation_change_applies_at_the_next_page_run(w):
+    sid = live_session(w, w.focal_a)
+    with pytest.raises(db.StoreError, match="belongs to an organisation"):
+        accounts.change_role(w.engine, w.admin, "viewer@example.org", role="focal_point")
+    done = accounts.change_role(w.engine, w.admin, "focal@alpha.example", role="viewer")
+    assert "now viewer" in done.message and done.sessions_ended == 1
+    assert sessions.check(w.engine, sid) is None
+    assert auth.user_by_id(w.engine, w.focal_a.user_id).role == "viewer"
+    moved = accounts.change_role(w.engine, w.admin, "viewer@example.org", role="focal_point", org="BRA")
+    assert "focal point for Bravo Aid" in moved.message
+    now = auth.user_by_id(w.engine, w.viewer.user_id)
+    assert (now.role, now.org_name) == ("focal_point", "Bravo Aid")
+    with pytest.raises(db.StoreError, match="nothing changed"):
+        accounts.change_role(w.engine, w.admin, "viewer@example.org", role="focal_point", org="Bravo Aid")
+    [entry] = db.audit_log(w.engine, w.admin, action="user.role", object_id=w.viewer.user_id)
+    assert entry["detail"] == {"email": "viewer@example.org", "from": "viewer", "to": "focal_point",
+                               "org": "Bravo Aid", "sessions_ended": 0}
+
+
+def test_a_reset_gives_a_one_time_password_that_must_be_changed(w):
+    sid = live_session(w, w.focal_a)
+    done = accounts.reset_password(w.engine, w.admin, "focal@alpha.example")
+    assert done.password and len(done.password) >= 12 and sessions.check(w.engine, sid) is None
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(w.engine, "focal@alpha.example", "alpha-pass-1")  # the old password is gone
+    actor = auth.authenticate(w.engine, "focal@alpha.example", done.password)
+    assert auth.must_change_password(w.engine, actor.email)
+    sid = live_session(w, actor)
+    assert sessions.check(w.engine, sid).must_change_password
+    auth.set_password(w.engine, actor, actor.email, "chosen-by-me-1")
+    assert not auth.must_change_password(w.engine, actor.email)
+    assert not sessions.check(w.engine, sid).must_change_password
+    assert db.audit_log(w.engine, w.admin, action="user.reset_password")[0]["detail"]["sessions_ended"] == 1
+
+
+def test_failures_elsewhere_never_lock_the_owner_out_and_back_off_doubles(w):
+    def fail(client: str, at: dt.datetime) -> str:
+        with pytest.raises(auth.AuthError) as err:
+            auth.authenticate(w.engine, "admin@example.org", "guess", client=client, now=at)
+        return str(err.value)
+
+    for _ in range(4):
+        fail("203.0.113.9", T0)
+    assert "locked for 15 minutes" in fail("203.0.113.9", T0)
+    # the attacker's address is locked; the admin at the office signs in at once
+    assert "Too many failed sign-ins" in fail("203.0.113.9", T0 + dt.timedelta(minutes=1))
+    assert auth.authenticate(w.engine, "admin@example.org", "admin-pass-1", client="198.51.100.4",
+                             now=T0 + dt.timedelta(minutes=1)).role == "admin"
+    # the same address keeps failing: 30 minutes, then 60
+    t1 = T0 + dt.timedelta(minutes=16)
+    for _ in range(4):
+        fail("203.0.113.9", t1)
+    assert "locked for 30 minutes" in fail("203.0.113.9", t1)
+    t2 = t1 + dt.timedelta(minutes=31)
+    for _ in range(4):
+        fail("203.0.113.9", t2)
+    assert "locked for 60 minutes" in fail("203.0.113.9", t2)
+    assert auth.locked_until(w.engine, "admin@example.org", now=t2) == t2 + dt.timedelta(minutes=60)
+    listed = {u["email"]: u for u in auth.list_users(w.engine, w.admin)}
+    assert listed["admin@example.org"]["locked_until"] is not None or t2 < dt.datetime.now()
+    # an unlock lifts it from every address, audited
+    accounts.unlock(w.engine, db.CLI_ADMIN, "admin@example.org")
+    assert auth.locked_until(w.engine, "admin@example.org", now=t2) is None
+    assert auth.authenticate(w.engine, "admin@example.org", "admin-pass-1", client="203.0.113.9",
+                             now=t2).role == "admin"
+    assert db.audit_log(w.engine, w.admin, action="user.unlock")[0]["email"] == "cli"

@@ -1,0 +1,155 @@
+"""Links and sign-in that survive a reload, a new tab and a server restart (issue 19), in Debian's Chromium.
+
+The real app (`streamlit run app.py`) on the illustrative demo; Playwright drives it. Tabs of one browser
+context share cookies, exactly as tabs of one browser window do.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
+from tests.views.test_e2e import app_env, nav, prepared, wait_app
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.browser
+
+NAV = '[data-testid="stSidebarNav"]'
+
+
+def menu_links(page) -> list[str]:
+    # each link reads "<icon name>\n\n<label>": keep the label
+    return [t.strip().splitlines()[-1].strip() for t in page.locator(f"{NAV} a").all_inner_texts()]
+
+
+def signed_in_as(page, email: str, timeout: float = 30_000) -> None:
+    page.get_by_text(f"Signed in as {email}").first.wait_for(timeout=timeout)
+
+
+def signed_out(page, timeout: float = 30_000) -> None:
+    page.locator(f"{NAV} a", has_text="Sign in").first.wait_for(timeout=timeout)
+    assert page.get_by_text("Signed in as").count() == 0
+
+
+def sign_in(page, email: str, password: str) -> None:
+    nav(page, "Sign in", "Sign in")
+    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_app(page)
+    signed_in_as(page, email)
+    # the browser fetches its cookie from /api/session/start; wait for it before any reload
+    page.wait_for_function("() => performance.getEntriesByType('resource')"
+                           ".some(e => e.name.includes('/api/session/start'))", timeout=20_000)
+    page.wait_for_timeout(500)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, shared_boundaries):
+    base = tmp_path_factory.mktemp("sessions")
+    info = prepared(base, shared_boundaries)
+    return base, app_env(base, shared_boundaries), info
+
+
+@pytest.fixture(scope="module")
+def pw():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (make system-test-deps)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_deep_link_first_after_a_restart_and_sign_in_that_survives_it(demo, pw):
+    base, env, info = demo
+    focal = next(u for u in info["users"] if u[1] == "focal_point")
+    email, password = focal[0], focal[3]
+    ctx = pw.new_context(viewport={"width": 1440, "height": 960})
+    page = ctx.new_page()
+    port = free_port()
+    with serving(env, port, base / "first.log"):
+        # the very first request after the start is a shared link with filters
+        page.goto(f"http://127.0.0.1:{port}/map?sec=Health&prov=Punjab", wait_until="domcontentloaded")
+        wait_app(page)
+        page.get_by_role("heading", name="Map").first.wait_for(timeout=60_000)
+        links = menu_links(page)
+        assert "Overview" in links and "Matrices" in links and "Sign in" in links, links
+        assert not {"app", "admin", "signin", "map"} & set(links), f"legacy pages/ listing: {links}"
+        assert page.locator(f"{NAV} >> text=Picture").count() == 1  # the menu's sections
+        width = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"]
+        assert width > 1000, f"narrow layout ({width}px) instead of the wide one"
+        assert page.get_by_text("Health").count() > 0 and page.get_by_text("Punjab").count() > 0
+        assert "sec=Health" in page.url and "prov=Punjab" in page.url
+
+        sign_in(page, email, password)
+        page.reload(wait_until="domcontentloaded")
+        wait_app(page)
+        signed_in_as(page, email)
+        assert "Submit a return" in menu_links(page)
+
+        second = ctx.new_page()  # a second tab, straight onto another page
+        second.goto(f"http://127.0.0.1:{port}/matrices", wait_until="domcontentloaded")
+        wait_app(second)
+        signed_in_as(second, email)
+        second.close()
+
+    port = free_port()
+    with serving(env, port, base / "second.log"):  # the server restarted: the link still works, signed in
+        page.goto(f"http://127.0.0.1:{port}/gaps", wait_until="domcontentloaded")
+        wait_app(page)
+        page.get_by_role("heading", name="Gaps").first.wait_for(timeout=60_000)
+        signed_in_as(page, email)
+        cookie = next(c for c in ctx.cookies() if c["name"] == "stocktake_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        assert page.evaluate("document.cookie").find("stocktake_session") == -1  # scripts cannot read it
+    ctx.close()
+
+
+def test_sign_out_and_disabling_end_other_tabs_at_their_next_action(demo, pw):
+    base, env, info = demo
+    focals = [u for u in info["users"] if u[1] == "focal_point"]
+    port = free_port()
+    with serving(env, port, base / "third.log"):
+        ctx = pw.new_context(viewport={"width": 1440, "height": 960})
+        one = ctx.new_page()
+        one.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+        wait_app(one)
+        sign_in(one, focals[0][0], focals[0][3])
+        two = ctx.new_page()
+        two.goto(f"http://127.0.0.1:{port}/map", wait_until="domcontentloaded")
+        wait_app(two)
+        signed_in_as(two, focals[0][0])
+
+        nav(one, "Account / sign out", "Your account")
+        one.get_by_role("button", name="Sign out").click()
+        wait_app(one)
+        signed_out(one)
+        two.locator(f"{NAV} a", has_text="Matrices").first.click()  # the other tab's next action
+        wait_app(two)
+        signed_out(two)
+        two.get_by_text("Your session has ended").first.wait_for(timeout=20_000)
+        two.reload(wait_until="domcontentloaded")  # and the cookie is gone: a reload stays signed out
+        wait_app(two)
+        signed_out(two)
+        ctx.close()
+
+        # a focal point works in an open tab; the secretariat disables the account on the server
+        ctx = pw.new_context(viewport={"width": 1440, "height": 960})
+        tab = ctx.new_page()
+        tab.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+        wait_app(tab)
+        sign_in(tab, focals[1][0], focals[1][3])
+        out = subprocess.run([sys.executable, "-m", "mapping", "users", "disable", focals[1][0]], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        tab.locator(f"{NAV} a", has_text="Map").first.click()
+        wait_app(tab)
+        signed_out(tab)
+        tab.get_by_text("Your session has ended").first.wait_for(timeout=20_000)
+        ctx.close()
