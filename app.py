@@ -73,8 +73,8 @@ def sidebar_identity() -> None:
 
 def main() -> None:
     st.set_page_config(page_title=config.title(), page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
-    core.restore_session()  # the browser's sign-in, re-checked on every run
     with core.guarded("Starting the app", stop=True):
+        core.restore_session()  # the browser's sign-in, re-checked on every run
         navigation = st.navigation(menu())
     if st.session_state.pop("_after_signin", False) and core.signed_in() is not None:
         st.switch_page(PAGES["overview"])  # land on the picture, with the menu for the new role

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
-from tests.views.test_e2e import app_env, nav, prepared, wait_app
+from tests.views.test_e2e import app_env, nav, prepared, return_bytes, wait_app
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
@@ -46,6 +46,16 @@ def sign_in(page, email: str, password: str) -> None:
     page.wait_for_function("() => performance.getEntriesByType('resource')"
                            ".some(e => e.name.includes('/api/session/start'))", timeout=20_000)
     page.wait_for_timeout(500)
+
+
+def signed_in_tab(pw, port: int, email: str, password: str):
+    """A new browser (its own cookies) with one tab, signed in on the front page."""
+    ctx = pw.new_context(viewport={"width": 1440, "height": 960})
+    page = ctx.new_page()
+    page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+    wait_app(page)
+    sign_in(page, email, password)
+    return ctx, page
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +126,7 @@ def test_sign_out_and_disabling_end_other_tabs_at_their_next_action(demo, pw):
     focals = [u for u in info["users"] if u[1] == "focal_point"]
     port = free_port()
     with serving(env, port, base / "third.log"):
-        ctx = pw.new_context(viewport={"width": 1440, "height": 960})
-        one = ctx.new_page()
-        one.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-        wait_app(one)
-        sign_in(one, focals[0][0], focals[0][3])
+        ctx, one = signed_in_tab(pw, port, focals[0][0], focals[0][3])
         two = ctx.new_page()
         two.goto(f"http://127.0.0.1:{port}/map", wait_until="domcontentloaded")
         wait_app(two)
@@ -140,11 +146,7 @@ def test_sign_out_and_disabling_end_other_tabs_at_their_next_action(demo, pw):
         ctx.close()
 
         # a focal point works in an open tab; the secretariat disables the account on the server
-        ctx = pw.new_context(viewport={"width": 1440, "height": 960})
-        tab = ctx.new_page()
-        tab.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-        wait_app(tab)
-        sign_in(tab, focals[1][0], focals[1][3])
+        ctx, tab = signed_in_tab(pw, port, focals[1][0], focals[1][3])
         out = subprocess.run([sys.executable, "-m", "mapping", "users", "disable", focals[1][0]], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
@@ -152,4 +154,38 @@ def test_sign_out_and_disabling_end_other_tabs_at_their_next_action(demo, pw):
         wait_app(tab)
         signed_out(tab)
         tab.get_by_text("Your session has ended").first.wait_for(timeout=20_000)
+        ctx.close()
+
+
+def test_an_unconfirmed_upload_keeps_its_report_across_a_reload(demo, pw, tmp_path):
+    base, env, info = demo
+    focal = [u for u in info["users"] if u[1] == "focal_point"][2]
+    email, org, password = focal[0], focal[2], focal[3]
+    pcode = info["pcodes"][0]
+    good = {"org_name": org, "sector": "Health", "activity": "Mobile health camps",
+            "adm1_name": info["provinces"][pcode], "adm2_name": info["names"][pcode], "status": "ongoing",
+            "start_date": "01/03/2026", "targeted": 4000}
+    wrong = tmp_path / "return_with_a_mistake.xlsx"
+    wrong.write_bytes(return_bytes([good, dict(good, adm2_name="Nowhereville")]))
+    port = free_port()
+    with serving(env, port, base / "fourth.log"):
+        ctx, page = signed_in_tab(pw, port, email, password)
+        nav(page, "Submit a return")
+        page.locator('input[type="file"]').set_input_files(str(wrong))
+        wait_app(page)
+        page.get_by_text("must be fixed before this return can be stored").first.wait_for(timeout=60_000)
+
+        page.reload(wait_until="domcontentloaded")  # an accidental F5 in the middle of the review
+        wait_app(page)
+        signed_in_as(page, email)
+        page.get_by_text("must be fixed before this return can be stored").first.wait_for(timeout=60_000)
+        page.get_by_text("return_with_a_mistake.xlsx").first.wait_for(timeout=10_000)
+        page.get_by_text("Nowhereville").first.wait_for(state="attached", timeout=10_000)
+
+        page.get_by_role("button", name="Discard this upload").click()
+        wait_app(page)
+        page.reload(wait_until="domcontentloaded")
+        wait_app(page)
+        page.get_by_role("heading", name="2. Upload your return").first.wait_for(timeout=30_000)
+        assert page.get_by_text("must be fixed before this return can be stored").count() == 0
         ctx.close()
