@@ -59,8 +59,8 @@ def restore_session() -> None:
         live = sessions.check(engine(), sid)
         if live is None:
             state.pop(SESSION_KEY, None)
-            _forget("Your session has ended (signed out in another tab, or changed by the secretariat). "
-                    "Sign in again to continue.")
+            _forget("Your session has ended (signed out in another tab, unused for too long, or changed by the "
+                    "secretariat). Sign in again to continue.")
             return
     else:
         cookie = st.context.cookies.get(sessions.COOKIE)
@@ -178,7 +178,7 @@ def sign_out() -> None:
 
 def _clear_work() -> None:
     for key in list(st.session_state.keys()):
-        if str(key).startswith(("upload_", "validated_", "submit_")):
+        if str(key).startswith(("upload_", "validated_", "submit_", "draft_")):
             st.session_state.pop(key, None)
 
 
