@@ -341,7 +341,14 @@ def demo_banner() -> None:
 
 
 def require(actor: db.Actor | None, roles: tuple[str, ...]) -> db.Actor:
-    """Stop the page with a clear message unless the actor has one of the roles (defence behind the menu)."""
+    """Stop the page with a clear message unless the actor has one of the roles (defence behind the menu).
+
+    The account is read again first, so a page reached without app.py (Streamlit's testing harness runs page
+    files directly) still sees a disabled account or a changed role.
+    """
+    if actor is not None:
+        restore_session()
+        actor = signed_in()
     if actor is None or actor.role not in roles:
         st.error("This page is not available to your account. Sign in with an account that has access "
                  f"({', '.join(ROLE_LABELS.get(r, r) for r in roles)}).")
