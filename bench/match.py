@@ -8,6 +8,8 @@
    abbreviations, provinces as KPK/AJK/GB, one typo in a fifth of the names):
      match_build_seconds, match_seconds (target <= 0.5 s for 100,000 pairs: each distinct pair is matched
      once), match_accuracy, match_auto_precision (must be 100 %).
+3. Organisation names (`tests/corpus/organisations.csv`) against the starter list `data/organisations.csv`:
+     org_corpus_rows, org_precision (target 100 %), org_recall (target >= 95 %), and per method.
 Usage: python bench/match.py [--scale N]
 """
 
@@ -94,6 +96,29 @@ def place_corpus(gaz: Gazetteer, units) -> None:
             emit(f"place_step_{name}_recall", 100.0 * right[name] / max(with_truth, 1), "%")
 
 
+def org_corpus() -> None:
+    """Precision and recall of organisation matching, overall and per method."""
+    from mapping.returns.organisations import STARTER_LIST, OrgIndex, read_org_list
+
+    orgs = [o | {"id": i} for i, o in enumerate(read_org_list(STARTER_LIST.read_text(encoding="utf-8")), start=1)]
+    index = OrgIndex(orgs)
+    with (ROOT / "tests" / "corpus" / "organisations.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    matched, right = Counter(), Counter()
+    for r in rows:
+        m = index.match(r["organisation"])
+        if m.status == "matched":
+            matched[m.method] += 1
+            right[m.method] += m.org_name == r["truth"]
+    with_truth = sum(1 for r in rows if r["truth"])
+    emit("org_corpus_rows", len(rows), "rows")
+    emit("org_precision", 100.0 * sum(right.values()) / max(sum(matched.values()), 1), "%")
+    emit("org_recall", 100.0 * sum(right.values()) / max(with_truth, 1), "%")
+    for method in sorted(matched):
+        emit(f"org_method_{method}_matched", matched[method], "rows")
+        emit(f"org_method_{method}_precision", 100.0 * right[method] / matched[method], "%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=100_000, help="number of (province, district) pairs")
@@ -103,6 +128,7 @@ def main() -> None:
     units = boundaries.units(bset)
     pairs = make_pairs(units, args.scale)
     place_corpus(Gazetteer.from_units(units, country=bset.meta["country"]), units)
+    org_corpus()
     with timed("match_build_seconds"):
         gaz = Gazetteer.from_units(units, country=bset.meta["country"])
     with timed() as t:

@@ -23,7 +23,7 @@ from mapping.returns import programmes as programme_files
 from mapping.returns.ingest import IngestResult, read_return
 from mapping.returns.schema import Vocabularies, load_vocabularies
 from mapping.returns.vocabulary import SUGGESTION_THRESHOLD
-from mapping.store import auth, db, picture, programmes, registry, submissions
+from mapping.store import auth, db, identity, picture, programmes, registry, submissions
 from mapping.store import vocabulary as store_vocabulary
 
 SYSTEM = db.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
@@ -221,6 +221,7 @@ def setup(*, demo: bool = False, url: str | None = None) -> dict:
     bset = ensure_boundary_set(engine)
     info["boundaries"] = bset.version
     info["round"] = ensure_round(engine)
+    info["organisations"] = identity.load_org_list(engine, SYSTEM)  # the starter list, once; edits are kept
     if demo and db.get_setting(engine, "demo") != "1":
         info["demo"] = load_demo(engine)
     return info

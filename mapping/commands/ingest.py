@@ -173,7 +173,7 @@ def _current_activities(engine, org: str):
     acts = picture.current_activities(engine, workflow.SYSTEM)
     if acts is None or not len(acts):
         return acts
-    from mapping.returns.normalise import OrgIndex
+    from mapping.returns.organisations import OrgIndex
 
     found = OrgIndex(registry.org_directory(engine)).find(org)
     name = found["name"] if found else org

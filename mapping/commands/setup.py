@@ -17,6 +17,8 @@ def _setup(args: argparse.Namespace) -> int:
     print(f"Database: {info['database']}")
     print(f"Boundary set: {info['boundaries']}")
     print(f"Open reporting round: {info['round']}")
+    if info.get("organisations"):
+        print(f"Organisation reference list: {info['organisations']} added from data/organisations.csv")
     if info.get("admin_password"):
         print(f"First admin created. One-time password: {info['admin_password']} (change it after signing in)")
     demo = info.get("demo")

@@ -68,18 +68,19 @@ def _table(rows: list[dict], cols: list[str]) -> None:
 def _orgs_add(args) -> int:
     engine = db.connect()
     oid = registry.add_org(engine, _actor(engine, args.user), args.name, acronym=args.acronym, org_type=args.type,
-                        aliases=args.alias or [])
+                           aliases=args.alias or [], iati_id=args.iati)
     print(f"Organisation #{oid} added: {args.name}")
     return 0
 
 
 def _orgs_list(args) -> int:
-    orgs = registry.list_orgs(db.connect())
+    orgs = registry.list_orgs(db.connect(), reference=args.all, merged=args.all)
     if args.json:
         _out_json(orgs)
     else:
-        _table([o | {"aliases": ", ".join(o["aliases"])} for o in orgs],
-               ["id", "name", "acronym", "type", "aliases", "submissions"])
+        _table([o | {"aliases": ", ".join(o["aliases"]), "merged into": o["merged_into_name"],
+                     "reports": "yes" if o["reporting"] else "reference"} for o in orgs],
+               ["id", "name", "acronym", "type", "iati_id", "aliases", "submissions", "reports", "merged into"])
     return 0
 
 
@@ -299,19 +300,24 @@ def _user_arg(p: argparse.ArgumentParser, required: bool = False) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("orgs", help="partner organisations: add, list")
+    p = sub.add_parser("orgs", help="partner organisations: add, list, merge, unmerge, alias, match, load")
     s = p.add_subparsers(dest="orgs_command", metavar="ACTION", required=True)
     a = s.add_parser("add", help="register an organisation")
     a.add_argument("name", metavar="NAME")
     a.add_argument("--acronym", metavar="A")
     a.add_argument("--type", metavar="T", help="UN agency, donor, INGO, National NGO, government ...")
     a.add_argument("--alias", action="append", metavar="NAME", help="another name it appears under (repeatable)")
+    a.add_argument("--iati", metavar="ID", help="IATI organisation identifier, e.g. XM-DAC-41122")
     _user_arg(a)
     a.set_defaults(handler=_guarded(_orgs_add))
     a = s.add_parser("list", help="list organisations")
     a.add_argument("--json", action="store_true")
+    a.add_argument("--all", action="store_true", help="also the reference list and merged records")
     a.set_defaults(handler=_guarded(_orgs_list))
     reporting.add_org_actions(s, _guarded, _user_arg)
+    from mapping.commands.orgs import register_actions
+
+    register_actions(s, _guarded, _user_arg)  # merge, unmerge, alias add, match, load
 
     p = sub.add_parser("users", help="accounts: add, list, disable, enable, role, reset-password, unlock, "
                        "sessions, revoke")

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from mapping import config
 from mapping.returns.normalise import (
-    OrgIndex,
     VocabIndex,
     fold,
     is_empty,
@@ -25,6 +24,7 @@ from mapping.returns.normalise import (
     read_number,
     text_of,
 )
+from mapping.returns.organisations import OrgIndex
 from mapping.returns.readers import (
     Column,
     Layout,

@@ -51,6 +51,12 @@ organisations = Table(
     Column("type", String(100)),
     Column("aliases", JSON, nullable=False, default=list),
     Column("created_at", DateTime, nullable=False),
+    Column("iati_id", String(100)),  # e.g. XM-DAC-41122; optional
+    # A record merged into another: its past submissions count for that one (reversible: clear the column)
+    Column("merged_into", Integer, ForeignKey("organisations.id")),
+    Column("merged_at", DateTime),
+    # False for the reference (starter) list: recognised in returns, but not expected to report
+    Column("reporting", Boolean, nullable=False, default=True, server_default=text("true")),
 )
 
 users = Table(

@@ -22,7 +22,7 @@ from mapping.errors import StocktakeError
 from mapping.returns.schema import CONTACT_FIELDS, FIELD_BY_NAME, FIELD_NAMES, REPLACEMENT_RULE
 from mapping.store import models as m
 from mapping.store.db import ROLE_LABELS, Actor, PermissionDenied, public_view_enabled, transaction
-from mapping.store.registry import find_org, find_round, ordered_rounds, resolve_round
+from mapping.store.registry import canonical_orgs, find_org, find_round, ordered_rounds, resolve_round
 
 __all__ = ["REPLACEMENT_RULE", "Replacement", "compare_rounds", "current_activities", "data_version", "load",
            "replacement", "selection"]
@@ -121,11 +121,24 @@ def load(conn: Connection, chosen: dict[int, bool], *, contacts: bool) -> pd.Dat
             .join(s, s.c.id == a.c.submission_id).join(o, o.c.id == s.c.org_id).join(r, r.c.id == s.c.round_id)
             .where(a.c.submission_id.in_(sorted(chosen)) & a.c.queued.is_(False)).order_by(o.c.name, a.c.id))
     df = _frame(conn, stmt)
+    _by_identity(conn, df)
     blank = df["org_type"].isna() | (df["org_type"].astype(str).str.strip() == "")
     df.loc[blank, "org_type"] = df.loc[blank, "_org_type"]
     df = df.drop(columns=["_org_type"])
     df["carried_forward"] = df["submission_id"].map(chosen).fillna(False)
     return _types(df)
+
+
+def _by_identity(conn: Connection, df: pd.DataFrame) -> None:
+    """Every activity counts for the organisation its return's record *is*: a record merged into another
+    reports under that one's id and name, so one organisation spelled three ways is one partner."""
+    if not len(df):
+        return
+    canon = canonical_orgs(conn)
+    ids = df["org_id"]
+    df["org_id"] = ids.map({i: c.id for i, c in canon.items()}).fillna(ids).astype(ids.dtype)
+    df["org_name"] = ids.map({i: c.name for i, c in canon.items()}).fillna(df["org_name"])
+    df["_org_type"] = ids.map({i: c.type for i, c in canon.items()})
 
 
 def _frame(conn: Connection, stmt) -> pd.DataFrame:
@@ -149,8 +162,10 @@ def current_activities(engine: Engine, actor: Actor, *, round_name: str | None =
     with transaction(engine, write=False) as conn:
         _, chosen = selection(conn, round_name)
         df = load(conn, chosen, contacts=policy != "none")
+        canon = canonical_orgs(conn) if policy == "own" else {}
     if policy == "own" and len(df):
-        others = df["org_id"] != actor.org_id
+        own = canon[actor.org_id].id if actor.org_id in canon else actor.org_id
+        others = df["org_id"] != own
         for c in CONTACT_FIELDS:
             df[c] = df[c].astype(object)
             df.loc[others, c] = None

@@ -24,54 +24,79 @@ def _norm(s: str | None) -> str:
 
 def _org_dict(row) -> dict:
     return {"id": row.id, "name": row.name, "acronym": row.acronym, "type": row.type,
-            "aliases": list(row.aliases or [])}
+            "aliases": list(row.aliases or []), "iati_id": row.iati_id, "merged_into": row.merged_into,
+            "reporting": bool(row.reporting)}
 
 
-def find_org(conn: Connection, name: str | int) -> Any:
-    """An organisation by id, name, acronym or alias (case and spacing ignored); StoreError when unknown."""
-    t = m.organisations
+def canonical(rows: list[Any]) -> dict[int, Any]:
+    """Each organisation id → the record it counts as: itself, or the end of its chain of merges."""
+    by_id = {r.id: r for r in rows}
+    out: dict[int, Any] = {}
+    for r in rows:
+        seen, cur = {r.id}, r
+        while cur.merged_into is not None and cur.merged_into in by_id and cur.merged_into not in seen:
+            seen.add(cur.merged_into)
+            cur = by_id[cur.merged_into]
+        out[r.id] = cur
+    return out
+
+
+def canonical_orgs(conn: Connection) -> dict[int, Any]:
+    return canonical(list(conn.execute(select(m.organisations))))
+
+
+def find_org(conn: Connection, name: str | int, *, follow: bool = True) -> Any:
+    """An organisation by id, name, acronym or alias (case and spacing ignored); StoreError when unknown.
+    A record merged into another gives that one (`follow=False`: the record itself, to undo the merge)."""
+    rows = conn.execute(select(m.organisations)).all()
+    found = None
     if isinstance(name, int) or (isinstance(name, str) and name.isdigit()):
-        row = conn.execute(select(t).where(t.c.id == int(name))).first()
-        if row:
-            return row
+        found = next((r for r in rows if r.id == int(name)), None)
     key = _norm(str(name))
-    rows = conn.execute(select(t)).all()
     for attr in ("name", "acronym"):
-        for row in rows:
-            if _norm(getattr(row, attr)) == key:
-                return row
-    for row in rows:
-        if key in {_norm(a) for a in (row.aliases or [])}:
-            return row
-    raise StoreError(f"No organisation called {name!r}. An admin can add it (Admin page, Organisations).",
-                     hint=f"On the command line: python -m mapping orgs add \"{name}\" --acronym ABC "
-                          "--type \"National NGO\".")
+        found = found or next((r for r in rows if _norm(getattr(r, attr)) == key), None)
+    found = found or next((r for r in rows if key in {_norm(a) for a in (r.aliases or [])}), None)
+    if found is None:
+        raise StoreError(f"No organisation called {name!r}. An admin can add it (Admin page, Organisations).",
+                         hint=f"On the command line: python -m mapping orgs add \"{name}\" --acronym ABC "
+                              "--type \"National NGO\".")
+    return canonical(rows)[found.id] if follow else found
 
 
 def add_org(engine: Engine, actor: Actor, name: str, *, acronym: str | None = None, org_type: str | None = None,
-            aliases: list[str] | tuple[str, ...] = ()) -> int:
-    """Register a partner; the names it may appear under in returns go in `aliases`."""
+            aliases: list[str] | tuple[str, ...] = (), iati_id: str | None = None) -> int:
+    """Register a partner; the names it may appear under in returns go in `aliases`. Adding one that is on
+    the reference list enlists it (it is now expected to report) instead of creating a second record."""
     require_admin(actor, "add organisations")
     name = " ".join((name or "").split())
     if not name:
         raise StoreError("An organisation needs a name.")
+    t = m.organisations
+    values: dict[str, Any] = {"acronym": acronym or None, "type": org_type or None,
+                              "iati_id": (iati_id or "").strip() or None,
+                              "aliases": [a.strip() for a in aliases if a and a.strip()]}
     with transaction(engine) as conn:
-        if conn.execute(select(m.organisations.c.id).where(func.lower(m.organisations.c.name) == name.lower())).first():
+        row = conn.execute(select(t).where(func.lower(t.c.name) == name.lower())).first()
+        if row is not None and (row.reporting or row.merged_into is not None):
             raise StoreError(f"The organisation {name!r} already exists.")
-        oid = conn.execute(insert(m.organisations).values(
-            name=name, acronym=(acronym or None), type=(org_type or None),
-            aliases=[a.strip() for a in aliases if a and a.strip()], created_at=utcnow())).inserted_primary_key[0]
-        audit(conn, actor, "org.add", "organisation", oid, {"name": name, "acronym": acronym, "type": org_type,
-                                                            "aliases": list(aliases)})
+        if row is not None:  # on the reference list: enlist it, keeping what the list knew
+            kept = {k: v for k, v in values.items() if v}
+            kept["aliases"] = list(dict.fromkeys([*(row.aliases or []), *values["aliases"]]))
+            conn.execute(update(t).where(t.c.id == row.id).values(reporting=True, **kept))
+            audit(conn, actor, "org.enlist", "organisation", row.id, {"name": row.name, **kept})
+            return int(row.id)
+        oid = conn.execute(insert(t).values(name=name, created_at=utcnow(), reporting=True, **values)
+                           ).inserted_primary_key[0]
+        audit(conn, actor, "org.add", "organisation", oid, {"name": name, **values})
     return int(oid)
 
 
 def update_org(engine: Engine, actor: Actor, name: str, *, acronym: str | None = None,
-               org_type: str | None = None, aliases: list[str] | None = None) -> None:
-    """Correct an organisation's acronym, type or aliases (the name is the stable key)."""
+               org_type: str | None = None, aliases: list[str] | None = None, iati_id: str | None = None) -> None:
+    """Correct an organisation's acronym, type, aliases or IATI identifier (the name is the stable key)."""
     require_admin(actor, "edit organisations")
     with transaction(engine) as conn:
-        row = find_org(conn, name)
+        row = find_org(conn, name, follow=False)
         values: dict[str, Any] = {}
         if acronym is not None:
             values["acronym"] = acronym or None
@@ -79,25 +104,53 @@ def update_org(engine: Engine, actor: Actor, name: str, *, acronym: str | None =
             values["type"] = org_type or None
         if aliases is not None:
             values["aliases"] = [a.strip() for a in aliases if a.strip()]
+        if iati_id is not None:
+            values["iati_id"] = iati_id.strip() or None
         if values:
             conn.execute(update(m.organisations).where(m.organisations.c.id == row.id).values(**values))
             audit(conn, actor, "org.update", "organisation", row.id, values)
 
 
-def list_orgs(engine: Engine) -> list[dict]:
-    """Organisations with how many accepted submissions each has, by name."""
+def list_orgs(engine: Engine, *, reference: bool = False, merged: bool = False) -> list[dict]:
+    """The organisations expected to report (or that have reported), by name, each with its accepted
+    submissions (those of records merged into it included). `reference` adds the rest of the starter
+    list; `merged` adds the records merged into others (`merged_into_name` says into which)."""
     o, s = m.organisations, m.submissions
-    counts = (select(s.c.org_id, func.count().label("n")).where(s.c.status == "accepted")
-              .group_by(s.c.org_id).subquery())
-    stmt = select(o, func.coalesce(counts.c.n, 0).label("submissions")).outerjoin(
-        counts, counts.c.org_id == o.c.id).order_by(o.c.name)
     with transaction(engine, write=False) as conn:
-        return [_org_dict(r) | {"submissions": int(r.submissions)} for r in conn.execute(stmt)]
+        rows = list(conn.execute(select(o).order_by(o.c.name)))
+        counts = dict(conn.execute(select(s.c.org_id, func.count()).where(s.c.status == "accepted")
+                                   .group_by(s.c.org_id)).all())
+    canon = canonical(rows)
+    total: dict[int, int] = {}
+    for oid, n in counts.items():
+        if oid in canon:
+            total[canon[oid].id] = total.get(canon[oid].id, 0) + int(n)
+    out = []
+    for r in rows:
+        is_merged = canon[r.id].id != r.id
+        if is_merged and not merged:
+            continue
+        if not is_merged and not reference and not r.reporting and not total.get(r.id):
+            continue
+        out.append(_org_dict(r) | {"submissions": 0 if is_merged else total.get(r.id, 0),
+                                   "merged_into_name": canon[r.id].name if is_merged else None})
+    return out
 
 
 def org_directory(engine: Engine) -> list[dict]:
-    """What ingest needs to recognise an organisation however a return spells it."""
-    return [{k: d[k] for k in ("name", "acronym", "type", "aliases")} for d in list_orgs(engine)]
+    """What ingest needs to recognise an organisation however a return spells it: every record that counts
+    (reference list included), with the names of the records merged into it as aliases."""
+    with transaction(engine, write=False) as conn:
+        rows = list(conn.execute(select(m.organisations).order_by(m.organisations.c.name)))
+    canon = canonical(rows)
+    extra: dict[int, list[str]] = {}
+    for r in rows:
+        target = canon[r.id]
+        if target.id != r.id:
+            extra.setdefault(target.id, []).extend(x for x in (r.name, r.acronym, *(r.aliases or [])) if x)
+    return [{"id": r.id, "name": r.name, "acronym": r.acronym, "type": r.type, "iati_id": r.iati_id,
+             "aliases": list(dict.fromkeys([*(r.aliases or []), *extra.get(r.id, [])]))}
+            for r in rows if canon[r.id].id == r.id]
 
 
 # --------------------------------------------------------------------------- boundary sets and learned aliases
@@ -220,8 +273,12 @@ def list_rounds(engine: Engine) -> list[dict]:
     """Rounds oldest first, with how many organisations have an accepted return in each."""
     s = m.submissions
     with transaction(engine, write=False) as conn:
-        counts = dict(conn.execute(select(s.c.round_id, func.count(func.distinct(s.c.org_id)))
-                                   .where(s.c.status == "accepted").group_by(s.c.round_id)).all())
+        canon = canonical_orgs(conn)
+        reported: dict[int, set[int]] = {}
+        for round_id, org_id in conn.execute(select(s.c.round_id, s.c.org_id).where(s.c.status == "accepted")
+                                             .distinct()):
+            reported.setdefault(round_id, set()).add(canon[org_id].id if org_id in canon else org_id)
+        counts = {k: len(v) for k, v in reported.items()}  # merged records count once, as the one they became
         return [{"id": r.id, "name": r.name, "period_start": r.period_start, "period_end": r.period_end,
                  "locked": bool(r.locked), "carry_forward": bool(r.carry_forward), "orgs_reported": counts.get(r.id, 0),
                  "deadline": getattr(r, "deadline", None)}

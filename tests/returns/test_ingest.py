@@ -11,7 +11,8 @@ import pytest
 
 from mapping.returns.annotate import annotate_workbook
 from mapping.returns.ingest import ReturnError, read_return
-from mapping.returns.normalise import OrgIndex, parse_date, parse_number
+from mapping.returns.normalise import parse_date, parse_number
+from mapping.returns.organisations import OrgIndex
 from tests.factories.returns import (
     HEADERS,
     ORGS,
@@ -600,7 +601,7 @@ def test_an_unlisted_organisation_is_reported_once_not_on_every_row():
 
 
 def test_org_names_in_urdu_or_sharing_a_suffix_are_never_confused():
-    from mapping.returns.normalise import OrgIndex
+    from mapping.returns.organisations import OrgIndex
 
     idx = OrgIndex([{"name": "Zeta Aid (fictional)", "acronym": "ZA"},
                     {"name": "Indus Relief Partners (fictional)", "acronym": "IRP"},
