@@ -17,6 +17,7 @@ from mapping.geo import boundaries
 from mapping.returns import schema
 from mapping.store import auth, db, picture, registry, submissions
 from views import accounts, core, render
+from views import organisations as org_identity
 
 
 def _done(message: str, *, clear: tuple[str, ...] = ()) -> None:
@@ -151,7 +152,7 @@ def vocabularies(actor: db.Actor) -> None:
 def organisations(actor: db.Actor) -> None:
     engine = core.engine()
     orgs = core.call(registry.list_orgs, engine) or []
-    render.table(pd.DataFrame(orgs), ["name", "acronym", "type", "aliases", "submissions"],
+    render.table(pd.DataFrame(orgs), ["name", "acronym", "type", "iati_id", "aliases", "submissions"],
                  empty="No organisations yet.")
     vocab = schema.load_vocabularies()
     with st.form("add_org"):
@@ -166,6 +167,7 @@ def organisations(actor: db.Actor) -> None:
                 registry.add_org(engine, actor, name.strip(), acronym=acronym.strip() or None, org_type=org_type,
                               aliases=[a.strip() for a in aliases.split(",") if a.strip()])
                 _done(f"Added {name.strip()}.", clear=("org_new_name", "org_new_acronym", "org_new_aliases"))
+    org_identity.identity_tools(actor)  # merge, unmerge, another name
 
 
 def users(actor: db.Actor) -> None:

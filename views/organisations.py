@@ -11,9 +11,12 @@ from mapping.store import db, identity, registry
 from views import core
 
 
-def _done(message: str) -> None:
-    """Show the result above the refreshed list (the Admin page's flash message)."""
+def _done(message: str, *, clear: tuple[str, ...] = ()) -> None:
+    """Show the result above the refreshed list (the Admin page's flash message); a refused form keeps its
+    values, a done one is emptied."""
     st.session_state["admin_flash"] = message
+    for key in clear:
+        st.session_state.pop(key, None)
     st.rerun()
 
 
@@ -32,7 +35,7 @@ def identity_tools(actor: db.Actor) -> None:
         other = c2.selectbox("Count as the kept one", [""] + active, key="merge_other")
         if st.form_submit_button("Merge") and keep and other:
             with core.guarded("Merging the organisations"):
-                _done(identity.merge_orgs(engine, actor, keep, other).message)
+                _done(identity.merge_orgs(engine, actor, keep, other).message, clear=("merge_keep", "merge_other"))
     if merged:
         with st.form("unmerge_org"):
             name = st.selectbox("Undo a merge", [""] + merged,
@@ -41,12 +44,12 @@ def identity_tools(actor: db.Actor) -> None:
             if st.form_submit_button("Unmerge") and name:
                 with core.guarded("Undoing the merge"):
                     _done(identity.unmerge_org(engine, actor, name).message)
-    with st.form("org_alias", clear_on_submit=True):
+    with st.form("org_alias"):
         st.markdown("**Another name of an organisation**")
         c1, c2 = st.columns(2)
         org = c1.selectbox("Organisation", [""] + active, key="alias_org")
-        alias = c2.text_input("Name as returns write it")
+        alias = c2.text_input("Name as returns write it", key="alias_text")
         if st.form_submit_button("Add the name") and org and alias.strip():
             with core.guarded("Adding the name"):
                 name = identity.add_org_alias(engine, actor, org, alias)
-                _done(f"'{alias.strip()}' is now a name of {name}.")
+                _done(f"'{alias.strip()}' is now a name of {name}.", clear=("alias_org", "alias_text"))
