@@ -8,6 +8,7 @@ import io
 import sys
 from pathlib import Path
 
+from mapping.commands.tables import status_counts, write_csv
 from mapping.geo import boundaries
 from mapping.geo.files import BoundaryError
 
@@ -169,21 +170,15 @@ def _match(args: argparse.Namespace) -> int:
     pc, dc = lower.get("province"), lower.get("district")
     matches = gaz.match_many(((r.get(pc) if pc else None) or None, (r.get(dc) if dc else None) or None) for r in rows)
     out_cols = [h for h in header if h not in MATCH_COLUMNS + EXTRA_COLUMNS] + MATCH_COLUMNS + EXTRA_COLUMNS
-    sink = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
-    try:
-        writer = csv.DictWriter(sink, fieldnames=out_cols, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for r, m in zip(rows, matches, strict=True):
-            row = {k: _neutralise(str(v)) if v is not None else "" for k, v in r.items() if k is not None}
-            row.update({k: ("" if v is None else v) for k, v in m.as_row().items()})
-            row["note"] = _neutralise(row["note"]) if row["note"] else ""
-            writer.writerow(row)
-    finally:
-        if args.out:
-            sink.close()
-    counts = {s: sum(1 for m in matches if m.status == s) for s in ("matched", "ambiguous", "unmatched")}
-    print(f"{len(matches)} rows against {bset.version}: {counts['matched']} matched, {counts['ambiguous']} ambiguous, "
-          f"{counts['unmatched']} unmatched", file=sys.stderr)
+
+    def row(r: dict, m) -> dict:
+        out = {k: _neutralise(str(v)) if v is not None else "" for k, v in r.items() if k is not None}
+        out.update({k: ("" if v is None else v) for k, v in m.as_row().items()})
+        out["note"] = _neutralise(out["note"]) if out["note"] else ""
+        return out
+
+    write_csv(args.out, out_cols, (row(r, m) for r, m in zip(rows, matches, strict=True)))
+    print(f"{len(matches)} rows against {bset.version}: {status_counts(m.status for m in matches)}", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,7 @@ import io
 import sys
 from pathlib import Path
 
+from mapping.commands.tables import status_counts, write_csv
 from mapping.outputs.export import safe_cell
 from mapping.store import db, identity
 
@@ -56,22 +57,15 @@ def _match(args: argparse.Namespace, actor: db.Actor) -> int:
         return 1
     matches = identity.match_names(db.connect(), [r.get(column) or "" for r in rows])
     out_cols = [h for h in header if h not in MATCH_COLUMNS] + MATCH_COLUMNS
-    sink = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
-    try:
-        writer = csv.DictWriter(sink, fieldnames=out_cols, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for r, mt in zip(rows, matches, strict=True):
-            row = {k: safe_cell(str(v)) for k, v in r.items() if k is not None and v is not None}
-            row.update({"org_id": mt.org_id or "", "org_name": mt.org_name or "", "method": mt.method or "",
-                        "score": round(mt.score, 1) if mt.score else "", "status": mt.status,
-                        "suggestion": mt.suggestion or ""})
-            writer.writerow(row)
-    finally:
-        if args.out:
-            sink.close()
-    counts = {s: sum(1 for mt in matches if mt.status == s) for s in ("matched", "ambiguous", "unmatched")}
-    print(f"{len(rows)} rows: {counts['matched']} matched, {counts['ambiguous']} ambiguous, "
-          f"{counts['unmatched']} unmatched", file=sys.stderr)
+
+    def row(r: dict, mt) -> dict:
+        kept = {k: safe_cell(str(v)) for k, v in r.items() if k is not None and v is not None}
+        return kept | {"org_id": mt.org_id or "", "org_name": mt.org_name or "", "method": mt.method or "",
+                       "score": round(mt.score, 1) if mt.score else "", "status": mt.status,
+                       "suggestion": mt.suggestion or ""}
+
+    write_csv(args.out, out_cols, (row(r, mt) for r, mt in zip(rows, matches, strict=True)))
+    print(f"{len(rows)} rows: {status_counts(mt.status for mt in matches)}", file=sys.stderr)
     return 0
 
 

@@ -139,6 +139,16 @@ def _by_identity(conn: Connection, df: pd.DataFrame) -> None:
     df["org_id"] = ids.map({i: c.id for i, c in canon.items()}).fillna(ids).astype(ids.dtype)
     df["org_name"] = ids.map({i: c.name for i, c in canon.items()}).fillna(df["org_name"])
     df["_org_type"] = ids.map({i: c.type for i, c in canon.items()})
+    # an implementing partner, donor or lead stored under a merged record's name is the surviving one too
+    renamed = {name: canon[i].name for i, name in _names(conn).items() if canon[i].name != name}
+    for column in ("org_impl", "org_funder", "org_lead"):
+        if renamed and column in df.columns:
+            df[column] = df[column].replace(renamed)
+
+
+def _names(conn: Connection) -> dict[int, str]:
+    o = m.organisations
+    return dict(conn.execute(select(o.c.id, o.c.name)).all())
 
 
 def _frame(conn: Connection, stmt) -> pd.DataFrame:

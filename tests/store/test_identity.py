@@ -43,7 +43,7 @@ def test_merge_moves_every_past_activity_and_unmerge_gives_them_back(db_url):
     submit(w, w.admin, "UNICEF", result(activity(1, UNICEF), activity(2, UNICEF)))
     submit(w, w.admin, "Unicef Pakistan", result(activity(3, "Unicef Pakistan")))
     submit(w, w.admin, "UNICEF Sindh Office", result(activity(4, "UNICEF Sindh Office")))
-    submit(w, w.admin, ORG_A, result(activity(5, ORG_A)))
+    submit(w, w.admin, ORG_A, result(activity(5, ORG_A, org_impl="Unicef Pakistan")))
     assert _partners(w) == {UNICEF, "Unicef Pakistan", "UNICEF Sindh Office", ORG_A}
 
     out = identity.merge_orgs(w.engine, w.admin, "UNICEF", "Unicef Pakistan")
@@ -52,6 +52,7 @@ def test_merge_moves_every_past_activity_and_unmerge_gives_them_back(db_url):
     acts = picture.current_activities(w.engine, w.admin)
     assert set(acts["org_name"]) == {UNICEF, ORG_A} and len(acts) == 5
     assert acts.loc[acts["org_name"] == UNICEF, "org_id"].nunique() == 1
+    assert acts.loc[acts["org_name"] == ORG_A, "org_impl"].tolist() == [UNICEF]  # as implementing partner too
     listed = {o["name"]: o["submissions"] for o in registry.list_orgs(w.engine)}
     assert listed[UNICEF] == 3 and "Unicef Pakistan" not in listed
     assert registry.list_rounds(w.engine)[0]["orgs_reported"] == 2
@@ -65,6 +66,8 @@ def test_merge_moves_every_past_activity_and_unmerge_gives_them_back(db_url):
     back = identity.unmerge_org(w.engine, w.admin, "Unicef Pakistan")
     assert "counts as itself again" in back.message
     assert _partners(w) == {UNICEF, "Unicef Pakistan", ORG_A}
+    acts = picture.current_activities(w.engine, w.admin)
+    assert acts.loc[acts["org_name"] == ORG_A, "org_impl"].tolist() == ["Unicef Pakistan"]
     assert db.audit_log(w.engine, w.admin, action="org.unmerge")[0]["detail"]["unmerged"] == "Unicef Pakistan"
 
 
