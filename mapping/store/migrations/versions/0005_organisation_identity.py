@@ -1,7 +1,7 @@
 """Organisation identity: IATI identifier, merged records and the reference (starter) list.
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0003
 Create Date: 2026-11-30 12:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0006'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
