@@ -215,6 +215,7 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
     blank = 0
     inner, outer = _hmac_states(key)
     inner_copy, outer_copy = inner.copy, outer.copy
+    cached, remember, add = cache.get, seen.setdefault, lines.append  # bound once: this loop runs millions of times
     number = 1
     for number, row in enumerate(reader, start=2):
         if len(row) < width:
@@ -229,7 +230,7 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
                     continue
                 problems.append(Problem(number, id_name, raw_id.strip(), cnic_problem(raw_id)))
                 continue
-        code = cache.get(raw_d)
+        code = cached(raw_d)
         if code is None:
             codes = lookup_district(table, raw_d)
             code = cache[raw_d] = codes[0] if len(codes) == 1 else codes
@@ -237,7 +238,7 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
             problems.append(Problem(number, d_name, raw_d.strip(), _district_problem(raw_d, code)))
             continue
         person = int(cnic)
-        first = seen.setdefault(person, number)
+        first = remember(person, number)
         if first != number:
             problems.append(Problem(number, id_name, raw_id.strip(),
                                     f"the same CNIC as row {first}; a person is counted once (row {first} kept)."))
@@ -246,7 +247,7 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
         h.update(cnic.encode())
         o = outer_copy()
         o.update(h.digest())
-        lines.append(o.hexdigest() + "," + code)
+        add(o.hexdigest() + "," + code)
     del seen
     lines.sort()
     districts = len({line[65:] for line in lines})
