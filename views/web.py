@@ -104,6 +104,11 @@ def own_routing() -> None:
     narrow layout, no role menu) until some run of app.py has called `st.navigation`. Deciding it here, when
     the server imports app.py and before any session, makes app.py run for every request.
     """
+    import logging
+
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
+    # Importing app.py outside a page run makes each st.Page warn "missing ScriptRunContext"; every real page
+    # run has one, so the warning only clutters the operator's log.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)

@@ -92,10 +92,10 @@ def _users_add(args) -> int:
     if password is None and not args.no_password:
         generated = password = secrets.token_urlsafe(12)
     uid = auth.add_user(engine, _actor(engine, args.user), email=args.email, role=args.role, org=args.org,
-                         password=password, name=args.name)
+                         password=password, name=args.name, one_time=generated is not None)
     print(f"Account #{uid} created: {args.email.strip().lower()} ({args.role}{', ' + args.org if args.org else ''})")
     if generated:
-        print(f"One-time password: {generated} (give it to the person; they should change it after signing in)")
+        print(f"One-time password: {generated} (give it to the person; it must be changed at the first sign-in)")
     return 0
 
 

@@ -66,8 +66,11 @@ def _user_select():
 
 
 def add_user(engine: Engine, actor: Actor, *, email: str, role: str, org: str | None = None,
-             password: str | None = None, name: str | None = None) -> int:
-    """Create an account; without a password it can only sign in through the OpenID Connect provider."""
+             password: str | None = None, name: str | None = None, one_time: bool = False) -> int:
+    """Create an account; without a password it can only sign in through the OpenID Connect provider.
+
+    `one_time`: the password was generated and handed over, so it must be changed at the first sign-in.
+    """
     require_admin(actor, "create accounts")
     email = _norm_email(email)
     if "@" not in email or " " in email:
@@ -86,6 +89,7 @@ def add_user(engine: Engine, actor: Actor, *, email: str, role: str, org: str | 
         uid = conn.execute(insert(m.users).values(
             email=email, name=name, role=role, org_id=org_row.id if org_row else None,
             password_hash=hash_password(password) if password else None, failed_attempts=0, active=True,
+            must_change_password=bool(one_time and password),
             created_at=utcnow())).inserted_primary_key[0]
         conn.execute(delete(m.sign_in_limits).where(m.sign_in_limits.c.email_key == email_key(email)))
         audit(conn, actor, "user.add", "user", uid, {"email": email, "role": role,

@@ -120,3 +120,12 @@ def test_failures_elsewhere_never_lock_the_owner_out_and_back_off_doubles(w):
     assert auth.authenticate(w.engine, "admin@example.org", "admin-pass-1", client="203.0.113.9",
                              now=t2).role == "admin"
     assert db.audit_log(w.engine, w.admin, action="user.unlock")[0]["email"] == "cli"
+
+
+def test_a_generated_first_password_must_be_changed_like_a_reset(w):
+    auth.add_user(w.engine, w.admin, email="new@example.org", role="viewer", password="handed-over-1", one_time=True)
+    auth.add_user(w.engine, w.admin, email="own@example.org", role="viewer", password="chosen-by-them-1")
+    assert auth.must_change_password(w.engine, "new@example.org")
+    assert not auth.must_change_password(w.engine, "own@example.org")
+    listed = {u["email"]: u["must_change_password"] for u in auth.list_users(w.engine, w.admin)}
+    assert listed["new@example.org"] and not listed["own@example.org"]
