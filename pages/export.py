@@ -8,7 +8,7 @@ import streamlit as st
 
 from mapping import config, workflow
 from mapping.outputs import export, report
-from mapping.store import picture, registry
+from mapping.store import people, picture, registry
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -22,7 +22,12 @@ stamp = dt.date.today().isoformat()
 st.subheader("PDF snapshot")
 st.markdown("Cover with headline findings, the partner map, matrices, gaps and overlaps, and the counting rules — "
             "ready to print for the meeting.")
-key = ("pdf", core.data_version(v.actor, v.filters.round_name), tuple(sorted(v.filters.to_params().items())))
+pairs = people.consented_pairs(core.engine(), v.actor)
+chosen = st.multiselect("Add “People in two programmes” for", pairs, format_func=" + ".join, key="pdf_people",
+                        help="Pairs whose owners both consented; only suppressed counts go into the PDF.") \
+    if pairs else []
+key = ("pdf", core.data_version(v.actor, v.filters.round_name), tuple(sorted(v.filters.to_params().items())),
+       tuple(chosen))
 if st.session_state.get("_pdf_key") != key:
     st.session_state.pop("_pdf", None)
 if st.button("Build the PDF snapshot", type="primary", key="build_pdf", disabled=not len(v.acts) or v.geo is None):
@@ -33,7 +38,8 @@ if st.button("Build the PDF snapshot", type="primary", key="build_pdf", disabled
             v.acts, v.units, core.bset(), filters=v.filters, title=config.title(), round_name=v.filters.round_name,
             returns_count=int(v.acts["submission_id"].nunique()) if "submission_id" in v.acts.columns else 0,
             missing_orgs=sorted(orgs - reported), data_version=key[1], demo=core.is_demo(),
-            extra_sections=workflow.snapshot_extras(core.engine()))
+            extra_sections=workflow.snapshot_extras(core.engine()),
+            people=[workflow.people_overlap(core.engine(), v.actor, a, b) for a, b in chosen])
         st.session_state["_pdf_key"] = key
 if st.session_state.get("_pdf"):
     render.download("Download the PDF snapshot", st.session_state["_pdf"], f"stocktake_snapshot_{stamp}.pdf",

@@ -72,6 +72,8 @@ with tab_compare:
             m1.metric("People in both", _cell(table.total["in_both"]))
             m2.metric(f"Only in {a}", _cell(table.total["only_a"]))
             m3.metric(f"Only in {b}", _cell(table.total["only_b"]))
+            if table.total["in_both"] == 0:
+                st.warning(po.NO_OVERLAP_NOTE)
             geo = core.geo()
             units = geo.units if geo is not None else pd.DataFrame(columns=["adm2_pcode", "adm2_name", "adm1_name"])
             names_by_code = dict(zip(units["adm2_pcode"], units["adm2_name"], strict=False))

@@ -141,6 +141,10 @@ def suppress(exact: ExactOverlap, programmes: tuple[str, str], *, threshold: int
                         round_name, rule_text(threshold))
 
 
+NO_OVERLAP_NOTE = ("Nobody is in both lists. If you expected people in common, check that both programmes hashed "
+                   "with the same key: lists hashed with different keys never match.")
+
+
 def rule_text(threshold: int) -> str:
     """The suppression rule in one sentence, stated wherever the figures appear."""
     return (f"Counts from 1 to {threshold - 1} are shown as \"<{threshold}\"; where a hidden count could be worked "

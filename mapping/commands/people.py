@@ -84,6 +84,7 @@ def _cell(v) -> str:
 
 def _overlap(args) -> int:
     from mapping import workflow
+    from mapping.analysis import people_overlap as po
 
     engine = db.connect()
     table = workflow.people_overlap(engine, _actor(engine, args.user), args.a, args.b, round_name=args.round)
@@ -106,6 +107,8 @@ def _overlap(args) -> int:
             print(f"{name:22} {_cell(row['in_both']):>10} {_cell(row['only_a']):>18} {_cell(row['only_b']):>18} "
                   f"{share:>7}")
     print(table.rule)
+    if t["in_both"] == 0:
+        print(po.NO_OVERLAP_NOTE)
     return 0
 
 

@@ -228,6 +228,13 @@ def consents(engine: Engine, actor: Actor) -> list[dict]:
     return out
 
 
+def consented_pairs(engine: Engine, actor: Actor) -> list[tuple[str, str]]:
+    """Pairs (sorted names) both owners agreed to compare that this person may see; [] for viewers and the public."""
+    if actor is None or actor.role not in ("admin", "focal_point"):
+        return []
+    return sorted({tuple(sorted((c["programme"], c["with"]))) for c in consents(engine, actor) if c["both"]})
+
+
 # --------------------------------------------------------------------------- comparison inputs
 
 def comparison_lists(engine: Engine, actor: Actor, a: str, b: str, *, round_name: str | None = None
@@ -279,6 +286,6 @@ def comparison_lists(engine: Engine, actor: Actor, a: str, b: str, *, round_name
     return pa.name, pb.name, rnd.name, lists[pa.id], lists[pb.id]
 
 
-__all__ = ["SYSTEM", "UploadOutcome", "add_programme", "comparison_lists", "consents", "delete_lists",
-           "find_programme", "list_programmes", "purge_expired", "retention_days", "set_consent", "upload",
+__all__ = ["SYSTEM", "UploadOutcome", "add_programme", "comparison_lists", "consented_pairs", "consents",
+           "delete_lists", "find_programme", "list_programmes", "purge_expired", "retention_days", "set_consent", "upload",
            "uploads"]

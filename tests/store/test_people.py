@@ -71,7 +71,8 @@ def test_comparison_needs_both_consents_then_counts_exactly(w, tmp_path):
         workflow.people_overlap(w.engine, w.admin, CASH, MOTHERS)
 
 
-def test_a_changed_key_gives_no_overlap(w, tmp_path):
+def test_a_changed_key_gives_no_overlap(w, db_url, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", db_url)
     a, _ = random_pair(300, 300, 300, PCODES)
     _upload(w, w.focal_a, CASH, a, tmp_path)
     _upload(w, w.focal_b, MOTHERS, a, tmp_path, key=KEY_B)  # the very same people, hashed with another key
@@ -79,6 +80,8 @@ def test_a_changed_key_gives_no_overlap(w, tmp_path):
     sp.set_consent(w.engine, w.focal_b, MOTHERS, CASH)
     assert workflow.people_overlap(w.engine, w.admin, CASH, MOTHERS).total == \
         {"in_both": 0, "only_a": 300, "only_b": 300}
+    assert main(["people", "overlap", CASH, MOTHERS]) == 0
+    assert "check that both programmes hashed with the same key" in capsys.readouterr().out
 
 
 def test_only_the_owners_and_admins_see_lists_and_no_one_gets_a_hash(w, tmp_path):
@@ -150,6 +153,8 @@ def test_consent_and_comparison_are_audited(w, tmp_path):
     pairs = sp.consents(w.engine, w.focal_c)
     assert pairs == []
     assert all(p["both"] for p in sp.consents(w.engine, w.focal_a))
+    assert sp.consented_pairs(w.engine, w.focal_a) == [(CASH, MOTHERS)]
+    assert sp.consented_pairs(w.engine, w.focal_c) == sp.consented_pairs(w.engine, w.viewer) == []
 
 
 def test_a_raw_list_or_a_bad_file_is_refused_whole(w, tmp_path):

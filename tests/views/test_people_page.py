@@ -116,3 +116,25 @@ def test_offline_tool_is_offered_with_this_deployments_districts(app_env):
     labels = [b.label for b in at.get("download_button")]
     assert "Download the offline pseudonymisation page (.html)" in labels
     assert any("pseudonymise hash LIST.csv" in c.value for c in at.code)
+
+
+def test_export_page_puts_a_consenting_pair_in_the_pdf(app_env):
+    import io
+
+    from pypdf import PdfReader
+
+    engine = db.connect()
+    irp, kct = actor("focal_point"), actor("focal_point_2")
+    workflow.people_upload(engine, irp, app_env["cash_file"].read_bytes(), "cash.csv", programme=CASH)
+    sp.set_consent(engine, irp, CASH, MCH)
+    sp.set_consent(engine, kct, MCH, CASH)
+    viewer = start(actor("viewer"))
+    viewer.switch_page("pages/export.py").run()
+    assert not [m for m in viewer.multiselect if m.key == "pdf_people"]  # viewers are never offered the pair
+    at = start(irp)
+    at.switch_page("pages/export.py").run()
+    at.multiselect(key="pdf_people").set_value([(CASH, MCH)]).run()
+    button(at, "Build the PDF snapshot").click().run()
+    assert not at.exception and not at.error
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(at.session_state["_pdf"])).pages)
+    assert "People in two programmes" in text and "<10" in text and "Quetta" in text
