@@ -22,11 +22,13 @@ __all__ = ["MAX_CELLS", "SheetExtent", "cell_ref", "ods_extents", "range_text", 
 # Checking a return costs about 250 bytes per cell, so this keeps one upload under 600 MB.
 MAX_CELLS = 2_000_000
 CHUNK = 4 * 1024 * 1024
-_CELL_RE = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
+# a cell reference attribute: letters then digits (a row's r="5" has no letters), found by its literal prefix
+_CELL_COL_RE = re.compile(rb' r="([A-Z]{1,3})[0-9]')
+_CELL_ROW_RE = re.compile(rb' r="[A-Z]{1,3}([0-9]{1,7})"')
 _ROW_END_RE = re.compile(rb"</(?:\w+:)?row>")
 _FORMULA_CELL_RE = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>]*?(?:/>|>(.*?)</(?:\w+:)?c>)',
                               re.DOTALL)
-_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")  # only run where a cheap substring test found "<f"
 _VALUE_RE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]")
 _DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?\bref="([A-Z]{1,3}\d{1,7})(?::([A-Z]{1,3}\d{1,7}))?"')
 
@@ -115,11 +117,11 @@ def scan_sheet_xml(stream: IO[bytes], name: str, part: str, *, on_chunk=None) ->
             part_buf, buf = buf[:cut], buf[cut:]
         else:
             part_buf, buf = buf, b""
-        found = _CELL_RE.findall(part_buf)
-        if found:
-            cols_seen.update(c for c, _ in found)
-            max_row = max(max_row, max(int(r) for _, r in found))
-        if _FORMULA_RE.search(part_buf):
+        cols_seen.update(_CELL_COL_RE.findall(part_buf))
+        rows = _CELL_ROW_RE.findall(part_buf)
+        if rows:
+            max_row = max(max_row, max(map(int, rows)))
+        if b"<f" in part_buf or b":f>" in part_buf or b":f " in part_buf:
             for letters, row, body in _FORMULA_CELL_RE.findall(part_buf):
                 if body and _FORMULA_RE.search(body) and not _VALUE_RE.search(body):
                     ext.uncalculated.append((int(row) - 1, col_number(letters) - 1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -61,6 +62,9 @@ def _ext(filename: str) -> str:
     return PurePath(filename or "").suffix.lower()
 
 
+_DECLARATION = re.compile(rb"<!(?i:doctype|entity)")
+
+
 class _EntityProbe:
     """Looks for <!DOCTYPE / <!ENTITY anywhere in one XML part, across chunk boundaries: an attack can hide
     behind a long comment, far past the first few kilobytes."""
@@ -69,8 +73,8 @@ class _EntityProbe:
         self.filename, self.part, self.tail = filename, part, b""
 
     def __call__(self, chunk: bytes) -> None:
-        window = (self.tail + chunk).upper()
-        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+        window = self.tail + chunk
+        if b"<!" in window and _DECLARATION.search(window):
             raise ReturnError(f"{self.filename} was refused: its part {self.part} declares XML entities "
                               "(<!DOCTYPE>/<!ENTITY>), which Excel never writes and which can be used to attack "
                               "the server. Save the data into a new workbook and upload that.")
