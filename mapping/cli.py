@@ -12,7 +12,7 @@ import sys
 
 from mapping.errors import StocktakeError
 
-COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people", "iati", "vocab")
+COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people", "iati", "vocab", "strategy")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -346,3 +346,21 @@ def snapshot_extras(engine: Engine, *, group: str | None = None) -> list[list]:
     if frame.empty:
         return []
     return [programme_outputs.programmes_section(frame, units, styles(), FRAME_W, group=group)]
+
+
+# --------------------------------------------------------------------------- the strategy framework
+
+def set_strategy(engine: Engine, actor: db.Actor, data: bytes, filename: str):
+    """Replace the deployment's strategy framework (admins; audited) after checking it; returns it."""
+    from mapping.returns import strategy
+
+    db.require_admin(actor, "replace the strategy framework")
+    framework = strategy.parse_framework(data, filename)
+    target = config.data_dir() / "strategy.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    with db.transaction(engine) as conn:
+        db.audit(conn, actor, "strategy.set", "strategy", filename,
+                 {"file": filename, "pillars": len(framework.of_level("pillar")),
+                  "objectives": len(framework.of_level("objective")), "actions": len(framework.of_level("action"))})
+    return framework

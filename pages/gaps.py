@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from mapping.analysis import matrices as analysis
+from mapping.analysis import strategy
+from mapping.returns.strategy import load_framework
 from views import admin, core, render, sidebar
 
 v = sidebar.view()
@@ -74,3 +76,22 @@ with tab_overlaps:
                              "districts": "Districts in common", "district_names": "Which districts"},
                      empty="No two programmes serve the same people in a common district in this view.", height=360)
 st.caption(" ".join(getattr(analysis, "COUNTING_RULES", [])))
+
+framework = load_framework()
+if framework is not None:
+    st.subheader("Gaps against the strategy")
+    with core.guarded("Reading the returns against the strategy"):
+        scoped = analysis.apply_filters(v.acts, v.filters)
+        for sentence in strategy.headlines(scoped, framework):
+            st.markdown(f"- {core.esc(sentence)}")
+        unsupported = strategy.unsupported_actions(scoped, framework)
+        st.caption(f"{len(unsupported)} of {len(framework.of_level('action'))} policy actions have no partner "
+                   "support in this view. " + core.esc(strategy.RULE))
+        render.table(unsupported, ["code", "action", "objective", "pillar"],
+                     labels={"code": "Code", "action": "Policy action", "objective": "Objective", "pillar": "Pillar"},
+                     empty="Every policy action has at least one partner in this view.", key="gaps_strategy")
+        render.table(strategy.concentrated_pillars(scoped, framework), ["pillar", "partner", "share", "activities",
+                                                                          "partners"],
+                     labels={"pillar": "Pillar", "partner": "Partner carrying it", "share": "Its share",
+                             "activities": "Activities", "partners": "Partners"},
+                     empty="No pillar rests on one partner.", key="gaps_strategy_concentrated")

@@ -7,7 +7,9 @@ import streamlit as st
 
 from mapping import config
 from mapping.analysis import matrices as analysis
+from mapping.analysis import strategy
 from mapping.outputs import export, palette
+from mapping.returns.strategy import load_framework
 from mapping.store import registry
 from views import core, render, sidebar
 
@@ -135,3 +137,19 @@ if short and acronyms:
             if a in set(map(str, shown.index)) | set(map(str, shown.columns))]
     with st.expander(f"Acronyms ({len(used)})"):
         st.markdown("  \n".join(f"**{core.esc(acronyms[n])}** — {core.esc(n)}" for n in used))
+
+# ------------------------------------------------------------------ against the government's strategy
+framework = load_framework()
+if framework is not None:
+    st.subheader("Against the strategy")
+    s1, s2 = st.columns(2)
+    strategy_rows = s1.radio("Strategy matrix", ["Partner × pillar", "Pillar × province"], horizontal=True,
+                             key="mx_strategy_kind")
+    strategy_measure = s2.radio("Count ", ["activities", "partners"], horizontal=True, key="mx_strategy_measure",
+                                format_func=str.capitalize)
+    with core.guarded("Reading the returns against the strategy"):
+        scoped = analysis.apply_filters(v.acts, v.filters)
+        sm = strategy.pillar_matrix(scoped, framework, rows="partner" if strategy_rows.startswith("Partner")
+                                    else "province", measure=strategy_measure)
+        st.dataframe(sm, width="stretch", key="mx_strategy")
+        st.caption(core.esc(strategy.RULE) + " The Gaps page lists the policy actions nobody supports.")

@@ -120,8 +120,29 @@ def _activities(rng: random.Random, org: tuple, units: pd.DataFrame, hot: list[d
             "budget": rng.choice((50_000, 120_000, 250_000, 800_000, 1_500_000)), "currency": "USD",
             "contact_name": f"Demo focal point {acronym}", "contact_email": f"focal@{_slug(acronym)}.demo",
             "activity_id": f"{acronym}-{i + 1:03d}",
+            "strategy": _strategy(sub or sector),
         })
     return rows
+
+
+# which policy action of the illustrative framework (data/strategy.csv) a demo activity supports; left empty
+# for the rest, so the demo shows actions nobody supports and activities that name no strategy item
+DEMO_STRATEGY = {"Unconditional cash transfers": "P1.1.a", "Social pensions": "P1.1", "Conditional cash transfers":
+                 "P2.1.a", "Food and in-kind transfers": "P1.2.b", "Anticipatory action": "P1.2.a",
+                 "Treatment of acute malnutrition": "P2.1.b", "Micronutrient supplementation": "P2.1.c",
+                 "Girls' education": "P2.2.a", "School feeding": "P2.2.b", "Access and enrolment": "P2.2.c",
+                 "Labour market and livelihoods": "P3.1", "Public works": "P3.1.b",
+                 "Digital payments and accounts": "P3.2.a", "Social registry and targeting": "P4.1.a"}
+
+
+def _strategy(key: str | None) -> str | None:
+    from mapping.returns.strategy import load_framework
+
+    framework = load_framework()
+    code = DEMO_STRATEGY.get(key or "")
+    if framework is None or code not in framework.by_code:
+        return None
+    return framework.by_code[code].label
 
 
 def _clean_file(org: tuple, rows: list[dict], units: pd.DataFrame) -> bytes:

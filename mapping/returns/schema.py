@@ -155,6 +155,12 @@ FIELDS: tuple[Field, ...] = (
         "program partner", "agence chef de file", "chef de file", "organisation principale", "agencia líder",
         "agência líder", "organização líder", "#org+prog"),
         description="The agency that leads or funds the programme through the implementing partner."),
+    Field("strategy", "#activity+strategy", "Strategy objective / action", "text", aliases=(
+        "strategy", "strategy objective", "strategic objective", "policy action", "pillar", "pillar / objective",
+        "strategy pillar", "national strategy", "objectif stratégique", "axe stratégique", "objetivo estratégico",
+        "eje estratégico", "#activity+strategy+code"),
+        description="The objective or policy action of the government's strategy the activity supports "
+                    "(data/strategy.csv; pick from the list)."),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)

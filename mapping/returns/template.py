@@ -24,6 +24,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from mapping.returns.schema import FIELDS, REPLACEMENT_RULE, Vocabularies, load_vocabularies
+from mapping.returns.strategy import load_framework
 
 ACTIVITIES = "Activities"
 LISTS = "Lists"
@@ -32,7 +33,7 @@ BLANK_ROWS = 500
 SCOPE_CHOICES = ("district", "province-wide", "national")
 FIXED_TIME = dt.datetime(2024, 1, 1)
 WIDTHS = {"text": 22, "vocab": 20, "date": 12, "int": 14, "number": 14, "email": 26, "pcode": 11}
-WIDE = {"org_name": 30, "activity": 40, "project": 28, "remarks": 30, "subsector": 30, "sector": 26}
+WIDE = {"org_name": 30, "activity": 40, "project": 28, "remarks": 30, "subsector": 30, "sector": 26, "strategy": 40}
 HEADER_FILL = PatternFill("solid", start_color="1F4E79", end_color="1F4E79")
 HXL_FILL = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
 REQUIRED_FILL = PatternFill("solid", start_color="C00000", end_color="C00000")
@@ -65,6 +66,9 @@ def _lists_sheet(wb: Workbook, vocab: Vocabularies, units: pd.DataFrame | None) 
     simple = [("Sectors", vocab.sector_names), ("OrgTypes", list(vocab.org_types)),
               ("Statuses", list(vocab.statuses)), ("Modalities", list(vocab.modalities)),
               ("Scopes", list(SCOPE_CHOICES))]
+    framework = load_framework()
+    if framework is not None:
+        simple.append(("Strategy", framework.dropdown()))
     provinces: list[str] = []
     by_province: dict[str, list[str]] = {}
     if units is not None and len(units):
@@ -172,6 +176,9 @@ def _activities_sheet(wb: Workbook, names: dict[str, str], activities: pd.DataFr
         s = f"{_col('sector')}{FIRST_DATA_ROW}"
         checks.append(("subsector", f"=INDIRECT(VLOOKUP({s},SectorKeys,2,FALSE))", False,
                        "Choose a sub-sector of the chosen sector."))
+    if "Strategy" in names:
+        checks.append(("strategy", "=Strategy", False, "Choose the objective or policy action of the strategy "
+                                                       "this activity supports."))
     if "Provinces" in names:
         checks.append(("adm1_name", "=Provinces", True, "Choose a province from the list."))
     if "ProvinceKeys" in names:

@@ -120,3 +120,38 @@ def test_export_and_pdf_agree_with_the_page(app_env, tmp_path):
     assert "Programmes" in text and "Punjab Mothers (fictional)" in text and "Sindh Elderly (fictional)" in text
     assert "Districts covered, programme × province" in text
     assert an.COVERAGE_RULE.split(";")[0] in text.replace("\n", " ")
+
+
+def test_returns_read_against_the_strategy_on_matrices_and_gaps(app_env, tmp_path):
+    from mapping.returns.template import build_template
+    from tests.factories.app import return_bytes
+
+    engine = db.connect()
+    rows = [{"org_name": IRP, "sector": "Social protection", "activity": "Cash for the poorest", "adm1_name": "Punjab",
+             "adm2_name": "Lahore", "status": "ongoing", "strategy": "P1.1.a — Expand unconditional cash transfers to "
+                                                                   "every district"},
+            {"org_name": IRP, "sector": "Nutrition", "activity": "OTP sites", "adm1_name": "Sindh",
+             "adm2_name": "Hyderabad", "status": "ongoing", "strategy": "P2.1.b"}]
+    result, outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(rows), "irp_strategy.xlsx", org=IRP)
+    assert outcome.status == "stored", outcome.message
+    at = start()
+    at.switch_page("pages/matrices.py")
+    at.run()
+    assert not at.exception, at.exception
+    m = frame_with(at, "P1 Protecting the poorest households (illustrative)")
+    assert m.loc[IRP, "P1 Protecting the poorest households (illustrative)"] == 1
+    assert m.loc[IRP, "P2 Human capital from the first 1000 days (illustrative)"] == 1
+    at.switch_page("pages/gaps.py")
+    at.run()
+    assert not at.exception, at.exception
+    said = " ".join(md.value for md in at.markdown)
+    assert "No partner reports support to 4 of the 5 policy actions under pillar P1" in said
+    gaps = frame_with(at, "Policy action")
+    assert "P1.1.a" not in set(gaps["Code"]) and "P1.1.b" in set(gaps["Code"])
+    wb = openpyxl.load_workbook(io.BytesIO(build_template()))
+    lists = wb["Lists"]
+    header = [c.value for c in lists[1]]
+    assert "Strategy" in header
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"code,level,parent,name\nX.1,objective,,Orphan\n")
+    assert cli.main(["strategy", "set", str(bad)]) == 2
