@@ -201,12 +201,27 @@ def _migrate(engine: Engine) -> None:
 
     with _MIGRATE_LOCK:
         engine.dispose()  # pooled connections may point at a schema that was dropped and recreated
-        with transaction(engine) as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            cfg = _alembic_config()
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            # SQLite alters a table by copying it and dropping the old one; with foreign keys on, dropping a
+            # table that other rows point at (organisations, users) fails, so an existing database with data
+            # could not be upgraded. Switch them off for the migration (only outside a transaction does the
+            # pragma count) and check every reference afterwards instead.
+            raw = conn.connection.driver_connection if is_sqlite(engine) else None
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                conn.execution_options(stocktake_write=True)
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                    cfg = _alembic_config()
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+                    if raw is not None and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise StoreError("The database upgrade left rows pointing at missing rows; it was undone.")
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys=ON")
 
 
 def new_revision(message: str, url: str | None = None) -> None:
