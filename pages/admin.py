@@ -15,7 +15,8 @@ actor = core.require(core.signed_in(), ("admin",))
 st.title("Admin")
 core.demo_banner()
 
-SECTIONS = {"Submissions": admin.submissions_tab, "Review place names": admin.review_queue,
+SECTIONS = {"Submissions": admin.submissions_tab, "Reporting": admin.reporting_tab,
+            "Review place names": admin.review_queue,
             "Rounds": admin.rounds, "Organisations": admin.organisations, "Accounts": admin.users,
             "Vocabularies": admin.vocabularies, "Boundaries": admin.boundary_sets}
 KEY, LAST = "admin_section", "admin_section_last"

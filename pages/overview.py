@@ -8,7 +8,7 @@ import streamlit as st
 from mapping import config
 from mapping.analysis import matrices as analysis
 from mapping.analysis.headlines import headlines
-from mapping.store import registry
+from mapping.store import reporting
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -50,31 +50,16 @@ with left:
         render.map_panel(v, summary, height=440, key="overview_map", interactive=False)
 with right:
     st.markdown("#### Data freshness")
-    orgs = core.call(registry.list_orgs, core.engine()) or []
-    latest = pd.DataFrame(columns=["org_name", "submitted_at"])
-    if len(v.acts) and "submitted_at" in v.acts.columns:
-        fresh = v.acts
-        if "carried_forward" in fresh.columns:
-            fresh = fresh[~fresh["carried_forward"].fillna(False).astype(bool)]
-        latest = fresh.groupby("org_name", as_index=False)["submitted_at"].max()
-    rows = []
-    last = dict(zip(latest["org_name"], latest["submitted_at"], strict=False))
-    for org in orgs:
-        when = last.get(org["name"])
-        rows.append({"Organisation": org["name"], "reported": when is not None,
-                     "Last return": pd.to_datetime(when).strftime("%d %b %Y") if when is not None else "not yet"})
-    freshness = pd.DataFrame(rows)
-    missing = [r["Organisation"] for r in rows if not r["reported"]]
-    round_label = v.filters.round_name or core.open_round() or "this round"
-    if missing:
-        st.warning(f"{len(missing)} of {len(rows)} organisations have not reported in {core.esc(round_label)}: "
-                   + ", ".join(core.esc(m) for m in missing[:12]) + (" …" if len(missing) > 12 else ""))
-    elif rows:
-        st.success(f"Every organisation has reported in {core.esc(round_label)}.")
-    if len(freshness):
-        # two columns so the table fits beside the map; organisations still to report come first
-        shown = freshness.sort_values(["reported", "Organisation"])[["Last return", "Organisation"]]
-        st.dataframe(shown, hide_index=True, width="stretch", height=min(520, 38 + 35 * len(shown)),
-                     column_config={"Last return": st.column_config.TextColumn(width=96)})
-    else:
+    status = core.call(reporting.round_status, core.engine(), v.actor, v.filters.round_name or core.open_round(),
+                       what="Reading who has reported")
+    if status is None or not status.orgs:
         st.caption("No organisations registered yet.")
+    else:
+        say = st.success if not status.missing else st.warning
+        say(core.esc(status.sentence()))
+        # organisations still to report come first; a carried or rejected return is said, never "not yet"
+        order = {"none": 0, "rejected": 1, "carried": 2, "reported": 3}
+        shown = pd.DataFrame([{"Standing": o.label(), "Organisation": o.org, "_o": order[o.state]}
+                              for o in status.orgs]).sort_values(["_o", "Organisation"]).drop(columns="_o")
+        st.dataframe(shown, hide_index=True, width="stretch", height=min(520, 38 + 35 * len(shown)),
+                     column_config={"Standing": st.column_config.TextColumn(width="medium")})

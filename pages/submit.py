@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pandas as pd
@@ -9,7 +10,7 @@ import streamlit as st
 
 from mapping import config, workflow
 from mapping.returns import annotate, ingest
-from mapping.store import picture, registry, submissions
+from mapping.store import picture, registry, reporting, submissions
 from views import core, render, submitting
 from views import iati as iati_view
 
@@ -46,6 +47,11 @@ if rounds:
                               key="submit_round")
 else:
     st.warning("Every reporting round is locked. The secretariat must open a new round before returns can be stored.")
+if round_name and (due := core.call(reporting.deadline, engine, round_name)):
+    late = due[1] < dt.date.today()
+    (st.warning if late else st.info)(
+        f"Returns for {core.esc(due[0])} are due by **{reporting.day(due[1])}**"
+        + (": the deadline has passed, but your return is still welcome." if late else "."))
 
 st.markdown("#### 1. Download the template")
 c1, c2 = st.columns(2)

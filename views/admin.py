@@ -16,7 +16,7 @@ from mapping import config
 from mapping.geo import boundaries
 from mapping.returns import schema
 from mapping.store import auth, db, picture, registry, submissions
-from views import accounts, core, render
+from views import accounts, core, render, submitting
 from views import organisations as org_identity
 
 
@@ -152,7 +152,16 @@ def vocabularies(actor: db.Actor) -> None:
 def organisations(actor: db.Actor) -> None:
     engine = core.engine()
     orgs = core.call(registry.list_orgs, engine) or []
-    render.table(pd.DataFrame(orgs), ["name", "acronym", "type", "iati_id", "aliases", "submissions"],
+    from mapping.store import reporting
+
+    status = core.call(reporting.round_status, engine, actor, what="Reading who has reported")
+    standing = {o.org: o.label() for o in (status.orgs if status else [])}
+    frame = pd.DataFrame(orgs)
+    if len(frame):
+        frame["standing"] = frame["name"].map(standing).fillna("")
+    render.table(frame, ["name", "acronym", "type", "standing", "iati_id", "aliases", "submissions"],
+                 labels={"standing": f"In {status.round_name}" if status and status.round_name else "This round",
+                         "submissions": "Accepted returns"},
                  empty="No organisations yet.")
     vocab = schema.load_vocabularies()
     with st.form("add_org"):
@@ -386,3 +395,76 @@ def need_indicator(actor: db.Actor) -> None:
                 registry.clear_need(engine, actor)
                 st.session_state.pop("need_admin_sure", None)
                 _done("The need indicator was removed; gaps are listed by province again.")
+
+
+# ---------------------------------------------------------------- reporting: who is missing, reminders, timeline
+
+
+def reporting_tab(actor: db.Actor) -> None:
+    """Who has not reported in a round, their focal points' e-mails, the deadline, reminders, and timelines."""
+    from mapping import workflow
+    from mapping.outputs import reminders
+    from mapping.store import reporting
+
+    engine = core.engine()
+    names = [r["name"] for r in core.rounds()]
+    if not names:
+        st.caption("No reporting round yet: open one under Rounds.")
+        return
+    default = core.open_round() or names[-1]
+    c1, c2, c3 = st.columns([2, 2, 1])
+    pick = c1.selectbox("Round", names, index=names.index(default), key="rep_round")
+    status = core.call(reporting.round_status, engine, actor, pick, what="Reading who has reported")
+    if status is None:
+        return
+    due = c2.date_input("Deadline", value=status.deadline, format="DD/MM/YYYY", key=f"rep_deadline_{pick}")
+    c3.markdown("&nbsp;")
+    if c3.button("Save deadline", key="rep_deadline_save", disabled=due == status.deadline):
+        with core.guarded("Saving the deadline"):
+            reporting.set_deadline(engine, actor, pick, due)
+            _done(f"Returns for {pick} are due by {reporting.day(due)}." if due else f"{pick} has no deadline now.")
+    (st.success if not status.missing else st.warning)(core.esc(status.sentence()))
+    missing = status.missing
+    if missing:
+        st.markdown(f"**Not yet reported in {core.esc(pick)}** ({len(missing)}) — focal points' e-mails are "
+                    "personal data: share them only with the secretariat.")
+        render.table(pd.DataFrame([{"org": o.org, "standing": o.label(),
+                                    "emails": "; ".join(o.focal_points) or "no focal point account"}
+                                   for o in missing]), ["org", "standing", "emails"],
+                     labels={"org": "Organisation", "standing": "Standing", "emails": "Focal points"},
+                     key="rep_missing")
+        emails = sorted({e for o in missing for e in o.focal_points})
+        c1, c2 = st.columns([3, 1])
+        c1.code("; ".join(emails) or "(no e-mail addresses)", language=None, wrap_lines=True)
+        with c2:
+            render.download("Download the list (CSV)", reminders.missing_csv(status),
+                            f"not_reported_{submitting.slug(pick)}.csv", "text/csv", key="rep_missing_csv")
+        if config.smtp() is None:
+            st.caption("Reminder e-mails need a mail server: the deployment sets STOCKTAKE\\_SMTP\\_HOST (and "
+                       "STOCKTAKE\\_SMTP\\_FROM). Until then, copy the addresses above.")
+        else:
+            with_mail = [o for o in missing if o.focal_points]
+            sure = st.checkbox(f"E-mail a reminder to the focal points of {len(with_mail)} organisation(s)",
+                               key=f"rep_remind_sure_{st.session_state.get('rep_nonce', 0)}")
+            if st.button("Send reminders", type="primary", disabled=not sure or not with_mail, key="rep_remind"):
+                with core.guarded("Sending the reminders"), st.spinner("Sending…"):
+                    sent = workflow.send_reminders(engine, actor, pick)
+                    st.session_state["rep_nonce"] = st.session_state.get("rep_nonce", 0) + 1
+                    _done(sent.sentence())
+    st.markdown("##### An organisation's timeline")
+    orgs = [o.org for o in status.orgs]
+    who = st.selectbox("Organisation", orgs, key="rep_timeline_org", index=None, placeholder="Pick an organisation")
+    if who:
+        with core.guarded("Reading the timeline"):
+            entries = reporting.timeline(engine, actor, who)
+            if not entries:
+                st.caption(f"{core.esc(who)} has sent no return yet.")
+            else:
+                render.table(pd.DataFrame([{"id": e.submission_id, "when": reporting.day(e.submitted_at),
+                                            "round": e.round_name, "who": e.submitted_by, "file": e.filename,
+                                            "what": e.what()} for e in reversed(entries)]),
+                             ["id", "when", "round", "who", "file", "what"],
+                             labels={"id": "#", "when": "Date", "round": "Round", "who": "Submitted by",
+                                     "file": "File", "what": "What happened"},
+                             widths={"id": 50, "when": 100, "round": 80, "what": "large"}, key="rep_timeline")
+

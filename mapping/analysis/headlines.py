@@ -38,6 +38,22 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if len(text) > 1 and text[1:2].islower() else text
 
 
+def carried_sentence(acts: pd.DataFrame) -> str | None:
+    """Say how much of the picture is carried forward from earlier rounds: it is data, not a new report."""
+    if "carried_forward" not in acts.columns or not len(acts):
+        return None
+    carried = acts[acts["carried_forward"].fillna(False).astype(bool)]
+    if not len(carried):
+        return None
+    org = "partner" if "partner" in carried.columns else "org_name"
+    k = carried[org].nunique()
+    rounds = sorted(set(carried["round_name"].dropna().astype(str))) if "round_name" in carried.columns else []
+    source = f" from {', '.join(rounds)}" if rounds else " from an earlier round"
+    return (f"{_n(len(carried), 'activity', 'activities')} of {_n(k, 'partner', 'partners')} "
+            f"{'is' if len(carried) == 1 else 'are'} carried forward{source}: "
+            f"{'that partner has' if k == 1 else 'those partners have'} not reported in this round yet.")
+
+
 def headlines(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None = None, filters: Filters | None = None,
               need: Any = None, *, min_overlap: int = 3, beneficiaries: str = "max") -> list[str]:
     """Plain-language sentences for the cover of a snapshot, computed by the same functions as the tables."""
@@ -59,6 +75,8 @@ def headlines(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None
     out = [f"{_n(n_part, 'partner', 'partners')} {verb} {_n(n_act, 'activity', 'activities')} in {served:,} of "
            f"{_n(len(units_in), 'district', 'districts')}."]
     scoped = _scope(a, units, filters)
+    if (carried := carried_sentence(scoped)) is not None:
+        out.append(carried)
     wide = int((scoped["level"] != "district").sum())
     if wide:
         out.append(f"{wide:,} of these activities {'is' if wide == 1 else 'are'} province-wide or national.")
