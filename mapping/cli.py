@@ -12,7 +12,8 @@ import sys
 
 from mapping.errors import StocktakeError
 
-COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people", "iati", "vocab", "strategy")
+COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people", "iati",
+                   "vocab", "strategy", "rates")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,8 @@ core.demo_banner()
 SECTIONS = {"Submissions": admin.submissions_tab, "Reporting": admin.reporting_tab,
             "Review place names": admin.review_queue,
             "Rounds": admin.rounds, "Organisations": admin.organisations, "Accounts": admin.users,
-            "Vocabularies": admin.vocabularies, "Boundaries": admin.boundary_sets}
+            "Vocabularies": admin.vocabularies, "Exchange rates": admin.exchange_rates,
+            "Boundaries": admin.boundary_sets}
 KEY, LAST = "admin_section", "admin_section_last"
 
 

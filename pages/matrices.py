@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mapping import config
+from mapping.analysis import currency
 from mapping.analysis import matrices as analysis
 from mapping.analysis import strategy
 from mapping.outputs import export, palette
@@ -117,19 +118,23 @@ def _width(column) -> int:
 
 
 col_cfg = {str(c): st.column_config.Column(width=_width(c)) for c in shown.columns}
-st.html(render.heat_legend(vmax, measures[measure], vmin=vmin))
+unit = f" ({currency.load_rates().reporting})" if measure == "budget" and currency.load_rates() else ""
+st.html(render.heat_legend(vmax, measures[measure] + unit, vmin=vmin))
 st.dataframe(styler, width="stretch", height=min(760, 40 + 35 * (len(shown) + 1)), column_config=col_cfg)
 n_rows, n_cols = max(len(shown) - 1, 0), max(len(shown.columns) - 1, 0)
+budget_note = currency.budget_note(v.filtered) if measure == "budget" else ""
 st.caption(f"{n_rows} rows × {n_cols} columns; totals in bold (first column, last row). A dot means none; "
            "darker blue means more. "
            + core.esc(mx.attrs.get("rule", "")) + " " + core.esc(mx.attrs.get("wide", "")))
+if budget_note:
+    st.caption(core.esc(budget_note))
 
 slug = kind.lower().replace(" × ", "_by_")
 d1, d2, _ = st.columns([1, 1, 2])
 with d1, core.guarded("Preparing the Excel file"):
     render.download("Download Excel (coloured)", export.matrix_xlsx(
         full, title=f"{config.title()} — {kind}, {measures[measure].lower()}", sheet=kind.replace(" × ", " x "),
-        notes=[desc] if desc else []), f"stocktake_{slug}.xlsx", render.XLSX, key="mx_xlsx")
+        notes=[n for n in (desc, budget_note) if n]), f"stocktake_{slug}.xlsx", render.XLSX, key="mx_xlsx")
 with d2, core.guarded("Preparing the CSV file"):
     render.download("Download CSV", export.matrix_csv(full), f"stocktake_{slug}.csv", "text/csv", key="mx_csv")
 if short and acronyms:

@@ -468,3 +468,33 @@ def reporting_tab(actor: db.Actor) -> None:
                                      "file": "File", "what": "What happened"},
                              widths={"id": 50, "when": 100, "round": 80, "what": "large"}, key="rep_timeline")
 
+
+
+# ---------------------------------------------------------------- exchange rates
+
+
+def exchange_rates(actor: db.Actor) -> None:
+    """The rate table every budget total is converted with (matrices, map, PDF, commands)."""
+    from mapping.analysis import currency
+
+    engine = core.engine()
+    rates = None
+    with core.guarded("Reading the rate table"):
+        rates = currency.load_rates()
+    if rates is not None:
+        st.markdown(core.esc(rates.statement()))
+        render.table(pd.DataFrame([{"currency": c, "rate": r, "as_of": rates.as_of[c]}
+                                   for c, r in sorted(rates.rate.items())]), ["currency", "rate", "as_of"],
+                     labels={"currency": "Currency", "rate": f"1 unit in {rates.reporting}", "as_of": "Rate of"},
+                     key="rates_table")
+    else:
+        st.caption("No rate table: budgets are added up as reported.")
+    st.caption("A CSV with the columns currency, rate, reporting_currency, as_of, source: one row per currency, the "
+               "rate being what one unit is worth in the reporting currency.")
+    up = st.file_uploader("Rate table (CSV)", type=["csv"], key="rates_upload")
+    if up is not None and st.button("Use these rates", type="primary", key="rates_save"):
+        with core.guarded(f"Reading {up.name}"):
+            saved = currency.save_rates(up.getvalue(), up.name)
+            with db.transaction(engine) as conn:
+                db.audit(conn, actor, "rates.set", "rates", None, {"file": up.name, "rates": saved.rate})
+            _done(f"{len(saved.rate)} rates saved. {saved.statement()}")

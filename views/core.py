@@ -19,6 +19,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from mapping import config, workflow
+from mapping.errors import StocktakeError
 from mapping.geo import boundaries
 from mapping.store import auth, db, picture, registry, sessions
 from views import web
@@ -186,7 +187,7 @@ def _clear_work() -> None:
 
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = tuple(
-    cls for cls in (
+    cls for cls in (StocktakeError,
         getattr(db, "PermissionDenied", None), getattr(auth, "AuthError", None),
         getattr(workflow, "NoBoundariesError", None), getattr(boundaries, "BoundaryError", None),
     ) if isinstance(cls, type))

@@ -291,6 +291,11 @@ def prepare(acts: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFra
                 if c in a.columns else np.nan)
     for c in ("start_date", "end_date"):
         a[c] = pd.to_datetime(a[c], errors="coerce") if c in a.columns else pd.NaT
+    # one reporting currency for every budget total (the rate table the deployment keeps)
+    from mapping.analysis import currency
+
+    a["budget_as_reported"] = a["budget"]
+    a["budget"], conversion = currency.convert(a["budget"], a["currency"], currency.load_rates())
     for c in ("sector", "subsector", "org_type"):
         a[c] = a[c].where(a[c] != "", NOT_GIVEN)
     u = _units(units)
@@ -320,7 +325,7 @@ def prepare(acts: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFra
     a["_rid"] = np.arange(len(a))
     for c in _CATS:
         a[c] = a[c].astype("category")
-    a.attrs = {PREPARED: True}
+    a.attrs = {PREPARED: True, "budget_conversion": conversion}
     return a
 
 

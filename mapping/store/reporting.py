@@ -80,11 +80,12 @@ class RoundStatus:
         parts = [f"{done} of {len(self.orgs)} organisations have reported in {name}"]
         if carried := self.of("carried"):
             rounds = sorted({o.carried_from for o in carried if o.carried_from})
-            parts.append(f"{len(carried)} are carried forward from {', '.join(rounds)}")
+            parts.append(f"{len(carried)} {'is' if len(carried) == 1 else 'are'} carried forward from "
+                         f"{', '.join(rounds)}")
         if rejected := self.of("rejected"):
             parts.append(f"{len(rejected)} had their return rejected")
         if none := self.of("none"):
-            parts.append(f"{len(none)} have sent nothing")
+            parts.append(f"{len(none)} {'has' if len(none) == 1 else 'have'} sent nothing")
         text = "; ".join(parts) + "."
         if self.deadline is not None:
             text += f" Deadline: {day(self.deadline)}."
@@ -139,7 +140,7 @@ def _round(conn, round_name: str | None):
     if round_name:
         return find_round(conn, round_name)
     try:
-        return resolve_round(conn)
+        return resolve_round(conn, None)
     except StoreError:  # every round locked: the latest one
         rounds = ordered_rounds(conn)
         return rounds[-1] if rounds else None

@@ -27,7 +27,7 @@ def test_a_new_round_tells_reported_carried_rejected_and_silent_apart(db_url):
                                                        ("Charlie Care", "none")]
     assert status.orgs[0].label() == "carried forward from 2026 H1"
     assert status.sentence() == ("0 of 3 organisations have reported in 2026 H2; 2 are carried forward from "
-                                 "2026 H1; 1 have sent nothing. Deadline: 15 Dec 2026.")
+                                 "2026 H1; 1 has sent nothing. Deadline: 15 Dec 2026.")
     # Alpha reports; Bravo's return is rejected (it keeps its carried data, and the rejection is said)
     assert submit(w, w.focal_a, ORG_A, result(activity(1)), round_name="2026 H2").status == "stored"
     rejected = submit(w, w.focal_b, ORG_B, result(activity(3, ORG_B), errors=4), round_name="2026 H2")
@@ -130,7 +130,7 @@ def test_reminders_reach_the_focal_points_of_missing_organisations(db_url, monke
         monkeypatch.setenv(k, v)
     assert main(["rounds", "status", "2026 H1", "--missing", "--csv", str(tmp_path / "missing.csv")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("1 of 3 organisations have reported in 2026 H1; 1 had their return rejected; 1 have "
+    assert out.startswith("1 of 3 organisations have reported in 2026 H1; 1 had their return rejected; 1 has "
                           "sent nothing. Deadline: 15 Jun 2026.")
     assert "focal@bravo.example" in out and "Alpha Relief" not in out
     lines = (tmp_path / "missing.csv").read_text(encoding="utf-8-sig").splitlines()

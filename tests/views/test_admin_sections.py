@@ -153,3 +153,29 @@ def test_an_organisations_timeline_on_the_admin_page(admin_env):
     shown = at.dataframe[-1].value
     assert list(shown["What happened"]) == ["accepted (current): 3 activities (3 new, 0 changed, 0 ended)"]
     assert list(shown["Submitted by"]) == ["system"]
+
+
+def test_the_secretariat_sets_the_exchange_rates_and_the_budget_matrix_states_them(admin_env, monkeypatch, tmp_path):
+    from mapping.analysis import currency
+
+    monkeypatch.setenv("STOCKTAKE_DATA_DIR", str(tmp_path / "data"))
+    at = open_admin(admin())
+    tab(at, "Exchange rates")
+    assert problems(at) == []
+    bad = b"currency,rate,reporting_currency,as_of\nPKR,lots,USD,2026-11-01\n"
+    at.file_uploader(key="rates_upload").set_value(("rates.csv", bad, "text/csv")).run()
+    next(b for b in at.button if b.label == "Use these rates").click().run()
+    assert [e.value for e in at.error][0].startswith("Reading rates.csv: rates.csv, line 2, column rate: 'lots'")
+    good = b"currency,rate,reporting_currency,as_of,source\nPKR,0.0035,USD,2026-11-15,SBP\n"
+    at.file_uploader(key="rates_upload").set_value(("rates.csv", good, "text/csv")).run()
+    next(b for b in at.button if b.label == "Use these rates").click().run()
+    assert problems(at) == []
+    assert flash(at) == ["2 rates saved. Budgets in USD at the rates of 15 Nov 2026 (PKR 1 = USD 0.0035), from "
+                         "rates.csv."]
+    assert currency.load_rates().rate == {"PKR": 0.0035, "USD": 1.0}
+    at.switch_page("pages/matrices.py")
+    at.run()
+    at.radio(key="mx_measure").set_value("budget").run()
+    assert problems(at) == []
+    assert any(c.value.startswith("Budgets in USD") for c in at.caption)
+    assert any("Budget (USD) per cell" in h.body for h in at.get("html"))

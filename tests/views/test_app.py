@@ -121,7 +121,7 @@ def test_overview_figures_match_the_picture(app_env):
     assert metrics["Activities"] == str(len(acts)) == "5"
     # D.G Khan (both partners), Nawabshah, Lahore; the province-wide activity covers no district
     assert metrics["Districts covered"] == "3 of 160"
-    assert "1 of 3 organisations have not reported" in texts(at)
+    assert "2 of 3 organisations have reported in" in texts(at) and "1 has sent nothing" in texts(at)
     assert "Sindh Futures Fund" in texts(at)
 
 
