@@ -13,7 +13,7 @@ import sys
 from mapping.errors import StocktakeError
 
 COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people", "iati",
-                   "vocab", "strategy", "rates")
+                   "vocab", "strategy", "rates", "review")
 
 
 def build_parser() -> argparse.ArgumentParser:

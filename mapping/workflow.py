@@ -118,14 +118,16 @@ def apply_suggestions(engine: Engine, actor: db.Actor, result: IngestResult, *,
 
 
 def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, org: str,
-                round_name: str | None = None, consolidated: bool = False, reporting_org: str | None = None):
+                round_name: str | None = None, consolidated: bool = False, reporting_org: str | None = None,
+                reject_whole: bool = False):
     """Validate and store one return (or split a consolidated file): returns (IngestResult, outcome)."""
     ctx = context(engine)
     result = validate_upload(engine, data, filename, org=None if consolidated else org, ctx=ctx,
                              round_name=round_name, reporting_org=reporting_org)
     if consolidated:
         outcomes = submissions.import_consolidated(engine, actor, filename=filename, data=data, result=result,
-                                             boundary_version=ctx.boundary_version, round_name=round_name)
+                                             boundary_version=ctx.boundary_version, round_name=round_name,
+                                             reject_whole=reject_whole)
         return result, outcomes
     replaced = None
     if result.ok:  # said before storing: the picture changes once the return is stored
@@ -134,10 +136,62 @@ def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, 
         except StocktakeError:  # unknown organisation, no round …: the store refuses below and says why
             replaced = None
     outcome = submissions.submit(engine, actor, org=org, filename=filename, data=data, result=result,
-                           boundary_version=ctx.boundary_version, round_name=round_name)
+                           boundary_version=ctx.boundary_version, round_name=round_name, reject_whole=reject_whole)
     if replaced is not None and outcome.status == "stored":
         outcome.replaced = replaced.to_json()
     return result, outcome
+
+
+PLACE_FIELDS = ("adm2_name", "adm2_pcode", "adm1_name", "scope")
+
+
+def _district(ctx: Context, to: str) -> dict:
+    """The district `to` names (a p-code, or a name only one district has) as the columns of an activity."""
+    units = ctx.units
+    key = " ".join(str(to).split()).lower()
+    hit = units[units["adm2_pcode"].str.lower() == key]
+    if len(hit) != 1:
+        hit = units[units["adm2_name"].str.lower() == key]
+    if len(hit) != 1:
+        raise db.StoreError(f"{to!r} is not one district of the boundary set; give its p-code (e.g. "
+                         f"{units['adm2_pcode'].iloc[0] if len(units) else 'PK607'}).")
+    u = hit.iloc[0]
+    return {"scope": "district", "adm1_name": u["adm1_name"], "adm1_pcode": u["adm1_pcode"],
+            "adm2_name": u["adm2_name"], "adm2_pcode": u["adm2_pcode"], "match_method": "review",
+            "match_score": 100.0}
+
+
+def resolve_queued(engine: Engine, actor: db.Actor, field: str, value: str | None, *, to: str | None = None,
+                   drop: bool = False) -> int:
+    """Settle the queued rows with `field` = `value` (the review queue), in the engine's own terms: a district is
+    matched to the boundary set (and learned, so later returns match it), a date or a number is read as a return's
+    cell would be, a listed value must be on its list. Returns the rows settled."""
+    from mapping.returns.normalise import parse_date, parse_number
+    from mapping.store import review
+
+    if drop:
+        return review.resolve(engine, actor, field, value, drop=True)
+    if to is None or not str(to).strip():
+        raise db.StoreError("Say what the value stands for (--to) or drop the rows (--drop).")
+    if field in PLACE_FIELDS:
+        updates = _district(context(engine), to)
+        if value and field != "scope":
+            registry.learn_alias(engine, actor, value, updates["adm1_pcode"], updates["adm2_pcode"])
+    elif field in ("start_date", "end_date"):
+        day, problem = parse_date(to, order=config.date_order(), end=field == "end_date")
+        if problem or day is None:
+            raise db.StoreError(f"{to!r} is not a date; write it as YYYY-MM-DD.")
+        updates = {field: day}
+    elif field in ("targeted", "reached", "targeted_hh", "reached_hh", "budget"):
+        number, _, problem = parse_number(to)
+        if problem or number is None or number < 0:
+            raise db.StoreError(f"{to!r} is not a number of zero or more.")
+        updates = {field: number}
+    elif field in store_vocabulary.LABELS:
+        updates = {field: store_vocabulary.to_canonical(engine, field, to)}
+    else:
+        updates = {field: str(to).strip()}
+    return review.resolve(engine, actor, field, value, updates=updates)
 
 
 def is_demo(engine: Engine) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from views import admin, core
+from views import admin, core, review
 
 actor = core.require(core.signed_in(), ("admin",))
 st.title("Admin")
@@ -17,6 +17,7 @@ core.demo_banner()
 
 SECTIONS = {"Submissions": admin.submissions_tab, "Reporting": admin.reporting_tab,
             "Review place names": admin.review_queue,
+            "Waiting rows": review.waiting_rows,
             "Rounds": admin.rounds, "Organisations": admin.organisations, "Accounts": admin.users,
             "Vocabularies": admin.vocabularies, "Exchange rates": admin.exchange_rates,
             "Boundaries": admin.boundary_sets}

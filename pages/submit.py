@@ -105,9 +105,12 @@ if pending is not None:
     m2.metric("Rows accepted", f"{result.accepted:,}")
     m3.metric("Errors", f"{errors:,}")
     m4.metric("Warnings", f"{warnings:,}")
-    if errors:
-        st.error(f"{errors} error(s) must be fixed before this return can be stored. Fix them in your file "
+    blocking, reject_whole = submitting.queue_choice(result)
+    if blocking:
+        st.error(f"{blocking} error(s) must be fixed before this return can be stored. Fix them in your file "
                  "(the annotated workbook marks each cell) and upload it again.")
+    elif errors:
+        pass  # every error is on a row that waits in the review queue (said above)
     elif warnings:
         st.warning(f"No errors. {warnings} warning(s): check them, then confirm.")
     else:
@@ -136,7 +139,7 @@ if pending is not None:
                         help="Your file with every problem highlighted and explained in a comment.")
 
     st.markdown("#### 4. Confirm")
-    if org and not errors:
+    if org and not blocking:
         replaced = core.call(picture.replacement, engine, actor, org, result.records, round_name=round_name,
                              what="Comparing with your current activities")
         if replaced is not None:
@@ -155,10 +158,10 @@ if pending is not None:
         submitting.forget_upload(engine, actor, org)
         st.rerun()
     if st.button(f"Confirm and submit {result.accepted} {noun} for {target}", type="primary", key="confirm",
-                 disabled=bool(errors) or not rounds):
+                 disabled=bool(blocking) or not rounds):
         try:
             _, outcome = workflow.submit_file(engine, actor, data, filename, org=org or "", round_name=round_name,
-                                              consolidated=consolidated)
+                                              consolidated=consolidated, reject_whole=reject_whole)
         except Exception as exc:  # noqa: BLE001 - permission, locked round ...: shown, never a traceback
             st.error(core.esc(core.message_for(exc)))
         else:

@@ -143,3 +143,16 @@ def forget_upload(engine, actor: db.Actor, org: str | None) -> None:
     st.session_state.pop("draft_saved", None)
     st.session_state.pop("validated_key", None)
     st.session_state["upload_counter"] = st.session_state.get("upload_counter", 0) + 1
+
+
+def queue_choice(result) -> tuple[int, bool]:
+    """Rows whose only problems can wait (unknown district, unreadable date ...) go to the review queue and the
+    rest is stored, unless the uploader rejects the whole return. Returns (errors that still block, reject_whole)."""
+    queued = list(getattr(result, "queued", None) or [])
+    if not queued or config.strict_vocabulary():
+        return len(result.errors), False
+    st.info(f"**{len(queued):,} row(s) will wait in the review queue** (their problems are listed below): they "
+            "are stored with the return but not counted until the secretariat settles them. The other rows are "
+            "stored as usual.")
+    whole = st.checkbox("Reject the whole return instead (store nothing until I fix the file)", key="reject_whole")
+    return (len(result.errors) if whole else len(result.blocking)), whole

@@ -178,7 +178,8 @@ def _submit(args) -> int:
     actor = _actor(engine, args.user)
     try:
         result, outcome = workflow.submit_file(engine, actor, data, path.name, org=args.org, round_name=args.round,
-                                               consolidated=args.consolidated, reporting_org=args.reporting_org)
+                                               consolidated=args.consolidated, reporting_org=args.reporting_org,
+                                               reject_whole=args.reject_whole)
     except (db.PermissionDenied, db.StoreError):
         raise
     except Exception as exc:  # noqa: BLE001 - unreadable files are reported, not traced back
@@ -374,6 +375,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reporting-org", choices=("org_lead", "org_impl"),
                    help="consolidated file without an organisation column: the partner column that stands for "
                         "the reporting organisation (default: the lead organisation, else the implementing partner)")
+    p.add_argument("--reject-whole", action="store_true",
+                   help="if any row has an error, store none (by default rows with an unknown district, date or "
+                        "number wait in the review queue and the rest is stored)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_guarded(_submit))
 

@@ -49,6 +49,11 @@ FUTURE_YEARS = 5
 SUBSTANTIVE = ("project", "sector", "subsector", "activity", "modality", "adm1_name", "adm1_pcode", "adm2_name",
                "adm2_pcode", "status", "start_date", "end_date", "targeted", "reached", "budget", "org_impl",
                "org_funder", "beneficiary_group", "scope", "org_lead", "targeted_hh", "reached_hh")
+# Problems a row can wait with in the review queue (the secretariat settles them by value: a place, a date, a
+# listed value). Any other error keeps the return out, as before: another organisation's row, a row that is no
+# activity, and numbers, which only the focal point can read right (is '1.500' fifteen hundred or one and a half?).
+QUEUEABLE = frozenset({"adm1_name", "adm2_name", "adm2_pcode", "scope", "start_date", "end_date", "sector",
+                       "subsector", "status", "org_type", "modality"})
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -104,6 +109,8 @@ class _Checker:
         self.own = self._own_org(org)
         self.issues: list[Issue] = []
         self.records: list[dict] = []
+        self.queued: list[dict] = []  # rows with errors that can wait for review: record + "_queue" problems
+        self.row_errors: dict[int, list[tuple]] = {}
         self.excel_rows: list[int] = []
         self.recs: list[dict] = []
         self.bad: list[bool] = []
@@ -128,6 +135,7 @@ class _Checker:
                                  severity, message, suggestion, fname))
         if severity == "error":
             self.bad[k] = True
+            self.row_errors.setdefault(k, []).append((fname, None if value is None else text_of(value), message))
 
     def apply(self, values: list, fn) -> None:
         """Understand each distinct value with `fn`, then give every row its outcome."""
@@ -180,7 +188,7 @@ class _Checker:
         n = len(kept)
         self.bad = [False] * n
         self.recs = [{"_row": r} for r in self.excel_rows]
-        cols = raw
+        cols = self.cols = raw
         empty = [None] * n
         col = lambda f: cols.get(f, empty)  # noqa: E731
         self.apply(list(zip(col("org_name"), col("org_acronym"), strict=True)), self._org)
@@ -601,6 +609,11 @@ class _Checker:
         ids: dict[str, int] = {}
         for k, rec in enumerate(self.recs):
             if self.bad[k]:
+                problems = self.row_errors.get(k, [])
+                if problems and all(f in QUEUEABLE for f, _, _ in problems):
+                    province = self.cols.get("adm1_name", [None] * (k + 1))[k]
+                    self.queued.append(rec | {"_queue": [list(p) for p in problems],
+                                              "_province": None if province is None else text_of(province)})
                 continue
             row = rec["_row"]
             key = tuple(map(rec.get, FIELD_NAMES))
@@ -739,4 +752,4 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
     unknown = [c.header for c in layout.columns if not c.field]
     return IngestResult(name, layout.sheet.name, columns, n_rows, checker.records, checker.issues, unknown,
                         header_row=max(layout.header_rows) + 1, defaults=checker.defaults,
-                        offlist=checker.offlist_values())
+                        offlist=checker.offlist_values(), queued=checker.queued)

@@ -25,6 +25,9 @@ class IngestResult:
     defaults: list[dict] = field(default_factory=list)
     # each value not on a list once: {"field", "value", "rows", "first_row", "suggestion", "confidence", "how"}
     offlist: list[dict] = field(default_factory=list)
+    # rows whose only errors can wait for the secretariat (unknown district, unreadable date ...): the record as
+    # far as it was read, with "_queue": [[field, value as written, message], ...] and "_province" as written
+    queued: list[dict] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Issue]:
@@ -42,11 +45,17 @@ class IngestResult:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def blocking(self) -> list[Issue]:
+        """Errors that no review can settle (on rows that cannot wait in the queue, or on the file itself)."""
+        waiting = {r["_row"] for r in self.queued}
+        return [i for i in self.errors if i.row not in waiting]
+
     def to_json(self) -> dict:
         return {
             "file": self.file, "sheet": self.sheet,
             "columns": [{"header": c["header"], "letter": c["letter"], "field": c["field"]} for c in self.columns],
-            "rows": self.rows, "accepted": self.accepted,
+            "rows": self.rows, "accepted": self.accepted, "queued": len(self.queued),
             "errors": len(self.errors), "warnings": len(self.warnings),
             "unknown_columns": list(self.unknown_columns),
             "defaults": [dict(d) for d in self.defaults],

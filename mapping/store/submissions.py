@@ -57,6 +57,7 @@ class SubmitOutcome:
     org: str | None = None
     round_name: str | None = None
     rows: int = 0
+    queued: int = 0  # rows kept with the submission, waiting in the review queue
     replaced: dict | None = None  # what the stored return replaced (picture.Replacement.to_json), when known
 
 
@@ -92,7 +93,7 @@ def _clean_text(v: Any) -> str | None:
     return s or None
 
 
-def _clean_number(v: Any) -> float | None:
+def clean_number(v: Any) -> float | None:
     if v is None or isinstance(v, bool):
         return None
     try:
@@ -102,7 +103,7 @@ def _clean_number(v: Any) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else f
 
 
-def _clean_date(v: Any) -> dt.date | None:
+def clean_date(v: Any) -> dt.date | None:
     if v is None:
         return None
     if hasattr(v, "to_pydatetime"):  # pandas Timestamp (NaT included)
@@ -125,29 +126,57 @@ _KNOWN_KEYS = set(FIELD_NAMES) | {"_row", "match_method", "match_score", "extra"
 
 def activity_row(rec: dict, org: Any, submission_id: int) -> dict:
     """One record of an ingest result as an `activities` row; the organisation is the submission's."""
-    row: dict[str, Any] = {"submission_id": submission_id, "row": _clean_number(rec.get("_row"))}
+    row: dict[str, Any] = {"submission_id": submission_id, "row": clean_number(rec.get("_row"))}
     row["row"] = int(row["row"]) if row["row"] is not None else None
     extra = dict(rec.get("extra") or {})
     for name in FIELD_NAMES:
         kind = FIELD_BY_NAME[name].kind
         value = rec.get(name)
         if kind == "date":
-            row[name] = _clean_date(value)
+            row[name] = clean_date(value)
             if row[name] is None and _clean_text(value):
                 extra[f"{name}_as_written"] = _clean_text(value)
         elif kind in ("int", "number"):
-            row[name] = _clean_number(value)
+            row[name] = clean_number(value)
         else:
             row[name] = _clean_text(value)
     row["org_name"] = org.name  # a return speaks for its own organisation only
     row["org_acronym"] = row["org_acronym"] or org.acronym
     row["match_method"] = _clean_text(rec.get("match_method"))
-    row["match_score"] = _clean_number(rec.get("match_score"))
+    row["match_score"] = clean_number(rec.get("match_score"))
     for key, value in rec.items():
         if key not in _KNOWN_KEYS and not str(key).startswith("_"):
             extra[key] = value
     row["extra"] = jsonable(extra) if extra else None
     return row
+
+
+def queued_row(rec: dict, org: Any, submission_id: int) -> dict:
+    """A row kept with its submission to wait for review: what could be read, and what is wrong (first problem
+    in the queue columns, every problem in extra["queue"]); it counts nowhere until resolved."""
+    problems = [list(p) for p in rec.get("_queue") or []]
+    extra = dict(rec.get("extra") or {}) | {"queue": problems}
+    if rec.get("_province"):
+        extra["province_as_written"] = rec["_province"]
+    row = activity_row({k: v for k, v in rec.items() if k not in ("_queue", "_province")} | {"extra": extra}, org,
+                       submission_id)
+    field, value, message = (problems[0] + [None, None, None])[:3] if problems else (None, None, None)
+    return row | {"queued": True, "queue_field": field, "queue_value": value, "queue_reason": message}
+
+
+def _waiting(result: Any, reject_whole: bool) -> tuple[list[dict], int]:
+    """(rows that wait in the review queue, errors that still block the return). Strict deployments
+    (STOCKTAKE_STRICT_VOCABULARY) and an uploader who chose "reject the whole return" queue nothing."""
+    errors, _ = issue_counts(result)
+    if reject_whole or config.strict_vocabulary():
+        return [], errors
+    queued = [dict(r) for r in (_get(result, "queued", None) or [])]
+    rows = {r.get("_row") for r in queued}
+    issues = list(_get(result, "issues", None) or [])
+    blocking = sum(1 for i in issues if _get(i, "severity") == "error" and _get(i, "row") not in rows)
+    if not issues:  # a result that carries only counts
+        blocking = errors
+    return queued, blocking
 
 
 def issue_row(issue: Any, submission_id: int, provinces: dict | None = None) -> dict:
@@ -215,7 +244,8 @@ def _duplicate_message(filename: str, row: Any) -> str:
 def _store_submission(conn: Connection, actor: Actor, org: Any, rnd: Any, *, filename: str, data: bytes,
                       sha: str, records: list[dict], issues: list, rows: int, errors: int, warnings: int,
                       boundary_version: str | None, source_sha: str | None = None,
-                      provinces: dict | None = None) -> SubmitOutcome:
+                      provinces: dict | None = None, queued: list[dict] | None = None,
+                      blocking: int | None = None) -> SubmitOutcome:
     """The one place a submission is written; the caller owns the transaction (all or nothing)."""
     s = m.submissions
     if rnd.locked:
@@ -227,7 +257,8 @@ def _store_submission(conn: Connection, actor: Actor, org: Any, rnd: Any, *, fil
                        .order_by(s.c.id)).first()
     if dup is not None:
         return SubmitOutcome("duplicate", dup.id, _duplicate_message(filename, dup), org.name, rnd.name)
-    status = "rejected" if errors else "accepted"
+    queued = queued or []
+    status = "rejected" if (errors if blocking is None else blocking) else "accepted"
     if status == "rejected":
         again = conn.execute(select(s.c.id, s.c.submitted_at).where(same & (s.c.status == "rejected"))).first()
         if again is not None:
@@ -244,17 +275,22 @@ def _store_submission(conn: Connection, actor: Actor, org: Any, rnd: Any, *, fil
         rows=rows, errors=errors, warnings=warnings, source_file_sha256=source_sha)).inserted_primary_key[0])
     if status == "accepted" and records:
         conn.execute(insert(m.activities), [activity_row(rec, org, sid) for rec in records])
+    if status == "accepted" and queued:
+        conn.execute(insert(m.activities), [queued_row(rec, org, sid) for rec in queued])
     if issues:
         conn.execute(insert(m.validation_issues), [issue_row(i, sid, provinces) for i in issues])
     audit(conn, actor, "submission.store" if status == "accepted" else "submission.reject", "submission", sid,
           {"org": org.name, "round": rnd.name, "filename": filename, "sha256": sha, "activities": len(records),
-           "errors": errors, "warnings": warnings, "source_file_sha256": source_sha})
+           "queued": len(queued) if status == "accepted" else 0, "errors": errors, "warnings": warnings,
+           "source_file_sha256": source_sha})
     if status == "rejected":
         return SubmitOutcome("rejected", sid, f"{filename} was not stored: {errors} error(s) must be fixed first "
                              f"(see the row-by-row report). The upload is kept as submission #{sid} for the record.",
                              org.name, rnd.name)
+    wait = (f"; {len(queued)} row(s) wait in the review queue until the secretariat settles them" if queued else "")
     return SubmitOutcome("stored", sid, f"{filename} stored for {org.name} in round {rnd.name}: {len(records)} "
-                         f"activities, {warnings} warning(s) (submission #{sid}).", org.name, rnd.name, len(records))
+                         f"activities, {warnings} warning(s){wait} (submission #{sid}).", org.name, rnd.name,
+                         len(records), len(queued))
 
 
 def _check_size(filename: str, data: bytes) -> None:
@@ -266,17 +302,20 @@ def _check_size(filename: str, data: bytes) -> None:
 
 
 def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes, result: Any,
-           boundary_version: str | None, round_name: str | None = None) -> SubmitOutcome:
+           boundary_version: str | None, round_name: str | None = None, reject_whole: bool = False) -> SubmitOutcome:
     """Store one organisation's complete return for a round, whole or not at all.
 
     Same file again for the same organisation and round: "duplicate", nothing stored. A return with errors:
-    "rejected", kept with its issues but without activities.
+    "rejected", kept with its issues but without activities -- unless every error is on a row that can wait in
+    the review queue: those rows are kept with the submission (not counted) and the rest is stored, unless the
+    uploader chose `reject_whole`.
     """
     _check_size(filename, data)
     sha = hashlib.sha256(data).hexdigest()
     records = [dict(r) for r in (_get(result, "records", None) or [])]
     issues = list(_get(result, "issues", None) or [])
     errors, warnings = issue_counts(result)
+    queued, blocking = _waiting(result, reject_whole)
     rows = _count(_get(result, "rows", None)) or len(records)
     # read outside the transaction: parsing a file must not hold the database's write lock
     provinces = _row_provinces(data, filename, issues, list(_get(result, "columns", None) or [])) if errors else {}
@@ -288,7 +327,8 @@ def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes
             rnd = resolve_round(conn, round_name)
             return _store_submission(conn, actor, org_row, rnd, filename=filename, data=data, sha=sha,
                                      records=records, issues=issues, rows=rows, errors=errors, warnings=warnings,
-                                     boundary_version=boundary_version, provinces=provinces)
+                                     boundary_version=boundary_version, provinces=provinces, queued=queued,
+                                     blocking=blocking)
     except IntegrityError:  # a concurrent upload of the same file won the race
         with transaction(engine, write=False) as conn:
             org_row, rnd = find_org(conn, org), resolve_round(conn, round_name)
@@ -303,7 +343,7 @@ def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes
 
 def import_consolidated(engine: Engine, actor: Actor, *, filename: str, data: bytes, result: Any,
                         boundary_version: str | None, round_name: str | None = None,
-                        create_orgs: bool = True) -> list[SubmitOutcome]:
+                        create_orgs: bool = True, reject_whole: bool = False) -> list[SubmitOutcome]:
     """Split a file holding many organisations (last year's 3W, an OCHA export) into one submission each.
 
     Each submission keeps the whole file and its SHA-256 in `source_file_sha256`, so every activity traces
@@ -315,12 +355,19 @@ def import_consolidated(engine: Engine, actor: Actor, *, filename: str, data: by
     records = [dict(r) for r in (_get(result, "records", None) or [])]
     issues = list(_get(result, "issues", None) or [])
     errors, warnings = issue_counts(result)
-    if errors:
-        return [SubmitOutcome("rejected", None, f"{filename} was not imported: {errors} error(s) must be fixed first "
-                              "(see the row-by-row report). Nothing was stored.")]
+    queued, blocking = _waiting(result, reject_whole)
+    if blocking:
+        return [SubmitOutcome("rejected", None, f"{filename} was not imported: {blocking} error(s) must be fixed "
+                              "first (see the row-by-row report). Nothing was stored.")]
     groups: dict[str, list[dict]] = {}
     for rec in records:
         groups.setdefault(_clean_text(rec.get("org_name")) or "", []).append(rec)
+    waiting: dict[str, list[dict]] = {}
+    for rec in queued:  # a queued row without an organisation waits with no one: it is reported, not stored
+        waiting.setdefault(_clean_text(rec.get("org_name")) or "", []).append(rec)
+    for name in waiting:
+        if name:
+            groups.setdefault(name, [])
     if "" in groups:
         rows = ", ".join(str(r.get("_row")) for r in groups[""][:10])
         return [SubmitOutcome("rejected", None, f"{filename} was not imported: rows {rows} name no organisation. "
@@ -341,12 +388,14 @@ def import_consolidated(engine: Engine, actor: Actor, *, filename: str, data: by
                 audit(conn, actor, "org.add", "organisation", oid, {"name": name, "from_file": filename})
                 org_row = find_org(conn, int(oid))
             _lock_org(conn, org_row.id)
-            rows_of_org = {r.get("_row") for r in recs}
+            mine = waiting.get(name, [])
+            rows_of_org = {r.get("_row") for r in recs + mine}
             org_issues = [i for i in issues if _get(i, "row") in rows_of_org]
             outcomes.append(_store_submission(
                 conn, actor, org_row, rnd, filename=filename, data=data, sha=sha, records=recs, issues=org_issues,
-                rows=len(recs), errors=0, warnings=sum(1 for i in org_issues if _get(i, "severity") == "warning"),
-                boundary_version=boundary_version, source_sha=sha))
+                rows=len(recs) + len(mine), errors=sum(1 for i in org_issues if _get(i, "severity") == "error"),
+                warnings=sum(1 for i in org_issues if _get(i, "severity") == "warning"),
+                boundary_version=boundary_version, source_sha=sha, queued=mine, blocking=0))
     return outcomes
 
 

@@ -32,7 +32,7 @@ def choices(engine: Engine, field: str) -> list[str]:
                  "status": vocab.statuses, "org_type": vocab.org_types, "modality": vocab.modalities}[field])
 
 
-def _canonical(engine: Engine, field: str, value: str) -> str:
+def to_canonical(engine: Engine, field: str, value: str) -> str:
     """The list's own spelling of `value`, or a StoreError naming the choices."""
     if field not in VOCAB_FIELDS:
         raise StoreError(f"{field!r} has no list to map to. Fields: {', '.join(VOCAB_FIELDS)}.")
@@ -54,7 +54,7 @@ def map_value(engine: Engine, actor: Actor, field: str, value: str, canonical: s
     alias = " ".join(str(value or "").split())
     if not fold(alias):
         raise StoreError("The value to map is empty.")
-    target = _canonical(engine, field, canonical)
+    target = to_canonical(engine, field, canonical)
     t = m.vocabulary_aliases
     key = fold(alias)[:300]
     with transaction(engine) as conn:

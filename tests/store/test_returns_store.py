@@ -48,3 +48,52 @@ def test_a_confirmed_mapping_is_kept_with_who_and_when_and_only_an_admin_makes_i
     assert vocabulary.remove_alias(w.engine, w.admin, "sector", "SAUDE") is True
     assert vocabulary.remove_alias(w.engine, w.admin, "sector", "Saúde") is False
     assert [a["field"] for a in vocabulary.aliases(w.engine, "sector")] == []
+
+
+def _real_result(rows):
+    """A real return checked by ingest (the store test needs its queued rows, not a stand-in)."""
+    from mapping.returns.ingest import read_return
+    from tests.factories.returns import pak_gazetteer, row, template_return
+
+    orgs = [{"name": ORG_A, "acronym": "ALR", "type": "National NGO", "aliases": []}]
+    data = template_return([row(**({"org_name": "ALR", "start_date": "01/02/2026", "end_date": "30/06/2026"} | r))
+                            for r in rows])
+    return data, read_return(data, "alpha.xlsx", gazetteer=pak_gazetteer(), orgs=orgs, org=ORG_A)
+
+
+def test_rows_with_an_unknown_district_or_date_wait_in_the_queue_and_count_once_settled(w):
+    from mapping.store import review, submissions
+
+    _, numbers = _real_result([{"adm2_name": "Lahore", "reached": "lots"}])
+    assert numbers.queued == [] and len(numbers.blocking) == 1  # only the focal point can read its numbers right
+    data, res = _real_result([{"adm2_name": "Lahore", "activity": "Clinics"},
+                              {"adm2_name": "Newtown", "activity": "Kits"},
+                              {"adm2_name": "newtown", "activity": "Wells", "end_date": "31/13/2026"},
+                              {"adm2_name": "Multan", "activity": "Food", "start_date": "31/02/2026"}])
+    assert (res.accepted, len(res.queued), len(res.errors), len(res.blocking)) == (1, 3, 4, 0)
+    refused = submissions.submit(w.engine, w.focal_a, org=ORG_A, filename="alpha.xlsx", data=data, result=res,
+                                 boundary_version="pak-test-1", round_name="2026 H1", reject_whole=True)
+    assert refused.status == "rejected"
+    out = submissions.submit(w.engine, w.focal_a, org=ORG_A, filename="alpha.xlsx", data=data, result=res,
+                             boundary_version="pak-test-1", round_name="2026 H1")
+    assert out.status == "stored" and out.queued == 3
+    assert "1 activities, 0 warning(s); 3 row(s) wait in the review queue" in out.message
+    assert picture.current_activities(w.engine, w.admin)["activity"].tolist() == ["Clinics"]
+    with pytest.raises(Exception, match="cannot|admin"):
+        review.queue(w.engine, w.focal_a)
+    assert [(q["field"], q["value"], q["rows"], q["provinces"]) for q in review.queue(w.engine, w.admin)] == [
+        ("adm2_name", "Newtown", 2, ["Punjab"]), ("start_date", "31/02/2026", 1, ["Punjab"])]
+    settled = review.resolve(w.engine, w.admin, "adm2_name", "NEWTOWN", updates={
+        "scope": "district", "adm1_name": "Punjab", "adm1_pcode": "PK6", "adm2_name": "Attock", "adm2_pcode": "PK601"})
+    assert settled == 2
+    acts = picture.current_activities(w.engine, w.admin)
+    assert sorted(acts["activity"]) == ["Clinics", "Kits"]  # "Wells" still waits: its end date is unreadable
+    assert acts.loc[acts["activity"] == "Kits", "adm2_pcode"].tolist() == ["PK601"]
+    assert [(q["field"], q["value"], q["rows"]) for q in review.queue(w.engine, w.admin)] == [
+        ("end_date", "31/13/2026", 1), ("start_date", "31/02/2026", 1)]
+    assert review.resolve(w.engine, w.admin, "end_date", "31/13/2026", drop=True) == 1
+    assert review.resolve(w.engine, w.admin, "start_date", "31/02/2026", updates={"start_date": "2026-02-28"}) == 1
+    assert review.queue(w.engine, w.admin) == []
+    assert sorted(picture.current_activities(w.engine, w.admin)["activity"]) == ["Clinics", "Food", "Kits"]
+    with pytest.raises(Exception, match="No row waits in the review queue"):
+        review.resolve(w.engine, w.admin, "adm2_name", "Newtown", updates={"adm2_pcode": "PK601"})

@@ -433,7 +433,7 @@ def test_submit_command_uses_the_workflow_and_reports_outcomes(db_url, monkeypat
     path.write_bytes(xlsx_bytes([activity(1)]))
     calls = []
 
-    def submit_file(engine, actor, data, filename, *, org, round_name=None, consolidated=False):
+    def submit_file(engine, actor, data, filename, *, org, round_name=None, consolidated=False, **kw):
         calls.append((actor.email, filename, org, round_name, data == path.read_bytes()))
         res = result(activity(1), errors=1 if "bad" in filename else 0)
         return res, submissions.submit(engine, actor, org=org, filename=filename, data=data, result=res,
@@ -507,7 +507,8 @@ def test_submit_command_end_to_end_with_real_boundaries(db_url, shared_boundarie
     bad = good | {"adm1_name": "Sindh", "adm2_name": "Atlantis"}
     (tmp_path / "bad.xlsx").write_bytes(xlsx_bytes([good, bad]))
     (tmp_path / "good.xlsx").write_bytes(xlsx_bytes([good]))
-    code, _, err = _cli(capsys, "submit", str(tmp_path / "bad.xlsx"), "--org", "IRP", "--user", "f@irp.example")
+    code, _, err = _cli(capsys, "submit", str(tmp_path / "bad.xlsx"), "--org", "IRP", "--user", "f@irp.example",
+                        "--reject-whole")  # the uploader's choice; by default the Atlantis row would wait for review
     assert code == 1 and "bad.xlsx was not stored: 1 error(s)" in err and "row 4" in err and "Atlantis" in err
     code, out, _ = _cli(capsys, "submit", str(tmp_path / "good.xlsx"), "--org", "IRP", "--user", "f@irp.example")
     assert code == 0 and out.startswith(f"good.xlsx stored for Indus Relief Partners in round {info['round']}: 1 ")
@@ -546,9 +547,10 @@ def test_review_queue_lists_unmatched_places_with_their_province_until_learned(d
            good | {"adm1_name": "Sindh", "adm2_name": " atlantis "}, good | {"adm2_name": "Atlantis"},
            good | {"adm1_name": None, "adm2_name": "Narnia"}]
     kct = [good | {"adm1_name": "Sindh", "adm2_name": "ATLANTIS"}]
-    workflow.submit_file(engine, op, xlsx_bytes([r | {"org_name": "IRP"} for r in irp]), "irp.xlsx", org="IRP")
+    workflow.submit_file(engine, op, xlsx_bytes([r | {"org_name": "IRP"} for r in irp]), "irp.xlsx", org="IRP",
+                         reject_whole=True)
     _, out = workflow.submit_file(engine, op, xlsx_bytes([r | {"org_name": "KCT"} for r in kct]), "kct.xlsx",
-                                  org="KCT")
+                                  org="KCT", reject_whole=True)
     assert out.status == "rejected"
     provinces = _units_provinces()
     queue = registry.unmatched_locations(engine, op, provinces=provinces)

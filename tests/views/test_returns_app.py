@@ -106,3 +106,40 @@ def test_values_mapped_once_in_the_app_and_next_month_needs_no_question(app_env)
     assert (metrics["Rows accepted"], metrics["Errors"], metrics["Warnings"]) == ("2", "0", "0")
     next(b for b in at.button if b.label == f"Confirm and submit 2 activities for {IRP}").click().run()
     assert submissions.history(engine, admin, IRP)[0]["filename"] == "matriz_novembro.xlsx"
+
+
+def test_rows_with_an_unknown_district_wait_and_the_secretariat_settles_them_in_the_app(app_env):
+    engine = db.connect()
+    admin = auth.authenticate(engine, USERS["admin"][0], PASSWORD)
+    data = matrix([["IRP", "Health", "Punjab", "Lahore", "ongoing", 4, 20],
+                   ["IRP", "Health", "Punjab", "Newtown Valley", "ongoing", 5, 25],
+                   ["IRP", "Nutrition", "Punjab", "newtown valley", "ongoing", 6, 30]])
+    at = upload(submit_page(admin), "matriz_dezembro.xlsx", data)
+    assert problems(at) == [t for t in problems(at) if "must be fixed" not in t] == []
+    assert any("2 row(s) will wait in the review queue" in i.value for i in at.info)
+    at.checkbox(key="reject_whole").check().run()
+    assert any("2 error(s) must be fixed" in e.value for e in at.error)  # the uploader's choice: nothing stored
+    at.checkbox(key="reject_whole").uncheck().run()
+    confirm = next(b for b in at.button if b.label == f"Confirm and submit 1 activity for {IRP}")
+    assert not confirm.disabled
+    confirm.click().run()
+    assert problems(at) == []
+    counted = picture.current_activities(engine, admin)
+    assert counted.loc[counted["org_name"] == IRP, "reached"].tolist() == [20.0]
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["actor"] = admin
+    at.run()
+    at.switch_page("pages/admin.py")
+    at.run()
+    at.button_group(key="admin_section").set_value("Waiting rows").run()
+    assert problems(at) == []
+    assert at.selectbox(key="waiting_pick").value == "adm2_name 'Newtown Valley' (2 rows)"
+    at.text_input(key="waiting_to").input("PK601").run()
+    at.button(key="waiting_settle").click().run()
+    assert problems(at) == []
+    assert any("2 row(s) settled as PK601" in s.value for s in at.success)
+    counted = picture.current_activities(engine, admin)
+    mine = counted[counted["org_name"] == IRP].sort_values("reached")
+    assert mine[["adm2_name", "reached"]].values.tolist() == [["Lahore", 20.0], ["Attock", 25.0], ["Attock", 30.0]]
+    assert any("No row is waiting" in s.value for s in at.success)
