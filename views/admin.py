@@ -170,12 +170,15 @@ def organisations(actor: db.Actor) -> None:
         name = c1.text_input("Name", key="org_new_name")
         acronym = c2.text_input("Acronym", key="org_new_acronym")
         org_type = c3.selectbox("Type", list(vocab.org_types), key="org_new_type")
-        aliases = st.text_input("Other names it goes by (comma-separated)", key="org_new_aliases")
+        c4, c5 = st.columns([3, 2])
+        aliases = c4.text_input("Other names it goes by (comma-separated)", key="org_new_aliases")
+        iati = c5.text_input("IATI identifier (optional)", key="org_new_iati", placeholder="XM-DAC-41122")
         if st.form_submit_button("Add organisation"):
             with core.guarded("Adding the organisation"):
                 registry.add_org(engine, actor, name.strip(), acronym=acronym.strip() or None, org_type=org_type,
-                              aliases=[a.strip() for a in aliases.split(",") if a.strip()])
-                _done(f"Added {name.strip()}.", clear=("org_new_name", "org_new_acronym", "org_new_aliases"))
+                                 aliases=[a.strip() for a in aliases.split(",") if a.strip()], iati_id=iati)
+                _done(f"Added {name.strip()}.", clear=("org_new_name", "org_new_acronym", "org_new_aliases",
+                                                       "org_new_iati"))
     org_identity.identity_tools(actor)  # merge, unmerge, another name
 
 

@@ -193,14 +193,15 @@ def test_adding_an_organisation_and_its_focal_point(admin_env):
     acronym.input("TWA")
     orgs.selectbox[0].set_value("International NGO")
     aliases.input("Thar Water, TWA Pakistan")
+    next(w for w in orgs.text_input if w.label == "IATI identifier (optional)").input("XM-EXAMPLE-TWA")
     button(orgs, "Add organisation").click().run()
 
     assert problems(at) == []
     assert flash(at) == ["Added Thar Water Alliance."]
     directory = {o["name"]: o for o in registry.org_directory(engine)}
-    assert {k: directory["Thar Water Alliance"][k] for k in ("name", "acronym", "type", "aliases")} == {
+    assert {k: directory["Thar Water Alliance"][k] for k in ("name", "acronym", "type", "aliases", "iati_id")} == {
         "name": "Thar Water Alliance", "acronym": "TWA", "type": "International NGO",
-        "aliases": ["Thar Water", "TWA Pakistan"]}
+        "aliases": ["Thar Water", "TWA Pakistan"], "iati_id": "XM-EXAMPLE-TWA"}
     shown = tab(at, "Organisations").dataframe[0].value.set_index("Name")
     assert shown.loc["Thar Water Alliance", "Acronym"] == "TWA"
 
