@@ -6,9 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from mapping import config
-from mapping.analysis import currency
+from mapping.analysis import currency, strategy
 from mapping.analysis import matrices as analysis
-from mapping.analysis import strategy
 from mapping.outputs import export, palette
 from mapping.returns.strategy import load_framework
 from mapping.store import registry

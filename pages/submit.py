@@ -127,10 +127,10 @@ if pending is not None:
         st.dataframe(issues, hide_index=True, width="stretch", height=min(460, 3 + 35 * (len(issues) + 1)),
                      column_config={"Row": st.column_config.NumberColumn(format="%d", width=48),
                                     "Column": st.column_config.TextColumn(width=150),
-                                    "Value": st.column_config.TextColumn(width=100),
+                                    "Value": st.column_config.TextColumn(width=90),
                                     "Severity": st.column_config.TextColumn(width=70),
-                                    "Message": st.column_config.TextColumn(width=300),
-                                    "Suggestion": st.column_config.TextColumn(width="large")})
+                                    "Message": st.column_config.TextColumn(width=430),
+                                    "Suggestion": st.column_config.TextColumn(width="medium")})
     with core.guarded("Preparing the annotated workbook"):
         if st.session_state.get("validated_annotated", (None,))[0] != key:  # built once per upload, not per rerun
             st.session_state["validated_annotated"] = (key, annotate.annotate_workbook(data, filename, result))

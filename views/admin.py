@@ -389,7 +389,9 @@ def need_indicator(actor: db.Actor) -> None:
             verb = "Replace the need indicator" if info else "Use as the need indicator"
             if st.button(verb, type="primary", key="need_admin_save"):
                 with core.guarded("Saving the need indicator"):
-                    saved = registry.set_need(engine, actor, label=label, values=frame, source_filename=up.name)
+                    # only the real districts are kept, so the count below is the one the map and gaps use
+                    keep = frame[frame["adm2_pcode"].isin(known)] if known else frame
+                    saved = registry.set_need(engine, actor, label=label, values=keep, source_filename=up.name)
                     _done(f"Gaps are now ranked by “{saved['label']}” ({saved['districts']} districts).")
     if info:
         sure = st.checkbox("I want to remove the need indicator", key="need_admin_sure")

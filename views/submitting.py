@@ -65,6 +65,10 @@ def issues_frame(result) -> pd.DataFrame:
     frame["Row"] = pd.to_numeric(frame["Row"], errors="coerce").astype("Int64")
     for col in ("Column", "Value", "Message", "Suggestion"):
         frame[col] = frame[col].fillna("").astype(str)
+    # "End date (R)" reads as "required": say "column R"; a date cell shows as the messages write dates
+    frame["Column"] = frame["Column"].str.replace(r"^(.*) \(([A-Z]{1,3})\)$", r"\1, column \2", regex=True)
+    frame["Value"] = frame["Value"].str.replace(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$", r"\3/\2/\1",
+                                                regex=True)
     return frame.reset_index(drop=True)
 
 

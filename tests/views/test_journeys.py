@@ -71,7 +71,7 @@ def test_confirm_step_says_which_activities_a_partial_return_drops(app_env):
 
     at = start(actor_for("focal_point"), "submit")
     mobile_clinics_only = [RETURNS[IRP][0]]
-    at.file_uploader[0].set_value(("partial.xlsx", return_bytes(mobile_clinics_only), "application/octet-stream"))
+    at.file_uploader(key="upload_0").set_value(("partial.xlsx", return_bytes(mobile_clinics_only), "application/octet-stream"))
     at.run()
     assert problems(at) == []
     said = [w.value for w in at.warning if "This replaces" in w.value]
@@ -111,3 +111,32 @@ def test_the_secretariat_finds_the_need_indicator_on_the_gaps_page(app_env):
     assert "need_admin_upload" in [u.key for u in at.file_uploader]
     viewer = start(actor_for("viewer"), "gaps")
     assert "need_admin_upload" not in [u.key for u in viewer.file_uploader]
+
+
+def test_the_report_says_column_r_and_writes_dates_as_the_messages_do(app_env):
+    import datetime as dt
+
+    at = start(actor_for("focal_point"), "submit")
+    row = {"org_name": "IRP", "sector": "Health", "activity": "Clinics", "adm1_name": "Punjab",
+           "adm2_name": "Lahore", "status": "ongoing", "start_date": dt.date(2025, 6, 1),
+           "end_date": dt.date(2025, 1, 31)}
+    at.file_uploader(key="upload_0").set_value(("dates.xlsx", return_bytes([row]), "application/octet-stream")).run()
+    assert not at.exception
+    assert at.dataframe, [str(x.value) for x in [*at.error, *at.warning, *at.info, *at.success]]
+    report = at.dataframe[0].value
+    bad = report[report["Message"].str.startswith("End date")].iloc[0]
+    assert bad["Column"].startswith("End date, column ")
+    assert bad["Value"] == "31/01/2025" and "31/01/2025" in bad["Message"]
+
+
+def test_saving_a_need_figure_counts_only_real_districts(app_env):
+    at = start(actor_for("admin"), "admin")
+    at.button_group(key="admin_section").set_value("Boundaries").run()
+    csv = b"adm2_pcode,people_in_need\nPK101,90000\nPK607,50000\nPK999,7\n"
+    at.file_uploader(key="need_admin_upload").set_value(("need.csv", csv, "text/csv")).run()
+    assert any("PK999" in w.value for w in at.warning)
+    next(b for b in at.button if b.key == "need_admin_save").click().run()
+    assert any("(2 districts)" in s.value for s in at.success), [s.value for s in at.success]
+    from mapping.store import registry
+
+    registry.clear_need(db.connect(), workflow.SYSTEM)  # leave the module's deployment as it was
