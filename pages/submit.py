@@ -95,6 +95,7 @@ if pending is not None:
         except Exception as exc:  # noqa: BLE001 - unreadable file: the message says what to do
             text = core.message_for(exc)  # the engine's message usually names the file already
             st.error(core.esc(text if filename in text else f"{filename}: {text}"))
+            submitting.drop_draft(engine, actor, org)
             st.stop()
     result: ingest.IngestResult = st.session_state["validated_result"]
 

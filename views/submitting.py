@@ -141,9 +141,14 @@ def current_upload(engine, actor: db.Actor, org: str | None, upload) -> tuple[st
     return draft.filename, draft.data
 
 
+def drop_draft(engine, actor: db.Actor, org: str | None) -> None:
+    """No kept upload (an unreadable file has nothing to come back to)."""
+    core.call(drafts.discard, engine, actor, org=org)
+
+
 def forget_upload(engine, actor: db.Actor, org: str | None) -> None:
     """After confirming or discarding: no draft, and a fresh upload box."""
-    core.call(drafts.discard, engine, actor, org=org)
+    drop_draft(engine, actor, org)
     st.session_state.pop("draft_saved", None)
     st.session_state.pop("validated_key", None)
     st.session_state["upload_counter"] = st.session_state.get("upload_counter", 0) + 1
