@@ -91,10 +91,28 @@ def dataset_fields(acts: pd.DataFrame, *, include_contacts: bool = False) -> lis
     return out
 
 
+REPORTED_IN = ("Reported in", "#meta+reported_in")
+
+
+def reported_in(acts: pd.DataFrame) -> list[str] | None:
+    """Per row: the round it was reported in, or "carried forward from 2026 H1" (None without round data).
+
+    A carried-forward row is last round's data standing in for a partner that has not reported yet; an export
+    that dropped the difference would present it as news.
+    """
+    if "round_name" not in acts.columns:
+        return None
+    rounds = acts["round_name"].astype(object).where(acts["round_name"].notna(), "").astype(str).tolist()
+    carried = (acts["carried_forward"].fillna(False).astype(bool).tolist() if "carried_forward" in acts.columns
+               else [False] * len(acts))
+    return [f"carried forward from {r}" if c else r for r, c in zip(rounds, carried, strict=True)]
+
+
 def _dataset_rows(acts: pd.DataFrame, fields: Sequence[schema.Field]) -> Iterable[list[Any]]:
     cols = {f.name: (acts[f.name].tolist() if f.name in acts.columns else [None] * len(acts)) for f in fields}
+    when = reported_in(acts)
     for i in range(len(acts)):
-        yield [_plain(cols[f.name][i], f.kind) for f in fields]
+        yield [_plain(cols[f.name][i], f.kind) for f in fields] + ([safe_cell(when[i])] if when is not None else [])
 
 
 def dataset_csv(acts: pd.DataFrame, *, include_contacts: bool = False) -> bytes:
@@ -102,8 +120,9 @@ def dataset_csv(acts: pd.DataFrame, *, include_contacts: bool = False) -> bytes:
     fields = dataset_fields(acts, include_contacts=include_contacts)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([f.header for f in fields])
-    writer.writerow([f.hxl for f in fields])
+    extra = [REPORTED_IN] if reported_in(acts.head(0)) is not None else []
+    writer.writerow([f.header for f in fields] + [e[0] for e in extra])
+    writer.writerow([f.hxl for f in fields] + [e[1] for e in extra])
     for row in _dataset_rows(acts, fields):
         writer.writerow([_text(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
@@ -127,15 +146,16 @@ def dataset_xlsx(acts: pd.DataFrame, *, include_contacts: bool = False, title: s
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DCE6F1")
     hxl_font = Font(italic=True, color="555555")
+    extra = [REPORTED_IN] if reported_in(acts.head(0)) is not None else []
     header = []
-    for f in fields:
-        c = WriteOnlyCell(ws, value=f.header)
+    for text in [f.header for f in fields] + [e[0] for e in extra]:
+        c = WriteOnlyCell(ws, value=text)
         c.font, c.fill = bold, head_fill
         header.append(c)
     ws.append(header)
     hxl = []
-    for f in fields:
-        c = WriteOnlyCell(ws, value=f.hxl)
+    for text in [f.hxl for f in fields] + [e[1] for e in extra]:
+        c = WriteOnlyCell(ws, value=text)
         c.font = hxl_font
         hxl.append(c)
     ws.append(hxl)

@@ -46,8 +46,8 @@ def test_dataset_csv_has_bom_header_hxl_row_and_schema_order(acts):
     assert data.startswith(b"\xef\xbb\xbf")  # Excel reads Urdu only with the BOM
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     public = [f for f in schema.FIELDS if not f.personal]
-    assert rows[0] == [f.header for f in public]
-    assert rows[1] == [f.hxl for f in public]
+    assert rows[0] == [f.header for f in public] + ["Reported in"]
+    assert rows[1] == [f.hxl for f in public] + ["#meta+reported_in"]
     assert len(rows) == 2 + 3
     body = [dict(zip([f.name for f in public], r)) for r in rows[2:]]
     assert body[0]["targeted"] == "1200" and body[0]["budget"] == "25000.5"
