@@ -23,6 +23,7 @@ import json
 import re
 import secrets
 import unicodedata
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,13 +210,17 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
     id_name, d_name = header[id_col].strip(), header[d_col].strip()
     width = max(id_col, d_col) + 1
     problems: list[Problem] = []
-    seen: dict[int, int] = {}
-    lines: list[str] = []
-    cache: dict[str, str | list[str]] = {}
+    seen: set[int] = set()
+    persons, rows, codes = array("q"), array("l"), array("H")  # per hashed person, in file order
+    digests = bytearray()
+    pcodes: dict[str, int] = {}
+    cache: dict[str, int | list[str]] = {}
+    duplicates: list[tuple[int, str, int]] = []
     blank = 0
     inner, outer = _hmac_states(key)
     inner_copy, outer_copy = inner.copy, outer.copy
-    cached, remember, add = cache.get, seen.setdefault, lines.append  # bound once: this loop runs millions of times
+    # bound once: this loop runs millions of times
+    cached, was_seen, see, keep = cache.get, seen.__contains__, seen.add, digests.extend
     number = 1
     for number, row in enumerate(reader, start=2):
         if len(row) < width:
@@ -232,28 +237,65 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
                 continue
         code = cached(raw_d)
         if code is None:
-            codes = lookup_district(table, raw_d)
-            code = cache[raw_d] = codes[0] if len(codes) == 1 else codes
+            found = lookup_district(table, raw_d)
+            code = cache[raw_d] = pcodes.setdefault(found[0], len(pcodes)) if len(found) == 1 else found
         if code.__class__ is list:
             problems.append(Problem(number, d_name, raw_d.strip(), _district_problem(raw_d, code)))
             continue
         person = int(cnic)
-        first = remember(person, number)
-        if first != number:
-            problems.append(Problem(number, id_name, raw_id.strip(),
-                                    f"the same CNIC as row {first}; a person is counted once (row {first} kept)."))
+        if was_seen(person):
+            duplicates.append((number, raw_id.strip(), person))
             continue
+        see(person)
         h = inner_copy()
         h.update(cnic.encode())
         o = outer_copy()
         o.update(h.digest())
-        add(o.hexdigest() + "," + code)
+        keep(o.digest())
+        persons.append(person)
+        rows.append(number)
+        codes.append(code)
     del seen
-    lines.sort()
-    districts = len({line[65:] for line in lines})
-    body = "\n".join([HEADER, *lines]) + "\n"
+    if duplicates:  # the row each repeated number was first kept from
+        order = np.frombuffer(persons, dtype=np.int64)
+        wanted = np.fromiter((d[2] for d in duplicates), dtype=np.int64)
+        hit = np.flatnonzero(np.isin(order, wanted))
+        first = {int(order[i]): int(rows[i]) for i in hit}
+        problems += [Problem(n, id_name, raw, f"the same CNIC as row {first[p]}; a person is counted once "
+                                              f"(row {first[p]} kept).") for n, raw, p in duplicates]
+    del persons, rows
     problems.sort(key=lambda p: p.row)
-    return HashResult(filename, number - 1 - blank, len(lines), body.encode("ascii"), problems, districts)
+    names = sorted(pcodes, key=pcodes.__getitem__)
+    output = _hashed_csv(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32), np.frombuffer(codes, np.uint16),
+                         names)
+    hashed = len(codes)
+    districts = len(np.unique(np.frombuffer(codes, np.uint16))) if hashed else 0
+    return HashResult(filename, number - 1 - blank, hashed, output, problems, districts)
+
+
+_HEXPAIRS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint8).reshape(256, 2)
+
+
+def _hashed_csv(digests: np.ndarray, codes: np.ndarray, names: list[str]) -> bytes:
+    """The hashed file: header, then 'hex,pcode' lines sorted by hash, built with numpy in slices.
+
+    Sorting the raw digests as bytes gives the order of their hex text, so the file is the same as sorting the
+    text lines (what the offline page does).
+    """
+    n = len(digests)
+    order = np.lexsort(tuple(digests.view(">u8")[:, k] for k in (3, 2, 1, 0))) if n else np.empty(0, np.int64)
+    width = max((len(p) for p in names), default=0)
+    tails = np.zeros((max(len(names), 1), width + 2), dtype=np.uint8)  # ",PCODE\n", NUL-padded
+    for i, name in enumerate(names):
+        tail = ("," + name + "\n").encode("ascii")
+        tails[i, :len(tail)] = np.frombuffer(tail, dtype=np.uint8)
+    parts = [(HEADER + "\n").encode("ascii")]
+    for start in range(0, n, _CHUNK):
+        idx = order[start:start + _CHUNK]
+        block = np.concatenate([_HEXPAIRS[digests[idx]].reshape(len(idx), 64), tails[codes[idx]]], axis=1)
+        flat = block.ravel()
+        parts.append(flat[flat != 0].tobytes())
+    return b"".join(parts)
 
 
 def _hmac_states(key: bytes):

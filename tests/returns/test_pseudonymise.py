@@ -155,3 +155,9 @@ def test_offline_page_gives_the_same_file_as_the_command(tiny_env, capsys):
     assert "405 rows read, 402 people hashed in 6 districts, 3 rows left out" in status
     assert "a CNIC has 13 digits, this has 4" in problems and "Atlantis" in problems
     assert all(u.startswith(("file:", "blob:", "data:")) for u in requests), requests
+
+
+def test_a_list_with_no_valid_row_gives_only_the_header(table):
+    res = _hash(table, [("A", "123", "Ashford"), ("B", cnic(1), "Atlantis")])
+    assert (res.hashed, res.districts, res.output) == (0, 0, b"hash,adm2_pcode\n")
+    assert [p.row for p in res.problems] == [2, 3]
