@@ -41,9 +41,20 @@ class Crashed(Exception):
         self.memory, self.timeout = memory, timeout
 
 
+def _address_space() -> int:
+    """Bytes of address space the process holds already (modules the child imported on start)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _child(conn, fn: Callable, args: tuple, kwargs: dict, memory_mb: int) -> None:
     os.environ["RUST_BACKTRACE"] = "0"
-    limit = memory_mb * 1024 * 1024
+    # the ceiling is on top of what the child already maps: multiprocessing re-imports the parent's main
+    # module in each child (the Streamlit server's is heavy), which must not eat the reader's allowance
+    limit = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         result = Outcome(value=fn(*args, **kwargs))
