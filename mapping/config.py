@@ -25,6 +25,7 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_TITLE": "title on the app and on PDF snapshots",
     "STOCKTAKE_SESSION_HOURS": "hours a browser stays signed in after its last use (default 12)",
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
+    "STOCKTAKE_MAX_CONSOLIDATED_MB": "largest consolidated file an admin imports (a national 3W/5W), in MB (default 100)",
     "STOCKTAKE_STRICT_VOCABULARY": "1 makes a sector or status not on the lists an error that blocks its row",
     "STOCKTAKE_PEOPLE_RETENTION_DAYS": "days a programme's hashed beneficiary list is kept (default 90)",
     "STOCKTAKE_PEOPLE_MIN_CELL": "people counts below this are suppressed in overlaps (default 10)",
@@ -81,6 +82,16 @@ def max_people() -> float:
 
 def max_budget() -> float:
     return _positive("STOCKTAKE_MAX_BUDGET", 1e13)
+
+
+def max_consolidated_bytes() -> int:
+    """An admin's consolidated import (last year's national 5W) is far bigger than one partner's return."""
+    return int(float(env("STOCKTAKE_MAX_CONSOLIDATED_MB", "100")) * 1024 * 1024)
+
+
+def upload_limit(consolidated: bool = False) -> int:
+    """The size cap for one upload: a focal point's return, or an admin's consolidated file."""
+    return max_consolidated_bytes() if consolidated else max_upload_bytes()
 
 
 def date_order() -> str:

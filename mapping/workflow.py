@@ -90,7 +90,7 @@ def round_period(engine: Engine, round_name: str | None = None) -> tuple[dt.date
 
 def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | None = None,
                     sheet: str | None = None, ctx: Context | None = None, round_name: str | None = None,
-                    reporting_org: str | None = None) -> IngestResult:
+                    reporting_org: str | None = None, consolidated: bool = False) -> IngestResult:
     """Check a return without storing it (raises ingest.ReturnError for unreadable files)."""
     ctx = ctx or context(engine)
     if ctx.gazetteer is None:
@@ -98,7 +98,7 @@ def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | No
             "No boundary set is loaded, so districts cannot be matched. An admin must import one first: "
             "python -m mapping boundaries import --from PATH (or the Admin page).")
     return read_return(data, filename, gazetteer=ctx.gazetteer, orgs=ctx.orgs, vocab=ctx.vocab, org=org,
-                       sheet=sheet, date_order=config.date_order(), max_bytes=config.max_upload_bytes(),
+                       sheet=sheet, date_order=config.date_order(), max_bytes=config.upload_limit(consolidated),
                        period=round_period(engine, round_name), reporting_org=reporting_org,
                        confirmed=ctx.confirmed)
 
@@ -123,7 +123,7 @@ def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, 
     """Validate and store one return (or split a consolidated file): returns (IngestResult, outcome)."""
     ctx = context(engine)
     result = validate_upload(engine, data, filename, org=None if consolidated else org, ctx=ctx,
-                             round_name=round_name, reporting_org=reporting_org)
+                             round_name=round_name, reporting_org=reporting_org, consolidated=consolidated)
     if consolidated:
         outcomes = submissions.import_consolidated(engine, actor, filename=filename, data=data, result=result,
                                              boundary_version=ctx.boundary_version, round_name=round_name,

@@ -69,7 +69,7 @@ if org:
     iati_view.start_from_iati(engine, org, round_name)
 
 st.markdown("#### 2. Upload your return")
-limit_mb = config.max_upload_bytes() / (1024 * 1024)
+limit_mb = config.upload_limit(consolidated) / (1024 * 1024)
 counter = st.session_state.setdefault("upload_counter", 0)
 upload = st.file_uploader(f"Excel return (.xlsx, .xls, .ods or .csv; up to {limit_mb:.0f} MB)",
                           type=["xlsx", "xlsm", "xls", "ods", "csv"], key=f"upload_{counter}")
@@ -77,7 +77,7 @@ upload = st.file_uploader(f"Excel return (.xlsx, .xls, .ods or .csv; up to {limi
 pending = submitting.current_upload(engine, actor, org, upload)  # a reload keeps the last unconfirmed upload
 if pending is not None:
     filename, data = pending
-    if len(data) > config.max_upload_bytes():
+    if len(data) > config.upload_limit(consolidated):
         st.error(f"{core.esc(filename)} is {len(data) / 1048576:.1f} MB; the limit is {limit_mb:.0f} MB. "
                  "Remove unused sheets or images and upload again.")
         st.stop()
@@ -87,7 +87,8 @@ if pending is not None:
         try:
             with st.spinner("Checking every row…"):
                 st.session_state["validated_result"] = workflow.validate_upload(engine, data, filename, org=org,
-                                                                                round_name=round_name)
+                                                                                round_name=round_name,
+                                                                                consolidated=consolidated)
             if org:
                 st.session_state["validated_result"].issues.extend(
                     iati_view.second_opinion(engine, st.session_state["validated_result"], org))

@@ -94,18 +94,17 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return _cannot(args, path.name, f"Cannot read {path}: {exc.strerror or exc}")
     engine = _engine()
     try:
         gazetteer, orgs = _matching_context(engine)
     except Exception as exc:  # noqa: BLE001 - no boundary set yet
-        print(f"No boundary set is loaded, so districts cannot be matched ({exc}). Import one first: "
-              "python -m mapping boundaries import --from PATH", file=sys.stderr)
-        return 2
+        return _cannot(args, path.name, f"No boundary set is loaded, so districts cannot be matched ({exc}). Import "
+                       "one first: python -m mapping boundaries import --from PATH")
     def check():
         return read_return(data, path.name, gazetteer=gazetteer, orgs=orgs, org=args.org, sheet=args.sheet,
-                           date_order=args.date_order or config.date_order(), max_bytes=config.max_upload_bytes(),
+                           date_order=args.date_order or config.date_order(),
+                           max_bytes=config.upload_limit(args.consolidated),
                            reporting_org=args.reporting_org, confirmed=_confirmed(engine))
 
     try:
@@ -125,19 +124,16 @@ def _validate(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             result = check()
     except ReturnError as exc:
-        if args.json:
-            print(json.dumps({"file": path.name, "error": str(exc)}))
-        print(str(exc), file=sys.stderr)
-        return 2
+        return _cannot(args, path.name, str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug must still leave the user a plain message
-        print(f"Stocktake could not check {path.name} ({exc.__class__.__name__}: {exc}). This is a fault in "
-              "Stocktake, not in your file; please send the file to the secretariat.", file=sys.stderr)
-        return 2
+        return _cannot(args, path.name, f"Stocktake could not check {path.name} ({exc.__class__.__name__}: {exc}). "
+                       "This is a fault in Stocktake, not in your file; please send the file to the secretariat.")
     if args.annotated:
         Path(args.annotated).write_bytes(annotate_workbook(data, path.name, result))
     replaced = _replacement(args.org, result)
     if args.json:
-        print(json.dumps(result.to_json() | ({"replaces": replaced.to_json()} if replaced else {}),
+        print(json.dumps(result.to_json(all_issues=args.all_issues)
+                         | ({"replaces": replaced.to_json()} if replaced else {}),
                          ensure_ascii=False, default=str))
     else:
         _print_report(result)
@@ -146,6 +142,14 @@ def _validate(args: argparse.Namespace) -> int:
         if args.annotated:
             print(f"\nAnnotated workbook written to {args.annotated}")
     return 0 if result.ok else 1
+
+
+def _cannot(args: argparse.Namespace, name: str, message: str) -> int:
+    """The file cannot be checked: the reason on stderr, and with --json also as {"file", "error"}; exit 2."""
+    if getattr(args, "json", False):
+        print(json.dumps({"file": name, "error": message}, ensure_ascii=False))
+    print(message, file=sys.stderr)
+    return 2
 
 
 def _replacement(org: str | None, result):
@@ -224,7 +228,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help=".xlsx, .xlsm, .xls, .ods or .csv return")
     p.add_argument("--org", help="the submitting organisation: rows naming another one are errors")
     p.add_argument("--sheet", help="the sheet holding the activities (default: found automatically)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table: rows, accepted, "
+                   "queued, and the issues grouped by (column, value, message) with counts and first rows")
+    p.add_argument("--all-issues", action="store_true", help="with --json: one record per row and problem instead "
+                   "of groups")
+    p.add_argument("--consolidated", action="store_true", help="an admin's consolidated file: the larger size limit "
+                   "(STOCKTAKE_MAX_CONSOLIDATED_MB)")
     p.add_argument("--annotated", metavar="OUT.xlsx", help="also write the return with problem cells marked")
     p.add_argument("--date-order", choices=("dmy", "mdy"), help="how to read 01/02/2025 (default dmy)")
     p.add_argument("--reporting-org", choices=("org_lead", "org_impl"),

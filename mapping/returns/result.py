@@ -51,7 +51,21 @@ class IngestResult:
         waiting = {r["_row"] for r in self.queued}
         return [i for i in self.errors if i.row not in waiting]
 
-    def to_json(self) -> dict:
+    def issue_groups(self, first: int = 5) -> list[dict]:
+        """Issues grouped by (column, value, message): a 91,000-row file with one unmapped value is one line with
+        its count and first rows, not 91,000 records. Errors first, then by first row."""
+        groups: dict[tuple, dict] = {}
+        for i in self.issues:
+            g = groups.setdefault((i.column, i.value, i.message), {
+                "column": i.column, "value": i.value, "message": i.message, "severity": i.severity,
+                "suggestion": i.suggestion, "count": 0, "rows": []})
+            g["count"] += 1
+            if len(g["rows"]) < first and i.row is not None:
+                g["rows"].append(i.row)
+        return sorted(groups.values(), key=lambda g: (g["severity"] != "error", (g["rows"] or [0])[0]))
+
+    def to_json(self, *, all_issues: bool = True) -> dict:
+        """`all_issues=False` groups the issues (see `issue_groups`); True keeps one record per row and problem."""
         return {
             "file": self.file, "sheet": self.sheet,
             "columns": [{"header": c["header"], "letter": c["letter"], "field": c["field"]} for c in self.columns],
@@ -62,5 +76,5 @@ class IngestResult:
             "offlist": [dict(d) for d in self.offlist],
             "issues": [{"file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value,
                         "severity": i.severity, "message": i.message, "suggestion": i.suggestion}
-                       for i in self.issues],
+                       for i in self.issues] if all_issues else self.issue_groups(),
         }

@@ -293,12 +293,14 @@ def _store_submission(conn: Connection, actor: Actor, org: Any, rnd: Any, *, fil
                          len(records), len(queued))
 
 
-def _check_size(filename: str, data: bytes) -> None:
+def _check_size(filename: str, data: bytes, *, consolidated: bool = False) -> None:
     """The database keeps every upload, so the upload cap also guards the store."""
-    limit = config.max_upload_bytes()
+    limit = config.upload_limit(consolidated)
     if len(data) > limit:
-        raise StoreError(f"{filename} is {len(data) / 1048576:.1f} MB; the largest return accepted is "
-                         f"{limit / 1048576:g} MB (STOCKTAKE_MAX_UPLOAD_MB).")
+        what, setting = (("consolidated file", "STOCKTAKE_MAX_CONSOLIDATED_MB") if consolidated
+                         else ("return", "STOCKTAKE_MAX_UPLOAD_MB"))
+        raise StoreError(f"{filename} is {len(data) / 1048576:.1f} MB; the largest {what} accepted is "
+                         f"{limit / 1048576:g} MB ({setting}).")
 
 
 def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes, result: Any,
@@ -350,7 +352,7 @@ def import_consolidated(engine: Engine, actor: Actor, *, filename: str, data: by
     back to it. All organisations are stored in one transaction; a file with errors stores nothing.
     """
     require_admin(actor, "import a consolidated file")
-    _check_size(filename, data)
+    _check_size(filename, data, consolidated=True)
     sha = hashlib.sha256(data).hexdigest()
     records = [dict(r) for r in (_get(result, "records", None) or [])]
     issues = list(_get(result, "issues", None) or [])

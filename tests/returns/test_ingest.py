@@ -481,7 +481,8 @@ def test_validate_command_json_and_exit_codes(boundary_set, tmp_path, capsys, mo
     assert main(["validate", str(good), "--json"]) == 0  # the store's organisation list is empty
     assert [i["message"] for i in json.loads(capsys.readouterr().out)["issues"]] == [
         "'IRP' is not on the organisation list; the secretariat will add it."]
-    assert main(["validate", str(bad), "--org", "IRP", "--json", "--annotated", str(tmp_path / "marked.xlsx")]) == 1
+    assert main(["validate", str(bad), "--org", "IRP", "--json", "--all-issues", "--annotated",
+                 str(tmp_path / "marked.xlsx")]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["issues"][0] | {"suggestion": None} == {
         "file": "bad.xlsx", "sheet": "Activities", "row": 4, "column": "Status (P)", "value": "maybe",

@@ -252,3 +252,40 @@ def test_validate_apply_suggestions_keeps_the_mappings_for_the_next_file(shared_
     assert main(["validate", str(nxt), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["offlist"] == [] and out["accepted"] == 7
+
+
+def test_validate_json_groups_issues_counts_queued_rows_and_says_why_it_cannot_read(shared_boundaries, tmp_path,
+                                                                                   capsys, monkeypatch):
+    import json
+
+    from mapping.cli import main
+    from mapping.geo import boundaries
+
+    boundaries.import_path(shared_boundaries)
+    rows = [["Organisation", "Sector", "Province", "District", "Status", "Activity"]]
+    rows += [["IRP", "SHL", "Punjab", "Lahore", "ongoing", f"Shelter kits {i}"] for i in range(40)]
+    rows += [["IRP", "Health", "Punjab", "Atlantis", "ongoing", f"Clinic {i}"] for i in range(7)]
+    path = tmp_path / "national.csv"
+    path.write_bytes(csv_bytes(rows))
+    assert main(["validate", str(path), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert (out["rows"], out["accepted"], out["queued"]) == (47, 40, 7)
+    assert [(g["column"], g["value"], g["severity"], g["count"], g["rows"]) for g in out["issues"]] == [
+        ("District (D)", "Atlantis", "error", 7, [42, 43, 44, 45, 46]),
+        ("Organisation (A)", "IRP", "warning", 1, [2]),
+        ("Sector (B)", "SHL", "warning", 1, [2])]  # an off-list value is said once, whatever its row count
+    assert main(["validate", str(path), "--json", "--all-issues"]) == 1
+    assert len(json.loads(capsys.readouterr().out)["issues"]) == 9
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a workbook at all")
+    assert main(["validate", str(junk), "--json"]) == 2
+    said = json.loads(capsys.readouterr().out)
+    assert said["file"] == "junk.xlsx" and "is not a spreadsheet Stocktake can read" in said["error"]
+    assert main(["validate", str(tmp_path / "missing.xlsx"), "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["error"].startswith("Cannot read")
+    # a national file over a focal point's limit: refused as a return, read as an admin's consolidated import
+    monkeypatch.setenv("STOCKTAKE_MAX_UPLOAD_MB", "0.001")
+    assert main(["validate", str(path), "--json"]) == 2
+    assert "over the 0 MB limit" in json.loads(capsys.readouterr().out)["error"]
+    assert main(["validate", str(path), "--json", "--consolidated"]) == 1
+    assert json.loads(capsys.readouterr().out)["rows"] == 47

@@ -97,3 +97,20 @@ def test_rows_with_an_unknown_district_or_date_wait_in_the_queue_and_count_once_
     assert sorted(picture.current_activities(w.engine, w.admin)["activity"]) == ["Clinics", "Food", "Kits"]
     with pytest.raises(Exception, match="No row waits in the review queue"):
         review.resolve(w.engine, w.admin, "adm2_name", "Newtown", updates={"adm2_pcode": "PK601"})
+
+
+def test_a_consolidated_import_has_its_own_larger_size_limit(w, monkeypatch):
+    from mapping.store import db, submissions
+
+    data, res = _real_result([{"adm2_name": "Lahore", "activity": "Clinics"}])
+    monkeypatch.setenv("STOCKTAKE_MAX_UPLOAD_MB", str(len(data) / 2 / 1048576))  # the file is twice a return's limit
+    with pytest.raises(db.StoreError, match=r"largest return accepted is .* MB \(STOCKTAKE_MAX_UPLOAD_MB\)"):
+        submissions.submit(w.engine, w.admin, org=ORG_A, filename="alpha.xlsx", data=data, result=res,
+                           boundary_version=None, round_name="2026 H1")
+    outcomes = submissions.import_consolidated(w.engine, w.admin, filename="national.xlsx", data=data, result=res,
+                                               boundary_version=None, round_name="2026 H1")
+    assert [o.status for o in outcomes] == ["stored"]
+    monkeypatch.setenv("STOCKTAKE_MAX_CONSOLIDATED_MB", str(len(data) / 2 / 1048576))
+    with pytest.raises(db.StoreError, match=r"largest consolidated file accepted .*STOCKTAKE_MAX_CONSOLIDATED_MB"):
+        submissions.import_consolidated(w.engine, w.admin, filename="national2.xlsx", data=data, result=res,
+                                        boundary_version=None, round_name="2026 H1")
