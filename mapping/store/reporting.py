@@ -107,8 +107,14 @@ def round_status(engine: Engine, actor: Actor, round_name: str | None = None) ->
         if rnd is None:
             return RoundStatus(None, None, [])
         _, chosen = selection(conn, rnd.name)
-        orgs = conn.execute(select(o.c.id, o.c.name).order_by(o.c.name)).all()
         subs = conn.execute(select(s.c.id, s.c.org_id, s.c.round_id, s.c.status, s.c.submitted_at, s.c.errors)).all()
+        # expected to report: not merged into another record, and not only on the reference (starter) list
+        # unless it has sent something
+        sent = {x.org_id for x in subs}
+        orgs = [x for x in conn.execute(select(*[c for c in (o.c.id, o.c.name, o.c.get("reporting"),
+                                                               o.c.get("merged_into")) if c is not None])
+                                       .order_by(o.c.name)).all()
+                if getattr(x, "merged_into", None) is None and (getattr(x, "reporting", True) or x.id in sent)]
         names = {r.id: r.name for r in ordered_rounds(conn)}
         emails: dict[int, list[str]] = {}
         if actor.role == "admin":

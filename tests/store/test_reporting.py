@@ -152,3 +152,18 @@ def test_reminders_reach_the_focal_points_of_missing_organisations(db_url, monke
     # the timeline command tells Bravo's story
     assert main(["orgs", "timeline", "Bravo Aid"]) == 0
     assert "rejected: 4 errors, nothing stored" in capsys.readouterr().out
+
+
+def test_reference_list_organisations_are_not_chased_until_they_send_something(db_url):
+    from sqlalchemy import update
+
+    from mapping.store import models as m
+
+    w = world(db_url)
+    registry.add_org(w.engine, w.admin, "Starter List Org", acronym="SLO")
+    with w.engine.begin() as conn:
+        conn.execute(update(m.organisations).where(m.organisations.c.name == "Starter List Org")
+                     .values(reporting=False))
+    assert "Starter List Org" not in [o.org for o in reporting.round_status(w.engine, w.admin, "2026 H1").orgs]
+    submit(w, w.admin, "Starter List Org", result(activity(1, "Starter List Org"), errors=1))
+    assert "Starter List Org" in [o.org for o in reporting.round_status(w.engine, w.admin, "2026 H1").orgs]
