@@ -14,6 +14,7 @@ from tests.factories.bad_files import with_far_cell
 from tests.factories.returns import xls_bytes
 from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
 from tests.views.test_e2e import app_env, nav, prepared, wait_app
+from tests.views.test_e2e_sessions import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -45,12 +46,7 @@ def test_hostile_uploads_end_in_a_message_while_another_session_keeps_working(tm
                 page.screenshot(path="/tmp/stocktake_hostile_start.png")
                 raise
 
-        nav(focal, "Sign in", "Sign in")
-        focal.get_by_label("E-mail", exact=True).fill(email)
-        focal.get_by_label("Password", exact=True).fill(password)
-        focal.get_by_role("button", name="Sign in").click()
-        wait_app(focal)
-        focal.get_by_text(f"Signed in as {email}").first.wait_for(timeout=30_000)
+        sign_in(focal, email, password)
         nav(focal, "Submit a return")
 
         messages = [(stray, "claims 17 billion cells (A1:XFD1048576)"),
