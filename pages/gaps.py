@@ -24,8 +24,7 @@ if not len(v.acts):
 
 tab_gaps, tab_thin, tab_overlaps = st.tabs(["Gaps", "Thin coverage", "Overlaps"])
 with tab_gaps:
-    st.markdown("Districts and sectors with **no partner** reporting a district-level activity in this view. "
-                "Districts with nobody at all come first; with a need figure loaded, the neediest rank first.")
+    st.markdown("Districts and sectors with **no partner** reporting a district-level activity in this view.")
     with core.guarded("Ranking the gaps"):
         gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
         summary = render.district_summary(v)
