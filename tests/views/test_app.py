@@ -294,6 +294,7 @@ def test_admin_learns_an_unmatched_place_name_once(app_env):
     assert outcome.status == "rejected"
     at = start(actor_for("admin"), "admin")
     assert problems(at) == []
+    at.button_group(key="admin_section").set_value("Review place names").run()
     assert "Dera Ghazi Khan Sadar" in at.selectbox(key="review_name").options
     at.selectbox(key="review_name").set_value("Dera Ghazi Khan Sadar")
     at.selectbox(key="review_pcode").set_value("PK607")

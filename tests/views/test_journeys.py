@@ -56,6 +56,7 @@ def test_review_queue_preselects_the_suggestion_or_nothing(app_env):
                                       org="Sindh Futures Fund", reject_whole=True)  # else the rows wait for review
     assert outcome.status == "rejected"
     at = start(actor_for("admin"), "admin")
+    at.button_group(key="admin_section").set_value("Review place names").run()
     at.selectbox(key="review_name").set_value("Dera Ghazi Khan Sadar").run()
     assert problems(at) == []
     assert at.selectbox(key="review_pcode").value == "PK607"  # what the gazetteer suggested, not the first district
