@@ -72,7 +72,7 @@ def sidebar_identity() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title=config.title(), page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
+    st.set_page_config(page_title=config.title(), page_icon="🗺️", layout="wide", initial_sidebar_state="auto")
     with core.guarded("Starting the app", stop=True):
         core.restore_session()  # the browser's sign-in, re-checked on every run
         navigation = st.navigation(menu())
