@@ -349,7 +349,7 @@ def require(actor: db.Actor | None, roles: tuple[str, ...]) -> db.Actor:
     """
     if actor is not None:
         restore_session()
-        actor = signed_in()
+        actor = signed_in() or (current_actor() if "public" in roles else None)  # a public visitor stays one
     if actor is None or actor.role not in roles:
         st.error("This page is not available to your account. Sign in with an account that has access "
                  f"({', '.join(ROLE_LABELS.get(r, r) for r in roles)}).")
