@@ -34,20 +34,25 @@ fresh = st.session_state.pop(MAP_KEY, None)
 clicked = maps.feature_pcode(fresh.get("last_active_drawing")) if isinstance(fresh, dict) else None
 if clicked in names:
     st.session_state["map_district"] = clicked
+    st.session_state.pop("_map_focus", None)
+# a district picked in the list (not clicked on the map) is also brought into view, once
+focus = st.session_state.pop("_map_focus", None)
 left, right = st.columns([5, 3], gap="medium")
 with left, core.guarded("Drawing the map"):
     render.map_panel(v, summary, measure=measure, height=620, key=MAP_KEY,
-                     selected=st.session_state.get("map_district") or None)
+                     selected=st.session_state.get("map_district") or None, focus=focus)
 with right:
     choices = [""] + sorted(names, key=lambda p: (names[p], p))
     if st.session_state.get("map_district") not in choices:
         st.session_state["map_district"] = ""
     pcode = st.selectbox("District profile", choices, key="map_district",
+                         on_change=lambda: st.session_state.update(_map_focus=st.session_state.get("map_district")),
                          format_func=lambda p: "Click a district on the map, or pick one" if not p else
                          f"{names.get(p, p)} ({p})")
     if pcode:
         with core.guarded("Opening the district profile"):
-            render.profile(profiles.district_profile(v.acts, v.units, pcode, filters=v.filters))
+            render.profile(render.shared("profile", v, lambda: profiles.district_profile(
+                v.acts, v.units, pcode, filters=v.filters), pcode))
     else:
         st.caption("The profile lists the partners, sectors, activities and donors in a district.")
         top_d = maps.summary_table(summary, v.units) if len(summary) else summary

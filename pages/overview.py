@@ -17,20 +17,21 @@ core.demo_banner()
 if desc := sidebar.describe(v):
     st.caption(f"Showing: {core.esc(desc)}")
 
+# Cheap first (issue 14): the figures, then the headlines and the freshness table, the map last, so nothing
+# waits for the map and the map never waits for the tables.
 summary = render.district_summary(v)
-gaps = overlaps = pd.DataFrame()
-with core.guarded("Finding gaps and overlaps"):
-    if len(v.acts):
-        gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
-        overlaps = analysis.overlaps(v.acts, filters=v.filters, units=v.units)
-
 acts = v.filtered
-district_acts = acts[acts["adm2_pcode"].notna()] if "adm2_pcode" in acts.columns else acts
 covered = int((summary["partners"] > 0).sum()) if "partners" in summary.columns else 0
 cols = st.columns(5)
 cols[0].metric("Partners", f"{acts['org_name'].nunique() if 'org_name' in acts.columns else 0:,}")
 cols[1].metric("Activities", f"{len(acts):,}")
 cols[2].metric("Districts covered", f"{covered:,} of {len(v.units):,}")
+gaps = overlaps = pd.DataFrame()
+with core.guarded("Finding gaps and overlaps"):
+    if len(v.acts):
+        gaps = render.shared("gaps", v, lambda: analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters,
+                                                               need=v.need))
+        overlaps = render.shared("overlaps", v, lambda: analysis.overlaps(v.acts, filters=v.filters, units=v.units))
 cols[3].metric("Gaps", f"{len(gaps):,}", help="District × sector combinations with no partner (see Gaps & overlaps).")
 cols[4].metric("Overlaps", f"{len(overlaps):,}",
                help="Places where several partners run the same kind of activity at the same time.")
@@ -41,13 +42,13 @@ with left:
     lines: list[str] = []
     with core.guarded("Writing the headlines"):
         if len(v.acts):
-            lines = list(headlines(v.acts, v.units, filters=v.filters, need=v.need))
+            lines = render.shared("headlines", v,
+                                  lambda: list(headlines(v.acts, v.units, filters=v.filters, need=v.need)))
     if lines:
         st.markdown("\n".join(f"- {core.esc(line)}" for line in lines))
     else:
         st.info("No activities have been reported yet. Focal points upload their returns on *Submit a return*.")
-    with core.guarded("Drawing the map"):
-        render.map_panel(v, summary, height=440, key="overview_map", interactive=False)
+    map_slot = st.container()
 with right:
     st.markdown("#### Data freshness")
     status = core.call(reporting.round_status, core.engine(), v.actor, v.filters.round_name or core.open_round(),
@@ -63,3 +64,6 @@ with right:
                               for o in status.orgs]).sort_values(["_o", "Organisation"]).drop(columns="_o")
         st.dataframe(shown, hide_index=True, width="stretch", height=min(520, 38 + 35 * len(shown)),
                      column_config={"Standing": st.column_config.TextColumn(width="medium")})
+
+with map_slot, core.guarded("Drawing the map"):
+    render.map_panel(v, summary, height=440, key="overview_map", interactive=False)

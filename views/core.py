@@ -1,9 +1,10 @@
 """Session, sign-in, cached loaders and error handling shared by every page.
 
-Caching rules (issue 7): the boundary geometry is cached per boundary version with `st.cache_resource`
-(one copy for everyone, never mutated); the consolidated dataset is cached with `st.cache_data` keyed by the
-data version *and* the viewer's role, organisation and user, so a new submission shows at once and one
-user's restricted view is never served to another.
+Caching rules (issues 7 and 14): the boundary geometry is cached per boundary version with `st.cache_resource`
+(one copy for everyone, never mutated); so is the consolidated dataset, keyed by the data version (which
+changes with every submission, rollback or round, and covers the viewer's role and organisation) and the
+contact policy, so a new submission shows at once, one role's view is never served to another, and forty
+viewers share one frame instead of forty copies. Cached frames are read-only by convention.
 """
 
 from __future__ import annotations
@@ -298,10 +299,16 @@ def bset():
     return _bset_for(boundary_version(), str(config.shapefiles_dir()))
 
 
-@st.cache_data(show_spinner="Loading the consolidated picture…", max_entries=32, ttl=3600)
-def _activities(url: str, data_version: str, round_name: str | None, user_id: int | None, email: str, role: str,
-                org_id: int | None, org_name: str | None) -> pd.DataFrame:
-    actor = db.Actor(user_id=user_id, email=email, role=role, org_id=org_id, org_name=org_name)
+@st.cache_resource(show_spinner="Loading the consolidated picture…", max_entries=8, ttl=3600)
+def _activities(url: str, data_version: str, round_name: str | None, role: str, org_id: int | None,
+                org_name: str | None) -> pd.DataFrame:
+    """One frame per data version, round and contact policy, shared by every session: never modify it.
+
+    st.cache_resource hands out the object itself, where st.cache_data would unpickle a copy per run and per
+    session (200,000 rows, forty viewers). The picture depends on the role (contacts) and, for a focal point,
+    the organisation: the data version covers both, and no user's identity is in the key.
+    """
+    actor = db.Actor(user_id=None, email="", role=role, org_id=org_id, org_name=org_name)
     return picture.current_activities(_engine_for(url), actor, round_name=round_name)
 
 
@@ -310,10 +317,9 @@ def data_version(actor: db.Actor, round_name: str | None = None) -> str:
 
 
 def activities(actor: db.Actor, round_name: str | None = None) -> pd.DataFrame:
-    """The consolidated picture this actor may see; cache key includes data version, role, org and user."""
+    """The consolidated picture this actor may see; cache key: data version, round, role and organisation."""
     version = data_version(actor, round_name)
-    return _activities(config.database_url(), version, round_name, actor.user_id, actor.email, actor.role,
-                       actor.org_id, actor.org_name)
+    return _activities(config.database_url(), version, round_name, actor.role, actor.org_id, actor.org_name)
 
 
 def rounds() -> list[dict]:

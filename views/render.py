@@ -6,6 +6,9 @@ Nothing here decides a number; it only shows what `mapping.analysis` and `mappin
 from __future__ import annotations
 
 import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -77,23 +80,40 @@ def table(df: pd.DataFrame, columns: list[str] | None = None, *, empty: str = "N
     st.dataframe(shown, **kw)
 
 
+def _view_key(v: View) -> tuple:
+    """What a page's figures depend on: the data version (which covers role and organisation), the boundary set,
+    the filters and the need figure. Never the user: forty viewers share one entry."""
+    a = v.actor
+    return (core.data_version(a, v.filters.round_name), a.role, a.org_id, v.geo.version if v.geo else None,
+            tuple(sorted(v.filters.to_params().items())), v.need_key)
+
+
 def district_summary(v: View) -> pd.DataFrame:
     """Per-district figures for the map (empty, never an exception, when there is no data or no boundaries)."""
     empty = pd.DataFrame(columns=["adm2_pcode", "partners", "activities", "gap_sectors"])
     if not len(v.acts) or v.geo is None:
         return empty
     with core.guarded("Summarising the districts"):
-        a = v.actor
-        key = (core.data_version(a, v.filters.round_name), a.role, a.user_id, a.org_id, v.geo.version,
-               tuple(sorted(v.filters.to_params().items())), v.need_key)
-        return _summary(key, v.acts, v.units, v.filters, v.need)
+        return _summary(_view_key(v), v.acts, v.units, v.filters, v.need)
     return empty
 
 
-@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
 def _summary(key: tuple, _acts: pd.DataFrame, _units: pd.DataFrame, _filters, _need=None) -> pd.DataFrame:
-    """district_summary once per data version, viewer, boundary set, filters and need figure (all in key)."""
+    """district_summary once per data version, role, boundary set, filters and need figure (all in key)."""
     return analysis.district_summary(_acts, _units, _filters, need=_need)
+
+
+def shared(kind: str, v: View, make, *extra):
+    """An analysis result computed once per view (data version, role, boundaries, filters, need) and `extra`,
+    then served to every session: the overview's gaps, overlaps and headlines, a district's profile. Forty
+    members opening the same link cost one computation, not forty."""
+    return _shared(kind, _view_key(v), extra, make)
+
+
+@st.cache_data(show_spinner=False, max_entries=128, ttl=3600)
+def _shared(kind: str, key: tuple, extra: tuple, _make):
+    return _make()
 
 
 @st.cache_data(show_spinner=False, max_entries=24, ttl=3600)
@@ -109,18 +129,107 @@ def cached_bytes(kind: str, v: View, make, *extra) -> bytes:
     return _cached_bytes(kind, key, make)
 
 
+# ---------------------------------------------------------------- the district map
+#
+# The map is sent in two parts (issue 14). The base (Leaflet runtime, province outlines, attribution) depends
+# only on the boundary set and is built once per process; its shapes are a JavaScript file the browser fetches
+# beside the page. The style (fills, short tooltips, legend: a few kilobytes) is built once per view and sent
+# as st_folium's dynamic-layer script, which the drawn map evaluates without being redrawn. The component is
+# streamlit-folium's own (same frontend, same click reporting); only the Python half is done here, so the
+# map's HTML is not rendered again on every run of every session.
+
+GEOMETRY_COMPONENT = "stocktake_geometry"
+
+
+@dataclass(frozen=True)
+class _Base:
+    script: str
+    header: str
+    html: str
+    map_id: str
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _geometry_file(version: str, folder: str, _geo: core.Geo) -> tuple[str, str]:
+    """Write the boundary set's shapes as a JS file the browser can fetch and keep; (relative URL, global name)."""
+    from streamlit.components.v1 import declare_component
+
+    name, text = maps.geometry_js(maps.web_geometry(_geo.web_adm2, _geo.web_adm1))
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    target = path / name
+    if not target.is_file():  # named by content: several app processes write the same bytes
+        tmp = path / f".{name}.{os.getpid()}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    # a component's folder is served by Streamlit at /component/<name>/, next to streamlit-folium's own iframe
+    served = declare_component(GEOMETRY_COMPONENT, path=str(path))
+    return f"../{served.name}/{name}", maps.geometry_var(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _base(version: str, compact: bool, tiles: str, assets: str | None, attribution: str, disclaimer: str | None,
+          geometry_url: str, geometry_name: str) -> _Base:
+    """The map's base as streamlit-folium's component receives it; built once, shared by every session."""
+    import streamlit_folium as sf
+
+    m = maps.base_map(geometry_name=geometry_name, attribution=attribution, tiles=tiles, disclaimer=disclaimer,
+                      assets=assets, compact=compact)
+    m.get_root().render()
+    html_part, header = sf._get_html(m), sf._get_header(m)
+    script = sf._get_map_string(m)
+    css: list[str] = []
+    js: list[str] = []
+    stack = [m]
+    while stack:  # the scripts and styles the map's elements need (Leaflet; the tile layer's if any)
+        elem = stack.pop(0)
+        css.extend(href for _, href in getattr(elem, "default_css", []))
+        js.extend(src for _, src in getattr(elem, "default_js", []))
+        stack.extend(getattr(elem, "_children", {}).values())
+    return _Base(script=script, header=header, html=html_part, map_id=sf.get_full_id(m),
+                 css_links=tuple(dict.fromkeys(css)), js_links=(*dict.fromkeys(js), geometry_url))
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def _style(key: tuple, measure: str, note: str | None, compact: bool, _summary: pd.DataFrame,
+           _acts: pd.DataFrame) -> maps.MapStyle:
+    """Fills, tooltips and legend once per view and measure (the key holds data version, filters, need)."""
+    unit = maps.budget_unit(_acts) if measure == "budget" else ""
+    return maps.map_style(_summary, measure, unit=unit, note=None if compact else note, compact=compact,
+                          hint=not compact)
+
+
 def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", height: int = 600,
-              key: str = "district_map", interactive: bool = True, selected: str | None = None) -> str | None:
-    """Draw the district map; return the p-code of a clicked district (None when nothing was clicked)."""
-    from streamlit_folium import st_folium
+              key: str = "district_map", interactive: bool = True, selected: str | None = None,
+              focus: str | None = None) -> str | None:
+    """Draw the district map; return the p-code of a clicked district (None when nothing was clicked).
+
+    `focus` pans and zooms the drawn map to that district (picked in a list), once.
+    """
+    import streamlit_folium as sf
 
     if v.geo is None:
         return None
-    m = maps.district_map(v.geo.web_adm2, v.geo.web_adm1, summary, measure=measure, selected=selected,
-                          attribution=v.geo.attribution, tiles=config.tiles(), disclaimer=v.geo.disclaimer,
-                          note=describe(v) or None, assets=LEAFLET_ASSETS, compact=not interactive)
-    out = st_folium(m, key=key, height=height, use_container_width=True,
-                    returned_objects=["last_active_drawing"] if interactive else [])
+    geo = v.geo
+    url, name = _geometry_file(geo.version, str(config.data_dir() / "web"), geo)
+    base = _base(geo.version, not interactive, str(config.tiles()), LEAFLET_ASSETS, geo.attribution,
+                 geo.disclaimer, url, name)
+    style = _style(_view_key(v), measure, describe(v) or None, not interactive, summary, v.filtered)
+    # the component's identity follows the base only, so a new style restyles the drawn map instead of a new one
+    widget = sf.generate_js_hash(base.script, key, False)
+    returned = ["last_active_drawing"] if interactive else []
+
+    def _on_change() -> None:
+        st.session_state[key] = st.session_state.get(widget, {})
+
+    out = sf._component_func(
+        script=base.script, header=base.header, html=base.html, id=base.map_id, key=widget, height=height,
+        width=None, returned_objects=returned, default={k: None for k in returned}, zoom=None, center=None,
+        feature_group=maps.style_script(style, selected=selected, focus=focus), return_on_hover=False,
+        layer_control=None, pixelated=False, css_links=list(base.css_links), js_links=list(base.js_links),
+        on_change=_on_change, wrap_longitude=False)
     if not interactive or not out:
         return None
     return maps.feature_pcode(out.get("last_active_drawing"))

@@ -1,19 +1,29 @@
 """Folium maps for the screen: a district choropleth with province outlines, a legend and the attribution.
 
-Kept apart from the app so the map can be tested by rendering it to HTML (st_folium is invisible to AppTest),
-and so the page never decides colours. Colours come from `mapping.palette`, the scale the PDF and Excel
-exports use too, so a district is the same colour everywhere. Every user-supplied string (district and
-province names from the boundary file, organisation names, sectors) is html-escaped here, because Leaflet
-tooltips are raw HTML. The output is deterministic (features sorted by p-code, no random jitter) so
-streamlit-folium does not rerun in a loop.
+The map is built in two parts so forty people can open it at once (issue 14):
+- the *base*: geometry, province outlines, attribution and a small Leaflet runtime. It depends only on the
+  boundary set, so the app builds it once per process and every session reuses it; the geometry can live in a
+  separate JavaScript file (`geometry_js`) the browser fetches once instead of riding inside the page.
+- the *style*: one fill and a short tooltip line per district plus the legend (`map_style`), a few kilobytes,
+  applied by `style_script`. A filter or measure change sends only this; the drawn shapes are restyled in place.
+`district_map` puts both into one standalone map (the PDF-free export, the tests, the benchmark's floor).
+
+Kept apart from the app so the map can be tested by rendering it to HTML, and so the page never decides
+colours. Colours come from `mapping.outputs.palette`, the scale the PDF and Excel exports use too. Every
+user-supplied string (district and province names from the boundary file, the legend's filter note) is
+html-escaped here, because Leaflet tooltips and controls are raw HTML; JSON put into scripts escapes `<`, `>`
+and `&` so no string can close the script. The output is deterministic (features sorted by p-code) so
+streamlit-folium keeps the same map between reruns.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import folium
@@ -33,6 +43,8 @@ MEASURES: dict[str, str] = {
     "gap": "Gaps and thin coverage",
     "need": "Need vs presence",
 }
+# Measures that are counts (integer classes such as 1, 2, 3-4) rather than amounts (round ranges).
+COUNT_MEASURES = ("partners", "activities")
 # Fixed colours outside the sequential scale. Orange sits far from the blues for every common colour-vision
 # deficiency, so a gap never reads as "a little coverage".
 GAP_COLOUR = "#f28e2b"
@@ -42,6 +54,12 @@ NO_DATA_COLOUR = "#ffffff"
 ZERO_COLOUR = palette.ZERO_COLOUR
 PROVINCE_LINE = "#333333"
 DEFAULT_ATTRIBUTION = "Boundaries: source not recorded"
+# Need vs presence: score = need share x (1 - presence), in classes drawn from the map's own teal-to-navy scale.
+NEED_CLASSES: tuple[tuple[str, float, str], ...] = (
+    ("High need, few partners", 0.5, palette.YLGNBU_CLASSES[3][2]),
+    ("Need partly met", 0.2, palette.YLGNBU_CLASSES[3][1]),
+    ("Low need or well covered", 0.0, palette.YLGNBU_CLASSES[3][0]),
+)
 
 
 def measures(summary: pd.DataFrame | None = None) -> dict[str, str]:
@@ -58,6 +76,10 @@ def _num(value: Any) -> float:
     except (TypeError, ValueError):
         return 0.0
     return 0.0 if math.isnan(f) else f
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _fmt(value: Any) -> str:
@@ -84,48 +106,41 @@ def _count(value: Any) -> int:
     return int(_num(value))
 
 
+def _column(measure: str) -> str:
+    return {"gap": "partners", "need": "need"}.get(measure, measure)
+
+
+def _vmax(summary: pd.DataFrame | None, measure: str) -> float:
+    column = _column(measure)
+    if summary is None or column not in getattr(summary, "columns", []):
+        return 0.0
+    return max([_num(v) for v in summary[column]] + [0.0])
+
+
+def _classes(measure: str, vmax: float) -> list[tuple[str, str, float]]:
+    """(label, colour, upper bound) of each class of a numeric measure, lowest first."""
+    if measure in COUNT_MEASURES:
+        top = int(math.ceil(vmax))
+        return [(palette.class_label(lo, hi), palette.class_colour(lo, hi, top), float(hi))
+                for lo, hi in palette.class_breaks(top)]
+    ranges = palette.amount_breaks(vmax)
+    return [(palette.amount_label(lo, hi), palette.amount_colour(i, len(ranges)), hi)
+            for i, (lo, hi) in enumerate(ranges)]
+
+
 def legend_classes(summary: pd.DataFrame, measure: str) -> list[tuple[str, str]]:
     """(label, colour) pairs the legend shows, in reading order; the map uses exactly these colours."""
     if measure == "gap":
         return [("Gap: no partner", GAP_COLOUR), ("Thin: one partner", THIN_COLOUR),
                 ("Two or more partners", COVERED_COLOUR)]
-    column = _column(measure)
-    values = summary[column] if column in summary.columns else pd.Series(dtype=float)
-    vmax = max([_num(v) for v in values] + [0.0])
     if measure == "need":
-        vmax = max(vmax, 1.0)
-        return [(label, palette.heat_colour(hi, vmax)) for label, hi in _need_classes()] + \
-               [("No need figure", NO_DATA_COLOUR)]
-    classes = [(palette.class_label(lo, hi), palette.class_colour(lo, hi, int(math.ceil(vmax))))
-               for lo, hi in palette.class_breaks(int(math.ceil(vmax)))]
-    return [(_compact_label(label), colour) for label, colour in classes] + [("None reported", ZERO_COLOUR)]
-
-
-def _compact_label(label: str) -> str:
-    """'10000–99999' is hard to read on a legend; abbreviate thousands and millions."""
-    def short(part: str) -> str:
-        try:
-            v = int(part)
-        except ValueError:
-            return part
-        if v >= 1_000_000:
-            return f"{v / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
-        if v >= 10_000:
-            return f"{v / 1000:.0f}k"
-        return f"{v:,}"
-    return "–".join(short(p) for p in label.split("–"))
-
-
-def _need_classes() -> list[tuple[str, float]]:
-    return [("High need, few partners", 1.0), ("High need, some partners", 0.6), ("Need met by presence", 0.25)]
-
-
-def _column(measure: str) -> str:
-    return {"gap": "partners", "need": "need"}.get(measure, measure)
+        return [(label, colour) for label, _, colour in NEED_CLASSES] + [("No need figure", NO_DATA_COLOUR)]
+    vmax = _vmax(summary, measure)
+    return [(label, colour) for label, colour, _ in _classes(measure, vmax)] + [("None reported", ZERO_COLOUR)]
 
 
 def colour_for(row: dict | pd.Series | None, measure: str, vmax: float) -> str:
-    """The fill of one district for a measure; grey when nothing is reported there."""
+    """The fill of one district for a measure; grey when nothing is reported there; always a legend colour."""
     if row is None:
         return {"gap": GAP_COLOUR, "need": NO_DATA_COLOUR}.get(measure, ZERO_COLOUR)
     partners = _num(row.get("partners"))
@@ -135,28 +150,19 @@ def colour_for(row: dict | pd.Series | None, measure: str, vmax: float) -> str:
         return THIN_COLOUR if partners < 2 else COVERED_COLOUR
     if measure == "need":
         need = row.get("need")
-        if need is None or (isinstance(need, float) and math.isnan(need)):
+        if _missing(need):
             return NO_DATA_COLOUR
-        # need (0-1 share, or any scale normalised by vmax) against presence: high need with no partners is darkest.
-        share = _num(need) / (vmax or 1.0)
-        presence = min(1.0, partners / 3.0)
-        return palette.heat_colour(max(0.0, share * (1 - presence)), 1.0) if share > 0 else ZERO_COLOUR
+        # need (a share, or any scale normalised by vmax) against presence: high need with no partner scores 1
+        score = _num(need) / (vmax or 1.0) * (1 - min(1.0, partners / 3.0))
+        return next(colour for _, low, colour in NEED_CLASSES if score >= low)
     value = _num(row.get(_column(measure)))
     if value <= 0:
         return ZERO_COLOUR
-    classes = palette.class_breaks(int(math.ceil(vmax)))
-    for lo, hi in classes:
+    classes = _classes(measure, vmax)
+    for _, colour, hi in classes:
         if value <= hi:
-            return palette.class_colour(lo, hi, int(math.ceil(vmax)))
-    return palette.heat_colour(value, vmax)
-
-
-def _round_coords(coords: Any, ndigits: int) -> Any:
-    if isinstance(coords, (list, tuple)):
-        if coords and isinstance(coords[0], (int, float)):
-            return [round(c, ndigits) for c in coords]
-        return [_round_coords(c, ndigits) for c in coords]
-    return coords
+            return colour
+    return classes[-1][1] if classes else ZERO_COLOUR
 
 
 def _prop(props: dict, *names: str) -> Any:
@@ -166,41 +172,82 @@ def _prop(props: dict, *names: str) -> Any:
     return None
 
 
-def _tooltip_html(name: str, province: str, row: dict | None, measure: str) -> str:
-    """Pre-escaped HTML for one district's tooltip (Leaflet inserts it raw)."""
-    esc = html.escape
-    lines = [f"<b>{esc(name)}</b>", f"<span style='color:#555'>{esc(province)}</span>"]
+def budget_unit(acts: pd.DataFrame | None) -> str:
+    """What the budget figures are in, for the legend: one currency, or the currencies added up (not converted).
+
+    Budgets are summed as reported; saying so is the honest legend until the deployment keeps a rate table.
+    """
+    if acts is None or not len(acts) or "budget" not in acts.columns:
+        return ""
+    spent = acts[pd.to_numeric(acts["budget"], errors="coerce").fillna(0) > 0]
+    if not len(spent):
+        return ""
+    cur = spent["currency"] if "currency" in spent.columns else pd.Series([None] * len(spent), index=spent.index)
+    text = cur.astype("string").str.strip().str.upper()
+    named = sorted({c for c in text.dropna() if c})
+    unstated = int((text.isna() | (text == "")).sum())
+    if len(named) == 1 and not unstated:
+        return named[0]
+    parts = [", ".join(named) + " added up, not converted" if len(named) > 1 else (named[0] if named else "")]
+    if unstated:
+        parts.append(f"{unstated:,} with no currency")
+    return "; ".join(p for p in parts if p)
+
+
+def _measure_line(row: dict, measure: str, unit: str) -> str | None:
+    if measure in ("targeted", "reached"):
+        return f"{MEASURES[measure]}: {_fmt(_num(row.get(measure)))}"
+    if measure == "budget":
+        suffix = f" {unit}" if unit and "," not in unit and ";" not in unit else ""
+        return f"Budget: {_fmt(_num(row.get('budget')))}{html.escape(suffix)}"
+    if measure == "gap":
+        n = _count(row.get("gap_sector_names") or row.get("gap_sectors"))
+        return f"Sectors with no partner: {n}" if n else None
+    if measure == "need" and not _missing(row.get("need")):
+        return f"Need: {_fmt(row.get('need'))}"
+    return None
+
+
+def tooltip_lines(row: dict | None, measure: str, *, unit: str = "", hint: bool = True) -> str:
+    """The short hover text under a district's name and province: its numbers, then where the details are.
+
+    Short on purpose (issue 20): partner and sector lists made a 570 px box that ran off the map; they belong
+    to the profile a click opens.
+    """
     if not row or _num(row.get("activities")) <= 0 and _num(row.get("partners")) <= 0:
-        lines.append("No activity reported — a gap")
+        lines = ["No activity reported — a gap"]
     else:
-        lines.append(f"Partners: {_fmt(row.get('partners'))} · Activities: {_fmt(row.get('activities'))}")
-        names = row.get("partner_names")
-        if isinstance(names, str) and names.strip():
-            parts = [p.strip() for p in names.split(";") if p.strip()]
-            more = f" and {len(parts) - 4} more" if len(parts) > 4 else ""
-            lines.append(f"<i>{esc('; '.join(parts[:4]))}{more}</i>")
-        if _num(row.get("targeted")) or _num(row.get("reached")):
-            lines.append(f"Targeted: {_fmt(row.get('targeted'))} · Reached: {_fmt(row.get('reached'))}")
-        if _num(row.get("budget")):
-            lines.append(f"Budget: {_fmt(row.get('budget'))}")
-        if row.get("sectors") not in (None, "") and not (isinstance(row.get("sectors"), float)):
-            lines.append(f"Sectors: {esc(_fmt(row.get('sectors')))}")
-    gaps = (row.get("gap_sector_names") or row.get("gap_sectors")) if row else None
-    if isinstance(gaps, (str, list, tuple, set)) and _count(gaps):
-        lines.append(f"Sectors missing: {esc(_fmt(gaps))}")
-    if measure == "need" and row and row.get("need") is not None and not (
-            isinstance(row.get("need"), float) and math.isnan(row.get("need"))):
-        lines.append(f"Need: {_fmt(row.get('need'))}")
+        lines = [f"Partners: {_fmt(row.get('partners'))} · Activities: {_fmt(row.get('activities'))}"]
+        extra = _measure_line(row, measure, unit)
+        if extra:
+            lines.append(extra)
+    if hint:
+        lines.append("<i style='color:#555'>Click for the district's profile</i>")
     return "<br>".join(lines)
 
 
-def district_layer(web_adm2: dict, summary: pd.DataFrame, *, measure: str = "partners",
-                   selected: str | None = None, ndigits: int | None = None) -> dict:
-    """The district GeoJSON the map draws: minimal properties, fill colour and escaped tooltip per feature.
+def _tip_head(name: str, province: str) -> str:
+    return f"<b>{html.escape(name)}</b><br><span style='color:#555'>{html.escape(province)}</span>"
 
-    Unused boundary attributes are dropped to keep the page light; `ndigits` rounds coordinates (4: about
-    10 m) for sources that are not rounded already (`boundaries.web_geojson` is).
-    """
+
+@dataclass(frozen=True)
+class MapStyle:
+    """What changes with the data, the filters and the measure: a fill and a tooltip line per district, the legend."""
+
+    fills: dict[str, str]
+    tips: dict[str, str]
+    legend: str
+    measure: str = "partners"
+    default_fill: str = ZERO_COLOUR
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"fills": self.fills, "tips": self.tips, "legend": self.legend, "default": self.default_fill}
+
+
+def map_style(summary: pd.DataFrame | None, measure: str = "partners", *, unit: str = "", note: str | None = None,
+              compact: bool = False, hint: bool = True) -> MapStyle:
+    """Fills, tooltip lines and the legend for one measure: everything a filter change needs to send."""
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
     rows: dict[str, dict] = {}
@@ -208,16 +255,29 @@ def district_layer(web_adm2: dict, summary: pd.DataFrame, *, measure: str = "par
         for rec in summary.to_dict("records"):
             if rec.get("adm2_pcode"):
                 rows[str(rec["adm2_pcode"])] = rec
-    column = _column(measure)
-    vmax = max([_num(r.get(column)) for r in rows.values()] + [0.0])
+    vmax = _vmax(summary, measure)
+    fills = {p: colour_for(r, measure, vmax) for p, r in sorted(rows.items())}
+    tips = {p: tooltip_lines(r, measure, unit=unit, hint=hint) for p, r in sorted(rows.items())}
+    tips[""] = tooltip_lines(None, measure, hint=hint)  # every district not in the summary
+    return MapStyle(fills=fills, tips=tips, legend=legend_html(summary, measure, note=note, unit=unit),
+                    measure=measure, default_fill=colour_for(None, measure, vmax),
+                    extra={"compact": compact})
+
+
+def district_layer(web_adm2: dict, summary: pd.DataFrame, *, measure: str = "partners",
+                   selected: str | None = None, ndigits: int | None = None, unit: str = "") -> dict:
+    """The district GeoJSON as drawn: minimal properties, fill colour and escaped tooltip per feature.
+
+    Unused boundary attributes are dropped to keep the page light; `ndigits` rounds coordinates (4: about
+    10 m) for sources that are not rounded already (`boundaries.web_geojson` is).
+    """
+    style = map_style(summary, measure, unit=unit)
     features = []
-    for feat in sorted(web_adm2.get("features", []),
-                       key=lambda f: str(_prop(f.get("properties") or {}, "adm2_pcode", "ADM2_PCODE") or "")):
+    for feat in _sorted_features(web_adm2, "adm2_pcode", "ADM2_PCODE"):
         props = feat.get("properties") or {}
         pcode = str(_prop(props, "adm2_pcode", "ADM2_PCODE") or "")
         name = str(_prop(props, "adm2_name", "ADM2_EN", "name") or pcode)
         province = str(_prop(props, "adm1_name", "ADM1_EN") or "")
-        row = rows.get(pcode)
         features.append({
             "type": "Feature",
             "id": pcode,
@@ -225,13 +285,25 @@ def district_layer(web_adm2: dict, summary: pd.DataFrame, *, measure: str = "par
                 "adm2_pcode": pcode,
                 "adm2_name": html.escape(name),
                 "adm1_name": html.escape(province),
-                "fill": colour_for(row, measure, vmax),
+                "fill": style.fills.get(pcode, style.default_fill),
                 "selected": pcode == selected,
-                "tip": _tooltip_html(name, province, row, measure),
+                "tip": _tip_head(name, province) + "<br>" + style.tips.get(pcode, style.tips[""]),
             },
             "geometry": _geometry(feat, ndigits),
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+def _sorted_features(collection: dict, *keys: str) -> list[dict]:
+    return sorted(collection.get("features", []), key=lambda f: str(_prop(f.get("properties") or {}, *keys) or ""))
+
+
+def _round_coords(coords: Any, ndigits: int) -> Any:
+    if isinstance(coords, (list, tuple)):
+        if coords and isinstance(coords[0], (int, float)):
+            return [round(c, ndigits) for c in coords]
+        return [_round_coords(c, ndigits) for c in coords]
+    return coords
 
 
 def _geometry(feat: dict, ndigits: int | None) -> dict:
@@ -243,13 +315,46 @@ def _geometry(feat: dict, ndigits: int | None) -> dict:
 
 def province_layer(web_adm1: dict, ndigits: int | None = None) -> dict:
     features = []
-    for feat in sorted(web_adm1.get("features", []),
-                       key=lambda f: str(_prop(f.get("properties") or {}, "adm1_pcode", "ADM1_PCODE") or "")):
+    for feat in _sorted_features(web_adm1, "adm1_pcode", "ADM1_PCODE"):
         props = feat.get("properties") or {}
         features.append({"type": "Feature",
                          "properties": {"adm1_name": html.escape(str(_prop(props, "adm1_name", "ADM1_EN") or ""))},
                          "geometry": _geometry(feat, ndigits)})
     return {"type": "FeatureCollection", "features": features}
+
+
+def web_geometry(web_adm2: dict, web_adm1: dict, *, ndigits: int | None = None) -> dict:
+    """The shapes the browser draws, with names already escaped: districts (p-code, name, province) and provinces."""
+    districts = []
+    for feat in _sorted_features(web_adm2, "adm2_pcode", "ADM2_PCODE"):
+        props = feat.get("properties") or {}
+        pcode = str(_prop(props, "adm2_pcode", "ADM2_PCODE") or "")
+        districts.append({
+            "type": "Feature", "id": pcode,
+            "properties": {"adm2_pcode": pcode,
+                           "adm2_name": html.escape(str(_prop(props, "adm2_name", "ADM2_EN", "name") or pcode)),
+                           "adm1_name": html.escape(str(_prop(props, "adm1_name", "ADM1_EN") or ""))},
+            "geometry": _geometry(feat, ndigits)})
+    return {"districts": {"type": "FeatureCollection", "features": districts},
+            "provinces": province_layer(web_adm1, ndigits=ndigits)}
+
+
+def to_json(collection: Any) -> str:
+    """Compact JSON that is safe inside a <script> element (no '<', '>' or '&' survive unescaped)."""
+    text = json.dumps(collection, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def geometry_js(geometry: dict) -> tuple[str, str]:
+    """(name, text) of a JavaScript file defining the geometry, named by its content so browsers may keep it."""
+    body = to_json(geometry)
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
+    var = f"stocktake_geometry_{digest}"
+    return f"geometry-{digest}.js", f"window.{var} = {body};\n"
+
+
+def geometry_var(file_name: str) -> str:
+    return "stocktake_geometry_" + file_name.removeprefix("geometry-").removesuffix(".js")
 
 
 def _bounds(collection: dict) -> list[list[float]] | None:
@@ -272,7 +377,7 @@ def _bounds(collection: dict) -> list[list[float]] | None:
 
 
 class _Control(MacroElement):
-    """A fixed Leaflet control holding pre-escaped HTML (legend, attribution); works inside st_folium."""
+    """A fixed Leaflet control holding pre-escaped HTML (the attribution); works inside st_folium."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -299,8 +404,174 @@ class _Control(MacroElement):
         self.style = style
 
 
-def legend_html(summary: pd.DataFrame, measure: str, *, note: str | None = None) -> str:
-    """The legend as HTML: what the colours mean, the province outline, and an optional filter note."""
+# The browser half of the map. `window.stocktake` draws the districts and provinces from the geometry, shows a
+# tooltip that never runs off the map, keeps the legend, attribution and zoom buttons off the country when it
+# fits the view (also on a phone and after a resize), and restyles in place: `stocktake.apply(style)` sets the
+# fills, tooltip lines, legend and selected district, and pans to a district picked in the list.
+_RUNTIME_JS = """
+(function() {
+    var map = %(map)s;
+    var geo = %(geometry)s;
+    var S = {map: map, fills: {}, tips: {}, fallback: %(default)s, selected: null, focused: null,
+             moved: false, fitting: false, pad: null};
+    window.stocktake = S;
+    function style(f) {
+        var p = f.properties.adm2_pcode, sel = p === S.selected;
+        return {fillColor: S.fills[p] || S.fallback, fillOpacity: 0.85, color: sel ? '#000000' : '#7a7a7a',
+                weight: sel ? 3 : 0.6, opacity: 1};
+    }
+    var Tip = L.Tooltip.extend({
+        _setPosition: function(pos) {
+            L.Tooltip.prototype._setPosition.call(this, pos);
+            var el = this._container, m = this._map;
+            if (!el || !m) return;
+            var at = L.DomUtil.getPosition(el), c = m.layerPointToContainerPoint(at), size = m.getSize();
+            var dy = 0;
+            if (c.y < 4) dy = 4 - c.y;
+            else if (c.y + el.offsetHeight > size.y - 4) dy = size.y - 4 - el.offsetHeight - c.y;
+            if (dy) L.DomUtil.setPosition(el, at.add([0, dy]));
+        }
+    });
+    S.districts = L.geoJson(geo.districts, {style: style}).addTo(map);
+    S.districts.bindTooltip(new Tip({sticky: true, direction: 'auto', opacity: 0.95,
+                                     className: 'stocktake-tip'}, S.districts).setContent(function(layer) {
+        var p = layer.feature.properties;
+        return '<b>' + p.adm2_name + '</b><br><span style="color:#555">' + p.adm1_name + '</span><br>' +
+               (S.tips[p.adm2_pcode] || S.tips[''] || '');
+    }));
+    S.districts.on('mouseover', function(e) { e.layer.setStyle({weight: 2.5, color: '#000000'}); });
+    S.districts.on('mouseout', function(e) { e.layer.setStyle(style(e.layer.feature)); });
+    L.geoJson(geo.provinces, {interactive: false, style: function() { return %(province_style)s; }}).addTo(map);
+    var legend = L.control({position: 'bottomright'});
+    legend.onAdd = function() {
+        var div = L.DomUtil.create('div', 'stocktake-legend');
+        div.setAttribute('style', %(legend_style)s);
+        L.DomEvent.disableClickPropagation(div);
+        return div;
+    };
+    legend.addTo(map);
+    S.legend = legend.getContainer();
+    var css = document.createElement('style');
+    css.textContent = '.stocktake-tip{white-space:normal;min-width:160px;max-width:260px;line-height:1.35}';
+    document.head.appendChild(css);
+    S.bounds = S.districts.getBounds();
+
+    // Does any district lie under this control? Hide it a moment and look at what is drawn beneath.
+    function covers(el) {
+        var r = el.getBoundingClientRect();
+        if (!r.width || !r.height) return false;
+        var old = el.style.visibility, hit = false;
+        el.style.visibility = 'hidden';
+        for (var i = 0; i <= 6 && !hit; i++) for (var j = 0; j <= 6 && !hit; j++) {
+            var under = document.elementFromPoint(r.left + r.width * i / 6, r.top + r.height * j / 6);
+            hit = !!(under && under.classList && under.classList.contains('leaflet-interactive'));
+        }
+        el.style.visibility = old;
+        return hit;
+    }
+    function corner(el) {
+        var box = el.parentNode;
+        return {top: L.DomUtil.hasClass(box, 'leaflet-top'), left: L.DomUtil.hasClass(box, 'leaflet-left')};
+    }
+    // Fit the data area, then make room for every control that covers a district: reserve a strip along the
+    // side (or the top/bottom) that costs the least zoom, and fit again.
+    S.fit = function() {
+        if (!map.getSize().x || !S.bounds.isValid()) return;
+        S.fitting = true;
+        var tl = L.point(6, 6), br = L.point(6, 6);
+        map.fitBounds(S.bounds, {paddingTopLeft: tl, paddingBottomRight: br, animate: false});
+        var controls = map.getContainer().querySelectorAll('.leaflet-control');
+        for (var round = 0; round < 3; round++) {
+            var moved = false;
+            controls.forEach(function(el) {
+                if (!covers(el)) return;
+                var r = el.getBoundingClientRect(), c = corner(el);
+                var wide = L.point(r.width + 10, 0), tall = L.point(0, r.height + 10);
+                var zw = map.getBoundsZoom(S.bounds, false, tl.add(br).add(wide));
+                var zt = map.getBoundsZoom(S.bounds, false, tl.add(br).add(tall));
+                var add = zw >= zt ? wide : tall;
+                if (add.x) { if (c.left) tl = tl.add(add); else br = br.add(add); }
+                else { if (c.top) tl = tl.add(add); else br = br.add(add); }
+                moved = true;
+            });
+            if (!moved) break;
+            map.fitBounds(S.bounds, {paddingTopLeft: tl, paddingBottomRight: br, animate: false});
+        }
+        S.pad = {tl: tl, br: br};
+        S.fitting = false;
+    };
+    // only the user's own drag or zoom keeps the view; a resize (the frame settling, a phone turning) refits
+    map.on('dragstart zoomstart', function() { if (!S.fitting) S.moved = true; });
+    map.on('resize', function() { if (!S.moved) S.fit(); });
+    S.apply = function(u) {
+        S.fills = u.fills || {};
+        S.tips = u.tips || {};
+        S.fallback = u['default'] || S.fallback;
+        S.selected = u.selected || null;
+        S.districts.setStyle(style);
+        S.legend.innerHTML = u.legend || '';
+        var chosen = null;
+        S.districts.eachLayer(function(l) { if (l.feature.properties.adm2_pcode === S.selected) chosen = l; });
+        if (chosen) chosen.bringToFront();
+        if (!S.fitted) { S.fitted = true; S.fit(); }
+        if (u.focus && u.focus !== S.focused && chosen) {
+            var pad = S.pad || {tl: L.point(6, 6), br: L.point(6, 6)};
+            S.fitting = true;
+            map.fitBounds(chosen.getBounds(), {paddingTopLeft: pad.tl, paddingBottomRight: pad.br, maxZoom: 8,
+                                               animate: false});
+            S.fitting = false;
+            S.moved = true;
+        }
+        S.focused = u.focus || null;
+    };
+})();
+"""
+
+
+class _Runtime(MacroElement):
+    """The browser half of the map (`_RUNTIME_JS`), added to a folium map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.code(this._parent.get_name()) }}
+        {% endmacro %}
+    """)
+
+    def __init__(self, *, geometry: dict | None, geometry_name: str | None, compact: bool) -> None:
+        super().__init__()
+        self._name = "StocktakeRuntime"
+        self.geometry = geometry
+        self.geometry_name = geometry_name
+        self.compact = compact
+
+    def code(self, map_name: str) -> str:
+        geometry = to_json(self.geometry) if self.geometry is not None else f"window.{self.geometry_name}"
+        legend_style = ("background:white;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.3);"
+                        + ("font-size:10.5px;line-height:1.25;" if self.compact
+                           else "font-size:12px;line-height:1.5;max-width:230px;"))
+        province = {"fill": False, "color": PROVINCE_LINE, "weight": 2, "opacity": 0.9}
+        return _RUNTIME_JS % {"map": map_name, "geometry": geometry, "default": json.dumps(ZERO_COLOUR),
+                              "legend_style": json.dumps(legend_style), "province_style": json.dumps(province)}
+
+
+class _Script(MacroElement):
+    """A ready script (the style of a standalone map) run after the map is built."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.text }}
+        {% endmacro %}
+    """)
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "StocktakeStyle"
+        self.text = text
+
+
+def legend_html(summary: pd.DataFrame | None, measure: str, *, note: str | None = None, unit: str = "") -> str:
+    """The legend as HTML: what the colours mean (ranges, with the currency for budgets), the province outline,
+    and an optional filter note."""
     esc = html.escape
     items = "".join(
         f"<div><span style='display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle;"
@@ -309,9 +580,17 @@ def legend_html(summary: pd.DataFrame, measure: str, *, note: str | None = None)
     outline = (f"<div><span style='display:inline-block;width:14px;height:0;margin-right:6px;vertical-align:middle;"
                f"border-top:2px solid {PROVINCE_LINE}'></span>Province boundary</div>")
     title = esc(MEASURES.get(measure, measure))
-    unit = "per district" if measure not in ("gap", "need") else ""
+    per = " per district" if measure not in ("gap", "need") else ""
+    currency = (f"<div style='color:#555;font-weight:400'>{esc(unit)}</div>"
+                if measure == "budget" and unit else "")
     extra = f"<div style='margin-top:4px;color:#555;max-width:200px'>{esc(note)}</div>" if note else ""
-    return (f"<div style='font-weight:600;margin-bottom:4px'>{title} {unit}</div>{items}{outline}{extra}")
+    return f"<div style='font-weight:600;margin-bottom:4px'>{title}{per}{currency}</div>{items}{outline}{extra}"
+
+
+def style_script(style: MapStyle, *, selected: str | None = None, focus: str | None = None) -> str:
+    """The few kilobytes of JavaScript that restyle a drawn map; `focus` pans and zooms to that district."""
+    payload = {**style.as_dict(), "selected": selected or None, "focus": focus or None}
+    return f"window.stocktake && window.stocktake.apply({to_json(payload)});\n"
 
 
 def _tile_layer(tiles: str | None, attribution: str) -> tuple[Any, str | None]:
@@ -324,44 +603,29 @@ def _tile_layer(tiles: str | None, attribution: str) -> tuple[Any, str | None]:
     return tiles, None
 
 
-def district_map(web_adm2: dict, web_adm1: dict, summary: pd.DataFrame, *, measure: str = "partners",
-                 attribution: str = DEFAULT_ATTRIBUTION, tiles: str | None = "cartodbpositron",
-                 selected: str | None = None, disclaimer: str | None = None, note: str | None = None,
-                 ndigits: int | None = None, assets: str | None = None, compact: bool = False) -> folium.Map:
-    """A district choropleth that a group member reads in ten seconds: colours, legend, outlines, source.
+def base_map(*, geometry: dict | None = None, geometry_name: str | None = None,
+             attribution: str = DEFAULT_ATTRIBUTION, tiles: str | None = "cartodbpositron",
+             disclaimer: str | None = None, assets: str | None = None, compact: bool = False,
+             bounds: list[list[float]] | None = None) -> folium.Map:
+    """The part of the map that depends only on the boundary set: build once, share between sessions.
 
-    `summary` is `analysis.district_summary` output (one row per adm2_pcode). Districts missing from it are
-    drawn as gaps. `tiles` is a folium tile name, a URL template, or 'none' for offline deployments.
-    `assets` is a base URL serving leaflet.js and leaflet.css (the app's vendored copy), so the map draws with
-    no CDN; None keeps folium's CDN links. `compact` draws a smaller legend with no filter note and a
-    one-line attribution, for a small map (the overview) where the full legend would run off the map.
+    `geometry` (from `web_geometry`) is drawn inline; or `geometry_name` names the global a `geometry_js` file
+    defines (the app serves that file, so the page itself stays small). `assets` is a base URL serving
+    leaflet.js and leaflet.css (the app's vendored copy), so the map draws with no CDN; None keeps folium's
+    CDN links. `compact` draws a smaller legend and attribution, for the overview's small map.
     """
     tile_arg, tile_attr = _tile_layer(tiles, attribution)
-    m = folium.Map(location=[30.0, 70.0], zoom_start=5, tiles=tile_arg, attr=tile_attr, control_scale=True,
+    center = [30.0, 70.0]
+    if bounds:
+        center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    m = folium.Map(location=center, zoom_start=5, tiles=tile_arg, attr=tile_attr, control_scale=True,
                    prefer_canvas=False, zoom_snap=0.25)
     if assets:
         base = assets if assets.endswith("/") else assets + "/"
         # only Leaflet itself is needed: no jQuery, Bootstrap or icon fonts are used by this map
         m.default_js = [("leaflet", base + "leaflet.js")]
         m.default_css = [("leaflet_css", base + "leaflet.css")]
-    districts = district_layer(web_adm2, summary, measure=measure, selected=selected, ndigits=ndigits)
-    folium.GeoJson(
-        districts,
-        name="Districts",
-        style_function=_district_style,
-        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
-        # Leaflet tooltips never wrap by default: a long partner or sector line ran off the map's edge
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True,
-                                      style="white-space: normal; min-width: 180px; max-width: 300px;"),
-        zoom_on_click=False,
-    ).add_to(m)
-    folium.GeoJson(
-        province_layer(web_adm1, ndigits=ndigits),
-        name="Provinces",
-        style_function=lambda _f: {"fill": False, "color": PROVINCE_LINE, "weight": 2, "opacity": 0.9},
-        interactive=False,
-        control=False,
-    ).add_to(m)
+    _Runtime(geometry=geometry, geometry_name=geometry_name, compact=compact).add_to(m)
     text = html.escape(attribution or DEFAULT_ATTRIBUTION)
     if disclaimer:
         text += "<br><i>" + html.escape(disclaimer) + "</i>"
@@ -369,21 +633,27 @@ def district_map(web_adm2: dict, web_adm1: dict, summary: pd.DataFrame, *, measu
              style="background:rgba(255,255,255,0.85);padding:2px 5px;font-size:10px;"
                    + ("max-width:260px;font-size:9px;" if compact else "max-width:340px;")
                    + "line-height:1.3;color:#333").add_to(m)
-    legend_style = ("background:white;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.3);"
-                    + ("font-size:10.5px;line-height:1.25;" if compact else "font-size:12px;line-height:1.5;"))
-    _Control(legend_html(summary, measure, note=None if compact else note), position="bottomright",
-             css_class="stocktake-legend", style=legend_style).add_to(m)
-    bounds = _bounds(web_adm1) or _bounds(districts)
-    if bounds:
-        m.fit_bounds(bounds)
     return m
 
 
-def _district_style(feature: dict) -> dict:
-    props = feature["properties"]
-    selected = bool(props.get("selected"))
-    return {"fillColor": props["fill"], "fillOpacity": 0.85, "color": "#000000" if selected else "#7a7a7a",
-            "weight": 3 if selected else 0.6}
+def district_map(web_adm2: dict, web_adm1: dict, summary: pd.DataFrame, *, measure: str = "partners",
+                 attribution: str = DEFAULT_ATTRIBUTION, tiles: str | None = "cartodbpositron",
+                 selected: str | None = None, disclaimer: str | None = None, note: str | None = None,
+                 ndigits: int | None = None, assets: str | None = None, compact: bool = False,
+                 unit: str = "") -> folium.Map:
+    """A standalone district choropleth a group member reads in ten seconds: colours, legend, outlines, source.
+
+    The same base and style the app draws, in one file. `summary` is `analysis.district_summary` output (one
+    row per adm2_pcode); districts missing from it are drawn as gaps. `tiles` is a folium tile name, a URL
+    template, or 'none' for offline deployments. `unit` says what budgets are in (`budget_unit`).
+    """
+    geometry = web_geometry(web_adm2, web_adm1, ndigits=ndigits)
+    m = base_map(geometry=geometry, attribution=attribution, tiles=tiles, disclaimer=disclaimer, assets=assets,
+                 compact=compact, bounds=_bounds(geometry["districts"]))
+    style = map_style(summary, measure, unit=unit, note=None if compact else note, compact=compact,
+                      hint=not compact)
+    _Script(style_script(style, selected=selected)).add_to(m)
+    return m
 
 
 def feature_pcode(clicked: dict | None) -> str | None:
@@ -408,7 +678,3 @@ def summary_table(summary: pd.DataFrame, units: pd.DataFrame, columns: Iterable[
     out = base.merge(summary[["adm2_pcode", *cols]], on="adm2_pcode", how="left").fillna(dict.fromkeys(cols, 0))
     return out.sort_values([cols[0] if cols else "adm2_name", "adm2_name"],
                            ascending=[False, True] if cols else [True, True]).reset_index(drop=True)
-
-
-def to_json(collection: dict) -> str:
-    return json.dumps(collection, separators=(",", ":"), sort_keys=True)

@@ -106,3 +106,56 @@ def class_colour(lo: int, hi: int, vmax: int) -> str:
     if (lo, hi) not in classes or len(classes) not in YLGNBU_CLASSES:
         return heat_colour(hi, vmax)
     return YLGNBU_CLASSES[len(classes)][classes.index((lo, hi))]
+
+
+def short_number(value: float) -> str:
+    """A legend number as people read it: 950, 9,500, 50k, 5.5M (the style of the matrices' colour keys)."""
+    value = float(value)
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:,.0f}"
+
+
+def _nice_step(raw: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 x 10^k at or above `raw`, so class edges are round numbers."""
+    if raw <= 0:
+        return 1.0
+    exp = math.floor(math.log10(raw))
+    for m in ((1, 2, 5, 10) if exp <= 0 else (1, 1.5, 2, 2.5, 5, 10)):
+        step = m * 10 ** exp
+        if step >= raw - 1e-9:
+            return float(step)
+    return float(10 ** (exp + 1))
+
+
+def amount_breaks(vmax: float, classes: int = 5) -> list[tuple[float, float]]:
+    """Equal, round-numbered ranges from 0 to the largest amount (beneficiaries, budgets).
+
+    Linear like the matrices' colour scale, so '1M–2M' means the same on the map legend and beside a matrix;
+    each range states both ends, so every value has a stated colour.
+    """
+    if vmax is None or vmax <= 0:
+        return []
+    if vmax <= classes:
+        return [(float(v - 1), float(v)) for v in range(1, int(math.ceil(vmax)) + 1)]
+    step = _nice_step(vmax / classes)
+    out = []
+    lo = 0.0
+    while lo < vmax:
+        out.append((lo, lo + step))
+        lo += step
+    return out
+
+
+def amount_label(lo: float, hi: float) -> str:
+    return f"up to {short_number(hi)}" if lo <= 0 else f"{short_number(lo)}–{short_number(hi)}"
+
+
+def amount_colour(index: int, count: int) -> str:
+    """Colour of the index-th of `count` amount ranges (ColorBrewer's own k-class scheme, darkest on top)."""
+    scheme = YLGNBU_CLASSES.get(count)
+    if scheme is None:
+        return heat_colour(index + 1, count)
+    return scheme[index]

@@ -122,3 +122,109 @@ def test_clicking_a_district_opens_its_profile_beside_the_map(tmp_path, shared_b
             browser.close()
     log = (tmp_path / "streamlit.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
+
+
+# Where the districts and the map's overlays are, seen from inside the st_folium iframe: how many district shapes
+# are cut off by the map's edge, which controls (legend, attribution, zoom, scale) hide a district beneath them
+# (hidden a moment and looked under, as a reader would move them), and each district's box on screen.
+LAYOUT = """
+() => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    const box = map.getContainer().getBoundingClientRect();
+    const shapes = {};
+    let cut = 0;
+    map.eachLayer(l => {
+        if (!l.feature || !l._path || !l.feature.properties.adm2_pcode) return;
+        const r = l._path.getBoundingClientRect();
+        shapes[l.feature.properties.adm2_pcode] = [r.left, r.top, r.width, r.height];
+        if (r.left < box.left - 1 || r.top < box.top - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1) cut++;
+    });
+    const covering = [];
+    map.getContainer().querySelectorAll('.leaflet-control').forEach(el => {
+        const r = el.getBoundingClientRect();
+        if (!r.width || !r.height) return;
+        const old = el.style.visibility;
+        el.style.visibility = 'hidden';
+        let hits = 0;
+        for (let i = 0; i <= 10; i++) for (let j = 0; j <= 10; j++) {
+            const under = document.elementFromPoint(r.left + r.width * i / 10, r.top + r.height * j / 10);
+            if (under && under.classList && under.classList.contains('leaflet-interactive')) hits++;
+        }
+        el.style.visibility = old;
+        if (hits) covering.push(el.className + ': ' + hits + ' points');
+    });
+    return {map: [box.left, box.top, box.width, box.height], shapes, cut, covering};
+}
+"""
+
+
+def _layout(page) -> dict:
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+    frame.locator("path.leaflet-interactive").nth(100).wait_for(timeout=60_000)
+    page.wait_for_timeout(800)  # the frame has its final size and the map has fitted it
+    return frame.locator("body").evaluate(f"(_b) => ({LAYOUT})()")
+
+
+def test_map_framing_hover_box_and_a_district_picked_in_the_list(tmp_path, shared_boundaries):
+    """Issue 20, defects 4 and 5: the whole country in view with the legend and attribution beside it, not on
+    it (desktop and a 390 px phone); a short hover box inside the map; a district picked in the list is brought
+    into view."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (make system-test-deps)")
+    prepared(tmp_path, shared_boundaries)
+    target = busiest_district(tmp_path, shared_boundaries)
+    port = free_port()
+    with serving(app_env(tmp_path, shared_boundaries), port, tmp_path / "streamlit.log"):
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for width, height in ((390, 844), (1440, 960)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(f"http://127.0.0.1:{port}/map", wait_until="domcontentloaded")
+                wait_app(page)
+                seen = _layout(page)
+                assert len(seen["shapes"]) == 160, len(seen["shapes"])
+                assert seen["cut"] == 0, f"{seen['cut']} districts cut off by the map's edge at {width} px"
+                assert seen["covering"] == [], f"overlays on the country at {width} px: {seen['covering']}"
+            # page is the desktop one now. Hover the busiest district: a short box, wholly inside the map
+            iframe = page.locator('iframe[title="streamlit_folium.st_folium"]').first
+            frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+            iframe.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+            point = frame.locator("body").evaluate(f"(_b) => ({FIND_POINT})({json.dumps(target['adm2_pcode'])})")
+            assert "error" not in point, point
+            box = iframe.bounding_box()
+            page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+            tip = frame.locator(".leaflet-tooltip").first
+            tip.wait_for(timeout=10_000)
+            text = tip.inner_text()
+            assert target["adm2_name"] in text and target["adm1_name"] in text, text
+            assert "Partners:" in text and "profile" in text, text
+            r = tip.evaluate("e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom, r.height]; }")
+            assert r[2] <= 130, f"hover box {r[2]:.0f} px tall: {text!r}"
+            assert r[0] >= 0 and r[1] <= seen["map"][3] + seen["map"][1], (r, seen["map"])
+            assert not any(p in text for p in target["partner_names"][1:]), text  # the list is the profile's job
+
+            # the smallest district is a few pixels wide at the country view; picking it in the list zooms to it
+            small = min(seen["shapes"], key=lambda p: seen["shapes"][p][2] * seen["shapes"][p][3])
+            before = seen["shapes"][small]
+            name = frame.locator("body").evaluate(
+                "(_b, pcode) => { let n = null; Object.values(window).find(v => v instanceof L.Map).eachLayer("
+                "l => { if (l.feature && l.feature.properties.adm2_pcode === pcode) n = l.feature.properties.adm2_name; });"
+                " return n; }", small)
+            page.mouse.move(5, 5)
+            combo = page.get_by_role("combobox", name="District profile")
+            combo.click()
+            combo.fill(name)
+            page.get_by_role("option", name=f"{name} ({small})").first.click()
+            wait_app(page)
+            page.get_by_role("heading", name=name, exact=True).first.wait_for(timeout=30_000)
+            after = _layout(page)
+            shape = after["shapes"][small]
+            assert shape[2] >= 8 * max(before[2], 1) and shape[2] >= 80, (before, shape)
+            mx, my, mw, mh = after["map"]
+            cx, cy = shape[0] + shape[2] / 2, shape[1] + shape[3] / 2
+            assert mx < cx < mx + mw and my < cy < my + mh, (shape, after["map"])  # in view, not off to a side
+            browser.close()
+    log = (tmp_path / "streamlit.log").read_text(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
