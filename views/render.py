@@ -219,14 +219,16 @@ def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", heig
     style = _style(_view_key(v), measure, describe(v) or None, not interactive, summary, v.filtered)
     # the component's identity follows the base only, so a new style restyles the drawn map instead of a new one
     widget = sf.generate_js_hash(base.script, key, False)
-    returned = ["last_active_drawing"] if interactive else []
+    # the click counter makes a second click on the same district a new value (st_folium sends only changes),
+    # since the map is no longer redrawn, and its memory reset, when another district is picked in the list
+    returned = ["last_active_drawing", "last_object_clicked_count"] if interactive else []
 
     def _on_change() -> None:
         st.session_state[key] = st.session_state.get(widget, {})
 
     out = sf._component_func(
         script=base.script, header=base.header, html=base.html, id=base.map_id, key=widget, height=height,
-        width=None, returned_objects=returned, default={k: None for k in returned}, zoom=None, center=None,
+        width=None, returned_objects=returned, default={k: 0 if k.endswith("_count") else None for k in returned}, zoom=None, center=None,
         feature_group=maps.style_script(style, selected=selected, focus=focus), return_on_hover=False,
         layer_control=None, pixelated=False, css_links=list(base.css_links), js_links=list(base.js_links),
         on_change=_on_change, wrap_longitude=False)

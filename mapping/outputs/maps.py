@@ -452,7 +452,7 @@ _RUNTIME_JS = """
     legend.addTo(map);
     S.legend = legend.getContainer();
     var css = document.createElement('style');
-    css.textContent = '.stocktake-tip{white-space:normal;min-width:160px;max-width:260px;line-height:1.35}';
+    css.textContent = '.stocktake-tip{white-space:normal;min-width:220px;max-width:280px;line-height:1.35}';
     document.head.appendChild(css);
     S.bounds = S.districts.getBounds();
 
@@ -462,8 +462,8 @@ _RUNTIME_JS = """
         if (!r.width || !r.height) return false;
         var old = el.style.visibility, hit = false;
         el.style.visibility = 'hidden';
-        for (var i = 0; i <= 6 && !hit; i++) for (var j = 0; j <= 6 && !hit; j++) {
-            var under = document.elementFromPoint(r.left + r.width * i / 6, r.top + r.height * j / 6);
+        for (var x = r.left - 2; x <= r.right + 2 && !hit; x += 6) for (var y = r.top - 2; y <= r.bottom + 2 && !hit; y += 6) {
+            var under = document.elementFromPoint(x, y);
             hit = !!(under && under.classList && under.classList.contains('leaflet-interactive'));
         }
         el.style.visibility = old;
@@ -476,7 +476,15 @@ _RUNTIME_JS = """
     // Fit the data area, then make room for every control that covers a district: reserve a strip along the
     // side (or the top/bottom) that costs the least zoom, and fit again.
     S.fit = function() {
-        if (!map.getSize().x || !S.bounds.isValid()) return;
+        var size = map.getSize();
+        if (!S.bounds.isValid()) return;
+        clearTimeout(S.retry);
+        if (!size.x || !size.y || window.innerWidth < size.x || window.innerHeight < size.y) {
+            // the frame does not show the whole map yet: fit plainly now, and look under the controls later
+            if (size.x && size.y) { S.fitting = true; map.fitBounds(S.bounds, {animate: false}); S.fitting = false; }
+            S.retry = setTimeout(function() { if (!S.moved) S.fit(); }, 300);
+            return;
+        }
         S.fitting = true;
         var tl = L.point(6, 6), br = L.point(6, 6);
         map.fitBounds(S.bounds, {paddingTopLeft: tl, paddingBottomRight: br, animate: false});
@@ -485,10 +493,12 @@ _RUNTIME_JS = """
             var moved = false;
             controls.forEach(function(el) {
                 if (!covers(el)) return;
-                var r = el.getBoundingClientRect(), c = corner(el);
+                var r = el.getBoundingClientRect(), c = corner(el), room = tl.add(br);
                 var wide = L.point(r.width + 10, 0), tall = L.point(0, r.height + 10);
-                var zw = map.getBoundsZoom(S.bounds, false, tl.add(br).add(wide));
-                var zt = map.getBoundsZoom(S.bounds, false, tl.add(br).add(tall));
+                var okWide = room.x + wide.x < size.x * 0.6, okTall = room.y + tall.y < size.y * 0.6;
+                if (!okWide && !okTall) return;  // a control this large cannot be avoided: leave the fit
+                var zw = okWide ? map.getBoundsZoom(S.bounds, false, room.add(wide)) : -1;
+                var zt = okTall ? map.getBoundsZoom(S.bounds, false, room.add(tall)) : -1;
                 var add = zw >= zt ? wide : tall;
                 if (add.x) { if (c.left) tl = tl.add(add); else br = br.add(add); }
                 else { if (c.top) tl = tl.add(add); else br = br.add(add); }
@@ -503,6 +513,9 @@ _RUNTIME_JS = """
     // only the user's own drag or zoom keeps the view; a resize (the frame settling, a phone turning) refits
     map.on('dragstart zoomstart', function() { if (!S.fitting) S.moved = true; });
     map.on('resize', function() { if (!S.moved) S.fit(); });
+    // the frame around the map may be sized after the map is drawn: what lies under a control can only be seen
+    // once the frame shows the whole map, so fit again when it grows (unless the reader has moved the map)
+    window.addEventListener('resize', function() { if (!S.moved && S.fitted) S.fit(); });
     S.apply = function(u) {
         S.fills = u.fills || {};
         S.tips = u.tips || {};
@@ -513,7 +526,11 @@ _RUNTIME_JS = """
         var chosen = null;
         S.districts.eachLayer(function(l) { if (l.feature.properties.adm2_pcode === S.selected) chosen = l; });
         if (chosen) chosen.bringToFront();
-        if (!S.fitted) { S.fitted = true; S.fit(); }
+        if (!S.fitted) {
+            S.fitted = true;
+            S.fit();
+            setTimeout(function() { if (!S.moved) S.fit(); }, 400);
+        }
         if (u.focus && u.focus !== S.focused && chosen) {
             var pad = S.pad || {tl: L.point(6, 6), br: L.point(6, 6)};
             S.fitting = true;

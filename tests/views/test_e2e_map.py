@@ -67,10 +67,16 @@ def click_district(page, pcode: str) -> None:
     """Click the district's path with the real mouse, as a user would, once the map has drawn."""
     iframe = page.locator('iframe[title="streamlit_folium.st_folium"]').first
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
+    frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=30_000)
     iframe.scroll_into_view_if_needed()
     page.wait_for_timeout(500)  # fit_bounds has settled
     point = frame.locator("body").evaluate(f"(_b) => ({FIND_POINT})({json.dumps(pcode)})")
+    for _ in range(4):  # the map may be zoomed in on another district: zoom out, as a reader would
+        if "error" not in point:
+            break
+        frame.locator(".leaflet-control-zoom-out").click()
+        page.wait_for_timeout(600)
+        point = frame.locator("body").evaluate(f"(_b) => ({FIND_POINT})({json.dumps(pcode)})")
     assert "error" not in point, point
     box = iframe.bounding_box()
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
@@ -94,7 +100,7 @@ def test_clicking_a_district_opens_its_profile_beside_the_map(tmp_path, shared_b
             page = browser.new_page(viewport={"width": 1440, "height": 960})
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
             wait_app(page)
-            page.get_by_text("Illustrative demo data").first.wait_for(timeout=30_000)
+            page.get_by_text("Illustrative demo data").first.wait_for(timeout=120_000)  # a cold server on a busy machine
             nav(page, "Map")  # anonymous: the demo opens the public view
 
             page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator(
@@ -160,7 +166,7 @@ LAYOUT = """
 
 def _layout(page) -> dict:
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
-    frame.locator("path.leaflet-interactive").nth(100).wait_for(timeout=60_000)
+    frame.locator("path.leaflet-interactive").nth(100).wait_for(timeout=180_000)  # a first visit on a busy machine
     page.wait_for_timeout(800)  # the frame has its final size and the map has fitted it
     return frame.locator("body").evaluate(f"(_b) => ({LAYOUT})()")
 
@@ -181,7 +187,7 @@ def test_map_framing_hover_box_and_a_district_picked_in_the_list(tmp_path, share
             for width, height in ((390, 844), (1440, 960)):
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(f"http://127.0.0.1:{port}/map", wait_until="domcontentloaded")
-                wait_app(page)
+                wait_app(page, timeout=180_000)
                 seen = _layout(page)
                 assert len(seen["shapes"]) == 160, len(seen["shapes"])
                 assert seen["cut"] == 0, f"{seen['cut']} districts cut off by the map's edge at {width} px"
@@ -201,7 +207,7 @@ def test_map_framing_hover_box_and_a_district_picked_in_the_list(tmp_path, share
             assert target["adm2_name"] in text and target["adm1_name"] in text, text
             assert "Partners:" in text and "profile" in text, text
             r = tip.evaluate("e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom, r.height]; }")
-            assert r[2] <= 130, f"hover box {r[2]:.0f} px tall: {text!r}"
+            assert r[2] <= 120, f"hover box {r[2]:.0f} px tall: {text!r}"
             assert r[0] >= 0 and r[1] <= seen["map"][3] + seen["map"][1], (r, seen["map"])
             assert not any(p in text for p in target["partner_names"][1:]), text  # the list is the profile's job
 
