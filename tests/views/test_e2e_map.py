@@ -143,6 +143,7 @@ LAYOUT = """
         if (!l.feature || !l._path || !l.feature.properties.adm2_pcode) return;
         const r = l._path.getBoundingClientRect();
         shapes[l.feature.properties.adm2_pcode] = [r.left, r.top, r.width, r.height];
+        if (!r.width && !r.height) return;  // under a pixel at this zoom: drawn as an empty path
         if (r.left < box.left - 1 || r.top < box.top - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1) cut++;
     });
     const covering = [];
@@ -166,7 +167,9 @@ LAYOUT = """
 
 def _layout(page) -> dict:
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
-    frame.locator("path.leaflet-interactive").nth(100).wait_for(timeout=180_000)  # a first visit on a busy machine
+    # every district in the DOM (a first visit on a busy machine takes a while); a district under a pixel wide is
+    # drawn as an empty path, so "visible" is asked of the map, not of each shape
+    frame.locator("path.leaflet-interactive").nth(159).wait_for(state="attached", timeout=180_000)
     page.wait_for_timeout(800)  # the frame has its final size and the map has fitted it
     return frame.locator("body").evaluate(f"(_b) => ({LAYOUT})()")
 
