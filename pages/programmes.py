@@ -12,6 +12,7 @@ from mapping import config, workflow
 from mapping.analysis import programmes as an
 from mapping.outputs import programmes as outputs
 from mapping.returns.programmes import load_target_groups
+from mapping.store import programmes as store_programmes
 from views import core, render
 
 
@@ -102,6 +103,33 @@ render.table(port, ["province", "where", "programme", "owner", "districts_covere
              labels={"province": "Province", "where": "Where", "programme": "Programme", "owner": "Owner",
                      "districts_covered": "Districts covered", "districts_in_province": "Districts in province"},
              key="prog_portability")
+
+st.subheader("Programme names in returns")
+acts = core.activities(actor)
+links = an.link_activities(acts, frame)
+linked = links[links["programme"].notna()]
+st.caption(f"{len(linked)} of {len(links)} programme names written in returns name a recorded programme "
+           f"({int(linked['activities'].sum()) if len(linked) else 0} activities). Names are matched exactly "
+           "(ignoring case and spacing) to a programme or one of its other names; a close spelling is only "
+           "suggested, and confirming it teaches the name once.")
+render.table(links, ["project", "programme", "activities", "organisations", "suggestion"],
+             labels={"project": "Name in the returns", "programme": "Programme", "activities": "Activities",
+                     "organisations": "Organisations", "suggestion": "Did they mean"},
+             empty="No return names a programme.", key="prog_links")
+unlinked = links[links["programme"].isna()]
+if actor.role in ("admin", "focal_point") and len(unlinked):
+    l1, l2, l3 = st.columns([2, 2, 1])
+    name = l1.selectbox("Name in the returns", list(unlinked["project"]), key="prog_link_name")
+    suggested = unlinked.set_index("project").loc[name, "suggestion"]
+    options = list(frame["name"])
+    programme = l2.selectbox("is the programme", options, key="prog_link_to",
+                             index=options.index(suggested) if isinstance(suggested, str) and suggested in options
+                             else None, placeholder="Pick the programme")
+    if l3.button("Learn this name", key="prog_link", disabled=programme is None):
+        with core.guarded("Learning the name"):
+            store_programmes.add_alias(engine, actor, programme, name)
+            st.success(f"Returns that write “{core.esc(name)}” now count for {core.esc(programme)}.")
+            st.rerun()
 
 st.subheader("Export")
 e1, e2 = st.columns(2)

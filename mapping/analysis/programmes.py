@@ -193,3 +193,38 @@ def headlines(frame: pd.DataFrame, units: pd.DataFrame, *, group: str | None = N
         out.append(f"{none} of {len(per)} districts have no programme for {group.lower()}.")
     return out
 
+
+
+def _key(text: object) -> str:
+    return " ".join(str(text or "").casefold().split())
+
+
+def link_activities(acts: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each programme name a return writes (its Programme / project column) and the record it names, if any.
+
+    A name matches a record's name or one of its other names, ignoring case and spacing; nothing is guessed:
+    a close spelling is only a suggestion, to be confirmed once (it then becomes one of the record's names).
+    """
+    from rapidfuzz import fuzz, process
+
+    if "project" not in acts.columns or not len(acts):
+        return pd.DataFrame(columns=["project", "programme", "activities", "organisations", "suggestion"])
+    names: dict[str, str] = {}
+    for rec in frame.to_dict("records"):
+        names[_key(rec["name"])] = rec["name"]
+        for alias in rec.get("aliases") or []:
+            names.setdefault(_key(alias), rec["name"])
+    partner = acts["partner"] if "partner" in acts.columns else acts["org_name"]
+    used = acts.assign(_p=partner)[acts["project"].notna() & (acts["project"].astype(str).str.strip() != "")]
+    rows = []
+    for project, part in used.groupby(used["project"].astype(str).str.strip()):
+        hit = names.get(_key(project))
+        suggestion = None
+        if hit is None and names:
+            best = process.extractOne(_key(project), list(names), scorer=fuzz.token_sort_ratio, score_cutoff=85)
+            suggestion = names[best[0]] if best else None
+        rows.append({"project": project, "programme": hit, "activities": len(part),
+                     "organisations": ", ".join(sorted(part["_p"].astype(str).unique())), "suggestion": suggestion})
+    out = pd.DataFrame(rows, columns=["project", "programme", "activities", "organisations", "suggestion"])
+    return out.sort_values(["programme", "activities"], ascending=[True, False], na_position="first").reset_index(
+        drop=True)

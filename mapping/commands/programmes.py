@@ -39,6 +39,14 @@ def register_verbs(s: argparse._SubParsersAction) -> None:
     a.add_argument("--same-owner", action="store_true", help="also pairs of one owner's programmes")
     a.add_argument("--json", action="store_true")
     a.set_defaults(handler=_pairs)
+    a = s.add_parser("names", help="programme names written in returns and the record each names (or a suggestion)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(handler=_names)
+    a = s.add_parser("link", help="learn once that returns writing NAME mean a programme")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--to", required=True, metavar="PROGRAMME")
+    a.add_argument("--user", metavar="EMAIL", help="act as this account (default: the local operator, as admin)")
+    a.set_defaults(handler=_link)
     a = s.add_parser("portability", help="what a family of a group can turn to at home and in each other province")
     a.add_argument("--group", required=True, help="target group, e.g. 'Elderly'")
     a.add_argument("--from", dest="origin", required=True, metavar="DISTRICT", help="district name or p-code")
@@ -195,3 +203,32 @@ def _district(text: str, units) -> str:
         return str(hits["adm2_pcode"].iloc[0])
     raise StocktakeError(f"'{text}' is not one district of the boundary set.",
                          hint="Give its p-code (python -m mapping match helps find it).")
+
+
+def _names(args) -> int:
+    from mapping import workflow
+    from mapping.analysis import programmes as an
+    from mapping.store import db, picture
+
+    engine = db.connect()
+    frame, _ = workflow.programmes_data(engine)
+    links = an.link_activities(picture.current_activities(engine, workflow.SYSTEM), frame)
+    if args.json:
+        print(links.to_json(orient="records", force_ascii=False, indent=2))
+        return 0
+    for r in links.to_dict("records"):
+        target = r["programme"] or (f"not recorded — did they mean {r['suggestion']}?" if r["suggestion"]
+                                    else "not recorded")
+        print(f"{r['project']} ({r['activities']} activities; {r['organisations']}): {target}")
+    return 0
+
+
+def _link(args) -> int:
+    from mapping.commands.store import _actor
+    from mapping.store import db
+    from mapping.store import programmes as store_programmes
+
+    engine = db.connect()
+    store_programmes.add_alias(engine, _actor(engine, args.user), args.to, args.name)
+    print(f"Returns that write '{args.name}' now count for {args.to}.")
+    return 0

@@ -312,6 +312,15 @@ DEMO_PROGRAMMES = (
 )
 
 
+# what the demo returns write in their Programme column for some of these (the rest stay unlinked, to show)
+DEMO_PROGRAMME_NAMES = {"Mother and Child Cash Support (fictional)": "PCAA Social programme 1",
+                        "Punjab Elderly Care Grant (fictional)": "PCAA Social programme 2",
+                        "National Nutrition Stipend (fictional)": "FSPA Social programme 1",
+                        "National School Stipend (fictional)": "FSPA Social programme 2",
+                        "Sindh Mother and Infant Support (fictional)": "IRP Social programme 1",
+                        "Highlands Elderly Pension (fictional)": "HSWD Social programme 1"}
+
+
 def demo_programmes_csv() -> bytes:
     """The fictional programmes as the programmes sheet a secretariat would upload (illustrative only)."""
     import csv
@@ -328,6 +337,6 @@ def demo_programmes_csv() -> bytes:
                "Benefit": benefit, "Benefit amount": amount, "Currency": "PKR", "Frequency": freq,
                "Eligibility": eligibility, "Districts": districts, "Beneficiaries": people,
                "Beneficiaries as of": "2026-06-30", "Source of the figure": "Illustrative demo data",
-               "Start year": year}
+               "Start year": year, "Other names": DEMO_PROGRAMME_NAMES.get(name, "")}
         w.writerow([row.get(h, "") for h in COLUMNS])
     return buf.getvalue().encode("utf-8")

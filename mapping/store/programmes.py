@@ -91,3 +91,23 @@ def programme_frame(engine: Engine) -> pd.DataFrame:
     for f in ("provinces", "target_groups", "districts", "aliases"):
         frame[f] = frame[f].map(lambda v: list(v) if isinstance(v, list) else [])
     return frame
+
+
+def add_alias(engine: Engine, actor: Actor, programme: str, alias: str) -> None:
+    """Learn once that returns calling a programme `alias` mean this record (owner's focal point or admin)."""
+    alias = " ".join(str(alias or "").split())
+    if not alias:
+        raise StoreError("Give the name the returns use.")
+    p = m.programmes
+    with transaction(engine) as conn:
+        row = conn.execute(select(p).where(func.lower(p.c.name) == " ".join(programme.split()).lower())).first()
+        if row is None:
+            raise StoreError(f"No programme called {programme!r}.", hint="python -m mapping programmes show lists them.")
+        owner = conn.execute(select(m.organisations.c.name).where(m.organisations.c.id == row.owner_org_id)).scalar()
+        require_org(actor, row.owner_org_id, owner, "name this organisation's programmes")
+        aliases = list(row.aliases or [])
+        if alias.lower() in {a.lower() for a in aliases} or alias.lower() == row.name.lower():
+            return
+        aliases.append(alias)
+        conn.execute(update(p).where(p.c.id == row.id).values(aliases=aliases, updated_at=utcnow()))
+        audit(conn, actor, "programme.alias", "programme", row.id, {"name": row.name, "alias": alias})

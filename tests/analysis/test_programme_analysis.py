@@ -81,3 +81,21 @@ def test_filters_and_headlines_agree_with_the_tables():
     assert tab.loc["National Mothers", "districts"] == 6 and tab.loc["North Mothers", "beneficiaries"] == 500
     assert tab.loc["National Mothers", "provinces"] == "Whole country"
     assert tab.loc["North Mothers", "provinces"] == "Northland"
+
+
+def test_programme_names_in_returns_link_exactly_or_are_suggested():
+    import pandas as pd
+
+    progs = programmes()
+    progs.loc[progs["name"] == "North Pension", "aliases"] = pd.Series([["NP scheme"]], index=progs.index[
+        progs["name"] == "North Pension"])
+    acts = pd.DataFrame([{"org_name": "North Authority", "project": "north  MOTHERS"},
+                         {"org_name": "North Authority", "project": "NP scheme"},
+                         {"org_name": "Other NGO", "project": "Nort Mothers"},
+                         {"org_name": "Other NGO", "project": "Something else"},
+                         {"org_name": "Other NGO", "project": None}])
+    links = an.link_activities(acts, progs).set_index("project")
+    assert links.loc["north  MOTHERS", "programme"] == "North Mothers"
+    assert links.loc["NP scheme", "programme"] == "North Pension"
+    assert links.loc["Nort Mothers", "programme"] is None and links.loc["Nort Mothers", "suggestion"] == "North Mothers"
+    assert links.loc["Something else", "suggestion"] is None and len(links) == 4

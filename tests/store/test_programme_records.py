@@ -50,3 +50,15 @@ def test_a_focal_point_changes_only_its_own_organisation_s_programmes(engine):
     assert sorted(programmes.programme_frame(engine)["name"]) == ["Federal Stipend", "North Pension"]
     with pytest.raises(StocktakeError):
         programmes.save_programmes(engine, db.CLI_ADMIN, [ProgrammeRecord("X", "Nobody Known")])
+
+
+def test_a_name_returns_use_is_learned_once_and_audited(engine):
+    programmes.save_programmes(engine, db.CLI_ADMIN, [ProgrammeRecord("North Pension", "North Authority")])
+    focal = auth.authenticate(engine, "fp@na.test", "pw-123456789")
+    programmes.add_alias(engine, focal, "north pension", "NP scheme")
+    programmes.add_alias(engine, focal, "North Pension", "np scheme")  # once is enough
+    assert programmes.programme_frame(engine).set_index("name").loc["North Pension", "aliases"] == ["NP scheme"]
+    assert [e["action"] for e in db.audit_log(engine, db.CLI_ADMIN, object_type="programme")][0] == "programme.alias"
+    programmes.save_programmes(engine, db.CLI_ADMIN, [ProgrammeRecord("Federal Stipend", "Federal Agency")])
+    with pytest.raises(StocktakeError):
+        programmes.add_alias(engine, focal, "Federal Stipend", "FS")
