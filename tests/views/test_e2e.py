@@ -158,7 +158,7 @@ def test_focal_point_fixes_a_return_and_sees_the_map_change(tmp_path, shared_bou
             bad = dict(good, adm2_name="Nowhereville", status="maybe later", targeted="lots")
             wrong = tmp_path / "return_with_mistakes.xlsx"
             wrong.write_bytes(return_bytes([good, bad]))
-            page.locator('input[type="file"]').set_input_files(str(wrong))
+            page.locator('input[type="file"][accept*=".xlsx"]').set_input_files(str(wrong))
             wait_app(page)
             page.get_by_text("must be fixed before this return can be stored").first.wait_for(timeout=60_000)
             page.get_by_text("Nowhereville").first.wait_for(state="attached", timeout=10_000)
@@ -169,7 +169,7 @@ def test_focal_point_fixes_a_return_and_sees_the_map_change(tmp_path, shared_bou
 
             fixed = tmp_path / "return_corrected.xlsx"
             fixed.write_bytes(return_bytes([good, dict(good, activity="Vaccination outreach", targeted=2500)]))
-            page.locator('input[type="file"]').set_input_files(str(fixed))
+            page.locator('input[type="file"][accept*=".xlsx"]').set_input_files(str(fixed))
             wait_app(page)
             page.get_by_text("Rows accepted").first.wait_for(timeout=60_000)
             page.get_by_role("button", name="Confirm and submit 2 activities").click()
