@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run setup test lint bench clean-data system-test-deps
+.PHONY: run setup test lint bench clean-data system-test-deps screenshots
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ bench: $(VENV)/.installed-dev
 		case $$script in bench/_*) continue;; esac; \
 		echo "== $$script"; $(PY) $$script || exit 1; \
 	done
+
+# Refresh the README's pictures: the end-to-end test, saving its screenshots into docs/screenshots/.
+screenshots: $(VENV)/.installed-dev system-test-deps
+	STOCKTAKE_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -m browser tests/views/test_e2e.py

@@ -84,7 +84,8 @@ def main() -> None:
     sidebar_identity()
     # Streamlit's default top padding leaves a blank band above every title; a tighter page shows more picture.
     st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
-    navigation.run()
+    with core.guarded():  # the views' one guard: every page's errors end here as a message, never a traceback
+        navigation.run()
 
 
 if __name__ == "__main__":

@@ -104,8 +104,8 @@ def prepare(extra: int, base: Path) -> tuple[str, int, int, Path]:
         for k in range(BENCH_ORGS):
             name = f"Bench Partner {k + 1:02d}"
             registry.add_org(engine, workflow.SYSTEM, name, acronym=f"BP{k + 1:02d}", org_type=vocab.org_types[0])
-            _, outcome = workflow.submit_file(engine, workflow.SYSTEM, _return(name, per_org, units, rng, sectors),
-                                              f"bench_{k + 1:02d}.xlsx", org=name)
+            outcome = workflow.submit_file(engine, workflow.SYSTEM, _return(name, per_org, units, rng, sectors),
+                                           f"bench_{k + 1:02d}.xlsx", org=name)
             if outcome.status != "stored":
                 raise SystemExit(f"bench return {name} was not stored: {outcome.message}")
     acts = picture.current_activities(engine, workflow.SYSTEM)
@@ -121,11 +121,13 @@ def prepare(extra: int, base: Path) -> tuple[str, int, int, Path]:
 
 async def _drawn(frame, districts: int, timeout: float = 180) -> list[str]:
     """Poll until the frame shows every district in colour; the fills."""
+    from playwright.async_api import Error as PlaywrightError
+
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         try:
             fills = await frame.evaluate(DRAWN_JS, districts)
-        except Exception:  # noqa: BLE001 - the frame is (re)loading
+        except PlaywrightError:  # the frame is (re)loading
             fills = None
         if fills:
             return fills
@@ -171,6 +173,8 @@ async def floor_seconds(browser, floor: Path, districts: int) -> float:
 
 
 async def filter_update(page, frame, sector: str, districts: int) -> float:
+    from playwright.async_api import Error as PlaywrightError
+
     before = await _drawn(frame, districts)
     await page.wait_for_timeout(1500)
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Sector").first
@@ -184,7 +188,7 @@ async def filter_update(page, frame, sector: str, districts: int) -> float:
         frame = await _map_frame(page)
         try:
             now = await frame.evaluate(DRAWN_JS, districts)
-        except Exception:  # noqa: BLE001 - the iframe is being replaced
+        except PlaywrightError:  # the iframe is being replaced
             now = None
         if now and now != before:
             break

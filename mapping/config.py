@@ -26,6 +26,8 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_SESSION_HOURS": "hours a browser stays signed in after its last use (default 12)",
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
     "STOCKTAKE_MAX_CONSOLIDATED_MB": "largest consolidated file an admin imports (a national 3W/5W), in MB (default 100)",
+    "STOCKTAKE_SCREENSHOTS_DIR": "where the end-to-end test saves its screenshots (default: a temporary folder)",
+    "STOCKTAKE_TEST_BOUNDARIES": "folder of the real boundaries the test suite uses (default ../shared/boundaries)",
     "STOCKTAKE_STRICT_VOCABULARY": "1 makes a sector or status not on the lists an error that blocks its row",
     "STOCKTAKE_PEOPLE_RETENTION_DAYS": "days a programme's hashed beneficiary list is kept (default 90)",
     "STOCKTAKE_PEOPLE_MIN_CELL": "people counts below this are suppressed in overlaps (default 10)",

@@ -7,7 +7,7 @@ prints both and exits with status 2. Anything that is not a `StocktakeError` is 
 
 from __future__ import annotations
 
-__all__ = ["StocktakeError"]
+__all__ = ["InvalidRequest", "StocktakeError"]
 
 
 class StocktakeError(Exception):
@@ -20,3 +20,10 @@ class StocktakeError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InvalidRequest(StocktakeError, ValueError):
+    """A request's parameters make no sense (a filter, a matrix axis, a measure, an unknown district p-code).
+
+    Also a ValueError, because that is what such mistakes have always been in Python and in older callers.
+    """

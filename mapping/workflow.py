@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from mapping import config
 from mapping.errors import StocktakeError
 from mapping.geo import boundaries, countries, points
+from mapping.geo.files import IMPORT_ONE, NoBoundariesError
 from mapping.geo.gazetteer import Gazetteer
 from mapping.returns import iati
 from mapping.returns import programmes as programme_files
@@ -54,7 +55,7 @@ def context(engine: Engine) -> Context:
     version = registry.active_boundary_version(engine)
     try:
         bset = boundaries.load_set(version)
-    except Exception:  # noqa: BLE001 - no boundary set yet is a normal state before set-up
+    except NoBoundariesError:  # a normal state before set-up; a damaged set is an error and goes up
         bset = None
     vocab = load_vocabularies()
     orgs = registry.org_directory(engine)
@@ -74,10 +75,6 @@ def context(engine: Engine) -> Context:
     return Context(bset, units, gaz, vocab, orgs, confirmed)
 
 
-class NoBoundariesError(StocktakeError, RuntimeError):
-    """No boundary set is loaded, so places cannot be matched."""
-
-
 def round_period(engine: Engine, round_name: str | None = None) -> tuple[dt.date, dt.date] | None:
     """(start, end) of the round a return is for, against which a missing status is derived; None without one."""
     try:
@@ -89,18 +86,20 @@ def round_period(engine: Engine, round_name: str | None = None) -> tuple[dt.date
 
 
 def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | None = None,
-                    sheet: str | None = None, ctx: Context | None = None, round_name: str | None = None,
-                    reporting_org: str | None = None, consolidated: bool = False) -> IngestResult:
-    """Check a return without storing it (raises ingest.ReturnError for unreadable files)."""
+                    sheet: str | None = None, date_order: str | None = None, ctx: Context | None = None,
+                    round_name: str | None = None, reporting_org: str | None = None,
+                    consolidated: bool = False) -> IngestResult:
+    """Check a return without storing it; the upload page, `submit` and `validate` all come through here.
+
+    Raises ReturnError for unreadable files and NoBoundariesError before any boundary set is imported.
+    """
     ctx = ctx or context(engine)
     if ctx.gazetteer is None:
-        raise NoBoundariesError(
-            "No boundary set is loaded, so districts cannot be matched. An admin must import one first: "
-            "python -m mapping boundaries import --from PATH (or the Admin page).")
+        raise NoBoundariesError("No boundary set is loaded, so districts cannot be matched.", hint=IMPORT_ONE)
     return read_return(data, filename, gazetteer=ctx.gazetteer, orgs=ctx.orgs, vocab=ctx.vocab, org=org,
-                       sheet=sheet, date_order=config.date_order(), max_bytes=config.upload_limit(consolidated),
-                       period=round_period(engine, round_name), reporting_org=reporting_org,
-                       confirmed=ctx.confirmed)
+                       sheet=sheet, date_order=date_order or config.date_order(),
+                       max_bytes=config.upload_limit(consolidated), period=round_period(engine, round_name),
+                       reporting_org=reporting_org, confirmed=ctx.confirmed)
 
 
 def apply_suggestions(engine: Engine, actor: db.Actor, result: IngestResult, *,
@@ -117,10 +116,32 @@ def apply_suggestions(engine: Engine, actor: db.Actor, result: IngestResult, *,
     return done
 
 
+@dataclass(frozen=True)
+class SubmitReport:
+    """What submitting a file did: the check's result and one outcome per organisation (one for a single return,
+    one per organisation for a consolidated file), so callers never ask which of the two they got."""
+
+    result: IngestResult
+    outcomes: list[submissions.SubmitOutcome]
+
+    @property
+    def stored(self) -> list[submissions.SubmitOutcome]:
+        return [o for o in self.outcomes if o.status == "stored"]
+
+    @property
+    def status(self) -> str:
+        """stored when any organisation's return was stored, else the first outcome's (duplicate or rejected)."""
+        return "stored" if self.stored else (self.outcomes[0].status if self.outcomes else "rejected")
+
+    @property
+    def message(self) -> str:
+        return " ".join(o.message or o.status for o in self.outcomes)
+
+
 def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, org: str,
                 round_name: str | None = None, consolidated: bool = False, reporting_org: str | None = None,
-                reject_whole: bool = False):
-    """Validate and store one return (or split a consolidated file): returns (IngestResult, outcome)."""
+                reject_whole: bool = False) -> SubmitReport:
+    """Validate and store one return (or split a consolidated file into one submission per organisation)."""
     ctx = context(engine)
     result = validate_upload(engine, data, filename, org=None if consolidated else org, ctx=ctx,
                              round_name=round_name, reporting_org=reporting_org, consolidated=consolidated)
@@ -128,7 +149,7 @@ def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, 
         outcomes = submissions.import_consolidated(engine, actor, filename=filename, data=data, result=result,
                                              boundary_version=ctx.boundary_version, round_name=round_name,
                                              reject_whole=reject_whole)
-        return result, outcomes
+        return SubmitReport(result, list(outcomes))
     replaced = None
     if result.ok:  # said before storing: the picture changes once the return is stored
         try:
@@ -139,7 +160,48 @@ def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, 
                            boundary_version=ctx.boundary_version, round_name=round_name, reject_whole=reject_whole)
     if replaced is not None and outcome.status == "stored":
         outcome.replaced = replaced.to_json()
-    return result, outcome
+    return SubmitReport(result, [outcome])
+
+
+@dataclass(frozen=True)
+class SnapshotInputs:
+    """What the PDF snapshot (and the exports) are built from, read once, the same for the page and `report`."""
+
+    acts: pd.DataFrame
+    units: pd.DataFrame
+    bset: boundaries.BoundarySet | None
+    data_version: str
+    returns_count: int
+    missing_orgs: list[str]
+    round_name: str | None  # the round asked for, else the rounds the picture's returns come from
+    demo: bool
+
+    def cover(self) -> dict:
+        """The keyword arguments `report.build_snapshot` takes about the picture (not the layout options)."""
+        return {"round_name": self.round_name, "returns_count": self.returns_count,
+                "missing_orgs": self.missing_orgs, "data_version": self.data_version, "demo": self.demo}
+
+
+def snapshot_inputs(engine: Engine, actor: db.Actor, *, round_name: str | None = None,
+                    acts: pd.DataFrame | None = None) -> SnapshotInputs:
+    """The picture this actor may see plus the facts the cover states: returns, who has not reported, the round.
+
+    `acts` is the picture the caller already holds (the app caches it per data version); without it the store
+    is read. The boundary set is only loaded when there is something to draw.
+    """
+    acts = picture.current_activities(engine, actor, round_name=round_name) if acts is None else acts
+    version = picture.data_version(engine, actor, round_name=round_name)
+    if not len(acts):
+        return SnapshotInputs(acts, pd.DataFrame(columns=["adm2_pcode", "adm2_name", "adm1_pcode", "adm1_name"]),
+                              None, version, 0, [], round_name, is_demo(engine))
+    bset = boundaries.load_set(registry.active_boundary_version(engine))
+    reported = set(acts["org_name"].dropna().astype(str))
+    rounds = sorted(set(acts["round_name"].dropna().astype(str))) if "round_name" in acts else []
+    return SnapshotInputs(
+        acts=acts, units=boundaries.units(bset), bset=bset, data_version=version,
+        returns_count=int(acts["submission_id"].nunique()) if "submission_id" in acts else 0,
+        missing_orgs=sorted(o["name"] for o in registry.list_orgs(engine) if o["name"] not in reported),
+        round_name=round_name or (", ".join(rounds) if rounds else None), demo=is_demo(engine))
 
 
 PLACE_FIELDS = ("adm2_name", "adm2_pcode", "adm1_name", "scope")
@@ -254,8 +316,8 @@ def load_demo(engine: Engine, out_dir: Path | None = None) -> dict:
     for item in returns:
         path = Path(item["path"])
         focal = auth.user_for_email(engine, demo_focal_email(item))
-        _, outcome = submit_file(engine, focal or SYSTEM, path.read_bytes(), path.name, org=item["org"],
-                                 round_name=round_name)
+        outcome = submit_file(engine, focal or SYSTEM, path.read_bytes(), path.name, org=item["org"],
+                              round_name=round_name)
         if outcome.status == "stored":
             stored += 1
         elif outcome.status == "rejected":

@@ -8,7 +8,7 @@ import streamlit as st
 
 from mapping import config, workflow
 from mapping.outputs import export, report
-from mapping.store import people, picture, registry
+from mapping.store import people, picture
 from views import core, render, sidebar
 
 v = sidebar.view()
@@ -32,14 +32,11 @@ if st.session_state.get("_pdf_key") != key:
     st.session_state.pop("_pdf", None)
 if st.button("Build the PDF snapshot", type="primary", key="build_pdf", disabled=not len(v.acts) or v.geo is None):
     with st.spinner("Drawing maps and tables…"), core.guarded("Building the PDF"):
-        orgs = {o["name"] for o in core.call(registry.list_orgs, core.engine()) or []}
-        reported = set(v.acts["org_name"]) if "org_name" in v.acts.columns else set()
+        data = workflow.snapshot_inputs(core.engine(), v.actor, round_name=v.filters.round_name, acts=v.acts)
         st.session_state["_pdf"] = report.build_snapshot(
-            v.acts, v.units, core.bset(), filters=v.filters, title=config.title(), round_name=v.filters.round_name,
-            returns_count=int(v.acts["submission_id"].nunique()) if "submission_id" in v.acts.columns else 0,
-            missing_orgs=sorted(orgs - reported), data_version=key[1], demo=core.is_demo(),
+            data.acts, data.units, data.bset, filters=v.filters, title=config.title(),
             extra_sections=workflow.snapshot_extras(core.engine()),
-            people=[workflow.people_overlap(core.engine(), v.actor, a, b) for a, b in chosen])
+            people=[workflow.people_overlap(core.engine(), v.actor, a, b) for a, b in chosen], **data.cover())
         st.session_state["_pdf_key"] = key
 if st.session_state.get("_pdf"):
     render.download("Download the PDF snapshot", st.session_state["_pdf"], f"stocktake_snapshot_{stamp}.pdf",

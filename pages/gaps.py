@@ -74,7 +74,7 @@ with tab_overlaps:
                              "orgs_b": "Its organisation", "shared_on": "Shared", "shared_value": "What",
                              "districts": "Districts in common", "district_names": "Which districts"},
                      empty="No two programmes serve the same people in a common district in this view.", height=360)
-st.caption(" ".join(getattr(analysis, "COUNTING_RULES", [])))
+st.caption(" ".join(analysis.COUNTING_RULES))
 
 framework = load_framework()
 if framework is not None:

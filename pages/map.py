@@ -67,4 +67,4 @@ with st.expander(f"Province-wide and national activities ({len(wide)}) — not d
                  expanded=bool(len(wide)) and len(wide) <= 15):
     render.table(wide, ["org_name", "sector", "subsector", "activity", "scope", "adm1_name", "status", "targeted"],
                  empty="None in this view.")
-st.caption("Counting rules: " + " ".join(getattr(analysis, "COUNTING_RULES", [])[:3]))
+st.caption("Counting rules: " + " ".join(analysis.COUNTING_RULES[:3]))

@@ -61,10 +61,7 @@ mx.index = mx.index.set_names([str(n).capitalize() if n else n for n in mx.index
 full = export.flat_labels(mx).T if transpose else mx
 acronyms: dict[str, str] = {}
 if short:
-    orgs = core.call(registry.list_orgs, core.engine()) or []
-    taken = [o["acronym"] for o in orgs if o.get("acronym")] + [o["name"] for o in orgs]
-    # an acronym shared by two organisations (or equal to a name) would merge two rows: keep full names then
-    acronyms = {o["name"]: o["acronym"] for o in orgs if o.get("acronym") and taken.count(o["acronym"]) == 1}
+    acronyms = analysis.partner_acronyms(core.call(registry.list_orgs, core.engine()) or [])
     if rows == "partner":
         mx = mx.rename(index=acronyms)
     else:

@@ -1,10 +1,11 @@
-"""Sign in with e-mail and password (or the organisation's identity provider), or sign out."""
+"""Sign in with e-mail and password (or the organisation's identity provider); pages/account.py signs out."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from mapping import config
+from mapping.errors import StocktakeError
 from mapping.store import auth
 from views import core
 
@@ -28,6 +29,28 @@ if actor is not None:
                         st.session_state["must_change_password"] = False
                         st.session_state["_after_signin"] = True
                         st.rerun()
+    elif actor.user_id is not None:  # a person changes their own password, knowing the current one
+        st.subheader("Change your password")
+        if msg := st.session_state.pop("account_flash", None):
+            st.success(msg)
+        with st.form("password", clear_on_submit=True):
+            current = st.text_input("Current password", type="password", key="pw_current",
+                                    autocomplete="current-password")
+            new = st.text_input("New password", type="password", key="pw_new", autocomplete="new-password",
+                                help=f"At least {auth.MIN_PASSWORD} characters.")
+            again = st.text_input("New password again", type="password", key="pw_again", autocomplete="new-password")
+            change = st.form_submit_button("Change password")
+        if change:
+            if not current or not new:
+                st.error("Type your current password and the new one.")
+            elif new != again:
+                st.error("The two new passwords differ; nothing was changed.")
+            else:
+                with core.guarded():  # wrong current password, too short, locked out: said in the engine's words
+                    auth.change_own_password(core.engine(), actor, current=current, new=new)
+                    st.session_state["account_flash"] = ("Your password was changed. Use the new one next time you "
+                                                         "sign in.")
+                    st.rerun()
     if st.button("Sign out", type="primary", key="signout"):
         core.sign_out()
         st.session_state["_after_signout"] = True
@@ -64,8 +87,8 @@ if submitted:
     else:
         try:
             who = core.sign_in(email, password)
-        except Exception as exc:  # noqa: BLE001 - wrong password, locked out, unknown account: say which
-            st.error(core.esc(core.message_for(exc)))
+        except StocktakeError as exc:  # wrong password, locked out, unknown account: say which
+            core.show_error(exc)
         else:
             st.session_state["_after_signin"] = True
             st.rerun()

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from mapping import config, workflow
+from mapping.errors import StocktakeError
 from mapping.returns import annotate, ingest
 from mapping.store import picture, registry, reporting, submissions
 from views import core, render, submitting
@@ -93,9 +94,8 @@ if pending is not None:
                 st.session_state["validated_result"].issues.extend(
                     iati_view.second_opinion(engine, st.session_state["validated_result"], org))
             st.session_state["validated_key"] = key
-        except Exception as exc:  # noqa: BLE001 - unreadable file: the message says what to do
-            text = core.message_for(exc)  # the engine's message usually names the file already
-            st.error(core.esc(text if filename in text else f"{filename}: {text}"))
+        except StocktakeError as exc:  # unreadable file: the message says what to do
+            core.show_error(exc, None if filename in exc.message else filename)  # usually names the file already
             submitting.drop_draft(engine, actor, org)
             st.stop()
     result: ingest.IngestResult = st.session_state["validated_result"]
@@ -162,15 +162,12 @@ if pending is not None:
     if st.button(f"Confirm and submit {result.accepted} {noun} for {target}", type="primary", key="confirm",
                  disabled=bool(blocking) or not rounds):
         try:
-            _, outcome = workflow.submit_file(engine, actor, data, filename, org=org or "", round_name=round_name,
-                                              consolidated=consolidated, reject_whole=reject_whole)
-        except Exception as exc:  # noqa: BLE001 - permission, locked round ...: shown, never a traceback
-            st.error(core.esc(core.message_for(exc)))
+            report = workflow.submit_file(engine, actor, data, filename, org=org or "", round_name=round_name,
+                                          consolidated=consolidated, reject_whole=reject_whole)
+        except StocktakeError as exc:  # permission, locked round ...: shown, never a traceback
+            core.show_error(exc)
         else:
-            outcomes = outcome if isinstance(outcome, list) else [outcome]  # consolidated: one per organisation
-            stored = [o for o in outcomes if o.status == "stored"]
-            status = "stored" if stored else outcomes[0].status
-            text = " ".join(getattr(o, "message", "") or o.status for o in outcomes)
+            status, text = report.status, report.message
             if status == "stored":
                 st.session_state["submit_flash"] = ("success", text)
                 submitting.forget_upload(engine, actor, org)

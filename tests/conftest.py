@@ -14,6 +14,13 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_BOUNDARIES = PROJECT_ROOT.parent / "shared" / "boundaries"
+BOUNDARIES_FILE = "pak_adm2.geojson"
+
+
+def boundaries_for_tests() -> Path:
+    """STOCKTAKE_TEST_BOUNDARIES when set, else ../shared/boundaries beside the project."""
+    given = os.environ.get("STOCKTAKE_TEST_BOUNDARIES")
+    return Path(given).expanduser() if given else SHARED_BOUNDARIES
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -26,13 +33,14 @@ def pg_server_url():
     """Create one uniquely named database for this test session on the PostgreSQL server; drop it after."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
 
     admin_url = make_url(_pg_admin_url())
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server must stop the run loudly
+    except (OperationalError, OSError) as exc:  # a server that does not answer must stop the run loudly
         pytest.fail(
             f"PostgreSQL did not answer at {admin_url.render_as_string(hide_password=True)} ({exc.__class__.__name__}: "
             f"{str(exc).splitlines()[0]}). Start the server or set STOCKTAKE_TEST_PG_URL; the store tests must run on it.",
@@ -69,10 +77,17 @@ def db_url(request, tmp_path):
 
 @pytest.fixture(scope="session")
 def shared_boundaries() -> Path:
-    """The real Pakistan boundaries beside the project (read-only; never copied into the repo)."""
-    if not (SHARED_BOUNDARIES / "pak_adm2.geojson").exists():
-        pytest.skip(f"real boundaries not found at {SHARED_BOUNDARIES}")
-    return SHARED_BOUNDARIES
+    """The real Pakistan boundaries beside the project (read-only; never copied into the repo).
+
+    Missing boundaries fail the test with where they were expected and how to provide them: a skip would let a
+    run look green without ever having matched a real district.
+    """
+    folder = boundaries_for_tests()
+    if not (folder / BOUNDARIES_FILE).exists():
+        pytest.fail(f"The real boundaries are missing: expected {folder / BOUNDARIES_FILE} (with pak_adm1.geojson "
+                    "beside it). Put the Pakistan admin-1/admin-2 GeoJSON files in ../shared/boundaries, or point "
+                    "STOCKTAKE_TEST_BOUNDARIES at the folder that holds them.", pytrace=False)
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -36,3 +36,29 @@ def test_no_engine_module_imports_streamlit():
     offenders = [p.name for p in (ROOT / "mapping").rglob("*.py")
                  if re.search(r"^\s*(import|from)\s+streamlit", p.read_text(encoding="utf-8"), re.M)]
     assert not offenders, offenders
+
+
+def _module_names() -> list[tuple[str, str]]:
+    """(module path as the docs write it, what to look for) for every module of the engine."""
+    out = []
+    for path in sorted((ROOT / "mapping").rglob("*.py")):
+        rel = path.relative_to(ROOT / "mapping").as_posix()
+        if rel.startswith("store/migrations/"):
+            out.append((rel, "store/migrations/"))
+        elif path.name == "__init__.py":
+            out.append((rel, "mapping/__init__.py" if rel == "__init__.py" else rel.removesuffix("__init__.py")))
+        else:
+            out.append((rel, "mapping/__main__.py" if rel == "__main__.py" else rel))
+    return out
+
+
+def test_every_engine_module_is_named_in_the_architecture_docs():
+    docs = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [rel for rel, needle in _module_names() if needle not in docs]
+    assert not missing, f"docs/architecture.md does not name: {missing}"
+
+
+def test_every_engine_module_is_named_in_the_readme_architecture_section():
+    section = README.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    missing = [rel for rel, needle in _module_names() if needle not in section]
+    assert not missing, f"README's Architecture section does not name: {missing}"

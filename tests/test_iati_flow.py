@@ -44,7 +44,7 @@ def test_iati_draft_uploads_as_an_accepted_return_with_the_fixture_s_places_sect
     assert draft.notes and {n.what for n in draft.notes} == {"budget"}  # only: commitments used for 003
     result = workflow.validate_upload(engine, book, "irp_draft.xlsx", org=ORG)
     assert [i.message for i in result.errors] == []
-    _, outcome = workflow.submit_file(engine, workflow.SYSTEM, book, "irp_draft.xlsx", org=ORG,
+    outcome = workflow.submit_file(engine, workflow.SYSTEM, book, "irp_draft.xlsx", org=ORG,
                                       round_name=round_name)
     assert outcome.status == "stored", outcome.message
     acts = picture.current_activities(engine, workflow.SYSTEM)

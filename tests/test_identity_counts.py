@@ -38,10 +38,11 @@ def test_three_spellings_of_one_organisation_in_three_returns_are_one_partner(tm
     registry.add_org(engine, admin, "Omega Trust (fictional)")  # expected, has not reported
     for spelling in SPELLINGS:
         data = template_return([row(org_name=spelling), row(org_name=spelling, adm2_name="Multan")])
-        result, outcome = workflow.submit_file(engine, admin, data, f"{spelling}.xlsx", org=spelling)
+        report = workflow.submit_file(engine, admin, data, f"{spelling}.xlsx", org=spelling)
+        result, outcome = report.result, report.outcomes[0]
         assert outcome.status == "stored", [i.message for i in result.issues]
     zeta = template_return([row(org_name="ZA")])
-    assert workflow.submit_file(engine, admin, zeta, "zeta.xlsx", org="ZA")[1].status == "stored"
+    assert workflow.submit_file(engine, admin, zeta, "zeta.xlsx", org="ZA").status == "stored"
 
     data, pages = _snapshot(engine)
     assert headlines(data["acts"], data["units"])[0].startswith("4 partners report 7 activities")

@@ -33,7 +33,8 @@ def test_one_return_in_matched_stored_and_on_the_picture(engine):
         {"org_name": "IRP", "sector": "Nutrition", "activity": "OTP sites", "adm1_name": "Sindh",
          "adm2_name": "Nawabshah", "status": "planned"},
     ])
-    result, outcome = workflow.submit_file(engine, admin, data, "irp.xlsx", org="Indus Relief Partners")
+    report = workflow.submit_file(engine, admin, data, "irp.xlsx", org="Indus Relief Partners")
+    result, outcome = report.result, report.outcomes[0]
     assert [i.message for i in result.issues if i.severity == "error"] == []
     assert outcome.status == "stored"
     acts = picture.current_activities(engine, admin)
@@ -41,6 +42,7 @@ def test_one_return_in_matched_stored_and_on_the_picture(engine):
     assert set(acts["org_name"]) == {"Indus Relief Partners"}
     assert acts.loc[acts["adm2_pcode"] == "PK607", "targeted"].iloc[0] == 12500
 
-    again, outcome2 = workflow.submit_file(engine, admin, data, "irp.xlsx", org="Indus Relief Partners")
+    report = workflow.submit_file(engine, admin, data, "irp.xlsx", org="Indus Relief Partners")
+    outcome2 = report.outcomes[0]
     assert outcome2.status == "duplicate"
     assert "already received" in outcome2.message

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from mapping import config
+from mapping.errors import StocktakeError
 from mapping.geo import boundaries
 from mapping.returns import schema
-from mapping.store import auth, db, picture, registry, submissions
+from mapping.store import auth, db, lists, picture, registry, submissions
 from views import accounts, core, render, submitting
 from views import organisations as org_identity
 
@@ -34,26 +31,6 @@ def flash() -> None:
 
 
 # ---------------------------------------------------------------- boundaries
-
-# The boundary importer speaks to the command line; on this page the same advice points at the page's own boxes.
-_PAGE_WORDS = (("use: python -m mapping boundaries import --from PATH", "upload them above"),
-               ("use --from PATH", "upload them above"),
-               ("with --code-field", "in the “P-code field” box"),
-               ("Use --level 2 if the file is the district layer.",
-                "If it is the district layer, fill in its “P-code field” and import it again."))
-
-
-@contextmanager
-def _page_words() -> Iterator[None]:
-    """Re-word a BoundaryError's command-line advice for the page (the message is otherwise the engine's own)."""
-    try:
-        yield
-    except boundaries.BoundaryError as exc:
-        text = str(exc)
-        for cli, page in _PAGE_WORDS:
-            text = text.replace(cli, page)
-        raise boundaries.BoundaryError(text) from exc
-
 
 def boundary_sets(actor: db.Actor) -> None:
     engine = core.engine()
@@ -92,7 +69,7 @@ def boundary_sets(actor: db.Actor) -> None:
             path = Path(tmp) / Path(up.name).name
             path.write_bytes(up.getvalue())
             kw = {k: v for k, v in (("name_field", name_field), ("code_field", code_field)) if v.strip()}
-            with st.spinner("Reading and simplifying the boundaries…"), _page_words():
+            with st.spinner("Reading and simplifying the boundaries…"):
                 bset = boundaries.import_path(path, **kw)
             registry.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
             _done(f"Imported and activated {bset.version}.")
@@ -101,7 +78,7 @@ def boundary_sets(actor: db.Actor) -> None:
     country = c1.text_input("Country (ISO3)", value="PAK", key="bset_country", max_chars=3)
     source = c2.selectbox("Source", ["hdx", "geoboundaries"], key="bset_source")
     if c3.button("Fetch", key="bset_fetch"):
-        with core.guarded("Downloading boundaries"), st.spinner("Downloading…"), _page_words():
+        with core.guarded("Downloading boundaries"), st.spinner("Downloading…"):
             bset = boundaries.fetch(country.strip().upper(), source=source)
             registry.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
             _done(f"Downloaded and activated {bset.version}.")
@@ -110,40 +87,22 @@ def boundary_sets(actor: db.Actor) -> None:
 
 # ---------------------------------------------------------------- vocabularies
 
-VOCAB_FILES = {"Sectors and sub-sectors": "sectors.csv", "Organisation types": "org_types.csv",
-               "Statuses": "statuses.csv", "Modalities": "modalities.csv"}
-
-
-def _vocab_path(name: str) -> Path:
-    path = config.data_dir() / name
-    return path if path.exists() else config.PROJECT_ROOT / "data" / name
+VOCAB_LISTS = {"Sectors and sub-sectors": "sector", "Organisation types": "org_type", "Statuses": "status",
+               "Modalities": "modality"}
 
 
 def vocabularies(actor: db.Actor) -> None:
-    which = st.selectbox("List", list(VOCAB_FILES), key="vocab_which")
-    path = _vocab_path(VOCAB_FILES[which])
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    st.caption(f"Edits are saved to `{core.esc(path.name)}`; returns are checked against the saved list.")
-    edited = st.data_editor(frame, num_rows="dynamic", width="stretch", key=f"vocab_{path.stem}",
-                            hide_index=True)
+    which = st.selectbox("List", list(VOCAB_LISTS), key="vocab_which")
+    field = VOCAB_LISTS[which]
+    columns, rows = lists.read_list(field)
+    st.caption("Returns are checked against the saved list; every save is recorded in the audit log.")
+    edited = st.data_editor(pd.DataFrame(rows, columns=columns), num_rows="dynamic", width="stretch",
+                            key=f"vocab_{field}", hide_index=True)
     if st.button("Save the list", type="primary", key="vocab_save"):
         with core.guarded("Saving the list"):
-            core.require(actor, ("admin",))
-            clean = edited.fillna("").astype(str).apply(lambda s: s.str.strip())
-            first = clean.columns[0]
-            clean = clean[clean[first] != ""]
-            if not len(clean):
-                raise ValueError("The list would be empty; keep at least one row.")
-            dupes = clean[clean.duplicated(keep=False)]
-            if len(dupes):
-                raise ValueError(f"Duplicate rows: {', '.join(dupes[first].unique()[:5])}. Remove them and save again.")
-            out = io.StringIO()
-            clean.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-            target = config.data_dir() / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(out.getvalue(), encoding="utf-8")
-            schema.load_vocabularies.cache_clear()
-            _done(f"Saved {len(clean)} rows to {target.name}.")
+            change = lists.save_list(core.engine(), actor, field,
+                                          edited.fillna("").astype(str).to_dict("records"))
+            _done(f"Saved {change.rows} rows to {change.file}.")
 
 
 # ---------------------------------------------------------------- organisations and users
@@ -375,8 +334,8 @@ def need_indicator(actor: db.Actor) -> None:
         frame = None
         try:
             frame = analysis.read_need(up.getvalue())
-        except Exception as exc:  # noqa: BLE001 - a wrong file is a message, not a crash
-            st.error(f"{core.esc(up.name)}: {core.esc(core.message_for(exc))}")
+        except StocktakeError as exc:  # a wrong file is a message, not a crash
+            core.show_error(exc, up.name)
         if frame is not None:
             geo = core.geo()
             known = set(geo.units["adm2_pcode"]) if geo is not None else set()

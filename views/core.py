@@ -120,7 +120,7 @@ def signed_in() -> db.Actor | None:
                 if found is not None:
                     st.session_state[ACTOR_KEY] = found
                     return found
-        except Exception:  # noqa: BLE001 - a broken identity provider must not break the public pages
+        except (StocktakeError, AttributeError, KeyError):  # a broken sign-in must not break the public pages
             return None
     return None
 
@@ -139,14 +139,14 @@ def anonymous_allowed() -> bool:
     """Visitors may read the picture (never contacts) when the deployment is public or runs the demo."""
     try:
         return db.public_view_enabled(engine())  # the engine's one rule: the explicit setting wins
-    except Exception:  # noqa: BLE001 - no database yet: nothing to show anyway
+    except StocktakeError:  # the database cannot be opened: nothing to show anyway
         return bool(config.public_view_setting())
 
 
 def oidc_configured() -> bool:
     try:
         return "auth" in st.secrets
-    except Exception:  # noqa: BLE001 - no secrets.toml at all
+    except FileNotFoundError:  # no secrets.toml at all (StreamlitSecretNotFoundError is one)
         return False
 
 
@@ -187,41 +187,35 @@ def _clear_work() -> None:
 # ---------------------------------------------------------------- errors
 
 
-KNOWN_ERRORS: tuple[type[BaseException], ...] = tuple(
-    cls for cls in (StocktakeError,
-        getattr(db, "PermissionDenied", None), getattr(auth, "AuthError", None),
-        getattr(workflow, "NoBoundariesError", None), getattr(boundaries, "BoundaryError", None),
-    ) if isinstance(cls, type))
+def message_for(exc: StocktakeError) -> str:
+    """The engine's own words, then how to fix it."""
+    text = exc.message or "The request was refused."
+    return f"{text} {exc.hint}" if exc.hint else text
 
 
-def _ingest_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from mapping.returns import readers
-        return tuple(c for c in (getattr(readers, "ReturnError", None),) if isinstance(c, type))
-    except Exception:  # noqa: BLE001
-        return ()
-
-
-def message_for(exc: BaseException) -> str:
-    """A message a user can act on: the engine's own words for expected errors, a plain note otherwise."""
-    if isinstance(exc, KNOWN_ERRORS + _ingest_errors() + (ValueError,)):
-        return str(exc) or exc.__class__.__name__
-    return (f"Something went wrong ({exc.__class__.__name__}: {str(exc)[:300]}). Try again; if it persists, "
-            "tell the secretariat what you were doing.")
+def show_error(exc: StocktakeError, what: str | None = None) -> None:
+    """A user-caused error on the page: what went wrong and how to fix it, escaped (it may quote a file)."""
+    prefix = f"{what}: " if what else ""
+    st.error(esc(prefix + message_for(exc)))
 
 
 @contextmanager
 def guarded(what: str | None = None, *, stop: bool = False) -> Iterator[None]:
-    """Turn any exception in the block into an on-page error message, never a traceback."""
+    """The views' one guard: a StocktakeError becomes its message and hint on the page; anything else is a
+    defect, shown as a short note (never the exception's text, which may quote someone's data) and logged."""
     try:
         yield
     except ScriptControlException:
         raise
-    except Exception as exc:  # noqa: BLE001 - the page shows the message instead of a traceback
+    except StocktakeError as exc:
+        show_error(exc, what)
+        if stop:
+            st.stop()
+    except Exception as exc:  # noqa: BLE001 - the views' one top-level guard
         prefix = f"{what}: " if what else ""
-        st.error(prefix + esc(message_for(exc)))
-        if not isinstance(exc, KNOWN_ERRORS + _ingest_errors() + (ValueError,)):
-            print(traceback.format_exc(), flush=True)  # for the operator's log, not the page
+        st.error(esc(prefix + f"Something went wrong inside Stocktake ({exc.__class__.__name__}). Try again; if it "
+                     "persists, tell the secretariat what you were doing."))
+        print(traceback.format_exc(), flush=True)  # for the operator's log, not the page
         if stop:
             st.stop()
 
@@ -280,7 +274,7 @@ def _bset_for(version: str | None, shapefiles: str):
 def boundary_version() -> str | None:
     try:
         return registry.active_boundary_version(engine())
-    except Exception:  # noqa: BLE001
+    except StocktakeError:
         return None
 
 
@@ -289,9 +283,12 @@ def geo() -> Geo | None:
     version = boundary_version()
     try:
         return _geo_for(version, str(config.shapefiles_dir()))
-    except Exception as exc:  # noqa: BLE001 - no boundaries is a normal state before set-up
+    except boundaries.NoBoundariesError:  # a normal state before set-up
         st.warning("No boundary set is loaded yet, so there is no map. The secretariat can import one on the "
-                   f"Admin page or run `python -m mapping setup`. ({message_for(exc)})")
+                   "Admin page.")
+        return None
+    except boundaries.BoundaryError as exc:  # a damaged set: say so, and how to repair it
+        show_error(exc, "The map cannot be drawn")
         return None
 
 
@@ -325,7 +322,7 @@ def activities(actor: db.Actor, round_name: str | None = None) -> pd.DataFrame:
 def rounds() -> list[dict]:
     try:
         return list(registry.list_rounds(engine()))
-    except Exception:  # noqa: BLE001
+    except StocktakeError:
         return []
 
 
@@ -337,7 +334,7 @@ def open_round() -> str | None:
 def is_demo() -> bool:
     try:
         return workflow.is_demo(engine())
-    except Exception:  # noqa: BLE001
+    except StocktakeError:
         return False
 
 

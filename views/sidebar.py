@@ -12,8 +12,10 @@ from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from mapping.analysis import matrices as analysis
+from mapping.errors import StocktakeError
 from mapping.store import db, registry
 from views import core
 
@@ -59,7 +61,7 @@ def _initial() -> analysis.Filters:
     if STATE_KEY not in st.session_state:
         try:
             st.session_state[STATE_KEY] = analysis.Filters.from_params(dict(st.query_params.to_dict()))
-        except Exception:  # noqa: BLE001 - a mangled link falls back to no filters, with a note
+        except ValueError:  # a mangled link falls back to no filters, with a note
             st.session_state[STATE_KEY] = analysis.Filters()
             st.toast("The link's filters could not be read; showing everything.")
     return st.session_state[STATE_KEY]
@@ -163,7 +165,7 @@ def view(*, with_filters: bool = True) -> View:
         params = filters.to_params()
         if dict(st.query_params.to_dict()) != params:
             st.query_params.from_dict(params)
-    except Exception:  # noqa: BLE001 - the URL is a convenience; the page still works without it
+    except StreamlitAPIException:  # the URL is a convenience; the page still works without it
         pass
     filtered = acts
     with core.guarded("Applying the filters"):
@@ -214,8 +216,8 @@ def _need_upload() -> tuple[pd.DataFrame | None, str]:
         if cached is None or cached[0] != key:
             try:
                 cached = (key, analysis.read_need(data))
-            except Exception as exc:  # noqa: BLE001 - a wrong file is a message, not a crash
-                st.error(f"{core.esc(up.name)}: {core.esc(core.message_for(exc))}")
+            except StocktakeError as exc:  # a wrong file is a message, not a crash
+                core.show_error(exc, up.name)
                 return stored, stored_key
             st.session_state["_need"] = cached
         frame = cached[1]
@@ -225,7 +227,4 @@ def _need_upload() -> tuple[pd.DataFrame | None, str]:
 
 
 def describe(v: View) -> str:
-    try:
-        return v.filters.describe()
-    except Exception:  # noqa: BLE001
-        return ""
+    return v.filters.describe()

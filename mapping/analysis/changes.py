@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mapping.analysis.filters import Filters, _scope, _sector_universe, _units_in_scope, prepare
-from mapping.analysis.matrices import _presence_long
+from mapping.analysis.filters import Filters
+from mapping.analysis.frame import prepare, presence_long, scope, sector_universe, units_in_scope
 
 __all__ = ["coverage_changes", "round_changes"]
 
@@ -75,10 +75,10 @@ def round_changes(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame
 def coverage_changes(previous: pd.DataFrame, current: pd.DataFrame, units: pd.DataFrame,
                      sectors: list[str] | None = None, filters: Filters | None = None) -> pd.DataFrame:
     """District × sector cells that gained their first partner or lost all of them between two rounds."""
-    u = _units_in_scope(units, filters)
-    secs = _sector_universe(sectors, filters)
-    before = _presence_long(_scope(previous, units, filters), u, secs)
-    after = _presence_long(_scope(current, units, filters), u, secs)
+    u = units_in_scope(units, filters)
+    secs = sector_universe(sectors, filters)
+    before = presence_long(scope(previous, units, filters), u, secs)
+    after = presence_long(scope(current, units, filters), u, secs)
     m = before.merge(after[["adm2_pcode", "sector", "partners"]], on=["adm2_pcode", "sector"],
                      suffixes=("_before", "_after"))
     m = m[(m["partners_before"] == 0) != (m["partners_after"] == 0)].copy()

@@ -10,14 +10,12 @@ from typing import Any
 
 import pandas as pd
 
+from mapping.analysis.frame import scope, sector_universe, units_in_scope
 from mapping.analysis.matrices import (
     NATIONAL,
     PROVINCE_WIDE,
     TOTAL,
     Filters,
-    _scope,
-    _sector_universe,
-    _units_in_scope,
     gaps,
     matrix,
     overlaps,
@@ -58,8 +56,8 @@ def headlines(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None
               need: Any = None, *, min_overlap: int = 3, beneficiaries: str = "max") -> list[str]:
     """Plain-language sentences for the cover of a snapshot, computed by the same functions as the tables."""
     a = prepare(acts, units)
-    secs = _sector_universe(sectors, filters)
-    units_in = _units_in_scope(units, filters)
+    secs = sector_universe(sectors, filters)
+    units_in = units_in_scope(units, filters)
     kw = dict(filters=filters, sectors=secs)
     act_m = matrix(a, units, rows="sector", cols="province", measure="activities", **kw)
     if act_m.loc[TOTAL, TOTAL] == 0:
@@ -74,7 +72,7 @@ def headlines(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None
     verb = "reports" if n_part == 1 else "report"
     out = [f"{_n(n_part, 'partner', 'partners')} {verb} {_n(n_act, 'activity', 'activities')} in {served:,} of "
            f"{_n(len(units_in), 'district', 'districts')}."]
-    scoped = _scope(a, units, filters)
+    scoped = scope(a, units, filters)
     if (carried := carried_sentence(scoped)) is not None:
         out.append(carried)
     wide = int((scoped["level"] != "district").sum())

@@ -13,33 +13,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mapping.analysis.filters import (  # the scoping and counting engine lives there, to keep this module readable
-    NATIONAL,
-    NOT_GIVEN,
-    PROVINCE_WIDE,
-    Filters,
-    _agg,
-    _axis_col,
-    _expand,
-    _flat_district_labels,
-    _order,
-    _scalar,
-    _scope,
-    _sector_universe,
-    _units,
-    _units_in_scope,
-    apply_filters,
+from mapping.analysis.filters import NATIONAL, NOT_GIVEN, PROVINCE_WIDE, Filters, apply_filters
+from mapping.analysis.frame import (
+    aggregate,
+    axis_column,
+    axis_order,
+    expand,
+    flat_district_labels,
+    joined,
     prepare,
+    presence_long,
+    scalar,
+    scope,
+    sector_universe,
+    unit_table,
+    units_in_scope,
 )
+from mapping.errors import InvalidRequest, StocktakeError
 
 __all__ = [
-    "AXES", "COUNTING_RULES", "Filters", "MEASURES", "NATIONAL", "PROVINCE_WIDE", "TOTAL", "apply_filters",
+    "AXES", "COUNTING_RULES", "RULES", "rule", "Filters", "MEASURES", "NATIONAL", "PROVINCE_WIDE", "TOTAL", "apply_filters",
     "district_summary", "gaps", "matrix", "overlaps",
     "overlap_activities", "prepare", "presence", "programme_overlaps", "province_comparison",
-    "read_need", "thin_coverage",
+    "partner_acronyms", "read_need", "thin_coverage",
 ]
 
 TOTAL = "Total"
+NEED_HINT = "Give a CSV with a district p-code column and one number per district (e.g. people in need)."
 AXES = ("partner", "sector", "subsector", "district", "province", "org_type")
 MEASURES = ("partners", "activities", "targeted", "reached", "budget")
 BENEFICIARY_RULES = {
@@ -49,31 +49,45 @@ BENEFICIARY_RULES = {
     "sum": ("Beneficiaries (targeted, reached) are every activity's figure added up; people served by two "
             "partners are counted twice."),
 }
-COUNTING_RULES: list[str] = [
-    "Partners: distinct organisations. A Total of partners is the number of distinct partners in that row or "
-    "column, not the sum of the cells, because one partner works in many places.",
-    "Partner role: by default the reporting organisation counts; with the implementing role, the implementing "
-    "partner counts when one is named, otherwise the reporting organisation.",
-    "Activities: rows of the returns after filtering; each activity counts once in every Total.",
-    BENEFICIARY_RULES["max"] + " (Default.)",
-    BENEFICIARY_RULES["sum"] + " (Only on request.)",
-    "Budget: added up across activities, in the currency each partner reported.",
-    "Period: an activity counts when its start and end dates overlap the chosen period; no start date means "
-    "'since ever', no end date means 'ongoing'.",
-    "Province-wide and national activities are shown in their own 'Province-wide' and 'National' rows, not "
-    "spread over districts, unless asked; then they count in every district of their province (or country). "
-    "They never fill a district gap.",
-    "Gap: a district and sector where no partner reports a district-level activity. Thin coverage: exactly one "
-    "partner.",
-    "Overlap: a district and sub-sector where at least N different partners (default 2) have activities running "
-    "on at least one same day (for intervals this is the same as every pair of them overlapping). The activities "
-    "listed are those running while N or more partners are present; start and end dates are inclusive.",
-    "Programme overlap: two different programmes (the 'Programme / project' field) of different organisations "
-    "that serve the same beneficiary group, or work in the same sub-sector, in at least one common district "
-    "(two programmes of one organisation only when asked).",
-    "Coverage share: districts of the province with at least one district-level activity, divided by all "
-    "districts of the province.",
-]
+# The counting rules, by name; a rule with a placeholder is said with the value actually used (`rule`).
+RULES: dict[str, str] = {
+    "partners": "Partners: distinct organisations. A Total of partners is the number of distinct partners in that row "
+                "or column, not the sum of the cells, because one partner works in many places.",
+    "partner_role": "Partner role: by default the reporting organisation counts; with the implementing role, the "
+                    "implementing partner counts when one is named, otherwise the reporting organisation.",
+    "activities": "Activities: rows of the returns after filtering; each activity counts once in every Total.",
+    "beneficiaries_max": BENEFICIARY_RULES["max"] + " (Default.)",
+    "beneficiaries_sum": BENEFICIARY_RULES["sum"] + " (Only on request.)",
+    "budget": "Budget: added up across activities, in the currency each partner reported.",
+    "period": "Period: an activity counts when its start and end dates overlap the chosen period; no start date "
+              "means 'since ever', no end date means 'ongoing'.",
+    "wide": "Province-wide and national activities are shown in their own 'Province-wide' and 'National' rows, not "
+            "spread over districts, unless asked; then they count in every district of their province (or country). "
+            "They never fill a district gap.",
+    "gap": "Gap: a district and sector where no partner reports a district-level activity. Thin coverage: exactly "
+           "one partner.",
+    "overlap": "Overlap: a district and sub-sector where at least {min_partners} different partners{default_note} have "
+               "activities "
+               "running on at least one same day (for intervals this is the same as every pair of them "
+               "overlapping). The activities listed are those running while {min_partners} or more partners are "
+               "present; start and end dates are inclusive.",
+    "programme_overlap": "Programme overlap: two different programmes (the 'Programme / project' field) of different "
+                         "organisations that serve the same beneficiary group, or work in the same sub-sector, in at "
+                         "least one common district (two programmes of one organisation only when asked).",
+    "coverage": "Coverage share: districts of the province with at least one district-level activity, divided by all "
+                "districts of the province.",
+}
+RULE_DEFAULTS = {"min_partners": "N", "default_note": " (default 2)"}
+
+
+def rule(name: str, **values: object) -> str:
+    """A counting rule in words, with the values this table used (the general wording when none is given)."""
+    given = {k: str(v) for k, v in values.items()}
+    return RULES[name].format(**(RULE_DEFAULTS | ({"default_note": ""} if given else {}) | given))
+
+
+# Every rule as the PDF and the pages list them, in this order.
+COUNTING_RULES: list[str] = [rule(name) for name in RULES]
 
 
 def matrix(acts: pd.DataFrame, units: pd.DataFrame, *, rows: str, cols: str, measure: str,
@@ -85,41 +99,41 @@ def matrix(acts: pd.DataFrame, units: pd.DataFrame, *, rows: str, cols: str, mea
     provinces is listed, so zeros show the gaps. `df.attrs` says which rule produced the numbers.
     """
     if rows not in AXES or cols not in AXES or rows == cols:
-        raise ValueError(f"rows and cols must be two different axes among {', '.join(AXES)}")
+        raise InvalidRequest(f"rows and cols must be two different axes among {', '.join(AXES)}")
     if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
+        raise InvalidRequest(f"measure must be one of {', '.join(MEASURES)}")
     if beneficiaries not in BENEFICIARY_RULES:
-        raise ValueError("beneficiaries must be 'max' or 'sum'")
-    full = _scope(acts, units, filters)
-    u = _units_in_scope(units, filters)
+        raise InvalidRequest("beneficiaries must be 'max' or 'sum'")
+    full = scope(acts, units, filters)
+    u = units_in_scope(units, filters)
     if sectors is not None:
-        sectors = _sector_universe(sectors, filters)  # a sector filter narrows the listed sectors too
+        sectors = sector_universe(sectors, filters)  # a sector filter narrows the listed sectors too
     district_axis = "district" in (rows, cols)
     province_axis = "province" in (rows, cols)
-    rc, cc = _axis_col(rows), _axis_col(cols)
+    rc, cc = axis_column(rows), axis_column(cols)
     keep = {"partner", "_rid", "ounit", "level", "pkey", "adm1_pcode", "adm2_pcode", "sector", "prov_name", "dist_name"}
     keep |= {rows, cols, measure} & set(full.columns)
     a = full[[c for c in full.columns if c in keep]]
     expanded = include_wide and (district_axis or province_axis) and bool((a["level"] != "district").any())
-    long = _expand(a, u, district_axis, province_axis) if expanded else a.assign(dkey=a["ounit"])
+    long = expand(a, u, district_axis, province_axis) if expanded else a.assign(dkey=a["ounit"])
     unit = "dkey" if district_axis else "ounit"
-    rkeys, rlabels = _order(rows, long, a, u, expanded, sectors)
-    ckeys, clabels = _order(cols, long, a, u, expanded, sectors)
-    body = _agg(long, [rc, cc], measure, beneficiaries, unit, False)
+    rkeys, rlabels = axis_order(rows, long, a, u, expanded, sectors)
+    ckeys, clabels = axis_order(cols, long, a, u, expanded, sectors)
+    body = aggregate(long, [rc, cc], measure, beneficiaries, unit, False)
     table = body.unstack(cc) if len(body) else pd.DataFrame()
     table = table.reindex(index=rkeys, columns=ckeys).fillna(0)
     # A total along the district axis stays inside one district, so the district is its unit there.
-    rtot = _agg(long, [rc], measure, beneficiaries, "dkey" if rows == "district" else "ounit",
+    rtot = aggregate(long, [rc], measure, beneficiaries, "dkey" if rows == "district" else "ounit",
                 expanded).reindex(rkeys).fillna(0)
-    ctot = _agg(long, [cc], measure, beneficiaries, "dkey" if cols == "district" else "ounit",
+    ctot = aggregate(long, [cc], measure, beneficiaries, "dkey" if cols == "district" else "ounit",
                 expanded).reindex(ckeys).fillna(0)
-    grand = _scalar(_agg(long, [], measure, beneficiaries, "ounit", expanded))
+    grand = scalar(aggregate(long, [], measure, beneficiaries, "ounit", expanded))
     out = pd.DataFrame(table.to_numpy(dtype=float), columns=ckeys)
     out[TOTAL] = rtot.to_numpy(dtype=float)
     out.loc[len(out)] = [*ctot.to_numpy(dtype=float), grand]
     if measure in ("partners", "activities"):
         out = out.astype("int64")
-    out.columns = pd.Index([*(_flat_district_labels(clabels) if cols == "district" else clabels), TOTAL], name=cols)
+    out.columns = pd.Index([*(flat_district_labels(clabels) if cols == "district" else clabels), TOTAL], name=cols)
     if rows == "district":
         out.index = pd.MultiIndex.from_tuples([*rlabels, (TOTAL, TOTAL)], names=["province", "district"])
     else:
@@ -128,8 +142,8 @@ def matrix(acts: pd.DataFrame, units: pd.DataFrame, *, rows: str, cols: str, mea
         "rows": rows, "cols": cols, "measure": measure, "include_wide": include_wide,
         "filters": (filters or Filters()).describe(),
         "rule": (BENEFICIARY_RULES[beneficiaries] if measure in ("targeted", "reached")
-                 else COUNTING_RULES[0] if measure == "partners" else COUNTING_RULES[2] if measure == "activities"
-                 else COUNTING_RULES[5]),
+                 else rule("partners") if measure == "partners" else rule("activities") if measure == "activities"
+                 else rule("budget")),
         "beneficiaries": beneficiaries,
         "wide": ("Province-wide and national activities are counted in every district of their province or country."
                  if include_wide else "Province-wide and national activities are in their own rows."),
@@ -138,21 +152,6 @@ def matrix(acts: pd.DataFrame, units: pd.DataFrame, *, rows: str, cols: str, mea
 
 
 # ------------------------------------------------------------------------------------------------ presence & gaps
-def _joined(df: pd.DataFrame, key: str, col: str) -> pd.Series:
-    """Sorted distinct values of `col` per `key`, "; "-joined (string concatenation in numpy, not per group)."""
-    d = pd.DataFrame({"k": df[key].to_numpy(), "v": df[col].astype(str).to_numpy()
-                      if not isinstance(df[col].dtype, pd.CategoricalDtype) else df[col].to_numpy()})
-    d = d.drop_duplicates()
-    if not len(d):
-        return pd.Series(dtype=object)
-    d["v"] = d["v"].astype(str)
-    d = d.sort_values(["k", "v"], kind="stable")
-    k = d["k"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    joined = np.add.reduceat((d["v"] + "; ").to_numpy(dtype=object), starts)
-    return pd.Series([j[:-2] for j in joined], index=k[starts])
-
-
 def _need(need: Any) -> tuple[pd.Series | None, str | None]:
     """A need indicator as a Series indexed by district p-code, and its label."""
     if need is None:
@@ -174,18 +173,31 @@ def _need(need: Any) -> tuple[pd.Series | None, str | None]:
     return s[~s.index.duplicated()], label
 
 
+def partner_acronyms(orgs: list[dict]) -> dict[str, str]:
+    """Organisation name -> the acronym to show for it in a matrix, for those whose acronym is unambiguous.
+
+    An acronym shared by two organisations (or equal to another's name) would merge two rows into one, so those
+    organisations keep their full names.
+    """
+    taken = [o["acronym"] for o in orgs if o.get("acronym")] + [o["name"] for o in orgs]
+    return {o["name"]: o["acronym"] for o in orgs if o.get("acronym") and taken.count(o["acronym"]) == 1}
+
+
 def read_need(path_or_bytes: Any) -> pd.DataFrame:
     """A need CSV (district p-code + one number: population, poverty rate …) as adm2_pcode + value columns."""
     import io
 
     src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
-    df = pd.read_csv(src, dtype=str)
+    try:
+        df = pd.read_csv(src, dtype=str)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise StocktakeError(f"The need file is not a readable CSV ({exc}).", hint=NEED_HINT) from exc
     lower = {c.lower().strip(): c for c in df.columns}
     key = next((lower[k] for k in ("adm2_pcode", "pcode", "p-code", "district_pcode", "district pcode") if k in lower),
                df.columns[0])
     values = [c for c in df.columns if c != key and pd.to_numeric(df[c], errors="coerce").notna().any()]
     if not values:
-        raise ValueError("The need file has no numeric column next to the district p-code.")
+        raise StocktakeError("The need file has no numeric column next to the district p-code.", hint=NEED_HINT)
     out = pd.DataFrame({"adm2_pcode": df[key].str.strip(), values[0]: pd.to_numeric(df[values[0]], errors="coerce")})
     out.attrs["label"] = values[0]
     return out
@@ -205,28 +217,18 @@ def _need_columns(frame: pd.DataFrame, u: pd.DataFrame, need: Any) -> pd.DataFra
     return out
 
 
-def _presence_long(a: pd.DataFrame, u: pd.DataFrame, sectors: list[str]) -> pd.DataFrame:
-    d = a.loc[(a["level"] == "district").to_numpy(), ["adm2_pcode", "sector", "partner"]]
-    cnt = d.groupby(["adm2_pcode", "sector"], observed=True)["partner"].nunique()
-    cnt.index = cnt.index.set_levels([lv.astype(str) for lv in cnt.index.levels])
-    full = pd.MultiIndex.from_product([list(u["adm2_pcode"]), sectors], names=["adm2_pcode", "sector"])
-    out = cnt.reindex(full, fill_value=0).rename("partners").reset_index()
-    out = out.merge(u.rename(columns={"adm2_name": "district", "adm1_name": "province"}), on="adm2_pcode")
-    return out
-
-
 def presence(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters | None = None,
              sectors: list[str] | None = None, include_wide: bool = False) -> pd.DataFrame:
     """District × sector: distinct partners (province-wide/national rows in their own rows unless asked)."""
     return matrix(acts, units, rows="district", cols="sector", measure="partners", filters=filters,
-                  include_wide=include_wide, sectors=_sector_universe(sectors, filters))
+                  include_wide=include_wide, sectors=sector_universe(sectors, filters))
 
 
 def _cells(acts, units, sectors, filters, need, wanted: int | None) -> pd.DataFrame:
-    a = _scope(acts, units, filters)
-    u = _units_in_scope(units, filters)
-    secs = _sector_universe(sectors, filters)
-    p = _presence_long(a, u, secs)
+    a = scope(acts, units, filters)
+    u = units_in_scope(units, filters)
+    secs = sector_universe(sectors, filters)
+    p = presence_long(a, u, secs)
     p = p[p["partners"] == 0] if wanted == 0 else p[p["partners"] == 1]
     if wanted == 1:
         d = a.loc[(a["level"] == "district").to_numpy(), ["adm2_pcode", "sector", "partner"]].drop_duplicates()
@@ -258,7 +260,7 @@ def gaps(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None = No
     need_quintile (1 = top fifth by need).
     """
     out = _cells(acts, units, sectors, filters, need, 0)
-    out.attrs["rule"] = COUNTING_RULES[8]
+    out.attrs["rule"] = rule("gap")
     return out
 
 
@@ -266,7 +268,7 @@ def thin_coverage(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | 
                   filters: Filters | None = None, need: Any = None) -> pd.DataFrame:
     """District × sector cells with exactly one partner (named), where one exit would leave a gap."""
     out = _cells(acts, units, sectors, filters, need, 1)
-    out.attrs["rule"] = COUNTING_RULES[8]
+    out.attrs["rule"] = rule("gap")
     return out
 
 
@@ -300,11 +302,11 @@ def district_summary(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters |
                      sectors: list[str] | None = None, *, need: Any = None, include_wide: bool = False,
                      beneficiaries: str = "max") -> pd.DataFrame:
     """One row per district of the boundary set (all of them): what the map colours and its tooltip shows."""
-    a = _scope(acts, units, filters)
-    u = _units(units)
+    a = scope(acts, units, filters)
+    u = unit_table(units)
     slim = a[["partner", "_rid", "ounit", "level", "pkey", "adm1_pcode", "adm2_pcode", "sector", *MEASURES[2:]]]
     if include_wide:
-        long = _expand(slim, u, True, False)
+        long = expand(slim, u, True, False)
     else:
         long = slim[(slim["level"] == "district").to_numpy()]
         long = long.assign(dkey=long["ounit"])
@@ -312,13 +314,13 @@ def district_summary(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters |
     out = u.copy()
     key = out["adm2_pcode"]
     for m in MEASURES:
-        s = _agg(long, ["dkey"], m, beneficiaries, "dkey", False)
+        s = aggregate(long, ["dkey"], m, beneficiaries, "dkey", False)
         out[m] = key.map(s).fillna(0).to_numpy()
     out["partners"] = out["partners"].astype(int)
     out["activities"] = out["activities"].astype(int)
-    out["sectors"] = key.map(_joined(long, "dkey", "sector")).fillna("")
-    out["partner_names"] = key.map(_joined(long, "dkey", "partner")).fillna("")
-    secs = _sector_universe(sectors, filters)
+    out["sectors"] = key.map(joined(long, "dkey", "sector")).fillna("")
+    out["partner_names"] = key.map(joined(long, "dkey", "partner")).fillna("")
+    secs = sector_universe(sectors, filters)
     d = long[long["level"] == "district"] if include_wide else long
     present = d[["dkey", "sector"]].astype(str).drop_duplicates()
     present = present[present["sector"].isin(secs)]
@@ -347,9 +349,9 @@ def _overlap_core(acts: pd.DataFrame, filters: Filters | None, min_partners: int
     zero, so one global cumulative sum serves every cell. No Python loop over rows or cells.
     """
     if min_partners < 2:
-        raise ValueError("An overlap needs at least 2 partners.")
+        raise InvalidRequest("An overlap needs at least 2 partners.")
     filters, units = _filters_units(filters, units)
-    a = _scope(acts, units, filters)
+    a = scope(acts, units, filters)
     slim = ["adm2_pcode", "dist_name", "adm1_pcode", "prov_name", "sector", by, "partner", "start_day", "end_day",
             "_rid", "targeted", "reached"]
     d = a.loc[((a["level"] == "district") & (a[by] != NOT_GIVEN) & (a[by] != "") & a[by].notna()).to_numpy(),
@@ -462,7 +464,7 @@ def overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min
             "sector": g["sector"].first().astype(str), by: g[by].first().astype(str),
             "partners": g["partner"].nunique(), "activities": g.size(),
         })
-        out["partner_names"] = _joined(r, "cell", "partner")
+        out["partner_names"] = joined(r, "cell", "partner")
         w = win.groupby("cell").agg(f=("from_day", "min"), t=("to_day", "max"), peak=("peak", "max"))
         out["peak_partners"] = w["peak"].reindex(out.index).astype(int)
         out["overlap_from"] = _days(w["f"].reindex(out.index)).to_numpy()
@@ -474,15 +476,14 @@ def overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min
             out["details"] = _details(acts, units, filters, r)
         out = out.sort_values(["partners", "province", "district", by], ascending=[False, True, True, True])
         out = out[list(dict.fromkeys(cols + (["details"] if details else [])))].reset_index(drop=True)
-    out.attrs = {"rule": COUNTING_RULES[9].replace("N different partners (default 2)", f"{min_partners} different "
-                                                    "partners").replace("N or more", f"{min_partners} or more"),
+    out.attrs = {"rule": rule("overlap", min_partners=min_partners),
                  "beneficiaries": BENEFICIARY_RULES[beneficiaries], "min_partners": min_partners}
     return out
 
 
 def _details(acts: pd.DataFrame, units: Any, filters: Any, rows: pd.DataFrame) -> pd.Series:
     """One readable line per overlap cell, built with vectorised string operations."""
-    a = _scope(acts, units, filters)
+    a = scope(acts, units, filters)
     extra = a.loc[a["_rid"].isin(rows["_rid"]).to_numpy(), ["_rid", "activity", "start_date", "end_date"]]
     r = rows[["cell", "_rid", "partner", "targeted"]].merge(extra, on="_rid").sort_values(["cell", "partner",
                                                                                             "start_date"])
@@ -507,7 +508,7 @@ def overlap_activities(acts: pd.DataFrame, *args: Any, filters: Filters | None =
         min_partners, by = kw.get("min_partners", min_partners), kw.get("by", by)
     filters, units = _filters_units(filters, units)
     _, core = _overlap_core(acts, filters, min_partners, by, units)
-    a = _scope(acts, units, filters)
+    a = scope(acts, units, filters)
     rows = a[a["_rid"].isin(set(core["_rid"])).to_numpy()]
     cols = ["adm2_pcode", "dist_name", "prov_name", "sector", "subsector", "partner", "org_name", "activity",
             "project", "status", "start_date", "end_date", "targeted", "reached", "org_funder"]
@@ -537,7 +538,7 @@ def programme_overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None =
         filters, units = kw.get("filters", filters), kw.get("units", units)
         min_districts = kw.get("min_districts", min_districts)
     filters, units = _filters_units(filters, units)
-    a = _scope(acts, units, filters)
+    a = scope(acts, units, filters)
     d = a[(a["level"] == "district") & (a["project"].astype(str) != "")]
     labels = {"beneficiary_group": "beneficiary group", "subsector": "sub-sector", "sector": "sector"}
     parts = []
@@ -560,7 +561,7 @@ def programme_overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None =
     cols = ["project_a", "orgs_a", "project_b", "orgs_b", "shared_on", "shared_value", "districts", "district_names"]
     if not parts:
         out = pd.DataFrame(columns=cols)
-        out.attrs = {"rule": COUNTING_RULES[10], "pairs": PROGRAMME_PAIRS[pairs]}
+        out.attrs = {"rule": rule("programme_overlap"), "pairs": PROGRAMME_PAIRS[pairs]}
         return out
     out = pd.concat(parts, ignore_index=True)[cols]
     out = out[out["districts"] >= min_districts]
@@ -570,15 +571,15 @@ def programme_overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None =
         out = out[pd.Series([x == (pairs == "within") for x in shared], index=out.index, dtype=bool)]
     out = out.sort_values(["districts", "project_a", "project_b"], ascending=[False, True, True])
     out = out.reset_index(drop=True)
-    out.attrs["rule"] = COUNTING_RULES[10]
+    out.attrs["rule"] = rule("programme_overlap")
     out.attrs["pairs"] = PROGRAMME_PAIRS[pairs]
     return out
 
 
 def province_comparison(acts: pd.DataFrame, units: pd.DataFrame, filters: Filters | None = None) -> pd.DataFrame:
     """Sub-sector × province, long: programmes, partners, districts reached and coverage share per province."""
-    a = _scope(acts, units, filters)
-    u = _units_in_scope(units, filters)
+    a = scope(acts, units, filters)
+    u = units_in_scope(units, filters)
     a = a[a["level"] != "national"]
     x = a[["sector", "subsector", "pkey", "project", "partner", "level", "adm2_pcode"]].astype(str)
     x = x[x["subsector"] != NOT_GIVEN]
@@ -597,5 +598,5 @@ def province_comparison(acts: pd.DataFrame, units: pd.DataFrame, filters: Filter
     out["coverage"] = (out["districts_reached"] / out["districts_total"]).round(3)
     out.insert(2, "province", out["pkey"].map(names))
     out = out.rename(columns={"pkey": "adm1_pcode"}).sort_values(["sector", "subsector", "province"])
-    out.attrs["rule"] = COUNTING_RULES[11]
+    out.attrs["rule"] = rule("coverage")
     return out.reset_index(drop=True)

@@ -14,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from mapping.analysis.filters import Filters, _agg, _scalar, _scope, _sector_universe, _units
-from mapping.analysis.matrices import BENEFICIARY_RULES, _joined
+from mapping.analysis.filters import Filters
+from mapping.analysis.frame import aggregate, joined, scalar, scope, sector_universe, unit_table
+from mapping.analysis.matrices import BENEFICIARY_RULES
+from mapping.errors import InvalidRequest
 
 __all__ = ["district_profile", "partner_profile"]
 
@@ -42,11 +44,11 @@ def _donors(df: pd.DataFrame) -> list[str]:
 def district_profile(acts: pd.DataFrame, units: pd.DataFrame, adm2_pcode: str, filters: Filters | None = None,
                      sectors: list[str] | None = None, beneficiaries: str = "max") -> dict:
     """One district: who is there, doing what, since when, with which donors, and what reaches it from above."""
-    a = _scope(acts, units, filters)
-    u = _units(units)
+    a = scope(acts, units, filters)
+    u = unit_table(units)
     row = u[u["adm2_pcode"] == adm2_pcode]
     if not len(row):
-        raise KeyError(f"District p-code {adm2_pcode!r} is not in the boundary set.")
+        raise InvalidRequest(f"District p-code {adm2_pcode!r} is not in the boundary set.")
     name, p1, pname = row.iloc[0]["adm2_name"], row.iloc[0]["adm1_pcode"], row.iloc[0]["adm1_name"]
     here = a[(a["level"] == "district") & (a["adm2_pcode"].astype(str) == adm2_pcode)]
     wide = a[((a["level"] == "province") & (a["adm1_pcode"].astype(str) == p1)) | (a["level"] == "national")]
@@ -55,10 +57,10 @@ def district_profile(acts: pd.DataFrame, units: pd.DataFrame, adm2_pcode: str, f
         partners=("partner", "nunique"), activities=("_rid", "size")).reset_index()
     by_partner = here.assign(partner=here["partner"].astype(str)).groupby("partner").agg(
         activities=("_rid", "size"), since=("start_date", "min")).reset_index()
-    by_partner["sectors"] = by_partner["partner"].map(_joined(here.assign(p=here["partner"].astype(str)), "p", "sector"))
-    secs = _sector_universe(sectors, filters)
+    by_partner["sectors"] = by_partner["partner"].map(joined(here.assign(p=here["partner"].astype(str)), "p", "sector"))
+    secs = sector_universe(sectors, filters)
     present = set(by_sector["sector"])
-    figures = {m: _scalar(_agg(here.assign(dkey=adm2_pcode), [], m, beneficiaries, "dkey", False))
+    figures = {m: scalar(aggregate(here.assign(dkey=adm2_pcode), [], m, beneficiaries, "dkey", False))
                for m in ("targeted", "reached", "budget")}
     return {
         "adm2_pcode": adm2_pcode, "adm2_name": name, "adm1_pcode": p1, "adm1_name": pname,
@@ -83,7 +85,7 @@ def partner_profile(acts: pd.DataFrame, org: str, previous: pd.DataFrame | None 
     """One partner: where it works, in which sectors, and how its footprint changed since the previous round."""
 
     def footprint(frame: pd.DataFrame) -> pd.DataFrame:
-        a = _scope(frame, units, filters)
+        a = scope(frame, units, filters)
         low = org.strip().lower()
         hit = (a["partner"].astype(str).str.lower() == low) | (a["org_name"].astype(str).str.lower() == low) | (
             a["org_acronym"].astype(str).str.lower() == low)

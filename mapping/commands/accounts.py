@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from mapping.commands.store import _actor, _guarded, _out_json, _table, _user_arg
+from mapping.commands.acting import actor_for, user_arg
+from mapping.commands.tables import out_json, print_table
 from mapping.store import accounts, db, sessions
 
 
@@ -23,43 +24,43 @@ def _report(changed: accounts.Changed) -> int:
 
 def _disable(args) -> int:
     engine = db.connect()
-    return _report(accounts.disable(engine, _actor(engine, args.user), args.email, reason=args.reason))
+    return _report(accounts.disable(engine, actor_for(engine, args.user), args.email, reason=args.reason))
 
 
 def _enable(args) -> int:
     engine = db.connect()
-    return _report(accounts.enable(engine, _actor(engine, args.user), args.email))
+    return _report(accounts.enable(engine, actor_for(engine, args.user), args.email))
 
 
 def _role(args) -> int:
     engine = db.connect()
-    return _report(accounts.change_role(engine, _actor(engine, args.user), args.email, role=args.role,
+    return _report(accounts.change_role(engine, actor_for(engine, args.user), args.email, role=args.role,
                                         org=args.org))
 
 
 def _reset(args) -> int:
     engine = db.connect()
-    return _report(accounts.reset_password(engine, _actor(engine, args.user), args.email, password=args.password))
+    return _report(accounts.reset_password(engine, actor_for(engine, args.user), args.email, password=args.password))
 
 
 def _unlock(args) -> int:
     engine = db.connect()
-    return _report(accounts.unlock(engine, _actor(engine, args.user), args.email))
+    return _report(accounts.unlock(engine, actor_for(engine, args.user), args.email))
 
 
 def _sessions(args) -> int:
     engine = db.connect()
-    rows = sessions.list_sessions(engine, _actor(engine, args.user), email=args.email)
+    rows = sessions.list_sessions(engine, actor_for(engine, args.user), email=args.email)
     if args.json:
-        _out_json(rows)
+        out_json(rows)
     else:
-        _table(rows, ["id", "email", "method", "since", "last_seen", "expires", "browser", "client"])
+        print_table(rows, ["id", "email", "method", "since", "last_seen", "expires", "browser", "client"])
     return 0
 
 
 def _revoke(args) -> int:
     engine = db.connect()
-    sessions.revoke(engine, _actor(engine, args.user), args.session_id)
+    sessions.revoke(engine, actor_for(engine, args.user), args.session_id)
     print(f"Session {args.session_id} ended; that browser is signed out at its next action.")
     return 0
 
@@ -69,34 +70,34 @@ def register_actions(s: argparse._SubParsersAction) -> None:
     a = s.add_parser("disable", help="admin: stop an account signing in and end its open sessions")
     a.add_argument("email", metavar="EMAIL")
     a.add_argument("--reason", help="recorded in the audit log")
-    _user_arg(a)
-    a.set_defaults(handler=_guarded(_disable))
+    user_arg(a)
+    a.set_defaults(handler=_disable)
     a = s.add_parser("enable", help="admin: let a disabled account sign in again")
     a.add_argument("email", metavar="EMAIL")
-    _user_arg(a)
-    a.set_defaults(handler=_guarded(_enable))
+    user_arg(a)
+    a.set_defaults(handler=_enable)
     a = s.add_parser("role", help="admin: change an account's role and/or organisation (ends its sessions)")
     a.add_argument("email", metavar="EMAIL")
     a.add_argument("--role", choices=["admin", "focal_point", "viewer"])
     a.add_argument("--org", metavar="NAME", help="the organisation of a focal point")
-    _user_arg(a)
-    a.set_defaults(handler=_guarded(_role))
+    user_arg(a)
+    a.set_defaults(handler=_role)
     a = s.add_parser("reset-password", help="admin: one-time password, to be changed at the next sign-in; lifts "
                      "any lock-out and ends the account's sessions")
     a.add_argument("email", metavar="EMAIL")
     a.add_argument("--password", metavar="P", help="the one-time password (default: a random one, printed)")
-    _user_arg(a)
-    a.set_defaults(handler=_guarded(_reset))
+    user_arg(a)
+    a.set_defaults(handler=_reset)
     a = s.add_parser("unlock", help="admin: lift sign-in lock-outs of an e-mail")
     a.add_argument("email", metavar="EMAIL")
-    _user_arg(a)
-    a.set_defaults(handler=_guarded(_unlock))
+    user_arg(a)
+    a.set_defaults(handler=_unlock)
     a = s.add_parser("sessions", help="admin: who is signed in, since when, from which browser")
     a.add_argument("--email", metavar="EMAIL", help="only this account's sessions")
     a.add_argument("--json", action="store_true")
-    _user_arg(a)
-    a.set_defaults(handler=_guarded(_sessions))
+    user_arg(a)
+    a.set_defaults(handler=_sessions)
     a = s.add_parser("revoke", help="admin: end one session (see `users sessions`)")
     a.add_argument("session_id", type=int, metavar="SESSION_ID")
-    _user_arg(a)
-    a.set_defaults(handler=_guarded(_revoke))
+    user_arg(a)
+    a.set_defaults(handler=_revoke)

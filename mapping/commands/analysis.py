@@ -22,7 +22,8 @@ from mapping.analysis import profiles
 from mapping.analysis.headlines import headlines
 
 
-def _add_filters(p: argparse.ArgumentParser) -> None:
+def add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    """The filter flags (repeat a flag for several values), shared by analysis, report and export commands."""
     g = p.add_argument_group("filters (repeat a flag to choose several values)")
     g.add_argument("--round", help="reporting round (default: the current picture)")
     for flag, dest, what in (("--province", "provinces", "province name or p-code"),
@@ -122,11 +123,7 @@ def _run(args: argparse.Namespace, body) -> int:
     except ValueError as exc:
         print(f"Invalid filter: {exc}", file=sys.stderr)
         return 1
-    try:
-        acts, units = _load(args)
-    except Exception as exc:  # noqa: BLE001 - any failure to read the picture must be explained, not traced
-        print(f"Could not read the consolidated data or the boundaries: {exc}", file=sys.stderr)
-        return 2
+    acts, units = _load(args)
     if units is None or not len(units):
         print("No boundary set is loaded; import one with `python -m mapping boundaries import`.", file=sys.stderr)
         return 1
@@ -293,7 +290,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--beneficiaries", choices=("max", "sum"), default="max",
                    help="per district: highest single partner (default, no double counting) or the sum")
     p.add_argument("--out", help="FILE.csv or FILE.xlsx (default: print)")
-    _add_filters(p)
+    add_filter_arguments(p)
     p.set_defaults(handler=_matrix)
 
     p = sub.add_parser("gaps", help="district × sector cells with no partner (or --thin: one partner)")
@@ -302,7 +299,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--thin", action="store_true", help="cells with exactly one partner instead")
     p.add_argument("--limit", type=int, default=40)
     p.add_argument("--json", action="store_true")
-    _add_filters(p)
+    add_filter_arguments(p)
     p.set_defaults(handler=_gaps)
 
     p = sub.add_parser("overlaps", help="districts where several partners run the same sub-sector at once")
@@ -314,19 +311,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --programmes: programmes of different organisations (default), of one, or all")
     p.add_argument("--limit", type=int, default=40)
     p.add_argument("--json", action="store_true")
-    _add_filters(p)
+    add_filter_arguments(p)
     p.set_defaults(handler=_overlaps)
 
     p = sub.add_parser("summary", help="headline sentences for the filtered picture")
     p.add_argument("--need", help="CSV of district p-code and one need figure (default: the stored one)")
     p.add_argument("--min-partners", type=int, default=3, help="partners for the overlap headline (default 3)")
     p.add_argument("--json", action="store_true")
-    _add_filters(p)
+    add_filter_arguments(p)
     p.set_defaults(handler=_summary)
 
     p = sub.add_parser("profile", help="a district's or a partner's profile")
     p.add_argument("kind", choices=("district", "partner"))
     p.add_argument("name", help="district p-code or name; organisation name or acronym")
     p.add_argument("--json", action="store_true")
-    _add_filters(p)
+    add_filter_arguments(p)
     p.set_defaults(handler=_profile)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from mapping.commands.tables import status_counts, write_csv
+from mapping.errors import StocktakeError
 from mapping.geo import boundaries
 from mapping.geo.files import BoundaryError
 
@@ -24,7 +25,7 @@ def _record_in_store(bset: boundaries.BoundarySet, activate: bool = True) -> Non
         engine = db.connect()
         actor = db.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
         registry.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=activate)
-    except Exception as exc:  # noqa: BLE001 - the files are imported; say the database was not told
+    except StocktakeError as exc:  # the files are imported; say the database was not told
         print(f"Note: the set is imported, but the database could not record it ({exc}).", file=sys.stderr)
 
 
@@ -33,7 +34,7 @@ def _active_from_store() -> str | None:
         from mapping.store import db, registry
 
         return registry.active_boundary_version(db.connect())
-    except Exception:  # noqa: BLE001 - no database yet: the ACTIVE file decides
+    except StocktakeError:  # no database yet: the ACTIVE file decides
         return None
 
 
@@ -164,7 +165,7 @@ def _match(args: argparse.Namespace) -> int:
         from mapping.store import db, registry
 
         learned = registry.learned_aliases(db.connect())
-    except Exception:  # noqa: BLE001 - no database: match without learned aliases
+    except StocktakeError:  # no database: match without learned aliases
         learned = []
     gaz = Gazetteer.from_units(boundaries.units(bset), learned=learned, country=bset.meta.get("country"))
     pc, dc = lower.get("province"), lower.get("district")

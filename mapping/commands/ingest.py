@@ -10,52 +10,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-
-def _engine():
-    """The store when it can be opened; validation still works without one (no organisation list)."""
-    try:
-        from mapping.store import db
-
-        return db.connect()
-    except Exception:  # noqa: BLE001 - no database is a normal state for a focal point's own machine
-        return None
-
-
-def _matching_context(engine) -> tuple[Any, list[dict] | None]:
-    """(gazetteer, organisation list) from the active boundary set and the store, when there is one."""
-    from mapping.geo.gazetteer import Gazetteer
-
-    if engine is not None:
-        try:
-            from mapping import workflow
-
-            ctx = workflow.context(engine)
-            if ctx.gazetteer is not None:
-                return ctx.gazetteer, ctx.orgs
-        except Exception:  # noqa: BLE001 - fall back to the boundary files alone
-            pass
-    from mapping.geo import boundaries
-
-    bset = boundaries.load_set()
-    return Gazetteer.from_units(boundaries.units(bset), country=bset.meta.get("country")), None
-
-
-def _confirmed(engine) -> dict[str, dict[str, str]]:
-    """The vocabulary aliases confirmed in the store (none without one)."""
-    if engine is None:
-        return {}
-    try:
-        from mapping.store import vocabulary
-
-        return vocabulary.confirmed(engine)
-    except Exception:  # noqa: BLE001 - an older or unreachable store: validate without them
-        return {}
 
 
 def _print_offlist(result) -> None:
-    if not getattr(result, "offlist", None):
+    if not result.offlist:
         return
     print("Values not on the lists (each kept as written until mapped once with python -m mapping vocab map):")
     for e in result.offlist:
@@ -70,7 +28,7 @@ def _print_report(result) -> None:
     print("Columns recognised: " + ("; ".join(known) or "none"))
     if result.unknown_columns:
         print("Columns not recognised (kept as extra data): " + "; ".join(result.unknown_columns))
-    for d in getattr(result, "defaults", []):
+    for d in result.defaults:
         print(f"Default ({d['rows']} rows): {d['rule']}")
     _print_offlist(result)
     if not result.issues:
@@ -86,37 +44,28 @@ def _print_report(result) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from mapping import config
+    """The upload page's check (`workflow.validate_upload`), printed; nothing is stored."""
+    from mapping import workflow
     from mapping.returns.annotate import annotate_workbook
-    from mapping.returns.ingest import ReturnError, read_return
+    from mapping.returns.readers import ReturnError
+    from mapping.store import db
 
     path = Path(args.file)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _cannot(args, path.name, f"Cannot read {path}: {exc.strerror or exc}")
-    engine = _engine()
-    try:
-        gazetteer, orgs = _matching_context(engine)
-    except Exception as exc:  # noqa: BLE001 - no boundary set yet
-        return _cannot(args, path.name, f"No boundary set is loaded, so districts cannot be matched ({exc}). Import "
-                       "one first: python -m mapping boundaries import --from PATH")
+        print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    engine = db.connect()
+
     def check():
-        return read_return(data, path.name, gazetteer=gazetteer, orgs=orgs, org=args.org, sheet=args.sheet,
-                           date_order=args.date_order or config.date_order(),
-                           max_bytes=config.upload_limit(args.consolidated),
-                           reporting_org=args.reporting_org, confirmed=_confirmed(engine))
+        return workflow.validate_upload(engine, data, path.name, org=args.org, sheet=args.sheet,
+                                        date_order=args.date_order, reporting_org=args.reporting_org,
+                                        consolidated=args.consolidated)
 
     try:
         result = check()
         if args.apply_suggestions:
-            if engine is None:
-                print("--apply-suggestions needs the database, to keep the mappings: set STOCKTAKE_DATABASE_URL "
-                      "or run python -m mapping setup first.", file=sys.stderr)
-                return 2
-            from mapping import workflow
-            from mapping.store import db
-
             done = workflow.apply_suggestions(engine, db.CLI_ADMIN, result)
             for d in done:
                 print(f"Mapped {d['field']} '{d['alias']}' to {d['canonical']}.", file=sys.stderr)
@@ -124,13 +73,12 @@ def _validate(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             result = check()
     except ReturnError as exc:
-        return _cannot(args, path.name, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a bug must still leave the user a plain message
-        return _cannot(args, path.name, f"Stocktake could not check {path.name} ({exc.__class__.__name__}: {exc}). "
-                       "This is a fault in Stocktake, not in your file; please send the file to the secretariat.")
+        if args.json:
+            print(json.dumps({"file": path.name, "error": exc.message, "hint": exc.hint}, ensure_ascii=False))
+        raise
     if args.annotated:
         Path(args.annotated).write_bytes(annotate_workbook(data, path.name, result))
-    replaced = _replacement(args.org, result)
+    replaced = _replacement(engine, args.org, result)
     if args.json:
         print(json.dumps(result.to_json(all_issues=args.all_issues)
                          | ({"replaces": replaced.to_json()} if replaced else {}),
@@ -144,20 +92,9 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def _cannot(args: argparse.Namespace, name: str, message: str) -> int:
-    """The file cannot be checked: the reason on stderr, and with --json also as {"file", "error"}; exit 2."""
-    if getattr(args, "json", False):
-        print(json.dumps({"file": name, "error": message}, ensure_ascii=False))
-    print(message, file=sys.stderr)
-    return 2
-
-
-def _replacement(org: str | None, result):
+def _replacement(engine, org: str | None, result):
     """What submitting this return would replace, when the store knows the organisation (else None)."""
     if not org or not result.ok:
-        return None
-    engine = _engine()
-    if engine is None:
         return None
     from mapping import workflow
     from mapping.errors import StocktakeError
@@ -185,23 +122,17 @@ def _current_activities(engine, org: str):
 
 
 def _template(args: argparse.Namespace) -> int:
+    from mapping.geo import boundaries
     from mapping.returns.template import build_template
+    from mapping.store import db
 
     units = None
     try:
-        from mapping.geo import boundaries
-
         units = boundaries.units(boundaries.load_set())
-    except Exception:  # noqa: BLE001 - a template without place lists is still useful
-        print("No boundary set is loaded: the template has no province/district lists. Import one with "
-              "python -m mapping boundaries import --from PATH", file=sys.stderr)
-    activities = None
-    if args.org:
-        engine = _engine()
-        try:
-            activities = _current_activities(engine, args.org) if engine is not None else None
-        except Exception as exc:  # noqa: BLE001
-            print(f"Could not read {args.org}'s current activities ({exc}); the template is blank.", file=sys.stderr)
+    except boundaries.NoBoundariesError as exc:  # a template without place lists is still useful
+        print(f"No boundary set is loaded: the template has no province/district lists. {exc.hint}",
+              file=sys.stderr)
+    activities = _current_activities(db.connect(), args.org) if args.org else None
     data = build_template(units=units, org=args.org, activities=activities, title=args.title)
     out = Path(args.out)
     try:

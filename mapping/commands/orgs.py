@@ -69,14 +69,14 @@ def _match(args: argparse.Namespace, actor: db.Actor) -> int:
     return 0
 
 
-def register_actions(s, guarded, user_arg) -> None:
-    """Add the identity actions to the `orgs` sub-parsers; `guarded` turns refusals into exit 1."""
+def register_actions(s, user_arg) -> None:
+    """Add the identity actions to the `orgs` sub-parsers (refusals end in the command line's one guard)."""
     def handler(func):
         def run(args: argparse.Namespace) -> int:
-            from mapping.commands.store import _actor
+            from mapping.commands.acting import actor_for
 
-            return func(args, _actor(db.connect(), args.user))
-        return guarded(run)
+            return func(args, actor_for(db.connect(), args.user))
+        return run
 
     a = s.add_parser("merge", help="count organisation OTHER as KEEP from now on (all its past returns follow)")
     a.add_argument("keep", metavar="KEEP")

@@ -12,29 +12,14 @@ import sys
 from pathlib import Path
 
 from mapping.commands import programmes as programme_records
-from mapping.commands.store import _actor
-from mapping.errors import StocktakeError
+from mapping.commands.acting import actor_for
 from mapping.store import db
 from mapping.store import people as store_people
 
 
-def _guarded(func):
-    """Refusals end with exit 1 and the reason (and how to fix it) on stderr, never a traceback."""
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except StocktakeError as exc:
-            print(f"Refused: {exc}", file=sys.stderr)
-            if exc.hint:
-                print(exc.hint, file=sys.stderr)
-            return 1
-    run.__doc__ = func.__doc__
-    return run
-
-
 def _programmes_add(args) -> int:
     engine = db.connect()
-    pid = store_people.add_programme(engine, _actor(engine, args.user), args.name, owner_org=args.org)
+    pid = store_people.add_programme(engine, actor_for(engine, args.user), args.name, owner_org=args.org)
     print(f"Programme #{pid} added: {args.name} (owned by {args.org})")
     return 0
 
@@ -61,7 +46,7 @@ def _upload(args) -> int:
         print(f"Cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
     engine = db.connect()
-    outcome = workflow.people_upload(engine, _actor(engine, args.user), data, path.name, programme=args.programme,
+    outcome = workflow.people_upload(engine, actor_for(engine, args.user), data, path.name, programme=args.programme,
                                      round_name=args.round)
     print(outcome.message)
     return 0
@@ -69,7 +54,7 @@ def _upload(args) -> int:
 
 def _consent(args) -> int:
     engine = db.connect()
-    store_people.set_consent(engine, _actor(engine, args.user), args.programme, args.other, given=not args.withdraw)
+    store_people.set_consent(engine, actor_for(engine, args.user), args.programme, args.other, given=not args.withdraw)
     if args.withdraw:
         print(f"Consent withdrawn: {args.programme} is no longer compared with {args.other}.")
     else:
@@ -87,7 +72,7 @@ def _overlap(args) -> int:
     from mapping.analysis import people_overlap as po
 
     engine = db.connect()
-    table = workflow.people_overlap(engine, _actor(engine, args.user), args.a, args.b, round_name=args.round)
+    table = workflow.people_overlap(engine, actor_for(engine, args.user), args.a, args.b, round_name=args.round)
     by_district = args.by == "district"
     data = table.to_json()
     if not by_district:
@@ -114,7 +99,7 @@ def _overlap(args) -> int:
 
 def _lists(args) -> int:
     engine = db.connect()
-    rows = store_people.uploads(engine, _actor(engine, args.user))
+    rows = store_people.uploads(engine, actor_for(engine, args.user))
     for r in rows:
         print(f"{r['programme']}, round {r['round']}: {r['people']:,} people, uploaded by {r['uploaded_by']} on "
               f"{r['uploaded_at']:%Y-%m-%d}, deleted on {r['expires_at']:%Y-%m-%d}")
@@ -125,7 +110,7 @@ def _lists(args) -> int:
 
 def _delete(args) -> int:
     engine = db.connect()
-    n = store_people.delete_lists(engine, _actor(engine, args.user), args.programme, round_name=args.round)
+    n = store_people.delete_lists(engine, actor_for(engine, args.user), args.programme, round_name=args.round)
     print(f"{n} hashed list{'s' if n != 1 else ''} of {args.programme} deleted.")
     return 0
 
@@ -148,10 +133,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("name", metavar="NAME")
     a.add_argument("--org", required=True, metavar="ORGANISATION", help="the owner")
     _user(a)
-    a.set_defaults(handler=_guarded(_programmes_add))
+    a.set_defaults(handler=_programmes_add)
     a = s.add_parser("list", help="programmes and owners")
     a.add_argument("--json", action="store_true")
-    a.set_defaults(handler=_guarded(_programmes_list))
+    a.set_defaults(handler=_programmes_list)
     programme_records.register_verbs(s)  # import, show, export, matrix, pairs, portability, template
 
     p = sub.add_parser("people", help="people in two programmes, from keyed-hash lists: upload, consent, overlap …")
@@ -161,13 +146,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--programme", required=True, metavar="NAME")
     a.add_argument("--round", metavar="NAME", help="default: the open round covering today")
     _user(a, required=True)
-    a.set_defaults(handler=_guarded(_upload))
+    a.set_defaults(handler=_upload)
     a = s.add_parser("consent", help="the owner's focal point agrees to compare PROGRAMME with another")
     a.add_argument("--programme", required=True, metavar="A")
     a.add_argument("--with", dest="other", required=True, metavar="B")
     a.add_argument("--withdraw", action="store_true", help="take the consent back")
     _user(a, required=True)
-    a.set_defaults(handler=_guarded(_consent))
+    a.set_defaults(handler=_consent)
     a = s.add_parser("overlap", help="people in both and in each only (small counts suppressed)")
     a.add_argument("a", metavar="A")
     a.add_argument("b", metavar="B")
@@ -175,14 +160,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--round", metavar="NAME", help="default: the latest round in which both have a list")
     a.add_argument("--json", action="store_true")
     _user(a)
-    a.set_defaults(handler=_guarded(_overlap))
+    a.set_defaults(handler=_overlap)
     a = s.add_parser("lists", help="the hashed lists you may know about (programme, round, size, expiry)")
     _user(a)
-    a.set_defaults(handler=_guarded(_lists))
+    a.set_defaults(handler=_lists)
     a = s.add_parser("delete", help="delete a programme's hashed lists now (on request)")
     a.add_argument("--programme", required=True, metavar="NAME")
     a.add_argument("--round", metavar="NAME", help="only this round's list")
     _user(a)
-    a.set_defaults(handler=_guarded(_delete))
+    a.set_defaults(handler=_delete)
     a = s.add_parser("purge", help="delete every list past its retention (run daily, e.g. from cron)")
-    a.set_defaults(handler=_guarded(_purge))
+    a.set_defaults(handler=_purge)

@@ -73,11 +73,11 @@ def _data(args):
 
 def _import(args) -> int:
     from mapping import workflow
-    from mapping.commands.store import _actor
+    from mapping.commands.acting import actor_for
     from mapping.store import db
 
     engine = db.connect()
-    parsed, report = workflow.programmes_import(engine, _actor(engine, args.user), args.file.read_bytes(),
+    parsed, report = workflow.programmes_import(engine, actor_for(engine, args.user), args.file.read_bytes(),
                                                 args.file.name, dry_run=args.dry_run)
     for i in parsed.issues:
         print(f"{i.severity:8} row {i.row or '-'} {i.column or ''}: {i.message} {i.suggestion or ''}".rstrip())
@@ -224,11 +224,11 @@ def _names(args) -> int:
 
 
 def _link(args) -> int:
-    from mapping.commands.store import _actor
+    from mapping.commands.acting import actor_for
     from mapping.store import db
     from mapping.store import programmes as store_programmes
 
     engine = db.connect()
-    store_programmes.add_alias(engine, _actor(engine, args.user), args.to, args.name)
+    store_programmes.add_alias(engine, actor_for(engine, args.user), args.to, args.name)
     print(f"Returns that write '{args.name}' now count for {args.to}.")
     return 0

@@ -22,7 +22,7 @@ def _fail(exc: StocktakeError) -> int:
     return 2
 
 
-def _table():
+def print_table():
     from mapping.geo import boundaries
     from mapping.returns import pseudonymise
 
@@ -57,7 +57,7 @@ def _hash(args: argparse.Namespace) -> int:
         return 2
     try:
         key = pseudonymise.read_key(key_text, source=str(key_path))
-        table, version = _table()
+        table, version = print_table()
         result = pseudonymise.hash_list(data, src.name, key=key, id_column=args.id_column,
                                         district_column=args.district_column, table=table)
     except StocktakeError as exc:
@@ -76,7 +76,7 @@ def _page(args: argparse.Namespace) -> int:
     from mapping.returns import pseudonymise
 
     try:
-        table, version = _table()
+        table, version = print_table()
     except StocktakeError as exc:
         return _fail(exc)
     Path(args.out).write_text(pseudonymise.page_html(table, boundary_version=version), encoding="utf-8")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 def _set(args) -> int:
     from mapping.analysis import currency
-    from mapping.commands.store import _actor
+    from mapping.commands.acting import actor_for
     from mapping.store import db
 
     engine = db.connect()
-    actor = _actor(engine, args.user)
+    actor = actor_for(engine, args.user)
     db.require_admin(actor, "set the exchange rates")
     try:
         data = Path(args.file).read_bytes()

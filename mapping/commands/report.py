@@ -7,14 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mapping.commands.analysis import add_filter_arguments
+
 FORMATS = ("xlsx", "csv", "geojson")
-
-
-def add_filter_arguments(p: argparse.ArgumentParser) -> None:
-    """Exactly the matrix command's filter flags (repeat a flag for several values), so users learn them once."""
-    from mapping.commands.analysis import _add_filters
-
-    _add_filters(p)
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -29,31 +24,8 @@ def filters_from_args(args: argparse.Namespace) -> Any:
     return matrix_filters(args).replace(round_name=None)
 
 
-def gather(engine: Any, actor: Any, *, round_name: str | None = None) -> dict:
-    """Everything a snapshot or an export needs from the store and the active boundary set."""
+def _load(args: argparse.Namespace) -> tuple[Any, Any, int]:
     from mapping import workflow
-    from mapping.geo import boundaries
-    from mapping.store import picture, registry
-
-    acts = picture.current_activities(engine, actor, round_name=round_name)
-    if not len(acts):
-        return {"acts": acts}
-    bset = boundaries.load_set()
-    units = boundaries.units(bset)
-    reported = set(acts["org_name"].dropna().astype(str)) if len(acts) else set()
-    orgs = [o["name"] for o in registry.list_orgs(engine)]
-    rounds = sorted(set(acts["round_name"].dropna().astype(str))) if len(acts) and "round_name" in acts else []
-    return {
-        "acts": acts, "bset": bset, "units": units,
-        "data_version": picture.data_version(engine, actor, round_name=round_name),
-        "returns_count": int(acts["submission_id"].nunique()) if len(acts) else 0,
-        "missing_orgs": [o for o in orgs if o not in reported],
-        "round_name": round_name or (", ".join(rounds) if rounds else None),
-        "demo": bool(workflow.is_demo(engine)),
-    }
-
-
-def _load(args: argparse.Namespace) -> tuple[dict | None, Any, int]:
     from mapping.store import db
 
     try:
@@ -61,18 +33,8 @@ def _load(args: argparse.Namespace) -> tuple[dict | None, Any, int]:
     except ValueError as exc:
         print(f"Invalid filter: {exc}", file=sys.stderr)
         return None, None, 1
-    from mapping.geo.files import BoundaryError
-
-    try:
-        engine = db.connect()
-        data = gather(engine, db.CLI_ADMIN, round_name=args.round)
-    except (BoundaryError, FileNotFoundError) as exc:
-        print(f"Districts cannot be drawn: {exc}", file=sys.stderr)
-        return None, None, 1
-    except Exception as exc:  # noqa: BLE001 - the command must explain, not trace back
-        print(f"Could not read the stored data: {exc}", file=sys.stderr)
-        return None, None, 1
-    if not len(data["acts"]):
+    data = workflow.snapshot_inputs(db.connect(), db.CLI_ADMIN, round_name=args.round)
+    if not len(data.acts):
         print("No activities are stored yet (or none in this round): nothing to report.", file=sys.stderr)
         return None, None, 1
     return data, f, 0
@@ -141,7 +103,7 @@ def _report(args: argparse.Namespace) -> int:
         return code
     if not args.need:
         need = _read_need(None)
-    sectors_known = set(data["acts"]["sector"].dropna().astype(str))
+    sectors_known = set(data.acts["sector"].dropna().astype(str))
     maps = list(_split(args.sector_maps))
     unknown = [s for s in maps if s not in sectors_known]
     if unknown:
@@ -152,14 +114,12 @@ def _report(args: argparse.Namespace) -> int:
     if people is None:
         return 1
     title = args.title or config.env("STOCKTAKE_TITLE", "Stocktake") or "Stocktake"
-    pdf = report.build_snapshot(
-        data["acts"], data["units"], data["bset"], filters=f, title=title, round_name=data["round_name"],
-        returns_count=data["returns_count"], missing_orgs=data["missing_orgs"], data_version=data["data_version"],
-        sectors=[], need=need, sector_maps=maps, district_annex=args.annex,
-        demo=data["demo"], people=people, extra_sections=_extras())
+    pdf = report.build_snapshot(data.acts, data.units, data.bset, filters=f, title=title, sectors=[], need=need,
+                                sector_maps=maps, district_annex=args.annex, people=people,
+                                extra_sections=_extras(), **data.cover())
     if _write(args.out, pdf):
         return 1
-    print(f"Wrote {args.out} ({len(pdf):,} bytes), data version {data['data_version']}")
+    print(f"Wrote {args.out} ({len(pdf):,} bytes), data version {data.data_version}")
     return 0
 
 
@@ -174,10 +134,10 @@ def _export(args: argparse.Namespace) -> int:
     data, f, code = _load(args)
     if data is None:
         return code
-    acts, units = data["acts"], data["units"]
-    note = f"Filters: {f.describe()} · data version {data['data_version']}"
+    acts, units = data.acts, data.units
+    note = f"Filters: {f.describe()} · data version {data.data_version}"
     if fmt == "geojson":
-        payload = export.coverage_geojson(data["bset"], analysis.district_summary(acts, units, f),
+        payload = export.coverage_geojson(data.bset, analysis.district_summary(acts, units, f),
                                           simplify_tolerance=args.simplify)
     elif args.matrices:
         named = {
@@ -197,7 +157,7 @@ def _export(args: argparse.Namespace) -> int:
         if fmt == "csv":
             payload = export.dataset_csv(rows, include_contacts=args.contacts)
         else:
-            payload = export.dataset_xlsx(rows, include_contacts=args.contacts, data_version=data["data_version"],
+            payload = export.dataset_xlsx(rows, include_contacts=args.contacts, data_version=data.data_version,
                                           notes=[note])
     if _write(args.out, payload):
         return 1

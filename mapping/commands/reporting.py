@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 
-def _out_json(data) -> None:
+def out_json(data) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
 def _actor(args):
-    from mapping.commands.store import _actor as actor_for
+    from mapping.commands.acting import actor_for
     from mapping.store import db
 
     return actor_for(db.connect(), getattr(args, "user", None))
@@ -39,7 +39,7 @@ def _status(args) -> int:
     if args.csv:
         Path(args.csv).write_bytes(reminders.missing_csv(status))
     if args.json:
-        _out_json(status.to_json())
+        out_json(status.to_json())
         return 0
     print(status.sentence())
     for o in status.orgs:
@@ -66,7 +66,7 @@ def _timeline(args) -> int:
 
     entries = reporting.timeline(db.connect(), _actor(args), args.name)
     if args.json:
-        _out_json([e.to_json() for e in entries])
+        out_json([e.to_json() for e in entries])
         return 0
     if not entries:
         print(f"{args.name} has sent no return yet.")
@@ -76,13 +76,13 @@ def _timeline(args) -> int:
     return 0
 
 
-def add_round_actions(actions: argparse._SubParsersAction, guarded, user_arg) -> None:
+def add_round_actions(actions: argparse._SubParsersAction, user_arg) -> None:
     a = actions.add_parser("deadline", help="admin: the day returns for a round are due (shown to focal points)")
     a.add_argument("name", metavar="NAME")
     a.add_argument("date", metavar="YYYY-MM-DD", nargs="?")
     a.add_argument("--clear", action="store_true", help="remove the deadline")
     user_arg(a)
-    a.set_defaults(handler=guarded(_checked_deadline))
+    a.set_defaults(handler=_checked_deadline)
     a = actions.add_parser("status", help="who has reported in a round: reported, carried forward, rejected, "
                                           "not yet (admins also see focal points' e-mails)")
     a.add_argument("name", metavar="NAME", nargs="?", help="default: the open round")
@@ -90,13 +90,13 @@ def add_round_actions(actions: argparse._SubParsersAction, guarded, user_arg) ->
     a.add_argument("--csv", metavar="OUT.csv", help="also write the organisations still to report, with e-mails")
     a.add_argument("--json", action="store_true")
     user_arg(a)
-    a.set_defaults(handler=guarded(_status))
+    a.set_defaults(handler=_status)
     a = actions.add_parser("remind", help="admin: e-mail the focal points of organisations still to report "
                                           "(SMTP settings, STOCKTAKE_SMTP_HOST and the rest)")
     a.add_argument("name", metavar="NAME", nargs="?", help="default: the open round")
     a.add_argument("--url", metavar="URL", help="the app's address, put in the e-mail")
     user_arg(a)
-    a.set_defaults(handler=guarded(_remind))
+    a.set_defaults(handler=_remind)
 
 
 def _checked_deadline(args) -> int:
@@ -106,10 +106,10 @@ def _checked_deadline(args) -> int:
     return _deadline(args)
 
 
-def add_org_actions(actions: argparse._SubParsersAction, guarded, user_arg) -> None:
+def add_org_actions(actions: argparse._SubParsersAction, user_arg) -> None:
     a = actions.add_parser("timeline", help="admin: every return of an organisation: who, when, accepted, "
                                             "rejected or rolled back, what changed")
     a.add_argument("name", metavar="NAME")
     a.add_argument("--json", action="store_true")
     user_arg(a)
-    a.set_defaults(handler=guarded(_timeline))
+    a.set_defaults(handler=_timeline)

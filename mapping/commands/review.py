@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from mapping.commands.people import _guarded  # refusals: exit 1 with the reason, never a traceback
-
 
 def _engine_and_actor(args):
-    from mapping.commands.store import _actor
+    from mapping.commands.acting import actor_for
     from mapping.store import db
 
     engine = db.connect()
-    return engine, _actor(engine, getattr(args, "user", None))
+    return engine, actor_for(engine, getattr(args, "user", None))
 
 
 def _list(args) -> int:
@@ -54,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = s.add_parser("list", help="waiting rows grouped by problem and value, most rows first (admin)")
     a.add_argument("--json", action="store_true")
     a.add_argument("--user", metavar="EMAIL", help="act as this account (default: the local operator)")
-    a.set_defaults(handler=_guarded(_list))
+    a.set_defaults(handler=_list)
     a = s.add_parser("resolve", help="settle every waiting row with one value (admin)")
     a.add_argument("field", help="the column of the problem, as `review list` shows it (adm2_name, start_date ...)")
     a.add_argument("value", help="the value as written in the returns")
@@ -63,4 +61,4 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                    "value on the list")
     how.add_argument("--drop", action="store_true", help="keep these rows out of the picture for good")
     a.add_argument("--user", metavar="EMAIL")
-    a.set_defaults(handler=_guarded(_resolve))
+    a.set_defaults(handler=_resolve)

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def _setup(args: argparse.Namespace) -> int:
     from mapping import workflow
 
-    try:
-        info = workflow.setup(demo=args.demo)
-    except Exception as exc:  # noqa: BLE001 - first run must explain, not trace back
-        print(f"Set-up failed: {exc}", file=sys.stderr)
-        return 1
+    info = workflow.setup(demo=args.demo)
     print(f"Database: {info['database']}")
     print(f"Boundary set: {info['boundaries']}")
     print(f"Open reporting round: {info['round']}")

@@ -58,11 +58,11 @@ def _show(args) -> int:
 
 def _set(args) -> int:
     from mapping import workflow
-    from mapping.commands.store import _actor
+    from mapping.commands.acting import actor_for
     from mapping.store import db
 
     engine = db.connect()
-    fw = workflow.set_strategy(engine, _actor(engine, args.user), args.file.read_bytes(), args.file.name)
+    fw = workflow.set_strategy(engine, actor_for(engine, args.user), args.file.read_bytes(), args.file.name)
     print(f"Strategy framework replaced: {len(fw.of_level('pillar'))} pillars, {len(fw.of_level('objective'))} "
           f"objectives, {len(fw.of_level('action'))} policy actions.")
     return 0

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 import sys
 from collections.abc import Iterable
 
@@ -24,3 +26,24 @@ def status_counts(statuses: Iterable[str]) -> str:
     """"3 matched, 1 ambiguous, 1 unmatched": the summary both match commands print."""
     seen = list(statuses)
     return ", ".join(f"{sum(1 for s in seen if s == k)} {k}" for k in ("matched", "ambiguous", "unmatched"))
+
+
+def out_json(data) -> None:
+    """--json output: indented, dates as text, names in any script as written."""
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def print_table(rows: list[dict], cols: list[str]) -> None:
+    """Rows as aligned columns for a terminal; "(none)" when there are none."""
+    if not rows:
+        print("(none)")
+        return
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        return v.isoformat(sep=" ", timespec="seconds") if isinstance(v, dt.datetime) else str(v)
+
+    widths = {c: max(len(c), *(len(cell(r.get(c))) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols).rstrip())
+    for r in rows:
+        print("  ".join(cell(r.get(c)).ljust(widths[c]) for c in cols).rstrip())

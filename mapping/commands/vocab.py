@@ -1,4 +1,7 @@
-"""`vocab map|unmap|aliases`: teach Stocktake once what a value outside the lists means.
+"""`vocab list|add|remove|map|unmap|aliases`: the controlled lists, and values outside them mapped once.
+
+`vocab list|add|remove` read and edit the lists themselves (sectors, organisation types, statuses, modalities)
+through `mapping.store.lists`, which checks the role and writes the audit entry, like the Admin page's Lists tab.
 
 `vocab map sector "Saúde" --to Health` is kept in the database (who and when, in the audit log too) and applied
 to every later return, in the app and on the command line alike.
@@ -10,16 +13,55 @@ import argparse
 import json
 import sys
 
-from mapping.commands.people import _guarded  # refusals: exit 1 with the reason and hint, never a traceback
+from mapping.returns.schema import VOCABULARY_FILES
 from mapping.returns.vocabulary import VOCAB_FIELDS
+
+LIST_FIELDS: tuple[str, ...] = tuple(VOCABULARY_FILES)
 
 
 def _engine_and_actor(args):
-    from mapping.commands.store import _actor
+    from mapping.commands.acting import actor_for
     from mapping.store import db
 
     engine = db.connect()
-    return engine, _actor(engine, getattr(args, "user", None))
+    return engine, actor_for(engine, getattr(args, "user", None))
+
+
+def _list(args: argparse.Namespace) -> int:
+    from mapping.store import lists
+
+    columns, rows = lists.read_list(args.field)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    widths = {c: max(len(c), *(len(r.get(c, "")) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for r in rows:
+        print("  ".join(r.get(c, "").ljust(widths[c]) for c in columns).rstrip())
+    return 0
+
+
+def _changed(change) -> int:
+    what = [f"added {', '.join(change.added)}"] if change.added else []
+    what += [f"removed {', '.join(change.removed)}"] if change.removed else []
+    print(f"The {change.field} list now has {change.rows} rows ({'; '.join(what) or 'no change'}); saved to "
+          f"{change.file}.")
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from mapping.store import lists
+
+    engine, actor = _engine_and_actor(args)
+    return _changed(lists.add_value(engine, actor, args.field, args.value, subsector=args.subsector or "",
+                                    code=args.code or ""))
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from mapping.store import lists
+
+    engine, actor = _engine_and_actor(args)
+    return _changed(lists.remove_value(engine, actor, args.field, args.value, subsector=args.subsector or ""))
 
 
 def _map(args) -> int:
@@ -58,21 +100,36 @@ def _aliases(args) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("vocab", help="map values outside the lists once (vocab map / unmap / aliases)",
+    p = sub.add_parser("vocab", help="the controlled lists (vocab list / add / remove) and values outside them mapped "
+                       "once (vocab map / unmap / aliases)",
                        description="Values a return writes that are not on the deployment's lists, mapped once.")
     s = p.add_subparsers(dest="vocab_command", metavar="ACTION")
+    a = s.add_parser("list", help="show one of the lists")
+    a.add_argument("field", choices=LIST_FIELDS, metavar="FIELD", help=" | ".join(LIST_FIELDS))
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(handler=_list)
+    for name, handler, what in (("add", _add, "add a value to a list"), ("remove", _remove, "remove a value")):
+        a = s.add_parser(name, help=f"admin: {what} (audited)")
+        a.add_argument("field", choices=LIST_FIELDS, metavar="FIELD", help=" | ".join(LIST_FIELDS))
+        a.add_argument("value", metavar="VALUE")
+        a.add_argument("--subsector", metavar="S", help="sectors: the sub-sector row" + (
+            "" if name == "add" else " (default: the sector with all its sub-sectors)"))
+        if name == "add":
+            a.add_argument("--code", metavar="C", help="sectors: the row's code, e.g. SP-UCT")
+        a.add_argument("--user", metavar="EMAIL", help="act as this account (default: the local operator, as admin)")
+        a.set_defaults(handler=handler)
     a = s.add_parser("map", help="confirm that a value means one on the list, for every later return (admin)")
     a.add_argument("field", choices=VOCAB_FIELDS)
     a.add_argument("value", help="the value as returns write it, e.g. 'Saúde'")
     a.add_argument("--to", required=True, metavar="CANONICAL", help="the list's value, e.g. Health")
     a.add_argument("--user", metavar="EMAIL", help="act as this account (default: the local operator)")
-    a.set_defaults(handler=_guarded(_map))
+    a.set_defaults(handler=_map)
     a = s.add_parser("unmap", help="forget a confirmed mapping (admin)")
     a.add_argument("field", choices=VOCAB_FIELDS)
     a.add_argument("value")
     a.add_argument("--user", metavar="EMAIL")
-    a.set_defaults(handler=_guarded(_unmap))
+    a.set_defaults(handler=_unmap)
     a = s.add_parser("aliases", help="the confirmed mappings, who made them and when")
     a.add_argument("field", nargs="?", choices=VOCAB_FIELDS)
     a.add_argument("--json", action="store_true")
-    a.set_defaults(handler=_guarded(_aliases))
+    a.set_defaults(handler=_aliases)

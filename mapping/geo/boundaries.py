@@ -21,13 +21,17 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
+import shapely.errors
 
 from mapping import config
 from mapping.geo import sources
 from mapping.geo.countries import iso3
 from mapping.geo.files import (
+    GDAL_ERRORS,
+    IMPORT_ONE,
     BoundaryError,
     LevelFile,
+    NoBoundariesError,
     cleanup,
     dissolve_provinces,
     link_to_provinces,
@@ -37,7 +41,7 @@ from mapping.geo.files import (
     unpack,
 )
 
-__all__ = ["BoundaryError", "BoundarySet", "import_files", "import_path", "fetch", "load_set", "list_sets",
+__all__ = ["BoundaryError", "NoBoundariesError", "BoundarySet", "import_files", "import_path", "fetch", "load_set", "list_sets",
            "units", "web_geojson", "ensure_boundaries", "active_version", "set_active"]
 
 ACTIVE_FILE = "ACTIVE"
@@ -184,8 +188,9 @@ def import_path(path: Path, *, dest: Path | None = None, meta: dict | None = Non
                 by_level[2] = found[0]
             else:
                 levels = ", ".join(f"{lf.path.name}: level {lf.level or '?'}" for lf in found)
-                raise BoundaryError(f"{path.name} holds no admin-2 (district) layer ({levels}). "
-                                    "Use --level 2 if the file is the district layer.")
+                raise BoundaryError(f"{path.name} holds no admin-2 (district) layer ({levels}).",
+                                    hint="If the file is the district layer, name its p-code field (or give its "
+                                    "level, 2) and import it again.")
         meta = dict(meta or {})
         if tmp is None and path.is_dir():
             for key, value in read_source_notes(path).items():
@@ -273,20 +278,24 @@ def load_set(version: str | None = None, dest: Path | None = None) -> BoundarySe
     dest = _dest(dest)
     version = version or active_version(dest)
     if not version:
-        raise BoundaryError(f"No boundary set has been imported into {dest}. Run: python -m mapping boundaries "
-                            "fetch --country PAK, or boundaries import --from PATH.")
+        raise NoBoundariesError(f"No boundary set has been imported into {dest}.", hint=IMPORT_ONE)
     folder = dest / version
     if not (folder / "meta.json").is_file():
-        raise BoundaryError(f"Boundary set {version} is not in {dest}; import it again or pick another set.")
+        raise BoundaryError(f"Boundary set {version} is not in {dest}.",
+                            hint="Import it again, or make another boundary set active.")
     return _load_cached(str(folder.resolve()), (folder / "meta.json").stat().st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(folder: str, _mtime: int) -> BoundarySet:
     path = Path(folder)
-    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    adm1 = gpd.read_file(path / "adm1.gpkg")
-    adm2 = gpd.read_file(path / "adm2.gpkg")
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        adm1 = gpd.read_file(path / "adm1.gpkg")
+        adm2 = gpd.read_file(path / "adm2.gpkg")
+    except GDAL_ERRORS as exc:
+        raise BoundaryError(f"Boundary set {path.name} in {path.parent} is damaged ({exc}).",
+                            hint="Import the boundary files again, or make another boundary set active.") from exc
     for gdf in (adm1, adm2):
         if gdf.crs is None or gdf.crs.to_epsg() != 4326:
             gdf.set_crs(4326, allow_override=True, inplace=True)
@@ -323,7 +332,7 @@ def simplify_coverage(geoms, tolerance: float, ndigits: int = 4):
     values = geoms.values if hasattr(geoms, "values") else geoms
     try:
         simple = shapely.coverage_simplify(values, tolerance)
-    except Exception:  # noqa: BLE001 - not a clean coverage: one by one is the safe fallback
+    except (shapely.errors.ShapelyError, ValueError):  # not a clean coverage: one by one is the safe fallback
         simple = shapely.simplify(values, tolerance, preserve_topology=True)
     snapped = shapely.set_precision(simple, 10 ** -ndigits)
     return shapely.make_valid(snapped)

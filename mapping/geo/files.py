@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio.errors
 import shapely
 
 from mapping.errors import StocktakeError
@@ -30,6 +31,19 @@ MAX_ZIP_BYTES = 2_000_000_000
 
 class BoundaryError(StocktakeError):
     """A boundary file that cannot be used, with the reason in plain words."""
+
+
+class NoBoundariesError(BoundaryError):
+    """No boundary set has been imported yet: a normal state before set-up, unlike a damaged set."""
+
+
+# What reading a vector file can raise: GDAL's own errors, the OS, and pyogrio's checks of what it was given.
+GDAL_ERRORS: tuple[type[Exception], ...] = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                                            pyogrio.errors.FieldError, pyogrio.errors.FeatureError,
+                                            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, OSError, ValueError)
+NAME_CODES = "Fix the file, or name the field that holds the p-codes (the p-code field option)."
+IMPORT_ONE = ("An admin imports one on the Admin page (Boundaries tab) or with the `boundaries` command "
+              "(python -m mapping boundaries fetch --country ISO3, or boundaries import --from PATH).")
 
 
 @dataclass
@@ -123,7 +137,7 @@ def _opened_by(path: Path, layer: str | None, driver: str) -> None:
 
     try:
         used = pyogrio.read_info(path, layer=layer).get("driver")
-    except Exception:  # noqa: BLE001 - unreadable: the caller's own read reports it
+    except GDAL_ERRORS:  # unreadable: the caller's own read reports it
         return
     if used and used != driver and not (driver == "GeoJSON" and used in ("TopoJSON", "ESRIJSON")):
         raise BoundaryError(f"{path.name} was refused: it was opened as {used}, not {driver}. Export the boundaries "
@@ -191,7 +205,7 @@ def list_level_files(path: Path) -> list[LevelFile]:
         driver = check_format(f)
         try:
             layers = pyogrio.list_layers(f)
-        except Exception:  # noqa: BLE001 - a .json that is not geodata is simply not a layer
+        except GDAL_ERRORS:  # a .json that is not geodata is simply not a layer
             continue
         for layer_name, geom_type in layers:
             if geom_type and "polygon" not in str(geom_type).lower() and str(geom_type).lower() != "unknown":
@@ -201,14 +215,14 @@ def list_level_files(path: Path) -> list[LevelFile]:
             try:
                 info = pyogrio.read_info(f, layer=layer)
                 fields = list(info["fields"])
-            except Exception:  # noqa: BLE001
+            except GDAL_ERRORS:
                 continue
             shape_type = None
             if "shapeType" in fields:
                 try:
                     shape_type = pyogrio.read_dataframe(f, layer=layer, columns=["shapeType"], read_geometry=False,
                                                         max_features=1)["shapeType"].iloc[0]
-                except Exception:  # noqa: BLE001
+                except (*GDAL_ERRORS, KeyError, IndexError):
                     shape_type = None
             level = level_from_fields(fields, shape_type) or level_from_name(f.stem + " " + (layer or ""))
             out.append(LevelFile(f, level, layer))
@@ -225,7 +239,7 @@ def read_layer(lf: LevelFile) -> gpd.GeoDataFrame:
     _opened_by(lf.path, lf.layer, driver)
     try:
         gdf = gpd.read_file(lf.path, layer=lf.layer) if lf.layer else gpd.read_file(lf.path)
-    except Exception as exc:  # noqa: BLE001 - GDAL's reasons vary; the user needs the file name
+    except GDAL_ERRORS as exc:  # GDAL's reasons vary; the user needs the file name
         raise BoundaryError(f"Could not read {lf.path.name}: {exc}") from exc
     if gdf.empty:
         raise BoundaryError(f"{lf.path.name} has no features.")
@@ -299,7 +313,7 @@ def check_codes(codes: pd.Series, names: pd.Series, label: str, field: str) -> N
         rows = ", ".join(str(int(i) + 1) for i in missing.index[:5])
         who = ", ".join(str(n) for n in names.loc[missing.index[:5]])
         raise BoundaryError(f"{label}: {len(missing)} feature(s) have no p-code in field '{field}' (features {rows}: "
-                            f"{who}). Every unit needs its own code; fix the file or name the field with --code-field.")
+                            f"{who}). Every unit needs its own code.", hint=NAME_CODES)
     dup = codes[codes.duplicated(keep=False)]
     if len(dup):
         first = dup.iloc[0]
@@ -307,7 +321,7 @@ def check_codes(codes: pd.Series, names: pd.Series, label: str, field: str) -> N
         others = sorted(set(dup) - {first})
         more = f" (also {', '.join(others[:5])})" if others else ""
         raise BoundaryError(f"{label}: p-code {first} is used by {len(holders)} features ({', '.join(holders)}){more}. "
-                            "P-codes must be unique; fix the file or name another field with --code-field.")
+                            "P-codes must be unique.", hint=NAME_CODES)
 
 
 def standardise(gdf: gpd.GeoDataFrame, level: int, label: str, *, name_field: str | None = None,
@@ -321,8 +335,8 @@ def standardise(gdf: gpd.GeoDataFrame, level: int, label: str, *, name_field: st
             raise BoundaryError(f"{label}: there is no field '{field}'. Fields present: {', '.join(cols)}.")
     for wanted, what in ((code, "p-code"), (name, "name")):
         if not wanted:
-            raise BoundaryError(f"{label}: could not find the admin-{level} {what} field among {', '.join(cols)}. "
-                                f"Name it with --{'code' if what == 'p-code' else 'name'}-field.")
+            raise BoundaryError(f"{label}: could not find the admin-{level} {what} field among {', '.join(cols)}.",
+                                hint=f"Name the field that holds the {what}s (the {what} field option).")
     check_geometry_types(gdf, label)
     gdf = to_wgs84(gdf, label)
     check_coordinates(gdf, label)

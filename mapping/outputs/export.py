@@ -366,8 +366,9 @@ def coverage_geojson(bset: Any, summary_df: pd.DataFrame, *, simplify_tolerance:
 
 def _coverage_simplify(geoms: Any, tolerance: float) -> Any:
     import shapely
+    import shapely.errors
 
     try:
         return shapely.coverage_simplify(geoms.values, tolerance)
-    except Exception:  # noqa: BLE001 - an invalid coverage still simplifies polygon by polygon
+    except (shapely.errors.ShapelyError, ValueError):  # an invalid coverage still simplifies polygon by polygon
         return geoms.simplify(tolerance, preserve_topology=True).values

@@ -31,6 +31,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
+from mapping.errors import InvalidRequest
 from mapping.outputs import palette
 
 # What the map can be coloured by; label is what the legend and the measure picker say.
@@ -249,7 +250,7 @@ def map_style(summary: pd.DataFrame | None, measure: str = "partners", *, unit: 
               compact: bool = False, hint: bool = True) -> MapStyle:
     """Fills, tooltip lines and the legend for one measure: everything a filter change needs to send."""
     if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
+        raise InvalidRequest(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
     rows: dict[str, dict] = {}
     if summary is not None and len(summary) and "adm2_pcode" in summary.columns:
         for rec in summary.to_dict("records"):

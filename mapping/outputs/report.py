@@ -356,7 +356,7 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
         story += [PageBreak(), *people_section(st, people, units, FRAME_W)]
     for section in extra_sections:  # e.g. the forum's programmes, built by their own output module
         story += [PageBreak(), *section]
-    story += [PageBreak(), KeepTogether(definitions_section(st, list(getattr(an, "COUNTING_RULES", [])), bset,
+    story += [PageBreak(), KeepTogether(definitions_section(st, list(an.COUNTING_RULES), bset,
                                                             data_version))]
     meta = getattr(bset, "meta", {}) or {}
     footer = {"left": f"{title} · {round_name or 'all rounds'} · data version {data_version} · generated "

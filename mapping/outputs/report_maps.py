@@ -31,6 +31,7 @@ def simplified_layers(bset: Any, tolerance: float = 0.01) -> tuple[Any, Any]:
     0.01° (about 1 km) is invisible at A4 size and makes drawing Pakistan's 160 districts ~20× faster.
     """
     import shapely
+    import shapely.errors
 
     key = (str(getattr(bset, "version", id(bset))), tolerance)
     if key in _SIMPLIFIED:
@@ -40,7 +41,7 @@ def simplified_layers(bset: Any, tolerance: float = 0.01) -> tuple[Any, Any]:
     for gdf in (adm2, adm1):
         try:
             gdf["geometry"] = shapely.coverage_simplify(gdf.geometry.values, tolerance)
-        except Exception:  # noqa: BLE001 - not a clean coverage: simplify one by one
+        except (shapely.errors.ShapelyError, ValueError):  # not a clean coverage: simplify one by one
             gdf["geometry"] = gdf.geometry.simplify(tolerance, preserve_topology=True)
     if len(_SIMPLIFIED) > 8:
         _SIMPLIFIED.clear()
@@ -153,6 +154,7 @@ def _label_provinces(ax: Any, adm1: Any) -> None:
     """Province names inside each province; small ones (Islamabad, AJK) go east on a leader line, stacked so
     they never overlap each other or a big province's name."""
     import shapely
+    import shapely.errors
     from shapely.ops import polylabel
 
     halo = [pe.withStroke(linewidth=3, foreground="white")]
@@ -168,7 +170,7 @@ def _label_provinces(ax: Any, adm1: Any) -> None:
         part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
         try:
             pt = polylabel(part, tolerance=max(part.bounds[2] - part.bounds[0], 1e-9) / 100)
-        except Exception:  # noqa: BLE001 - odd geometry: any interior point will do
+        except (shapely.errors.ShapelyError, ValueError):  # odd geometry: any interior point will do
             pt = part.representative_point()
         if big and area < big * 0.05:
             small.append((pt.y, pt.x, name, geom.bounds[2]))

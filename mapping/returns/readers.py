@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import xml.parsers.expat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -118,9 +119,7 @@ def check_zip(data: bytes, filename: str) -> list[extent.SheetExtent]:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise ReturnError(f"{filename} is damaged: part of it cannot be unpacked ({exc.__class__.__name__}). "
                           "Save it again from Excel and re-upload it.") from exc
-    except Exception as exc:  # noqa: BLE001 - expat's errors: malformed XML inside the file
-        if isinstance(exc, ReturnError):
-            raise
+    except xml.parsers.expat.ExpatError as exc:  # malformed XML inside the file
         raise ReturnError(f"{filename} is damaged: its XML cannot be read ({str(exc)[:120]}). Save it again from "
                           "Excel and re-upload it.") from exc
     xml_bytes = sum(i.file_size for i in infos if i.filename.lower().endswith(XML_PARTS))
@@ -174,7 +173,7 @@ def _calamine_book(data: bytes, filename: str, kind: str,
     except pc.PasswordError as exc:
         raise ReturnError(f"{filename} is password-protected. Remove the password (File > Info > Protect "
                           "Workbook) and upload it again.") from exc
-    except Exception as exc:  # noqa: BLE001 - any parser failure is an unreadable file for the user
+    except (pc.CalamineError, ValueError, OverflowError) as exc:  # any parser failure: an unreadable file
         raise ReturnError(f"{filename} could not be read as a spreadsheet ({exc.__class__.__name__}: "
                           f"{str(exc)[:160]}). Open it in Excel, save it as .xlsx and upload it again.") from exc
     by_name = {e.name: e for e in extents or []}
@@ -192,9 +191,9 @@ def _calamine_book(data: bytes, filename: str, kind: str,
             try:
                 for (r0, c0), (r1, c1) in sh.merged_cell_ranges or []:
                     merged.append((r0, c0, r1, c1))
-            except Exception:  # noqa: BLE001 - merges are a nicety; not every format reports them
+            except (pc.CalamineError, ValueError, TypeError):  # merges are a nicety; not every format has them
                 merged = []
-        except Exception as exc:  # noqa: BLE001
+        except (pc.CalamineError, ValueError, OverflowError) as exc:
             raise ReturnError(f"Sheet {meta.name!r} of {filename} could not be read ({exc.__class__.__name__}: "
                               f"{str(exc)[:160]}). Save the file again from Excel and re-upload it.") from exc
         sheets.append(Sheet(meta.name, rows, merged, uncalculated=list(ext.uncalculated) if ext else []))
@@ -525,8 +524,9 @@ def choose_layout(book: Book, sheet_name: str | None = None) -> Layout:
         return max(found, key=lambda lay: lay.score)
     sheet = sheets[0]
     raise ReturnError(f"Row 1-{HEADER_SCAN_ROWS} of sheet {sheet.name!r} in {book.filename} has no header "
-                      "Stocktake recognises; expected columns like Organisation, Sector, District, Status. "
-                      "Use the template (python -m mapping template) or rename the columns.")
+                      "Stocktake recognises; expected columns like Organisation, Sector, District, Status.",
+                      hint="Use the template (download it from the upload page, or the `template` command) or "
+                      "rename the columns.")
 
 
 def other_activity_sheets(book: Book, chosen: Layout) -> list[tuple[str, int]]:

@@ -61,7 +61,7 @@ def _child(conn, fn: Callable, args: tuple, kwargs: dict, memory_mb: int) -> Non
     except MemoryError:
         conn.send(Outcome(error=MemoryError()))
         return
-    except Exception as exc:  # noqa: BLE001 - handed to the parent, which decides what the user sees
+    except Exception as exc:  # noqa: BLE001 - the worker process's top level: handed to the parent, which decides
         result = Outcome(error=exc)
     result.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     try:

@@ -194,10 +194,25 @@ class Issue:
 ISSUE_KEYS: tuple[str, ...] = ("file", "sheet", "row", "column", "value", "severity", "message", "suggestion")
 
 
-def _read_csv(name: str, data_dir: Path | None = None) -> list[dict[str, str]]:
+# The controlled lists: field -> (file under data/, the column holding the value).
+VOCABULARY_FILES: dict[str, tuple[str, str]] = {
+    "sector": ("sectors.csv", "sector"), "org_type": ("org_types.csv", "org_type"),
+    "status": ("statuses.csv", "status"), "modality": ("modalities.csv", "modality"),
+}
+
+
+def vocabulary_path(name: str, data_dir: Path | None = None) -> Path:
+    """Where a list is read from: the deployment's edited copy in STOCKTAKE_DATA_DIR, else the shipped one.
+
+    Edits are always written to the deployment's copy (`data_dir / name`), so the shipped file stays the
+    default a new deployment starts from.
+    """
     path = (data_dir or config.data_dir()) / name
-    if not path.exists():
-        path = config.PROJECT_ROOT / "data" / name
+    return path if path.exists() else config.PROJECT_ROOT / "data" / name
+
+
+def _read_csv(name: str, data_dir: Path | None = None) -> list[dict[str, str]]:
+    path = vocabulary_path(name, data_dir)
     with path.open(newline="", encoding="utf-8") as fh:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
 

@@ -115,6 +115,26 @@ def set_password(engine: Engine, actor: Actor, email: str, password: str) -> Non
         audit(conn, actor, "user.password", "user", uid, {"email": email})
 
 
+def change_own_password(engine: Engine, actor: Actor, *, current: str, new: str) -> None:
+    """A signed-in person changes their own password (the app's Account page).
+
+    The current password is checked through `authenticate`, so wrong guesses count towards the lock-out and an
+    unattended browser session cannot be used to take the account over.
+    """
+    if actor.user_id is None:
+        raise AuthError("Only a signed-in account has a password to change.")
+    if new == current:
+        raise StoreError("The new password is the same as the current one.", hint="Choose a different password.")
+    if len(new) < MIN_PASSWORD:
+        raise StoreError(f"The new password is too short: use at least {MIN_PASSWORD} characters.")
+    try:
+        authenticate(engine, actor.email, current)
+    except AuthError as exc:
+        raise AuthError(f"Your current password was not accepted. {exc.message}",
+                        hint=exc.hint or "Type the password you signed in with.") from exc
+    set_password(engine, actor, actor.email, new)
+
+
 def list_users(engine: Engine, actor: Actor) -> list[dict]:
     require_admin(actor, "list accounts")
     t = m.sign_in_limits

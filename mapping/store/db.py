@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, create_engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from mapping import config
 from mapping.errors import StocktakeError
@@ -108,7 +109,12 @@ def connect(url: str | None = None) -> Engine:
         engine = _ENGINES.get(url)
         if engine is None:
             engine = _ENGINES[url] = _make_engine(url)
-    _migrate(engine)
+    try:
+        _migrate(engine)
+    except OperationalError as exc:
+        where = make_url(url).render_as_string(hide_password=True)
+        raise StoreError(f"Cannot open the database {where} ({str(exc.orig).strip()[:200]}).",
+                         hint="Check STOCKTAKE_DATABASE_URL and that the database server is running.") from exc
     return engine
 
 

@@ -234,7 +234,7 @@ def _keyed(rows: list[dict]) -> tuple[dict[tuple[str, int], dict], dict[str, int
     return out, seen
 
 
-def _diff(before: list[dict], after: list[dict]) -> dict:
+def diff_rows(before: list[dict], after: list[dict]) -> dict:
     """Rows of `after` against rows of `before`, matched by activity ID, else by org, sector, activity and place.
 
     A key used by several activities (one ID on two rows) is not collapsed: its rows are paired in order, so
@@ -271,7 +271,7 @@ def compare_rounds(engine: Engine, a: str, b: str, *, actor: Actor | None = None
         ra, rb = find_round(conn, a), find_round(conn, b)
         before = load(conn, selection(conn, ra.name)[1], contacts=False)
         after = load(conn, selection(conn, rb.name)[1], contacts=False)
-    return {"previous": ra.name, "current": rb.name} | _diff(before.to_dict("records"), after.to_dict("records"))
+    return {"previous": ra.name, "current": rb.name} | diff_rows(before.to_dict("records"), after.to_dict("records"))
 
 
 # --------------------------------------------------------------------------- what a new return replaces
@@ -351,7 +351,7 @@ def replacement(engine: Engine, actor: Actor, org: str, records: list[dict], *,
         name = conn.execute(select(o.c.name).where(o.c.id == found.id)).scalar()
     rows = [{k: v for k, v in r.items() if not str(k).startswith("_")} | {"org_name": name} for r in records]
     old = [r | {"org_name": name} for r in before.to_dict("records")]
-    d = _diff(old, rows)
+    d = diff_rows(old, rows)
     return Replacement(org=name, round_name=(rnd.name if rnd is not None else getattr(target, "name", None)),
                        current=len(old), carried_from=carried_from, unchanged=d["unchanged"],
                        changed=d["changed"], new=d["new"], disappearing=d["ended"])

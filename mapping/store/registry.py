@@ -215,7 +215,7 @@ def learned_aliases(engine: Engine) -> list[dict]:
 
 # --------------------------------------------------------------------------- rounds
 
-def _as_date(value: Any, what: str) -> dt.date:
+def parse_date(value: Any, what: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -230,7 +230,7 @@ def add_round(engine: Engine, actor: Actor, name: str, start: Any, end: Any, *, 
     """Open a reporting round; with carry_forward, partners that do not report keep their last return (marked)."""
     require_admin(actor, "open reporting rounds")
     name = " ".join((name or "").split())
-    start_d, end_d = _as_date(start, "Start date"), _as_date(end, "End date")
+    start_d, end_d = parse_date(start, "Start date"), parse_date(end, "End date")
     if not name:
         raise StoreError("A round needs a name, e.g. \"2026 H2\".")
     if end_d < start_d:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from mapping.store import models as m
 from mapping.store.db import Actor, StoreError, audit, require_admin, transaction
 from mapping.store.picture import selection
-from mapping.store.registry import _as_date, find_round, ordered_rounds, resolve_round
+from mapping.store.registry import find_round, ordered_rounds, parse_date, resolve_round
 
 STATE_WORDS = {"reported": "reported", "carried": "carried forward", "rejected": "rejected", "none": "not yet"}
 
@@ -155,7 +155,7 @@ def _round(conn, round_name: str | None):
 def set_deadline(engine: Engine, actor: Actor, round_name: str, deadline: Any) -> dt.date | None:
     """Set (or, with None, clear) the day returns for a round are due."""
     require_admin(actor, "set round deadlines")
-    when = None if deadline in (None, "") else _as_date(deadline, "The deadline")
+    when = None if deadline in (None, "") else parse_date(deadline, "The deadline")
     with transaction(engine) as conn:
         rnd = find_round(conn, round_name)
         conn.execute(update(m.rounds).where(m.rounds.c.id == rnd.id).values(deadline=when))
@@ -217,7 +217,7 @@ def timeline(engine: Engine, actor: Actor, org: str) -> list[TimelineEntry]:
     A stored return is compared with the organisation's previous stored return (any round), matched by activity
     ID or by sector, activity and place as the round comparison does; a rejected one changed nothing.
     """
-    from mapping.store.picture import _diff, load
+    from mapping.store.picture import diff_rows, load
     from mapping.store.registry import find_org
 
     require_admin(actor, "see an organisation's timeline")
@@ -237,7 +237,7 @@ def timeline(engine: Engine, actor: Actor, org: str) -> list[TimelineEntry]:
     for x in subs:
         kw: dict[str, Any] = {}
         if x.id in frames:
-            d = _diff(before, frames[x.id])
+            d = diff_rows(before, frames[x.id])
             kw = {"new": len(d["new"]), "changed": len(d["changed"]), "ended": len(d["ended"])}
             if x.status != "rolled_back":
                 before = frames[x.id]

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from mapping import config
+from mapping.returns.readers import ReturnError, read_book
 from mapping.returns.schema import FIELD_BY_NAME, FIELD_NAMES
 from mapping.store import models as m
 from mapping.store.db import (
@@ -214,10 +215,8 @@ def _row_provinces(data: bytes, filename: str, issues: list, columns: list) -> d
         return {}
     sheet_name = next((_get(i, "sheet") for i in issues if _get(i, "row") in rows), None)
     try:
-        from mapping.returns.readers import read_book
-
         book = read_book(data, filename)
-    except Exception:  # noqa: BLE001 - the queue then shows the district without its province
+    except ReturnError:  # the queue then shows the district without its province
         return {}
     sheet = next((sh for sh in book.sheets if sh.name == sheet_name), book.sheets[0] if book.sheets else None)
     out: dict[int, str] = {}

@@ -15,6 +15,7 @@ from mapping.analysis import changes, profiles
 from mapping.analysis import matrices as an
 from mapping.analysis.headlines import headlines
 from mapping.analysis.matrices import TOTAL, Filters
+from mapping.errors import InvalidRequest
 from tests.factories.activities import SECTORS, activity, frame, units_frame
 
 U = units_frame()
@@ -347,7 +348,7 @@ def test_district_profile_tells_who_is_there_since_when_with_which_donors():
     assert p["gap_sectors"] == ["Social protection"]
     assert [w["partner"] for w in p["wide_activities"]] == ["Org C"]
     assert [(b["partner"], b["sectors"]) for b in p["by_partner"]] == [("Org A", "Health"), ("Org B", "Nutrition")]
-    with pytest.raises(KeyError, match="not in the boundary set"):
+    with pytest.raises(InvalidRequest, match="not in the boundary set"):
         profiles.district_profile(acts, U, "ZZ9")
 
 
@@ -482,13 +483,22 @@ def test_cli_refuses_bad_output_and_explains_unreadable_data(cli, tmp_path, caps
     assert cli("gaps", "--from", "2025-02-01", "--to", "2025-01-01") == 1
     assert "after it ends" in capsys.readouterr().err
     from mapping.commands import analysis as cmd
+    from mapping.store.db import StoreError
 
-    def broken(args):
-        raise OSError("database is locked")
+    def unreachable(args):
+        raise StoreError("Cannot open the database x (connection refused).", hint="Check STOCKTAKE_DATABASE_URL.")
 
-    monkeypatch.setattr(cmd, "_load", broken)
+    monkeypatch.setattr(cmd, "_load", unreachable)
     assert cli("summary") == 2
-    assert "Could not read the consolidated data" in capsys.readouterr().err
+    assert capsys.readouterr().err == "Cannot open the database x (connection refused). Check STOCKTAKE_DATABASE_URL.\n"
+
+    def defect(args):
+        raise KeyError("row 7: Jane Doe, +92 300 1234567")  # a bug's text may quote personal data
+
+    monkeypatch.setattr(cmd, "_load", defect)
+    assert cli("summary") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Internal error in Stocktake (KeyError at test_analysis.py:") and "Jane" not in err
 
 
 def test_cli_gaps_overlaps_summary_and_profile(cli, tmp_path, capsys):
@@ -543,7 +553,7 @@ def test_cli_end_to_end_on_the_real_store_and_boundaries(db_url, shared_boundari
         ws.append([row.get(f.name) for f in schema.FIELDS])
     buf = io.BytesIO()
     wb.save(buf)
-    _, outcome = workflow.submit_file(engine, admin, buf.getvalue(), "irp.xlsx", org="Indus Relief Partners")
+    outcome = workflow.submit_file(engine, admin, buf.getvalue(), "irp.xlsx", org="Indus Relief Partners")
     assert outcome.status == "stored"
     out = tmp_path / "m.csv"
     assert cli_mod.main(["matrix", "--rows", "district", "--cols", "sector", "--province", "Punjab",
@@ -555,3 +565,10 @@ def test_cli_end_to_end_on_the_real_store_and_boundaries(db_url, shared_boundari
     capsys.readouterr()
     assert cli_mod.main(["summary", "--province", "Punjab"]) == 0
     assert "1 partner reports 3 activities in 2 of 36 districts." in capsys.readouterr().out
+
+
+def test_partner_acronyms_only_where_they_cannot_merge_two_rows():
+    orgs = [{"name": "Indus Relief Partners", "acronym": "IRP"}, {"name": "Iqra Rural Project", "acronym": "IRP"},
+            {"name": "Sindh Futures Fund", "acronym": "SFF"}, {"name": "KCT", "acronym": None},
+            {"name": "Khyber Care Trust", "acronym": "KCT"}, {"name": "No Acronym Aid"}]
+    assert an.partner_acronyms(orgs) == {"Sindh Futures Fund": "SFF"}

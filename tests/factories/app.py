@@ -58,7 +58,7 @@ def build_deployment(*, public: bool = True) -> dict:
         auth.add_user(engine, admin, email=email, role=role.removesuffix("_2"), org=org, password=PASSWORD)
     outcomes = {}
     for org, rows in RETURNS.items():
-        _, outcome = workflow.submit_file(engine, admin, return_bytes(rows), f"{org[:3]}.xlsx", org=org)
+        outcome = workflow.submit_file(engine, admin, return_bytes(rows), f"{org[:3]}.xlsx", org=org)
         assert outcome.status == "stored", outcome.message
         outcomes[org] = outcome
     if public:

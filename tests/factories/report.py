@@ -87,8 +87,9 @@ def stored_world(rows: Sequence[dict], *, missing_org: str | None = "Zeta Aid (f
     if missing_org:
         registry.add_org(engine, db.CLI_ADMIN, missing_org, org_type="NGO")
     data = export.dataset_xlsx(frame(rows))
-    result, outcomes = workflow.submit_file(engine, db.CLI_ADMIN, data, "consolidated.xlsx", org="",
+    report = workflow.submit_file(engine, db.CLI_ADMIN, data, "consolidated.xlsx", org="",
                                             consolidated=True)
+    result, outcomes = report.result, report.outcomes
     assert result.errors == [], [i.message for i in result.errors]
     assert {o.status for o in outcomes} == {"stored"}, [o.message for o in outcomes]
     return {"engine": engine, "round": info["round"], "outcomes": outcomes}

@@ -30,6 +30,10 @@ class FakeResult:
     sheet: str | None = "Activities"
 
     @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
     def rows(self) -> int:
         return len(self.records) + len({i.row for i in self.issues if i.severity == "error"})
 

@@ -113,7 +113,7 @@ def catalogue(tmp_path_factory):
         auth.add_user(engine, db.CLI_ADMIN, email=SECRET, role="admin", password="a-long-admin-pass-1")
         registry.add_org(engine, db.CLI_ADMIN, ORG, acronym="NACW", org_type="International NGO")
         data = template_return([row(org_name="NACW", adm1_name="Southmark", adm2_name="Dunmore")])
-        _, outcome = workflow.submit_file(engine, db.CLI_ADMIN, data, "nacw.xlsx", org=ORG)
+        outcome = workflow.submit_file(engine, db.CLI_ADMIN, data, "nacw.xlsx", org=ORG)
         assert outcome.status == "stored", outcome.message
         engine.dispose()
         before = _state(ORG)

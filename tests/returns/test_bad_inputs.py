@@ -118,7 +118,7 @@ def catalogue(tmp_path_factory):
         auth.add_user(engine, db.CLI_ADMIN, email=FOCAL, role="focal_point", org="IRP", password="focal-pass-12")
         other = template_return([row(org_name="NACW", adm1_name="Southmark", adm2_name="Dunmore",
                                      contact_email="focal@nacw.example")])
-        _, outcome = workflow.submit_file(engine, db.CLI_ADMIN, other, "nacw.xlsx", org=OTHER)
+        outcome = workflow.submit_file(engine, db.CLI_ADMIN, other, "nacw.xlsx", org=OTHER)
         assert outcome.status == "stored", outcome.message
         engine.dispose()
         from tests.factories.catalogue import _state

@@ -7,6 +7,7 @@ import io
 import json
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from mapping.returns.annotate import annotate_workbook
@@ -513,14 +514,18 @@ def test_validate_without_boundaries_says_how_to_import_them(tmp_path, capsys):
     f = tmp_path / "r.xlsx"
     f.write_bytes(template_return([row()]))
     assert main(["validate", str(f)]) == 2
-    assert "python -m mapping boundaries import --from PATH" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("No boundary set is loaded, so districts cannot be matched. An admin imports one")
+    assert "boundaries import --from PATH" in err
 
 
 def test_validate_an_ocha_3w_from_another_country_lists_recognised_columns(tmp_path, capsys, monkeypatch):
+    from mapping import workflow
     from mapping.cli import main
-    from mapping.commands import ingest as command
+    from mapping.returns.schema import load_vocabularies
 
-    monkeypatch.setattr(command, "_matching_context", lambda engine: (xl_gazetteer(), None))
+    monkeypatch.setattr(workflow, "context", lambda engine: workflow.Context(None, pd.DataFrame(), xl_gazetteer(),
+                                                                            load_vocabularies()))
     rows = [["Organisation", "Cluster", "Sous-cluster", "Admin 1", "Admin 2", "Admin 3", "Statut", "Mois"],
             ["#org+name", "#sector+cluster", "#subsector", "#adm1+name", "#adm2+name", "#adm3+name", "#status",
              "#date+reported"],

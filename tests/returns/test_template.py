@@ -163,7 +163,7 @@ def test_template_command_prefills_an_organisations_current_activities(db_url, s
     sent = template_return([row(adm2_name="D.G Khan", activity_id="IRP-001", targeted="12,500"),
                             row(sector="Nutrition", subsector=None, adm1_name="Sindh", adm2_name="Nawabshah",
                                 activity_id="IRP-002")])
-    _, outcome = workflow.submit_file(engine, admin, sent, "irp.xlsx", org="Indus Relief Partners")
+    outcome = workflow.submit_file(engine, admin, sent, "irp.xlsx", org="Indus Relief Partners")
     assert outcome.status == "stored"
     out = tmp_path / "irp_template.xlsx"
     assert main(["template", "--out", str(out), "--org", "IRP"]) == 0

@@ -144,3 +144,44 @@ def test_an_account_created_for_a_locked_unknown_e_mail_signs_in(fast, db_url):
             auth.authenticate(w.engine, "new@example.org", "guess", now=t0)
     auth.add_user(w.engine, w.admin, email="new@example.org", role="viewer", password="new-pass-12")
     assert auth.authenticate(w.engine, "new@example.org", "new-pass-12", now=t0).email == "new@example.org"
+
+
+def test_people_change_their_own_password_knowing_the_current_one(fast, db_url):
+    w = world(db_url)
+    with pytest.raises(auth.AuthError, match=r"^Your current password was not accepted\. Wrong e-mail or password"):
+        auth.change_own_password(w.engine, w.focal_a, current="not-it", new="brand-new-pass")
+    with pytest.raises(db.StoreError, match="too short: use at least 8 characters"):
+        auth.change_own_password(w.engine, w.focal_a, current="alpha-pass-1", new="short")
+    auth.change_own_password(w.engine, w.focal_a, current="alpha-pass-1", new="brand-new-pass")
+    assert auth.authenticate(w.engine, "focal@alpha.example", "brand-new-pass").org_name == ORG_A
+    with pytest.raises(auth.AuthError, match="Wrong e-mail or password"):
+        auth.authenticate(w.engine, "focal@alpha.example", "alpha-pass-1")
+    [entry] = db.audit_log(w.engine, w.admin, action="user.password")
+    assert (entry["email"], entry["detail"]["email"]) == ("focal@alpha.example", "focal@alpha.example")
+
+
+def test_users_password_command_for_oneself_or_as_an_admin(fast, db_url, monkeypatch, capsys):
+    from mapping.cli import main
+
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", db_url)
+    w = world(db_url)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(["users", "password", *argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = run("--user", "focal@alpha.example", "--password", "alpha-pass-2")
+    assert code == 0 and out == "Password changed for focal@alpha.example; any sign-in lock-out is lifted.\n"
+    assert auth.authenticate(w.engine, "focal@alpha.example", "alpha-pass-2").role == "focal_point"
+    code, _, err = run("viewer@example.org", "--user", "focal@alpha.example", "--password", "taken-over-1")
+    assert code == 2 and err.startswith("Only an admin can change another person's password")
+    assert auth.authenticate(w.engine, "viewer@example.org", "viewer-pass-1").role == "viewer"
+    code, out, _ = run("viewer@example.org", "--user", "admin@example.org", "--password", "viewer-pass-2")
+    assert code == 0 and out.endswith("for viewer@example.org (by admin@example.org); any sign-in lock-out is lifted.\n")
+    assert auth.authenticate(w.engine, "viewer@example.org", "viewer-pass-2").role == "viewer"
+    code, _, err = run("viewer@example.org", "--password", "short")
+    assert code == 2 and "too short" in err
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    code, _, err = run("viewer@example.org")
+    assert code == 2 and err == "No new password given. Run it in a terminal to type it, or pass --password P.\n"

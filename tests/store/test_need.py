@@ -93,7 +93,7 @@ def _deployment(db_url, shared_boundaries, monkeypatch):
     for org in ORGS:
         registry.add_org(engine, db.CLI_ADMIN, org["name"], acronym=org["acronym"], org_type=org["type"])
     for org, rows in RETURNS.items():
-        assert workflow.submit_file(engine, db.CLI_ADMIN, return_bytes(rows), "r.xlsx", org=org)[1].status == "stored"
+        assert workflow.submit_file(engine, db.CLI_ADMIN, return_bytes(rows), "r.xlsx", org=org).status == "stored"
     return engine
 
 
@@ -148,7 +148,7 @@ def test_need_set_refuses_unreadable_files_and_other_roles(db_url, monkeypatch, 
     good = tmp_path / "good.csv"
     good.write_bytes(NEED_CSV)
     code, _, err = _cli(capsys, "need", "set", str(good), "--user", "viewer@example.org")
-    assert code == 1 and err.startswith("Refused: Only an admin can set the need indicator")
+    assert code == 2 and err.startswith("Only an admin can set the need indicator")
     code, out, _ = _cli(capsys, "need", "set", str(good))
     assert code == 0 and '"people_in_need" for 3 districts' in out  # the label defaults to the column name
 

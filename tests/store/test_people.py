@@ -177,7 +177,7 @@ def test_commands(w, db_url, tmp_path, monkeypatch, capsys):
     assert main(["people", "upload", str(fa), "--programme", CASH, "--user", "focal@alpha.example"]) == 0
     assert "400 people in 2 districts stored" in capsys.readouterr().out
     assert main(["people", "upload", str(fb), "--programme", MOTHERS, "--user", "focal@bravo.example"]) == 0
-    assert main(["people", "overlap", CASH, MOTHERS, "--json"]) == 1
+    assert main(["people", "overlap", CASH, MOTHERS, "--json"]) == 2
     assert "needs both owners' consent" in capsys.readouterr().err
     for prog, other, user in ((CASH, MOTHERS, "focal@alpha.example"), (MOTHERS, CASH, "focal@bravo.example")):
         assert main(["people", "consent", "--programme", prog, "--with", other, "--user", user]) == 0
@@ -187,10 +187,10 @@ def test_commands(w, db_url, tmp_path, monkeypatch, capsys):
     assert out["programmes"] == [CASH, MOTHERS]
     assert (out["in_both"], out["only_a"], out["only_b"]) == (120, 280, 180)
     assert [r["adm2_pcode"] for r in out["by_district"]] == ["PK601", "PK602", None]
-    assert main(["people", "overlap", CASH, MOTHERS, "--user", "viewer@example.org"]) == 1
+    assert main(["people", "overlap", CASH, MOTHERS, "--user", "viewer@example.org"]) == 2
     assert "A viewer cannot compare programmes" in capsys.readouterr().err
     assert main(["people", "delete", "--programme", CASH, "--user", "focal@alpha.example"]) == 0
     assert main(["people", "purge"]) == 0
     assert "past the 90-day retention deleted" in capsys.readouterr().out
-    assert main(["people", "overlap", CASH, MOTHERS]) == 1
+    assert main(["people", "overlap", CASH, MOTHERS]) == 2
     assert "No hashed list of Cash for Families (fictional)" in capsys.readouterr().err

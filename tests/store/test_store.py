@@ -12,8 +12,10 @@ import threading
 import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from mapping.cli import main
+from mapping.errors import StocktakeError
 from mapping.store import auth, db, picture, registry, submissions
 from mapping.store import models as m
 from tests.factories.store import ORG_A, ORG_B, activity, fast_hashing, result, submit, world, xlsx_bytes
@@ -179,7 +181,7 @@ def test_twenty_concurrent_submissions_end_with_the_right_picture(w):
         try:
             barrier.wait()
             outcomes[i] = submit(w, w.admin, org, res, data=data)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except (StocktakeError, SQLAlchemyError, threading.BrokenBarrierError) as exc:  # asserted below
             errors.append(repr(exc))
 
     threads = [threading.Thread(target=run, args=(i, *job)) for i, job in enumerate(jobs)]
@@ -270,7 +272,7 @@ def test_a_locked_round_refuses_uploads(w):
 
 def test_round_is_chosen_from_today_and_missing_rounds_are_explained(db_url):
     w = world(db_url, rounds=())
-    with pytest.raises(db.StoreError, match="No reporting round is open. An admin must open one"):
+    with pytest.raises(db.StoreError, match="No reporting round is open."):
         submit(w, w.admin, ORG_A, result(activity(1)), round_name=None)
     registry.add_round(w.engine, w.admin, "Old", "2020-01-01", "2020-12-31")
     registry.add_round(w.engine, w.admin, "Now", "2000-01-01", "2100-12-31")
@@ -380,10 +382,10 @@ def test_commands_manage_orgs_users_rounds_history_and_rollback(db_url, monkeypa
     monkeypatch.setenv("STOCKTAKE_DATABASE_URL", db_url)
     assert _cli(capsys, "orgs", "add", ORG_A, "--acronym", "ALR", "--type", "National NGO")[0] == 0
     code, _, err = _cli(capsys, "orgs", "add", ORG_A)
-    assert code == 1 and err == "Refused: The organisation 'Alpha Relief' already exists.\n"
+    assert code == 2 and err == "The organisation 'Alpha Relief' already exists.\n"
     assert _cli(capsys, "rounds", "add", "2026 H1", "--start", "2026-01-01", "--end", "2026-06-30")[0] == 0
     code, _, err = _cli(capsys, "rounds", "add", "Bad", "--start", "2026-13-01", "--end", "2026-06-30")
-    assert code == 1 and "Start date '2026-13-01' is not a date; write it as YYYY-MM-DD." in err
+    assert code == 2 and "Start date '2026-13-01' is not a date; write it as YYYY-MM-DD." in err
     code, out, _ = _cli(capsys, "users", "add", "--email", "Focal@Alpha.example", "--role", "focal_point",
                         "--org", "ALR")
     assert code == 0 and "focal@alpha.example (focal_point, ALR)" in out
@@ -393,7 +395,7 @@ def test_commands_manage_orgs_users_rounds_history_and_rollback(db_url, monkeypa
     assert _cli(capsys, "users", "add", "--email", "boss@example.org", "--role", "admin", "--password",
                 "boss-pass-1")[0] == 0
     code, _, err = _cli(capsys, "users", "add", "--email", "x@example.org", "--role", "focal_point")
-    assert code == 1 and "A focal point belongs to an organisation" in err
+    assert code == 2 and err == "A focal point belongs to an organisation: choose the organisation. On the command line: --org NAME.\n"
 
     focal = auth.user_for_email(engine, "focal@alpha.example")
     data = xlsx_bytes([activity(1)])
@@ -409,9 +411,9 @@ def test_commands_manage_orgs_users_rounds_history_and_rollback(db_url, monkeypa
     assert items[1]["sha256"] == hashlib.sha256(data).hexdigest()
 
     code, _, err = _cli(capsys, "rollback", str(second.submission_id), "--user", "focal@alpha.example")
-    assert code == 1 and "Only an admin can roll back a submission" in err
+    assert code == 2 and "Only an admin can roll back a submission" in err
     code, _, err = _cli(capsys, "rollback", "1", "--user", "nobody@example.org")
-    assert code == 1 and "No active account for nobody@example.org" in err
+    assert code == 2 and "No active account for nobody@example.org" in err
     code, out, _ = _cli(capsys, "rollback", str(second.submission_id), "--user", "boss@example.org")
     assert code == 0 and out == (f"Submission #{second.submission_id} rolled back; submission "
                                  f"#{first.submission_id} is current again.\n")
@@ -433,13 +435,14 @@ def test_submit_command_uses_the_workflow_and_reports_outcomes(db_url, monkeypat
     path.write_bytes(xlsx_bytes([activity(1)]))
     calls = []
 
+    from mapping import workflow
+
     def submit_file(engine, actor, data, filename, *, org, round_name=None, consolidated=False, **kw):
         calls.append((actor.email, filename, org, round_name, data == path.read_bytes()))
         res = result(activity(1), errors=1 if "bad" in filename else 0)
-        return res, submissions.submit(engine, actor, org=org, filename=filename, data=data, result=res,
-                                 boundary_version=None, round_name=round_name)
-
-    from mapping import workflow
+        return workflow.SubmitReport(res, [submissions.submit(engine, actor, org=org, filename=filename, data=data,
+                                                              result=res, boundary_version=None,
+                                                              round_name=round_name)])
 
     monkeypatch.setattr(workflow, "submit_file", submit_file)  # the store's side of the command, without ingest
     code, out, _ = _cli(capsys, "submit", str(path), "--org", "ALR", "--user", "focal@alpha.example",
@@ -450,7 +453,7 @@ def test_submit_command_uses_the_workflow_and_reports_outcomes(db_url, monkeypat
                         "--round", "2026 H1")
     assert code == 0 and "already received on" in out
     code, _, err = _cli(capsys, "submit", str(path), "--org", ORG_B, "--user", "focal@alpha.example")
-    assert code == 1 and "cannot submit a return for Bravo Aid" in err
+    assert code == 2 and "cannot submit a return for Bravo Aid" in err
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"broken")
     code, _, err = _cli(capsys, "submit", str(bad), "--org", "ALR", "--user", "focal@alpha.example",
@@ -549,8 +552,8 @@ def test_review_queue_lists_unmatched_places_with_their_province_until_learned(d
     kct = [good | {"adm1_name": "Sindh", "adm2_name": "ATLANTIS"}]
     workflow.submit_file(engine, op, xlsx_bytes([r | {"org_name": "IRP"} for r in irp]), "irp.xlsx", org="IRP",
                          reject_whole=True)
-    _, out = workflow.submit_file(engine, op, xlsx_bytes([r | {"org_name": "KCT"} for r in kct]), "kct.xlsx",
-                                  org="KCT", reject_whole=True)
+    out = workflow.submit_file(engine, op, xlsx_bytes([r | {"org_name": "KCT"} for r in kct]), "kct.xlsx",
+                               org="KCT", reject_whole=True)
     assert out.status == "rejected"
     provinces = _units_provinces()
     queue = registry.unmatched_locations(engine, op, provinces=provinces)
@@ -558,7 +561,7 @@ def test_review_queue_lists_unmatched_places_with_their_province_until_learned(d
         ("Sindh", "ATLANTIS", 3, ["Indus Relief Partners", "Khyber Care Trust"]),
         ("Punjab", "Atlantis", 1, ["Indus Relief Partners"]),
         (None, "Narnia", 1, ["Indus Relief Partners"])]
-    assert queue[0]["latest_submission_id"] == out.submission_id
+    assert queue[0]["latest_submission_id"] == out.outcomes[0].submission_id
     assert all(q["suggestions"] and all(isinstance(s, str) and s for s in q["suggestions"]) for q in queue)
     with pytest.raises(db.PermissionDenied, match="Only an admin can review unmatched place names"):
         registry.unmatched_locations(engine, db.Actor(None, "v@x.example", "viewer", None, None))

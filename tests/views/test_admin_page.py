@@ -102,7 +102,7 @@ def test_rolling_back_a_submission_brings_the_previous_return_back(admin_env):
     first = admin_env["outcomes"][IRP].submission_id
     newer = [{"org_name": "IRP", "sector": "Education", "activity": "Cash for school fees", "adm1_name": "Punjab",
               "adm2_name": "Lahore", "status": "ongoing", "start_date": "01/04/2026"}]
-    _, outcome = workflow.submit_file(engine, actor, return_bytes(newer), "irp_april.xlsx", org=IRP)
+    outcome = workflow.submit_file(engine, actor, return_bytes(newer), "irp_april.xlsx", org=IRP)
     assert outcome.status == "stored"
     acts = picture.current_activities(engine, actor)
     assert sorted(acts.loc[acts["org_name"] == IRP, "activity"]) == ["Cash for school fees"]
@@ -110,24 +110,24 @@ def test_rolling_back_a_submission_brings_the_previous_return_back(admin_env):
     at = open_admin(actor)
     subs = tab(at, "Submissions")
     # the newest submission is offered first; the button stays disabled until the box is ticked
-    assert subs.selectbox(key="subs_pick").value == outcome.submission_id
+    assert subs.selectbox(key="subs_pick").value == outcome.outcomes[0].submission_id
     assert button(subs, "Roll back").disabled
     subs.checkbox(key="subs_sure_0").check().run()
     assert not button(tab(at, "Submissions"), "Roll back").disabled
     button(tab(at, "Submissions"), "Roll back").click().run()
 
     assert problems(at) == []
-    assert flash(at) == [f"Submission #{outcome.submission_id} rolled back; the organisation's previous "
+    assert flash(at) == [f"Submission #{outcome.outcomes[0].submission_id} rolled back; the organisation's previous "
                              "return is current again."]
     shown = tab(at, "Submissions").dataframe[0].value.set_index("Id")
-    assert shown.loc[outcome.submission_id, "Status"] == "rolled back"
+    assert shown.loc[outcome.outcomes[0].submission_id, "Status"] == "rolled back"
     assert shown.loc[first, "Status"] == "accepted"
     # a fresh box (new key): the browser cannot send the ticked one back for the next submission
     assert at.checkbox(key="subs_sure_1").value is False, "the confirmation does not stay ticked for the next one"
     assert "subs_sure_0" not in [c.key for c in at.checkbox]
     # the engine agrees: the April return is withdrawn, the first return is current again
     hist = {h["id"]: h["status"] for h in submissions.history(engine, actor, IRP)}
-    assert hist == {outcome.submission_id: "rolled_back", first: "accepted"}
+    assert hist == {outcome.outcomes[0].submission_id: "rolled_back", first: "accepted"}
     acts = picture.current_activities(engine, actor)
     assert sorted(acts.loc[acts["org_name"] == IRP, "activity"]) == ["Mobile clinics", "OTP sites",
                                                                     "Province-wide training"]
@@ -173,8 +173,8 @@ def test_opening_and_locking_a_round(admin_env):
 
     row = [{"org_name": "IRP", "sector": "Health", "activity": "Mobile clinics", "adm1_name": "Punjab",
             "adm2_name": "Lahore", "status": "ongoing"}]
-    _, outcome = workflow.submit_file(engine, actor, return_bytes(row), "late.xlsx", org=IRP, round_name="2027 H1")
-    assert outcome.status == "rejected" and outcome.submission_id is None
+    outcome = workflow.submit_file(engine, actor, return_bytes(row), "late.xlsx", org=IRP, round_name="2027 H1")
+    assert outcome.status == "rejected" and outcome.outcomes[0].submission_id is None
     assert outcome.message == ("The round '2027 H1' is locked, so returns are no longer accepted for it. Ask the "
                                "secretariat to open a new round (or reopen this one).")
     assert "2027 H1" not in {s["round"] for s in submissions.history(engine, actor, IRP)}
@@ -285,8 +285,8 @@ def test_uploading_boundaries_switches_the_active_set_and_refuses_bad_files(own_
     broken = tmp_path / "districts.geojson"
     broken.write_text('{"type": "FeatureCollection", "features": [oops', encoding="utf-8")
     cases = [(duplicate, "Importing xy_adm2_shp.zip: xy_admbnda_adm2_20240501.shp: p-code XY0201 is used by 2 "
-                         "features (Dunmore, Eastwick). P-codes must be unique; fix the file or name another field "
-                         "in the “P-code field” box."),
+                         "features (Dunmore, Eastwick). P-codes must be unique. Fix the file, or name the field that "
+                         "holds the p-codes (the p-code field option)."),
              (broken, "Importing districts.geojson: No polygon layer found in districts.geojson (looked for .shp, "
                       ".geojson, .topojson, .gpkg, .zip).")]
     for path, message in cases:
@@ -329,8 +329,9 @@ def test_a_failed_download_says_what_to_do_on_the_page(admin_env, monkeypatch):
     assert not at.exception
     [error] = [unescape(e.value) for e in at.error]
     assert error.startswith("Downloading boundaries: Could not reach https://")
-    assert error.endswith("(no network in the test). Check the network connection, or download the files by hand "
-                          "and upload them above.")
+    assert error.endswith("(no network in the test). Check the network connection. Or download the files by hand "
+                          "and import them (upload them on the Admin page, or python -m mapping boundaries import "
+                          "--from PATH).")
     assert registry.active_boundary_version(engine) == before
 
 

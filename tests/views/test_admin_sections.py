@@ -70,7 +70,7 @@ def test_a_new_round_says_carried_forward_not_reported_and_shows_rejections(admi
     from mapping import workflow
 
     bad = [RETURNS["Indus Relief Partners"][0] | {"adm2_name": "Atlantis"}]
-    _, outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(bad), "irp.xlsx",
+    outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(bad), "irp.xlsx",
                                       org="Indus Relief Partners", round_name="2027 H1")
     assert outcome.status == "rejected"
     at = open_admin(admin())

@@ -182,6 +182,32 @@ def test_wrong_password_is_a_message_not_a_traceback(app_env):
     assert [e.value for e in at.error] == ["Wrong e-mail or password."]
 
 
+def test_a_signed_in_person_changes_their_password_on_the_account_page(app_env):
+    engine = db.connect()
+    auth.add_user(engine, workflow.SYSTEM, email="pw@app.test", role="viewer", password="first-pass-1")
+    at = start(auth.authenticate(engine, "pw@app.test", "first-pass-1"))
+    at.switch_page("pages/signin.py")
+    at.run()
+    assert at.title[0].value == "Your account"
+
+    def change(current: str, new: str, again: str) -> None:
+        at.text_input(key="pw_current").set_value(current)
+        at.text_input(key="pw_new").set_value(new)
+        at.text_input(key="pw_again").set_value(again)
+        next(b for b in at.button if b.label == "Change password").click().run()
+        assert not at.exception
+
+    change("first-pass-1", "second-pass-2", "second-pass-X")
+    assert [e.value for e in at.error] == ["The two new passwords differ; nothing was changed."]
+    change("wrong-pass", "second-pass-2", "second-pass-2")
+    assert [e.value for e in at.error] == ["Your current password was not accepted. Wrong e-mail or password. Type "
+                                           "the password you signed in with."]
+    change("first-pass-1", "second-pass-2", "second-pass-2")
+    assert at.error == [] and [s.value for s in at.success] == [
+        "Your password was changed. Use the new one next time you sign in."]
+    assert auth.authenticate(engine, "pw@app.test", "second-pass-2").email == "pw@app.test"
+
+
 def test_signing_in_changes_the_menu_to_the_role(app_env):
     at = start(None)
     at.switch_page("pages/signin.py")
@@ -289,8 +315,8 @@ def test_admin_learns_an_unmatched_place_name_once(app_env):
     engine = db.connect()
     row = {"org_name": "SFF", "sector": "Health", "activity": "Clinic support", "adm1_name": "Punjab",
            "adm2_name": "Dera Ghazi Khan Sadar", "status": "ongoing"}
-    _, outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes([row]), "sff.xlsx",
-                                      org="Sindh Futures Fund", reject_whole=True)  # else the row waits for review
+    outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes([row]), "sff.xlsx",
+                                   org="Sindh Futures Fund", reject_whole=True)  # else the row waits for review
     assert outcome.status == "rejected"
     at = start(actor_for("admin"), "admin")
     assert problems(at) == []

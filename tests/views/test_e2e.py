@@ -1,8 +1,9 @@
 """End to end in Debian's Chromium: a focal point signs in, fixes a return, and sees the map change.
 
 Starts the real app (`streamlit run app.py`) on a free port against a temporary database holding the
-illustrative demo, and drives it with Playwright. Saves a screenshot of each page under docs/screenshots/.
-Never downloads a browser: it uses /usr/bin/chromium.
+illustrative demo, and drives it with Playwright. Saves a screenshot of each page into a temporary folder, or
+into STOCKTAKE_SCREENSHOTS_DIR when set (`make screenshots` sets it to docs/screenshots/ to refresh the README's
+pictures), so a test run never changes the working tree. Never downloads a browser: it uses /usr/bin/chromium.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tests.factories.returns import template_return
 from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS: list[Path] = []  # the folder of the current run's screenshots (set by the test)
 ZERO = "#eeeeee"
 
 pytestmark = pytest.mark.browser
@@ -78,6 +79,8 @@ def nav(page, link: str, heading: str | None = None) -> None:
 
     A click that lands while the previous page is still running can be swallowed; try again, then fail.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     target = page.get_by_role("heading", name=heading or link).first
     for attempt in range(3):
         page.locator('[data-testid="stSidebarNav"] a', has_text=link).first.click()
@@ -85,9 +88,10 @@ def nav(page, link: str, heading: str | None = None) -> None:
         try:
             target.wait_for(timeout=20_000)
             return
-        except Exception:  # noqa: BLE001 - retried below, then reported with a screenshot
+        except PlaywrightTimeoutError:  # retried below, then reported with a screenshot
             if attempt == 2:
-                page.screenshot(path=f"/tmp/stocktake_e2e_failed_{link.split()[0].lower()}.png")
+                folder = SHOTS[0] if SHOTS else Path("/tmp")
+                page.screenshot(path=str(folder / f"failed_{link.split()[0].lower()}.png"))
                 raise
 
 
@@ -99,16 +103,17 @@ def map_fills(page, expected: int) -> list[str]:
 
 
 def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    SHOTS[0].mkdir(parents=True, exist_ok=True)
     page.mouse.move(5, 5)  # no hover tooltip in the picture
     page.wait_for_timeout(800)
-    page.screenshot(path=str(SHOTS / name))
+    page.screenshot(path=str(SHOTS[0] / name))
 
 
 def test_focal_point_fixes_a_return_and_sees_the_map_change(tmp_path, shared_boundaries):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (make system-test-deps)")
+    SHOTS[:] = [Path(os.environ.get("STOCKTAKE_SCREENSHOTS_DIR") or tmp_path / "screenshots")]
     info = prepared(tmp_path, shared_boundaries)
     focal = next(u for u in info["users"] if u[1] == "focal_point")
     email, org, password = focal[0], focal[2], focal[3]

@@ -52,8 +52,8 @@ def test_review_queue_preselects_the_suggestion_or_nothing(app_env):
              "adm2_name": "Dera Ghazi Khan Sadar", "status": "ongoing"},
             {"org_name": "SFF", "sector": "Health", "activity": "Outreach", "adm1_name": "Punjab",
              "adm2_name": "Qqxv Zzyx", "status": "ongoing"}]
-    _, outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(rows), "sff.xlsx",
-                                      org="Sindh Futures Fund", reject_whole=True)  # else the rows wait for review
+    outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(rows), "sff.xlsx",
+                                   org="Sindh Futures Fund", reject_whole=True)  # else the rows wait for review
     assert outcome.status == "rejected"
     at = start(actor_for("admin"), "admin")
     at.button_group(key="admin_section").set_value("Review place names").run()

@@ -132,7 +132,8 @@ def test_returns_read_against_the_strategy_on_matrices_and_gaps(app_env, tmp_pat
                                                                    "every district"},
             {"org_name": IRP, "sector": "Nutrition", "activity": "OTP sites", "adm1_name": "Sindh",
              "adm2_name": "Hyderabad", "status": "ongoing", "strategy": "P2.1.b"}]
-    result, outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(rows), "irp_strategy.xlsx", org=IRP)
+    report = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(rows), "irp_strategy.xlsx", org=IRP)
+    outcome = report.outcomes[0]
     assert outcome.status == "stored", outcome.message
     at = start()
     at.switch_page("pages/matrices.py")

@@ -1,0 +1,55 @@
+"""Turning uploaded bytes into grids, or refusing them with a reason the focal point can act on."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from mapping.returns.readers import ReturnError, choose_layout, column_letter, read_book
+
+
+def _xlsx(rows: list[list], sheet: str = "Activities", before: str | None = None) -> bytes:
+    wb = openpyxl.Workbook()
+    if before:
+        wb.active.title = before
+        wb.active.append(["Notes for the secretariat"])
+        ws = wb.create_sheet(sheet)
+    else:
+        ws = wb.active
+        ws.title = sheet
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_workbook_is_read_as_sheets_of_values_and_the_activity_sheet_is_found():
+    data = _xlsx([["Organisation", "Sector", "Province", "District", "Status"],
+                  ["IRP", "Health", "Punjab", "Lahore", "ongoing"]], before="Read me")
+    book = read_book(data, "return.xlsx", isolated=False)
+    assert [s.name for s in book.sheets] == ["Read me", "Activities"]
+    assert book.sheets[1].rows[1][:4] == ["IRP", "Health", "Punjab", "Lahore"]
+    layout = choose_layout(book)
+    assert layout.sheet.name == "Activities" and layout.header_rows == (0,) and layout.data_start == 1
+
+
+def test_csv_is_read_too():
+    book = read_book(b"Organisation,Sector,District\nIRP,Health,Lahore\n", "return.csv", isolated=False)
+    assert book.sheets[0].rows[1][:3] == ["IRP", "Health", "Lahore"]
+
+
+def test_unreadable_files_are_refused_with_the_file_name_and_what_to_do():
+    with pytest.raises(ReturnError, match=r"^return\.xlsx is empty"):
+        read_book(b"", "return.xlsx", isolated=False)
+    with pytest.raises(ReturnError, match=r"return\.xlsx") as exc:
+        read_book(b"this is not a spreadsheet at all", "return.xlsx", isolated=False)
+    assert "upload" in str(exc.value).lower() or exc.value.hint
+    with pytest.raises(ReturnError, match="over the 1 MB limit"):
+        read_book(b"x" * (2 * 1024 * 1024), "big.csv", max_bytes=1024 * 1024, isolated=False)
+
+
+def test_column_letters_as_excel_shows_them():
+    assert [column_letter(i) for i in (0, 25, 26, 701)] == ["A", "Z", "AA", "ZZ"]
