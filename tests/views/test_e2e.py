@@ -204,7 +204,7 @@ def test_focal_point_fixes_a_return_and_sees_the_map_change(tmp_path, shared_bou
             page.get_by_role("button", name="Sign in").click()
             wait_app(page)
             nav(page, "Admin")
-            page.get_by_role("button", name="Submissions", exact=True).wait_for(timeout=30_000)  # the section picker
+            page.get_by_text("Submissions", exact=True).first.wait_for(timeout=60_000)  # the section picker
             shot(page, "admin.png")
             nav(page, "Export")
             page.get_by_role("button", name="District coverage (GeoJSON)").wait_for(timeout=60_000)
