@@ -535,7 +535,7 @@ _RUNTIME_JS = """
         if (u.focus && u.focus !== S.focused && chosen) {
             var pad = S.pad || {tl: L.point(6, 6), br: L.point(6, 6)};
             S.fitting = true;
-            map.fitBounds(chosen.getBounds(), {paddingTopLeft: pad.tl, paddingBottomRight: pad.br, maxZoom: 8,
+            map.fitBounds(chosen.getBounds(), {paddingTopLeft: pad.tl, paddingBottomRight: pad.br, maxZoom: 11,
                                                animate: false});
             S.fitting = false;
             S.moved = true;
