@@ -65,8 +65,38 @@ def _revoke(args) -> int:
     return 0
 
 
+def _password(args) -> int:
+    import getpass
+    import sys
+
+    from mapping.errors import StocktakeError
+    from mapping.store import auth
+
+    engine = db.connect()
+    actor = actor_for(engine, args.user)
+    email = args.email or (args.user if args.user else None)
+    if not email:
+        raise StocktakeError("Whose password?", hint="Give the account's e-mail, or --user YOU for your own.")
+    new = args.password
+    if new is None:
+        if not sys.stdin.isatty():
+            raise StocktakeError("No new password given.", hint="Run it in a terminal to type it, or pass --password P.")
+        new = getpass.getpass(f"New password for {email}: ")
+        if getpass.getpass("Again: ") != new:
+            raise StocktakeError("The two passwords differ.", hint="Run the command again.")
+    auth.set_password(engine, actor, email, new)
+    by = f" (by {actor.email})" if args.user and args.user.lower() != email.lower() else ""
+    print(f"Password changed for {email}{by}; any sign-in lock-out is lifted.")
+    return 0
+
+
 def register_actions(s: argparse._SubParsersAction) -> None:
     """Add the administration actions to the `users` command."""
+    a = s.add_parser("password", help="change a password: your own (--user YOU), or anyone's as an admin")
+    a.add_argument("email", metavar="EMAIL", nargs="?", help="whose password (default: the --user account's)")
+    a.add_argument("--password", metavar="P", help="the new password (default: typed twice in the terminal)")
+    user_arg(a)
+    a.set_defaults(handler=_password)
     a = s.add_parser("disable", help="admin: stop an account signing in and end its open sessions")
     a.add_argument("email", metavar="EMAIL")
     a.add_argument("--reason", help="recorded in the audit log")

@@ -54,7 +54,9 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        message = f"Cannot read {path}: {exc.strerror or exc}"
+        print(json.dumps({"file": path.name, "error": message}, ensure_ascii=False) if args.json else message,
+              file=sys.stdout if args.json else sys.stderr)
         return 2
     engine = db.connect()
 

@@ -183,12 +183,18 @@ def _problems(at: AppTest) -> list[str]:
     return [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
 
 
+def _boundaries_section(at):
+    """The need indicator sits in the Admin page's Boundaries section (the page opens on Submissions)."""
+    at.button_group(key="admin_section").set_value("Boundaries").run()
+    return at
+
+
 def test_admin_uploads_the_need_and_every_viewer_gets_gaps_ranked_by_it(app_deployment):
     from tests.factories.app import PASSWORD, USERS
 
     engine = app_deployment
     admin = auth.authenticate(engine, "secretariat@app.test", "app-test-admin")
-    at = _start(admin, "pages/admin.py")
+    at = _boundaries_section(_start(admin, "pages/admin.py"))
     assert _problems(at) == []
     assert any("No need indicator is set" in c.value for c in at.caption)
     at.file_uploader(key="need_admin_upload").set_value(("pin.csv", NEED_CSV, "text/csv")).run()
@@ -210,7 +216,7 @@ def test_admin_uploads_the_need_and_every_viewer_gets_gaps_ranked_by_it(app_depl
     assert list(top["District"][:2]) == ["Bagh", "Dera Ghazi Khan"] and list(top["Need"][:2]) == [90000, 50000]
 
     # the admin removes it: the gaps page falls back to the province order without a need column
-    at = _start(admin, "pages/admin.py")
+    at = _boundaries_section(_start(admin, "pages/admin.py"))
     at.checkbox(key="need_admin_sure").check().run()
     at.button(key="need_admin_clear").click().run()
     assert _problems(at) == [] and registry.need(engine) is None
