@@ -187,10 +187,14 @@ def _clear_work() -> None:
 # ---------------------------------------------------------------- errors
 
 
+CLI_HINT = "On the command line"
+
+
 def message_for(exc: StocktakeError) -> str:
     """The engine's own words, then how to fix it."""
     text = exc.message or "The request was refused."
-    return f"{text} {exc.hint}" if exc.hint else text
+    hint = exc.hint if exc.hint and not exc.hint.startswith(CLI_HINT) else None  # the command line's advice
+    return f"{text} {hint}" if hint else text
 
 
 def show_error(exc: StocktakeError, what: str | None = None) -> None:

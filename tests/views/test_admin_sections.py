@@ -71,7 +71,7 @@ def test_a_new_round_says_carried_forward_not_reported_and_shows_rejections(admi
 
     bad = [RETURNS["Indus Relief Partners"][0] | {"adm2_name": "Atlantis"}]
     outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(bad), "irp.xlsx",
-                                      org="Indus Relief Partners", round_name="2027 H1")
+                                   org="Indus Relief Partners", round_name="2027 H1", reject_whole=True)
     assert outcome.status == "rejected"
     at = open_admin(admin())
     at.switch_page("pages/overview.py")
