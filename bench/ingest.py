@@ -98,9 +98,8 @@ def _national_workbook(path, units) -> None:
 
 def _national_child(path: str, boundaries_kind: str) -> None:
     """Run in its own process: validate the national file once and print seconds and peak RSS."""
-    import resource
-
     from mapping.geo.gazetteer import Gazetteer
+    from mapping.returns import sandbox
     from mapping.returns.ingest import read_return
 
     units, _ = _units()
@@ -109,7 +108,7 @@ def _national_child(path: str, boundaries_kind: str) -> None:
     start = time.perf_counter()
     result = read_return(data, "national.xlsx", gazetteer=gaz, orgs=None, max_bytes=200 * 1024 * 1024)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = sandbox.peak_mb()  # this child's own peak, not the generating parent's
     print(seconds, peak, result.rows, result.accepted, len(result.issues))
 
 

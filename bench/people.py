@@ -26,11 +26,12 @@ from _common import ROOT, SHARED_BOUNDARIES, emit
 KEY = "5a" * 32
 
 UPLOAD_AND_COMPARE = r"""
-import json, resource, sys, time
+import json, sys, time
 from mapping import workflow
 from mapping.geo import boundaries
 from mapping.store import auth, db, registry
 from mapping.store import people as sp
+from mapping.returns import sandbox
 
 url, a_path, b_path = sys.argv[1:4]
 engine = db.connect(url)
@@ -64,7 +65,7 @@ total = time.perf_counter() - start
 cpu = time.process_time() - cpu0
 print(json.dumps({"upload_a": up[0], "upload_b": up[1], "compare": compare, "total": total, "cpu": cpu,
                   "in_both": table.total["in_both"],
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": sandbox.peak_mb()}))
 """
 
 

@@ -17,11 +17,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Crashed", "Outcome", "run"]
+__all__ = ["Crashed", "Outcome", "peak_mb", "run"]
 
 MEMORY_MB = 600
 TIMEOUT_S = 180
 _PRELOAD = ["mapping.returns.readers", "python_calamine"]
+
+
+def peak_mb() -> float:
+    """This program's own peak resident memory, in MB.
+
+    Linux keeps ru_maxrss across exec, so a process started by a large one (a worker of the forkserver the
+    Streamlit server starts, a command run by pytest) would report its parent's peak; VmHWM belongs to this
+    program's memory alone. ru_maxrss where /proc is missing.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -63,7 +80,7 @@ def _child(conn, fn: Callable, args: tuple, kwargs: dict, memory_mb: int) -> Non
         return
     except Exception as exc:  # noqa: BLE001 - the worker process's top level: handed to the parent, which decides
         result = Outcome(error=exc)
-    result.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result.peak_mb = peak_mb()
     try:
         conn.send(result)
     except MemoryError:

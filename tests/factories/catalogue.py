@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import resource
 import sys
+
+from mapping.returns import sandbox
 
 
 def _state(org: str) -> dict:
@@ -48,21 +49,9 @@ def main(plan_path: str) -> None:
             except BaseException as exc:  # noqa: BLE001 - a traceback is the defect the catalogue looks for
                 code = f"{exc.__class__.__name__}: {exc}"
         out.append({"id": case["id"], "code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue(),
-                    "peak_mb": _peak_mb(),
+                    "peak_mb": sandbox.peak_mb(),
                     "state": _state(plan["other_org"])})
     print(json.dumps(out, default=str))
-
-
-def _peak_mb() -> float:
-    """This process's own peak resident memory. Linux keeps ru_maxrss across exec, so a child started by a
-    big pytest process would report the parent's peak; VmHWM belongs to this program's memory alone."""
-    try:
-        for line in open("/proc/self/status", encoding="ascii"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
