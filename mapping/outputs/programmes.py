@@ -104,7 +104,7 @@ def programmes_section(frame: pd.DataFrame, units: pd.DataFrame, st: dict, frame
     out.append(Spacer(1, 3))
     tab = an.table(frame, units)
     cols = [("programme", "Programme", 0.22), ("owner", "Owner", 0.18), ("provinces", "Provinces", 0.14),
-            ("target_groups", "Target groups", 0.18), ("benefit", "Benefit", 0.14), ("districts", "Districts", 0.06),
+            ("target_groups", "Target groups", 0.16), ("benefit", "Benefit", 0.14), ("districts", "Districts", 0.08),
             ("beneficiaries", "People", 0.08)]
     widths = [frame_w * w for _, _, w in cols]
     data = [[header_cell(label, w, st) for (_, label, _), w in zip(cols, widths)]]
