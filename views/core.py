@@ -88,18 +88,30 @@ def _forget(note: str) -> None:
     st.session_state.pop(ACTOR_KEY, None)
     st.session_state.pop("must_change_password", None)
     st.session_state["_session_note"] = note
+    st.session_state.pop("_session_note_page", None)
     _clear_work()
 
 
-def session_scripts() -> None:
-    """Make the browser call the cookie route this session needs (views/web.py), once."""
-    pending = st.session_state.pop(_PENDING, None)
+def session_scripts(page: str = "") -> None:
+    """Make the browser call the cookie route this session needs (views/web.py), once; say why a session ended.
+
+    The note stays on the page where it first showed, across that page's reruns (a map or an upload widget can
+    rerun the page a moment later), and goes once the user opens another page or signs in again.
+    """
+    state = st.session_state
+    pending = state.pop(_PENDING, None)
     if pending:
         path, body = pending
         st.html(web.script(path, body), unsafe_allow_javascript=True)
-    note = st.session_state.pop("_session_note", None)
-    if note:
-        st.warning(note, icon=":material/logout:")
+    note = state.get("_session_note")
+    if not note:
+        return
+    shown_on = state.setdefault("_session_note_page", page)
+    if shown_on != page or signed_in() is not None:
+        state.pop("_session_note", None)
+        state.pop("_session_note_page", None)
+        return
+    st.warning(note, icon=":material/logout:")
 
 
 def must_change_password() -> bool:

@@ -103,6 +103,9 @@ def map_fills(page, expected: int) -> list[str]:
 
 
 def shot(page, name: str) -> None:
+    """Save a picture into the run's folder; a test run on its own (no folder set yet) uses the env or /tmp."""
+    if not SHOTS:
+        SHOTS.append(Path(os.environ.get("STOCKTAKE_SCREENSHOTS_DIR") or "/tmp/stocktake-screenshots"))
     SHOTS[0].mkdir(parents=True, exist_ok=True)
     page.mouse.move(5, 5)  # no hover tooltip in the picture
     page.wait_for_timeout(800)

@@ -168,7 +168,8 @@ def test_an_unconfirmed_upload_keeps_its_report_across_a_reload(demo, pw, tmp_pa
             "adm1_name": info["provinces"][pcode], "adm2_name": info["names"][pcode], "status": "ongoing",
             "start_date": "01/03/2026", "targeted": 4000}
     wrong = tmp_path / "return_with_a_mistake.xlsx"
-    wrong.write_bytes(return_bytes([good, dict(good, adm2_name="Nowhereville")]))
+    # an unknown district alone would wait in the review queue; an unreadable number keeps the return out
+    wrong.write_bytes(return_bytes([good, dict(good, adm2_name="Nowhereville", targeted="four thousand")]))
     port = free_port()
     with serving(env, port, base / "fourth.log"):
         ctx, page = signed_in_tab(pw, port, email, password)
