@@ -276,7 +276,19 @@ def axis_order(axis: str, long: pd.DataFrame, a: pd.DataFrame, u: pd.DataFrame, 
         keys = sorted(present - {NOT_GIVEN})
     if NOT_GIVEN in present:
         keys.append(NOT_GIVEN)
-    return keys, keys
+    return keys, listed_labels(axis, keys, sectors if axis == "sector" else None)
+
+
+def listed_labels(axis: str, keys: list[str], also: list[str] | None = None) -> list[str]:
+    """A sector, sub-sector or organisation type kept as written (not yet mapped to the lists) is labelled
+    '... (not on the list)', so a reader never takes it for one of the deployment's values. `also`: values the
+    caller gave as this table's list (its `sectors`)."""
+    from mapping.returns import schema
+
+    if axis not in schema.LISTED_FIELDS:
+        return keys
+    listed = schema.load_vocabularies().listed(axis) | {NOT_GIVEN.lower()} | {str(s).lower() for s in also or ()}
+    return [k if str(k).lower() in listed else schema.not_on_list_label(k) for k in keys]
 
 
 def flat_district_labels(labels: list[tuple[str, str]]) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from mapping.analysis.filters import NOT_GIVEN
 from mapping.outputs.palette import heat_colour, text_colour
 from mapping.returns import schema
 
@@ -108,11 +109,42 @@ def reported_in(acts: pd.DataFrame) -> list[str] | None:
     return [f"carried forward from {r}" if c else r for r, c in zip(rounds, carried, strict=True)]
 
 
-def _dataset_rows(acts: pd.DataFrame, fields: Sequence[schema.Field]) -> Iterable[list[Any]]:
+NOT_ON_LIST = ("Not on the list", "#meta+offlist")
+
+
+def not_on_list(acts: pd.DataFrame) -> list[str] | None:
+    """Per row: the fields whose value was kept as written, not on the deployment's lists ("Sector, Status"), or
+    None when every value is listed. A reader of the shared sheet must not take "Seguridad alimentaria" for one of
+    the lists' sectors."""
+    vocab = schema.load_vocabularies()
+    marks = [""] * len(acts)
+    for name in schema.LISTED_FIELDS:
+        if name not in acts.columns:
+            continue
+        values = acts[name].astype(object)
+        text = values.where(values.notna(), "").astype(str).str.strip()
+        off = ((text != "") & (text != NOT_GIVEN) & ~text.str.lower().isin(vocab.listed(name))).to_numpy()
+        label = schema.FIELD_BY_NAME[name].header
+        for i in off.nonzero()[0]:
+            marks[i] = f"{marks[i]}, {label}" if marks[i] else label
+    return marks if any(marks) else None
+
+
+def _extra_columns(acts: pd.DataFrame) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """The columns after the schema's: the round each row was reported in, and which values are not on the list."""
+    heads, values = [], []
+    for head, column in ((REPORTED_IN, reported_in(acts)), (NOT_ON_LIST, not_on_list(acts))):
+        if column is not None:
+            heads.append(head)
+            values.append(column)
+    return heads, values
+
+
+def _dataset_rows(acts: pd.DataFrame, fields: Sequence[schema.Field],
+                  extra: Sequence[list[str]] = ()) -> Iterable[list[Any]]:
     cols = {f.name: (acts[f.name].tolist() if f.name in acts.columns else [None] * len(acts)) for f in fields}
-    when = reported_in(acts)
     for i in range(len(acts)):
-        yield [_plain(cols[f.name][i], f.kind) for f in fields] + ([safe_cell(when[i])] if when is not None else [])
+        yield [_plain(cols[f.name][i], f.kind) for f in fields] + [safe_cell(column[i]) for column in extra]
 
 
 def dataset_csv(acts: pd.DataFrame, *, include_contacts: bool = False) -> bytes:
@@ -120,10 +152,10 @@ def dataset_csv(acts: pd.DataFrame, *, include_contacts: bool = False) -> bytes:
     fields = dataset_fields(acts, include_contacts=include_contacts)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    extra = [REPORTED_IN] if reported_in(acts.head(0)) is not None else []
+    extra, extra_values = _extra_columns(acts)
     writer.writerow([f.header for f in fields] + [e[0] for e in extra])
     writer.writerow([f.hxl for f in fields] + [e[1] for e in extra])
-    for row in _dataset_rows(acts, fields):
+    for row in _dataset_rows(acts, fields, extra_values):
         writer.writerow([_text(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
 
@@ -146,7 +178,7 @@ def dataset_xlsx(acts: pd.DataFrame, *, include_contacts: bool = False, title: s
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DCE6F1")
     hxl_font = Font(italic=True, color="555555")
-    extra = [REPORTED_IN] if reported_in(acts.head(0)) is not None else []
+    extra, extra_values = _extra_columns(acts)
     header = []
     for text in [f.header for f in fields] + [e[0] for e in extra]:
         c = WriteOnlyCell(ws, value=text)
@@ -160,7 +192,7 @@ def dataset_xlsx(acts: pd.DataFrame, *, include_contacts: bool = False, title: s
         hxl.append(c)
     ws.append(hxl)
     date_cols = {i for i, f in enumerate(fields) if f.kind in _DATE_KINDS}
-    for row in _dataset_rows(acts, fields):
+    for row in _dataset_rows(acts, fields, extra_values):
         if date_cols:
             cells: list[Any] = []
             for i, v in enumerate(row):

@@ -300,6 +300,11 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
     scoped = an.apply_filters(acts, f)
     sector_list = sector_universe(scoped, sectors, f)
     sector_arg = sector_list
+    # the matrices append reported sectors themselves, labelling those not on the list
+    from mapping.returns import schema
+
+    listed = schema.load_vocabularies().listed("sector")
+    matrix_sectors = list(sectors) if sectors else [s for s in sector_list if s.lower() in listed]
     summary = an.district_summary(acts, units, f)
     partner_col = "partner" if "partner" in scoped.columns else "org_name"
     headlines = headline_sentences(acts, units, sectors=sector_arg, filters=f, need=need)
@@ -326,12 +331,13 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
             st, png, facts, heading=f"{sector}: where partners work", bset=bset,
             explain=f"Distinct partners with at least one <b>{esc(sector)}</b> activity in the district.")]
     # matrices
-    sd = an.matrix(acts, units, rows="district", cols="sector", measure="partners", filters=f, sectors=sector_arg)
+    sd = an.matrix(acts, units, rows="district", cols="sector", measure="partners", filters=f, sectors=matrix_sectors)
     story += [PageBreak(), Paragraph("Partners by district and sector", st["h1"]),
               Paragraph("Distinct partners per district and sector, districts grouped by province. "
                         "– = no partner (a gap). Totals count each partner once.", st["small"]), Spacer(1, 2 * mm)]
     story += grouped_matrix_tables(sd, units, st, FRAME_W)
-    ps = an.matrix(acts, units, rows="partner", cols="sector", measure="activities", filters=f, sectors=sector_arg)
+    ps = an.matrix(acts, units, rows="partner", cols="sector", measure="activities", filters=f,
+                   sectors=matrix_sectors)
     story += [PageBreak(), Paragraph("Activities by partner and sector", st["h1"]),
               Paragraph("Number of activities each partner reports per sector.", st["small"]), Spacer(1, 2 * mm)]
     story += matrix_tables(ps, st, FRAME_W, first_label="Partner")

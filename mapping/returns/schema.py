@@ -235,6 +235,28 @@ class Vocabularies:
     def subsectors_of(self, sector: str) -> list[str]:
         return [sub for s, sub, _ in self.sectors if s == sector and sub]
 
+    def listed(self, field: str) -> frozenset[str]:
+        """The lower-cased spellings `field`'s list knows (its values and their aliases; empty for a field
+        without a list): a stored value outside them was kept as written, not yet mapped, and is shown as not on
+        the list."""
+        if field == "sector":
+            values: tuple[str, ...] | list[str] = self.sector_names
+        elif field == "subsector":
+            values = [sub for _, sub, _ in self.sectors if sub]
+        else:
+            values = {"status": self.statuses, "org_type": self.org_types, "modality": self.modalities}.get(field, ())
+        return frozenset(v.lower() for v in values) | frozenset(self.aliases.get(field, {}))
+
+
+# Fields checked against a list whose off-list values are kept as written, and how such a value is shown.
+LISTED_FIELDS: tuple[str, ...] = ("sector", "subsector", "status", "org_type", "modality")
+NOT_ON_LIST = "not on the list"
+
+
+def not_on_list_label(value: str) -> str:
+    """'Seguridad alimentaria (not on the list)': a value kept as written, in matrices and exports."""
+    return f"{value} ({NOT_ON_LIST})"
+
 
 @lru_cache(maxsize=4)
 def load_vocabularies(data_dir: str | None = None) -> Vocabularies:
