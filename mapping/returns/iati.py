@@ -516,6 +516,7 @@ def second_opinion(records: Iterable[dict], draft: IatiDraft, *, filename: str) 
 # --------------------------------------------------------------------------- the pre-filled template
 
 NOTE_COLUMNS = ("IATI activity", "What", "Value", "Note")
+NOTES_SHEET = "IATI notes"
 
 
 def draft_workbook(draft: IatiDraft, *, vocab: Vocabularies, units=None, org: str | None = None,
@@ -523,23 +524,22 @@ def draft_workbook(draft: IatiDraft, *, vocab: Vocabularies, units=None, org: st
     """The organisation's template pre-filled from IATI, with an 'IATI notes' sheet of what was not mapped."""
     from openpyxl.styles import Font
 
-    from mapping.returns.template import build_template
+    from mapping.returns.template import SheetRows, build_template, sheet_rows
 
-    def notes_sheet(wb) -> None:
-        ws = wb.create_sheet("IATI notes")
+    def notes_sheet(wb) -> dict[str, SheetRows]:
+        ws = wb.create_sheet(NOTES_SHEET)
         ws.append([f"Pre-filled from {draft.file}: {draft.activities_drafted} of {draft.activities_read} IATI "
                    f"activities became {len(draft.rows)} rows. Read these notes, fix the rows, then upload."])
         ws["A1"].font = Font(bold=True)
         ws.append(list(NOTE_COLUMNS))
         for cell in ws[2]:
             cell.font = Font(bold=True)
-        for r, n in enumerate(draft.notes, start=3):
-            for c, value in enumerate((n.activity, n.what, n.value, n.message), start=1):
-                cell = ws.cell(r, c, value)
-                if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-                    cell.data_type = "s"  # text, never a formula
         for col, width in zip("ABCD", (34, 12, 24, 110)):
             ws.column_dimensions[col].width = width
+        notes = draft.notes
+        columns = [[n.activity for n in notes], [n.what for n in notes], [n.value for n in notes],
+                   [n.message for n in notes]]
+        return {NOTES_SHEET: sheet_rows(wb, columns, first_row=3)}  # text stays text, never a formula
 
     frame = draft.frame()
     heading = (title or "Stocktake return") + f" — DRAFT pre-filled from IATI ({draft.file}): review every row"

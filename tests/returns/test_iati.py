@@ -191,6 +191,43 @@ def test_the_draft_workbook_is_the_template_prefilled_with_a_notes_sheet(country
     assert acts.data_validations.dataValidation, "the draft keeps the template's dropdowns"
 
 
+def test_a_big_draft_keeps_dropdowns_formats_and_notes_down_to_its_last_row(country):
+    acts = [activity(f"XM-FICT-1-B{i:04d}", sectors=(("1", "12220", 60), ("1", "11220", 40)),
+                     locations=({"code": "XY0101"}, {"code": "XY0202"}),
+                     budgets=(("2026-01-01", "2026-12-31", 1000 + i, None, "1"),), status=("2", "9")[i % 2])
+            for i in range(500)]
+    draft = read(country, *acts)
+    assert len(draft.rows) == 2000 and len(draft.notes) >= 250
+    wb = openpyxl.load_workbook(io.BytesIO(iati.draft_workbook(draft, vocab=country["vocab"],
+                                                               units=country["units"])))
+    ws = wb["Activities"]
+    headers = [c.value for c in ws[1]]
+    col = {h: openpyxl.utils.get_column_letter(i) for i, h in enumerate(headers, start=1)}
+    last_data, last = 2 + len(draft.rows), 2 + len(draft.rows) + 500
+    assert ws.max_row == last and ws.freeze_panes == "B3"
+    assert all(c.comment is not None for c in ws[1]), "every header explains its column"
+    final = draft.rows[-1]
+    assert ws[f"{col['Activity ID']}{last_data}"].value == final["activity_id"]
+    assert ws[f"{col['District p-code']}{last_data}"].value == final["adm2_pcode"]
+    assert ws[f"{col['Budget']}{last_data}"].value == pytest.approx(final["budget"])
+    start = ws[f"{col['Start date']}{last_data}"]
+    assert start.value == dt.datetime(2025, 2, 1) and start.number_format == "DD/MM/YYYY"
+    for row in (last_data, last):
+        assert ws[f"{col['Start date']}{row}"].number_format == "DD/MM/YYYY"
+        assert ws[f"{col['Budget']}{row}"].number_format == "#,##0"
+        assert ws[f"{col['Beneficiaries targeted']}{row}"].number_format == "#,##0"
+    covered = {}
+    for dv in ws.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            covered[openpyxl.utils.get_column_letter(rng.min_col)] = (rng.min_row, rng.max_row)
+    for header in ("Sector", "Sub-sector", "Status", "Province", "District", "Start date", "Budget"):
+        assert covered[col[header]] == (3, last), f"{header} keeps its dropdown or check to the last row"
+    notes = wb["IATI notes"]
+    assert notes.max_row == 2 + len(draft.notes)
+    assert [c.value for c in notes[notes.max_row]] == [draft.notes[-1].activity, draft.notes[-1].what,
+                                                       draft.notes[-1].value, draft.notes[-1].message]
+
+
 class _Datastore(http.server.BaseHTTPRequestHandler):
     pages: list[bytes] = []
     seen: list[tuple[str, str | None]] = []

@@ -175,3 +175,49 @@ def test_template_command_prefills_an_organisations_current_activities(db_url, s
                     "IRP-002": ("Indus Relief Partners", "Shaheed Benazir Abad", "PK719", 1000)}
     result = workflow.validate_upload(engine, out.read_bytes(), out.name, org="Indus Relief Partners")
     assert [i.message for i in result.issues] == [] and result.accepted == 2
+
+
+def test_rows_written_as_xml_read_back_as_openpyxl_would_have_written_them():
+    import decimal
+
+    import numpy as np
+    from openpyxl import Workbook
+
+    from mapping.returns.template import sheet_rows, stable_xlsx
+
+    values = ["Sukkur", "  padded ", "=1+1", "#N/A", "", "two\r\nlines", "<&>\"'", 12500, 2.5, True, 45000,
+              decimal.Decimal("1.25"), np.int64(7), np.float64(0.1), dt.date(2025, 1, 31),
+              dt.datetime(2025, 1, 31, 13, 30), pd.Timestamp("2025-03-01"), float("nan"), pd.NaT, None, 1, 1.0]
+    formats = [None, "#,##0", "DD/MM/YYYY"]  # a plain column and two formatted ones, as in the template
+    expected, fast = Workbook(), Workbook()
+    ws = expected.active
+    ws.title = fast.active.title = "Activities"
+    fast.active.append(["head"])
+    ws.append(["head"])
+    for r, value in enumerate(values, start=2):
+        for c, fmt in enumerate(formats, start=1):
+            plain = None if value is pd.NaT or (isinstance(value, float) and value != value) else value
+            plain = plain.to_pydatetime() if isinstance(plain, pd.Timestamp) else plain
+            plain = plain.item() if isinstance(plain, np.generic) else plain
+            cell = ws.cell(r, c, plain)
+            if isinstance(plain, str):
+                cell.data_type = "s" if plain not in ("#N/A",) else "e"
+            if fmt:
+                cell.number_format = fmt
+    for r in range(len(values) + 2, len(values) + 5):  # formatted blank rows below
+        for c, fmt in enumerate(formats, start=1):
+            if fmt:
+                ws.cell(r, c).number_format = fmt
+    rows = sheet_rows(fast, [values] * 3, first_row=2, number_formats=formats, last_row=len(values) + 4)
+    got, want = _wb(stable_xlsx(fast, {"Activities": rows}))["Activities"], _wb(stable_xlsx(expected))["Activities"]
+    assert got.dimensions == want.dimensions == f"A1:C{len(values) + 4}"
+    for g, w in zip(got.iter_rows(), want.iter_rows(), strict=True):
+        assert [(c.value, c.number_format, c.data_type) for c in g] == [
+            (c.value, c.number_format, c.data_type) for c in w]
+
+
+def test_a_control_character_in_a_prefilled_value_is_left_out_not_a_broken_file():
+    acts = pd.DataFrame([{"org_name": "Indus Relief Partners", "sector": "Health", "activity": "Vaccination\x0bdays",
+                          "adm1_name": "Punjab", "adm2_name": "Multan", "status": "ongoing"}])
+    ws = _wb(build_template(units=PAK_UNITS, org="Indus Relief Partners", activities=acts))["Activities"]
+    assert ws["I3"].value == "Vaccinationdays"
