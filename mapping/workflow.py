@@ -415,8 +415,8 @@ def iati_second_opinion(engine: Engine, result: IngestResult, iati_data: bytes, 
     if not country:
         raise StocktakeError("Which country's IATI activities should the return be compared with?",
                              hint="Give the two-letter ISO code, e.g. --country PK.")
-    draft = iati.read_iati(iati_data, iati_filename, country=country, vocab=ctx.vocab, org=org)
-    return iati.second_opinion(result.records, draft, filename=result.file)
+    published = iati.published_identifiers(iati_data, iati_filename, country=country, vocab=ctx.vocab)
+    return iati.second_opinion(result.records, published, filename=result.file)
 
 
 def send_reminders(engine: Engine, actor: db.Actor, round_name: str | None = None, *,

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +28,8 @@ from mapping import config
 from mapping.returns.readers import ReturnError
 from mapping.returns.schema import Issue, Vocabularies
 
-__all__ = ["ACTIVITY_STATUS", "DacTable", "IatiDraft", "Note", "draft_ids", "load_dac_table", "read_iati",
-           "second_opinion"]
+__all__ = ["ACTIVITY_STATUS", "DacTable", "IatiDraft", "Note", "draft_ids", "load_dac_table", "published_identifiers",
+           "read_iati", "second_opinion"]
 
 # IATI ActivityStatus codelist → the deployment's statuses (None: no row; the activity is listed as a note).
 ACTIVITY_STATUS: dict[str, str | None] = {"1": "planned", "2": "ongoing", "3": "completed", "4": "completed",
@@ -379,7 +382,41 @@ def read_iati(data: bytes, filename: str, *, country: str, vocab: Vocabularies, 
     for record, sectors, places, budget in staged:
         draft.rows.extend(_rows(record, sectors, places, budget))
     draft.activities_drafted = len(staged)
+    _remember(_content_key(data, iso2), draft.identifiers)
     return draft
+
+
+# The identifiers each IATI file publishes for a country, by content: the second opinion asks on every
+# validation of a return, and reading a large publisher's file takes seconds.
+_PUBLISHED: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
+_PUBLISHED_LOCK = threading.Lock()
+PUBLISHED_KEPT = 16
+
+
+def _content_key(data: bytes, iso2: str) -> tuple[str, str]:
+    return hashlib.sha256(data).hexdigest(), iso2
+
+
+def _remember(key: tuple[str, str], identifiers: Sequence[str]) -> None:
+    with _PUBLISHED_LOCK:
+        _PUBLISHED[key] = tuple(identifiers)
+        _PUBLISHED.move_to_end(key)
+        while len(_PUBLISHED) > PUBLISHED_KEPT:
+            _PUBLISHED.popitem(last=False)
+
+
+def published_identifiers(data: bytes, filename: str, *, country: str, vocab: Vocabularies) -> tuple[str, ...]:
+    """The iati-identifiers of the activities a file would draft for the country, read once per content.
+
+    A file this process has drafted or compared before (under any name) is not parsed again.
+    """
+    key = _content_key(data, (country or "").strip().upper())
+    with _PUBLISHED_LOCK:
+        known = _PUBLISHED.get(key)
+        if known is not None:
+            _PUBLISHED.move_to_end(key)
+            return known
+    return tuple(read_iati(data, filename, country=country, vocab=vocab).identifiers)
 
 
 def _pcode_index(units) -> dict[str, _Place]:
@@ -493,10 +530,13 @@ def draft_ids(activity_ids: Iterable) -> set[str]:
     return out
 
 
-def second_opinion(records: Iterable[dict], draft: IatiDraft, *, filename: str) -> list[Issue]:
-    """Warnings for activities in IATI but not in the return, and activity IDs in the return not in IATI."""
+def second_opinion(records: Iterable[dict], published: IatiDraft | Iterable[str], *, filename: str) -> list[Issue]:
+    """Warnings for activities in IATI but not in the return, and activity IDs in the return not in IATI.
+
+    `published` is a draft or its identifiers (`published_identifiers`).
+    """
     in_return = draft_ids(r.get("activity_id") for r in records)
-    published = set(draft.identifiers)
+    published = set(published.identifiers if isinstance(published, IatiDraft) else published)
     issues: list[Issue] = []
     for ident in sorted(published - in_return):
         issues.append(Issue(file=filename, sheet=None, row=None, column=None, value=ident, severity="warning",

@@ -279,3 +279,26 @@ def test_second_opinion_names_what_is_missing_on_either_side(country):
     assert [(i.value, i.severity) for i in issues] == [("XM-FICT-1-H2", "warning"), ("XM-FICT-1-H9", "warning")]
     assert "in your IATI data for this country but not in this return" in issues[0].message
     assert "not in your IATI data" in issues[1].message
+
+
+def test_the_second_opinion_reads_a_file_once_per_content(country, monkeypatch):
+    parsed = []
+    real_parse = iati._parse
+    monkeypatch.setattr(iati, "_parse", lambda data, name: parsed.append(name) or real_parse(data, name))
+    acts = (activity("XM-FICT-1-ONCE-1"), activity("XM-FICT-1-ONCE-2", countries=(("AF", None),)))
+    data = iati_file(*acts)
+    draft = read(country, *acts)  # the draft the focal point starts from reads the same bytes
+    assert draft.identifiers == ["XM-FICT-1-ONCE-1"] and parsed == ["fictional.xml"]
+    for name in ("fictional.xml", "renamed.xml"):  # drafted already: the same bytes under any name
+        assert iati.published_identifiers(data, name, country="pk", vocab=country["vocab"]) == ("XM-FICT-1-ONCE-1",)
+    assert parsed == ["fictional.xml"]
+    assert iati.published_identifiers(data, "x.xml", country="AF", vocab=country["vocab"]) == ("XM-FICT-1-ONCE-2",)
+    newer = iati_file(activity("XM-FICT-1-ONCE-1"), activity("XM-FICT-1-ONCE-3"))
+    assert iati.published_identifiers(newer, "newer.xml", country="PK", vocab=country["vocab"]) == (
+        "XM-FICT-1-ONCE-1", "XM-FICT-1-ONCE-3")
+    assert iati.published_identifiers(newer, "newer.xml", country="PK", vocab=country["vocab"])
+    assert parsed == ["fictional.xml", "x.xml", "newer.xml"]
+    issues = iati.second_opinion([{"activity_id": "XM-FICT-1-ONCE-1|PK101|Health"}],
+                                 iati.published_identifiers(newer, "newer.xml", country="PK", vocab=country["vocab"]),
+                                 filename="return.xlsx")
+    assert [i.value for i in issues] == ["XM-FICT-1-ONCE-3"]
