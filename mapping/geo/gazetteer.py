@@ -16,6 +16,7 @@ districts each division holds); any country works without them.
 from __future__ import annotations
 
 import csv
+import gc
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -238,7 +239,14 @@ class Gazetteer:
             for k, c in zip(keys, codes, strict=True):
                 by_code.setdefault(c, []).append(k)
             self._keys_of[scope] = by_code
+        self.units_in: dict[str | None, list[_Unit]] = {None: list(self.units.values())}
+        for u in self.units.values():
+            self.units_in.setdefault(u.adm1_pcode, []).append(u)
+        # districts of more than one word, the only ones initials can stand for
+        self.multiword_in = {scope: [u for u in us if len(u.words) > 1] for scope, us in self.units_in.items()}
         self._cache: dict[tuple, Match] = {}
+        self._district_cache: dict[tuple[str | None, str], Match] = {}
+        self._fuzzy_cache: dict[tuple[str, str | None], list[tuple[str, float]]] = {}
         self._province_cache: dict[str | None, tuple[str | None, str | None, float]] = {}
         self._forms: dict[str, tuple] = {}
 
@@ -338,8 +346,8 @@ class Gazetteer:
         if prov and self.units[pcode].adm1_pcode != prov:
             local = [(p, s) for p, s in self.fuzzy(q.key, prov) if s >= LOCAL_SCORE]
             toks = {collapse(t) for t in q.tokens}
-            local += [(u.pcode, 90.0) for u in self.units.values()
-                      if u.adm1_pcode == prov and toks <= u.tokens and u.pcode not in {p for p, _ in local}]
+            local += [(u.pcode, 90.0) for u in self.units_in.get(prov, ())
+                      if toks <= u.tokens and u.pcode not in {p for p, _ in local}]
             if local:
                 u = self.units[pcode]
                 cands = [self.cand(p, s) for p, s in sorted(local, key=lambda kv: -kv[1])[:3]] + [self.cand(pcode, score)]
@@ -356,6 +364,15 @@ class Gazetteer:
     # ------------------------------------------------------------------ similarity helpers
 
     def fuzzy(self, key: str, scope: str | None) -> list[tuple[str, float]]:
+        """Districts by similarity of their keys within a scope; worked out once per (key, scope)."""
+        hit = self._fuzzy_cache.get((key, scope))
+        if hit is None:
+            hit = self._fuzzy(key, scope)
+            if len(self._fuzzy_cache) < 200_000:
+                self._fuzzy_cache[(key, scope)] = hit
+        return list(hit)
+
+    def _fuzzy(self, key: str, scope: str | None) -> list[tuple[str, float]]:
         keys, codes = self._choices.get(scope, ([], []))
         if not keys or len(key) < 3:
             return []
@@ -427,8 +444,22 @@ class Gazetteer:
         return hit
 
     def match_many(self, pairs: Iterable[tuple[str | None, str | None]]) -> list[Match]:
-        """Each distinct pair is matched once (returns repeat the same names thousands of times); read-only results."""
-        return [self.match(p, d) for p, d in pairs]
+        """Each distinct pair is matched once (returns repeat the same names thousands of times); read-only results.
+
+        The collector is paused meanwhile, as in `read_return`: matching makes tens of thousands of small
+        objects and no cycles, and a full collection in a large process cost more than the matching.
+        """
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            cache, out = self._cache, []
+            for p, d in pairs:
+                hit = cache.get((p, d))
+                out.append(self.match(p, d) if hit is None else hit)
+            return out
+        finally:
+            if gc_was_on:
+                gc.enable()
 
     def _match(self, province: str | None, district: str | None) -> Match:
         province = None if province is None or (isinstance(province, float) and pd.isna(province)) else str(province)
@@ -446,10 +477,24 @@ class Gazetteer:
             else:
                 m.note = pnote or "No province or district given"
             return m
-        found = self._district(m, prov, district)
+        found = self._district_in(prov, district)
+        found = Match(province, district, found.adm1_pcode, found.adm1_name, found.adm2_pcode, found.adm2_name,
+                      found.method, found.score, found.status, list(found.candidates), found.note, found.step)
         if pnote:
             found.note = f"{pnote}; {found.note[0].lower() + found.note[1:]}" if found.note else pnote
         return found
+
+    def _district_in(self, prov: str | None, district: str) -> Match:
+        """The district as matched in the province recognised (however the province was written), once."""
+        hit = self._district_cache.get((prov, district))
+        if hit is None:
+            m = Match(None, district)
+            if prov:
+                m.adm1_pcode, m.adm1_name = prov, self.provinces[prov]
+            hit = self._district(m, prov, district)
+            if len(self._district_cache) < 200_000:
+                self._district_cache[(prov, district)] = hit
+        return hit
 
     def _district(self, m: Match, prov: str | None, district: str) -> Match:
         found = self.run(self.query(m, prov, district))
@@ -492,7 +537,7 @@ class Gazetteer:
 
 def step_pcode(g: Gazetteer, q: Query) -> Match | None:
     """A p-code in the district column ("PK-607", "pk0607"), with a note when the province disagrees."""
-    code = clean_pcode(q.text) if any(ch.isdigit() for ch in q.text) else ""
+    code = clean_pcode(q.text) if any(map(str.isdigit, q.text)) else ""
     pc = g.pcodes2.get(code)
     if pc is None and code:
         parts = split_pcode(code)
@@ -647,8 +692,7 @@ def step_abbreviation(g: Gazetteer, q: Query) -> Match | None:
     if not any(len(t) <= 3 for t in q.tokens):
         return None
     first = {q.tokens[0][0], skeleton(q.tokens[0][0])}
-    hits = {p for p, u in g.units.items() if (q.prov is None or u.adm1_pcode == q.prov) and len(u.words) > 1
-            and (u.words[0][0] in first or u.words[-1][0] in first)
+    hits = {u.pcode for u in g.multiword_in.get(q.prov, ()) if (u.words[0][0] in first or u.words[-1][0] in first)
             and (initials_fit(q.tokens, u.words) or (len(u.words) == 2 and initials_fit(q.tokens, u.words[::-1])))}
     return _variant(g, q, hits, "abbreviation", "could stand for")
 
