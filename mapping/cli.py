@@ -18,7 +18,7 @@ from pathlib import Path
 from mapping.errors import StocktakeError
 
 COMMAND_MODULES = ("boundaries", "ingest", "store", "analysis", "report", "setup", "pseudonymise", "people", "iati",
-                   "vocab", "strategy", "rates", "review")
+                   "vocab", "strategy", "rates", "review", "layouts")
 
 
 def build_parser() -> argparse.ArgumentParser:

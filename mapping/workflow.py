@@ -22,9 +22,11 @@ from mapping.geo.gazetteer import Gazetteer
 from mapping.returns import iati
 from mapping.returns import programmes as programme_files
 from mapping.returns.ingest import IngestResult, read_return
+from mapping.returns.layouts import SavedLayout
 from mapping.returns.schema import Vocabularies, load_vocabularies
 from mapping.returns.vocabulary import SUGGESTION_THRESHOLD
 from mapping.store import auth, db, identity, picture, programmes, registry, submissions
+from mapping.store import layouts as store_layouts
 from mapping.store import vocabulary as store_vocabulary
 
 SYSTEM = db.Actor(user_id=None, email="system", role="admin", org_id=None, org_name=None)
@@ -88,18 +90,41 @@ def round_period(engine: Engine, round_name: str | None = None) -> tuple[dt.date
 def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | None = None,
                     sheet: str | None = None, date_order: str | None = None, ctx: Context | None = None,
                     round_name: str | None = None, reporting_org: str | None = None,
-                    consolidated: bool = False) -> IngestResult:
+                    consolidated: bool = False, layout: str | None = None,
+                    column_map: dict[str, str | None] | None = None) -> IngestResult:
     """Check a return without storing it; the upload page, `submit` and `validate` all come through here.
 
-    Raises ReturnError for unreadable files and NoBoundariesError before any boundary set is imported.
+    The columns are read with the saved layout called `layout`, else with `column_map` (source header ->
+    field), else with the organisation's (or the deployment's) saved layout whose headers are the file's, else
+    as Stocktake recognises them. Raises ReturnError for unreadable files and NoBoundariesError before any
+    boundary set is imported.
     """
     ctx = ctx or context(engine)
     if ctx.gazetteer is None:
         raise NoBoundariesError("No boundary set is loaded, so districts cannot be matched.", hint=IMPORT_ONE)
+    chosen: SavedLayout | dict[str, str | None] | None = column_map
+    if layout:
+        chosen = store_layouts.get(engine, layout, org=org)
+    saved = store_layouts.candidates(engine, org) if chosen is None else []
     return read_return(data, filename, gazetteer=ctx.gazetteer, orgs=ctx.orgs, vocab=ctx.vocab, org=org,
                        sheet=sheet, date_order=date_order or config.date_order(),
                        max_bytes=config.upload_limit(consolidated), period=round_period(engine, round_name),
-                       reporting_org=reporting_org, confirmed=ctx.confirmed)
+                       reporting_org=reporting_org, confirmed=ctx.confirmed, column_map=chosen,
+                       saved_layouts=saved)
+
+
+def save_layout(engine: Engine, actor: db.Actor, name: str, result: IngestResult,
+                changes: dict[str, str | None] | None = None, *, org: str | None = None) -> SavedLayout:
+    """Keep how `result`'s columns were read, with a person's `changes` (column key -> field, None: not read),
+    as the layout `name` of `org` (None: the deployment's); the next file with the same headers is read with it.
+
+    Columns left unread by Stocktake and not changed are not pinned, so a breakdown summed into a total stays
+    summed."""
+    changes = dict(changes or {})
+    given = {f for f in changes.values() if f}  # a field given to another column is no longer this one's
+    mapping = {c["key"]: c["field"] for c in result.columns if c.get("field") and c["field"] not in given}
+    mapping |= changes
+    return store_layouts.save(engine, actor, name, mapping, [c["header"] for c in result.columns], org=org)
 
 
 def apply_suggestions(engine: Engine, actor: db.Actor, result: IngestResult, *,
@@ -140,11 +165,13 @@ class SubmitReport:
 
 def submit_file(engine: Engine, actor: db.Actor, data: bytes, filename: str, *, org: str,
                 round_name: str | None = None, consolidated: bool = False, reporting_org: str | None = None,
-                reject_whole: bool = False) -> SubmitReport:
+                reject_whole: bool = False, layout: str | None = None,
+                column_map: dict[str, str | None] | None = None) -> SubmitReport:
     """Validate and store one return (or split a consolidated file into one submission per organisation)."""
     ctx = context(engine)
     result = validate_upload(engine, data, filename, org=None if consolidated else org, ctx=ctx,
-                             round_name=round_name, reporting_org=reporting_org, consolidated=consolidated)
+                             round_name=round_name, reporting_org=reporting_org, consolidated=consolidated,
+                             layout=layout, column_map=column_map)
     if consolidated:
         outcomes = submissions.import_consolidated(engine, actor, filename=filename, data=data, result=result,
                                              boundary_version=ctx.boundary_version, round_name=round_name,

@@ -117,8 +117,9 @@ if pending is not None:
         st.warning(f"No errors. {warnings} warning(s): check them, then confirm.")
     else:
         st.success("No problems found. Confirm to store the return.")
-    if result.unknown_columns:
-        st.caption("Columns not recognised (ignored): " + ", ".join(core.esc(c) for c in result.unknown_columns))
+    if submitting.layout_panel(engine, actor, result, org, filename):
+        st.session_state.pop("validated_key", None)  # check the return again with the saved layout
+        st.rerun()
     submitting.show_defaults(result)
     if submitting.offlist_panel(engine, actor, result):
         st.session_state.pop("validated_key", None)  # check the return again with the new mappings

@@ -165,3 +165,57 @@ def queue_choice(result) -> tuple[int, bool]:
             "stored as usual.")
     whole = st.checkbox("Reject the whole return instead (store nothing until I fix the file)", key="reject_whole")
     return (len(result.errors) if whole else len(result.blocking)), whole
+
+
+NOT_READ = "(not read)"
+
+
+def layout_panel(engine, actor: db.Actor, result, org: str | None, filename: str) -> bool:
+    """How each column was read and why, the unread columns with a sample of their values, and a choice per
+    column; saving makes it the organisation's (or, for an admin, every organisation's) layout, applied to the
+    next file with the same headers without a question. True when a layout was saved, so the page checks again."""
+    from mapping.returns.layouts import describe
+    from mapping.returns.schema import FIELDS
+
+    columns = list(getattr(result, "columns", None) or [])
+    if not columns:
+        return False
+    used = getattr(result, "layout", None)
+    if used:
+        st.success(core.esc(describe(used)), icon=":material/view_column:")
+    unread = [c for c in columns if not c.get("field")]
+    title = (f"How the columns were read ({len(columns) - len(unread)} read, {len(unread)} not read)"
+             + (": change or save them as a layout" if not used else ""))
+    with st.expander(title, expanded=not used):
+        label = {f.name: f"{f.header} ({f.name})" for f in FIELDS}
+        st.dataframe(pd.DataFrame([{
+            "Column": f"{c['header']} ({c['letter']})", "Read as": label.get(c.get("field"), NOT_READ),
+            "Why": c.get("why") or "", "Sample": "; ".join(c.get("sample") or [])} for c in columns]),
+            hide_index=True, width="stretch")
+        if actor.role not in ("admin", "focal_point"):
+            return False
+        st.caption("Change any column, then save: the next file with the same headers is read this way, with no "
+                   "question asked.")
+        options = [None, *(f.name for f in FIELDS)]
+        changes: dict[str, str | None] = {}
+        for i, c in enumerate(columns):
+            current = c.get("field")
+            pick = st.selectbox(core.esc(f"{c['header']} ({c['letter']})"), options,
+                                index=options.index(current) if current in options else 0,
+                                format_func=lambda f: NOT_READ if f is None else label[f],
+                                key=f"layout_col_{result.signature}_{i}")
+            if pick != current:
+                changes[c["key"]] = pick
+        default = (used or {}).get("name") or f"{org or 'Consolidated'} – {stem(filename)}"
+        name = st.text_input("Layout name", value=default, key=f"layout_name_{result.signature}")
+        everyone = org is None
+        if actor.role == "admin" and org is not None:
+            everyone = st.checkbox("For every organisation (the deployment's layout)", key="layout_everyone")
+        taken = [f for f in changes.values() if f]
+        if len(taken) != len(set(taken)):
+            st.caption("Two columns are set to the same field; a field is read from one column.")
+        if st.button("Save this layout and check the file again", key="layout_save", type="primary"):
+            saved = core.call(workflow.save_layout, engine, actor, name, result, changes,
+                              org=None if everyone else org, what="Saving the layout")
+            return saved is not None
+    return False

@@ -24,6 +24,10 @@ def _print_offlist(result) -> None:
 def _print_report(result) -> None:
     print(f"{result.file}, sheet '{result.sheet}' (header on row {result.header_row}): {result.rows} rows read, "
           f"{result.accepted} without errors, {len(result.errors)} error(s), {len(result.warnings)} warning(s).")
+    if result.layout:
+        from mapping.returns.layouts import describe
+
+        print(describe(result.layout))
     known = [f"{c['header']} ({c['letter']}) -> {c['field']}" for c in result.columns if c["field"]]
     print("Columns recognised: " + ("; ".join(known) or "none"))
     if result.unknown_columns:
@@ -63,7 +67,7 @@ def _validate(args: argparse.Namespace) -> int:
     def check():
         return workflow.validate_upload(engine, data, path.name, org=args.org, sheet=args.sheet,
                                         date_order=args.date_order, reporting_org=args.reporting_org,
-                                        consolidated=args.consolidated)
+                                        consolidated=args.consolidated, layout=args.layout)
 
     try:
         result = check()
@@ -171,6 +175,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--date-order", choices=("dmy", "mdy"), help="how to read 01/02/2025 (default dmy)")
     p.add_argument("--reporting-org", choices=("org_lead", "org_impl"),
                    help="file without an organisation column: the partner column read as the reporting organisation")
+    p.add_argument("--layout", metavar="NAME", help="read the columns with this saved layout (default: the saved "
+                   "layout whose headers are the file's, if any; see `layouts list`)")
     p.add_argument("--apply-suggestions", action="store_true",
                    help="confirm every suggested mapping of an off-list value at or above 90%% confidence as a "
                         "vocabulary alias (kept in the database, audited as the local operator), then check again")

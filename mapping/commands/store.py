@@ -156,8 +156,12 @@ def _submit(args) -> int:
     actor = actor_for(engine, args.user)
     report = workflow.submit_file(engine, actor, data, path.name, org=args.org, round_name=args.round,
                                   consolidated=args.consolidated, reporting_org=args.reporting_org,
-                                  reject_whole=args.reject_whole)
+                                  reject_whole=args.reject_whole, layout=args.layout)
     result, outcomes = report.result, report.outcomes
+    if result.layout and not args.json:
+        from mapping.returns.layouts import describe
+
+        print(describe(result.layout))
     if args.json:
         out_json({"outcomes": [o.__dict__ for o in outcomes],
                    "issues": [i.to_dict() for i in result.issues]})
@@ -335,6 +339,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reporting-org", choices=("org_lead", "org_impl"),
                    help="consolidated file without an organisation column: the partner column that stands for "
                         "the reporting organisation (default: the lead organisation, else the implementing partner)")
+    p.add_argument("--layout", metavar="NAME", help="read the columns with this saved layout (default: the saved "
+                   "layout whose headers are the file's, if any)")
     p.add_argument("--reject-whole", action="store_true",
                    help="if any row has an error, store none (by default rows with an unknown district, date or "
                         "number wait in the review queue and the rest is stored)")

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from mapping import config
+from mapping.returns import layouts as column_layouts
 from mapping.returns.normalise import (
     VocabIndex,
     fold,
@@ -675,8 +677,14 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
                 vocab: Vocabularies | None = None, org: str | None = None, sheet: str | None = None,
                 date_order: str = "dmy", max_bytes: int | None = None, today: dt.date | None = None,
                 period: tuple[dt.date, dt.date] | None = None, reporting_org: str | None = None,
-                confirmed: dict[str, dict[str, str]] | None = None, strict: bool | None = None) -> IngestResult:
+                confirmed: dict[str, dict[str, str]] | None = None, strict: bool | None = None,
+                column_map: Mapping[str, str | None] | column_layouts.SavedLayout | None = None,
+                saved_layouts: Sequence[column_layouts.SavedLayout] = ()) -> IngestResult:
     """Read, map, normalise, validate and match one return. `ReturnError` when the file cannot be read at all.
+
+    `column_map` (source header -> canonical field, None for a column not to read, or a saved layout) overrides
+    how the columns were recognised; without it, the first of `saved_layouts` whose headers are the file's is
+    applied (see `returns.layouts`).
 
     `period` is the round's (start, end), against which a missing status is derived; `reporting_org` names the
     partner column ("org_lead" or "org_impl") that stands for the reporting organisation in a consolidated file
@@ -688,7 +696,8 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
         return _read_return(data, filename, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org, sheet=sheet,
                             date_order=date_order, max_bytes=max_bytes, today=today, period=period,
                             reporting_org=reporting_org, confirmed=confirmed,
-                            strict=config.strict_vocabulary() if strict is None else strict)
+                            strict=config.strict_vocabulary() if strict is None else strict,
+                            column_map=column_map, saved_layouts=saved_layouts)
     finally:
         if gc_was_on:
             gc.enable()
@@ -716,10 +725,12 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
                  vocab: Vocabularies | None, org: str | None, sheet: str | None, date_order: str,
                  max_bytes: int | None, today: dt.date | None, period: tuple[dt.date, dt.date] | None,
                  reporting_org: str | None, confirmed: dict[str, dict[str, str]] | None,
-                 strict: bool) -> IngestResult:
+                 strict: bool, column_map: Any = None, saved_layouts: Sequence = ()) -> IngestResult:
     name = PurePath(filename or "return").name
     book = read_book(data, name, max_bytes=max_bytes)
     layout = choose_layout(book, sheet)
+    proposed = {c.index: (c.field, c.method) for c in layout.columns}
+    used_layout, absent = column_layouts.settle(layout, column_map, saved_layouts)
     vocab = vocab or load_vocabularies()
     checker = _Checker(name, layout, gazetteer=gazetteer, orgs=orgs, vocab=vocab, org=org,
                        date_order=date_order if date_order in ("dmy", "mdy") else "dmy", today=today or dt.date.today(),
@@ -729,6 +740,10 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
             for r, cells in enumerate(layout.sheet.rows[layout.data_start:], start=layout.data_start + 1)
             if any(cells) or cells.count(None) + cells.count("") < len(cells)]  # skip entirely blank rows
     checker.run(rows)
+    if absent:
+        checker.issues.append(Issue(name, layout.sheet.name, None, None, None, "warning",
+                                    f"The layout names column(s) this file does not have: {', '.join(absent)}.",
+                                    "Check the file's header row, or save a layout for this file."))
     reader_issues = _reader_issues(name, book, layout)
     if reader_issues:
         blocked = {i.row for i in reader_issues if i.severity == "error"}
@@ -748,8 +763,15 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
                 "Put all activities on one sheet, or upload each sheet as its own return."))
     order = {c.label: c.index for c in layout.columns}
     checker.issues.sort(key=lambda i: (i.row or 0, order.get(i.column or "", -1)))
-    columns = [{"header": c.header, "letter": c.letter, "field": c.field, "method": c.method} for c in layout.columns]
+    head = layout.sheet.rows[layout.data_start:layout.data_start + 200]
+    columns = [{"header": c.header, "letter": c.letter, "field": c.field, "method": c.method, "hxl": c.hxl,
+                "key": column_layouts.column_key(layout.columns, c), "sample": column_layouts.samples(head, c.index),
+                "proposed": proposed.get(c.index, (None, None))[0]} for c in layout.columns]
+    for c in columns:
+        c["why"] = column_layouts.why(c)
     unknown = [c.header for c in layout.columns if not c.field]
     return IngestResult(name, layout.sheet.name, columns, n_rows, checker.records, checker.issues, unknown,
                         header_row=max(layout.header_rows) + 1, defaults=checker.defaults,
-                        offlist=checker.offlist_values(), queued=checker.queued)
+                        offlist=checker.offlist_values(), queued=checker.queued,
+                        signature=column_layouts.header_signature(c.header for c in layout.columns),
+                        layout=used_layout)

@@ -28,6 +28,10 @@ class IngestResult:
     # rows whose only errors can wait for the secretariat (unknown district, unreadable date ...): the record as
     # far as it was read, with "_queue": [[field, value as written, message], ...] and "_province" as written
     queued: list[dict] = field(default_factory=list)
+    # the header signature (same headers, same signature) and the saved layout the columns were read with:
+    # {"name", "org", "saved_at", "saved_by", "how": matched | chosen | given}, None when none was used
+    signature: str | None = None
+    layout: dict | None = None
 
     @property
     def errors(self) -> list[Issue]:
@@ -72,6 +76,8 @@ class IngestResult:
             "rows": self.rows, "accepted": self.accepted, "queued": len(self.queued),
             "errors": len(self.errors), "warnings": len(self.warnings),
             "unknown_columns": list(self.unknown_columns),
+            "layout": None if self.layout is None else {k: v.isoformat() if hasattr(v, "isoformat") else v
+                                                        for k, v in self.layout.items()},
             "defaults": [dict(d) for d in self.defaults],
             "offlist": [dict(d) for d in self.offlist],
             "issues": [{"file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value,

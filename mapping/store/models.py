@@ -193,6 +193,26 @@ vocabulary_aliases = Table(
     UniqueConstraint("field", "alias_key", name="uq_vocabulary_aliases_field_key"),
 )
 
+column_layouts = Table(
+    # Which canonical field each column of a partner's file holds, confirmed once and applied to every later
+    # file with the same headers (the signature); one organisation's, or the deployment's (org_id null).
+    "column_layouts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False),  # folded, so "Monthly 3W" and "monthly 3w" are one layout
+    Column("scope_key", String(40), nullable=False),  # "org:<id>", or "*" for the deployment (NULL is never unique)
+    Column("org_id", Integer, ForeignKey("organisations.id")),
+    Column("signature", String(64), nullable=False),
+    Column("headers", JSON, nullable=False, default=list),
+    Column("mapping", JSON, nullable=False, default=dict),  # source header -> field, or null: not read
+    Column("user_id", Integer),
+    Column("user_email", String(320)),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("scope_key", "name_key", name="uq_column_layouts_scope_name"),
+    Index("ix_column_layouts_signature", "signature"),
+)
+
 audit_log = Table(
     "audit_log", metadata,
     Column("id", Integer, primary_key=True),

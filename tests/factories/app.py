@@ -6,10 +6,15 @@ what a deployment holds. One organisation has markup in its name to prove the pa
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
 from mapping import workflow
 from mapping.store import auth, db, registry
 from tests.factories.returns import template_return
 
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PASSWORD = "app-tests-pass"
 ORGS = [
     {"name": "Indus Relief Partners", "acronym": "IRP", "type": "National NGO"},
@@ -93,3 +98,12 @@ def use_deployment(deployment: dict, monkeypatch) -> dict:
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
     return deployment
+
+
+def open_page(actor: db.Actor, page: str) -> AppTest:
+    """The app signed in as `actor`, switched to `page` (e.g. "pages/submit.py") and run once."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["actor"] = actor
+    at.run()
+    at.switch_page(page)
+    return at.run()
