@@ -158,7 +158,7 @@ def _submit(args) -> int:
                                   consolidated=args.consolidated, reporting_org=args.reporting_org,
                                   reject_whole=args.reject_whole, layout=args.layout)
     result, outcomes = report.result, report.outcomes
-    if result.layout and not args.json:
+    if getattr(result, "layout", None) and not args.json:
         from mapping.returns.layouts import describe
 
         print(describe(result.layout))
