@@ -287,6 +287,20 @@ def is_demo(engine: Engine) -> bool:
     return db.get_setting(engine, "demo") == "1"
 
 
+def demo_accounts(engine: Engine) -> list[dict]:
+    """The demo's sign-in accounts (e-mail, role, organisation, password), for the sign-in page of a demo only.
+
+    Their passwords are public by design (the demo is illustrative), so a visitor can try each role without
+    a command line; any other deployment gets an empty list.
+    """
+    if not is_demo(engine):
+        return []
+    users = auth.list_users(engine, SYSTEM)
+    return [{"email": u["email"], "role": u["role"], "org": u["org"], "password": DEMO_PASSWORDS[u["role"]]}
+            for u in users if u["active"] and u["role"] in DEMO_PASSWORDS and u["email"].endswith(
+                (".demo", "@demo.stocktake"))]
+
+
 def ensure_boundary_set(engine: Engine) -> boundaries.BoundarySet:
     """Make sure a boundary set is imported and recorded as active in the database."""
     bset = boundaries.ensure_boundaries()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from mapping import config
+from mapping import config, workflow
 from mapping.errors import StocktakeError
 from mapping.store import auth
 from views import core
@@ -63,9 +64,16 @@ st.title(config.title())
 st.subheader("Sign in")
 core.demo_banner()
 if core.is_demo():
-    st.caption("Demo accounts: `admin@demo.stocktake` / `demo-admin`, `viewer@demo.stocktake` / `demo-viewer`, "
-               "focal points such as `focal@<organisation>.demo` / `demo-focal` (listed by "
-               "`python -m mapping users list`).")
+    with core.guarded("Listing the demo accounts"):
+        accounts = workflow.demo_accounts(core.engine())
+        if accounts:
+            st.caption("Demo accounts: `admin@demo.stocktake` / `demo-admin` (secretariat), "
+                       "`viewer@demo.stocktake` / `demo-viewer` (group member), and one focal point per "
+                       "fictional organisation with the password `demo-focal`.")
+            with st.expander(f"All {len(accounts)} demo accounts"):
+                st.dataframe(pd.DataFrame([{"E-mail": a["email"], "Role": core.ROLE_LABELS.get(a["role"], a["role"]),
+                                            "Organisation": a["org"] or "", "Password": a["password"]}
+                                           for a in accounts]), hide_index=True, width="stretch")
 
 if core.oidc_configured():
     if getattr(st.user, "is_logged_in", False):

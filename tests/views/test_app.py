@@ -355,6 +355,25 @@ def test_matrix_partner_by_sector_uses_acronyms_and_engine_numbers(app_env):
     assert [b.label for b in at.get("download_button")] == ["Download Excel (coloured)", "Download CSV"]
 
 
+def test_demo_sign_in_lists_its_accounts_without_a_command(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    workflow.setup(demo=False)
+    engine = db.connect()
+    auth.add_user(engine, workflow.SYSTEM, email="viewer@demo.stocktake", role="viewer", password="demo-viewer")
+    auth.add_user(engine, workflow.SYSTEM, email="someone@real.org", role="viewer", password="real-password-1")
+    at = start(None)
+    at.switch_page("pages/signin.py")
+    at.run()
+    assert problems(at) == [] and "python -m" not in texts(at) and not any(e.label.startswith("All ") for e in
+                                                                             at.expander)  # not a demo yet
+    db.set_setting(engine, workflow.SYSTEM, "demo", "1")
+    at.run()
+    assert problems(at) == [] and "python -m" not in texts(at)
+    table = next(d.value for d in at.dataframe if "Password" in d.value.columns)
+    assert table.to_dict("records") == [{"E-mail": "viewer@demo.stocktake", "Role": "Group member (viewer)",
+                                         "Organisation": "", "Password": "demo-viewer"}]
+
+
 def test_matrix_leaves_empty_cells_blank_and_its_legend_uses_the_cell_colours(app_env):
     from mapping.outputs import export, palette
     from views import render
