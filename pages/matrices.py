@@ -70,11 +70,7 @@ shown = export.flat_labels(mx).T if transpose else mx
 if export.TOTAL in shown.columns:  # on screen the Total comes first, so it is visible without scrolling
     shown = shown[[export.TOTAL, *[c for c in shown.columns if c != export.TOTAL]]]
 
-vmax = export.matrix_vmax(shown)
-_body = shown.drop(columns=[export.TOTAL], errors="ignore")
-_body = _body[[not export.is_total_label(ix) for ix in _body.index]]
-_values = pd.to_numeric(pd.Series(_body.to_numpy().ravel()), errors="coerce")
-vmin = float(_values[_values > 0].min()) if (_values > 0).any() else None  # the legend's palest swatch
+classes = palette.value_classes(export.matrix_vmax(shown))  # one key for screen, PDF and Excel
 
 
 def _heat(data: pd.DataFrame) -> pd.DataFrame:
@@ -88,7 +84,7 @@ def _heat(data: pd.DataFrame) -> pd.DataFrame:
             return ""
         if not val > 0:  # empty cells stay blank so the coloured ones stand out
             return "color: #c8c8c8"
-        bg = palette.heat_colour(val, vmax)
+        bg = palette.class_colour_of(val, classes)
         return f"background-color: {bg}; color: {palette.text_colour(bg)}"
 
     return pd.DataFrame([[cell(data.iat[i, j], data.index[i], data.columns[j]) for j in range(data.shape[1])]
@@ -115,7 +111,7 @@ def _width(column) -> int:
 
 col_cfg = {str(c): st.column_config.Column(width=_width(c)) for c in shown.columns}
 unit = f" ({currency.load_rates().reporting})" if measure == "budget" and currency.load_rates() else ""
-st.html(render.heat_legend(vmax, measures[measure] + unit, vmin=vmin))
+st.html(render.heat_legend(classes, measures[measure] + unit))
 st.dataframe(styler, width="stretch", height=min(760, 40 + 35 * (len(shown) + 1)), column_config=col_cfg)
 n_rows, n_cols = max(len(shown) - 1, 0), max(len(shown.columns) - 1, 0)
 budget_note = currency.budget_note(v.filtered) if measure == "budget" else ""

@@ -295,30 +295,8 @@ def profile(p: dict) -> None:
         st.caption(core.esc(p["rule"]))
 
 
-def _short_number(value: float) -> str:
-    if value >= 1_000_000:
-        return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
-    if value >= 10_000:
-        return f"{value / 1000:.0f}k"
-    return f"{value:,.0f}"
-
-
-def heat_steps(vmax: float, steps: int = 6, vmin: float | None = None) -> list[tuple[float, str]]:
-    """(value, colour) pairs for a matrix legend, drawn with the very function that colours the cells.
-
-    The first step is the smallest value present (`vmin`), so the palest cell has its swatch too."""
-    if not vmax or vmax <= 0:
-        return []
-    if float(vmax).is_integer() and vmax <= steps:
-        values = [float(v) for v in range(1, int(vmax) + 1)]
-    else:
-        low = float(vmin) if vmin and 0 < vmin < vmax else 1.0
-        values = sorted({low, *(max(low, float(round(vmax * k / steps))) for k in range(1, steps + 1))})
-    return [(v, palette.heat_colour(v, vmax)) for v in values]
-
-
-def heat_legend(vmax: float, what: str, vmin: float | None = None) -> str:
-    """A one-line colour key above a matrix: the same colours as the cells, and what an empty cell means."""
+def heat_legend(classes: list[palette.ColourClass], what: str) -> str:
+    """A one-line colour key above a matrix: the cells' own ranges and colours, and what an empty cell means."""
     import html
 
     def swatch(colour: str, text: str, label: str) -> str:
@@ -327,10 +305,9 @@ def heat_legend(vmax: float, what: str, vmin: float | None = None) -> str:
                 f"border:1px solid #ccc;background:{colour};color:{palette.text_colour(colour)}'>{text}</span>"
                 f"{label}</span>")
 
-    steps = heat_steps(vmax, vmin=vmin)
     parts = [swatch("#ffffff", "<span style='color:#c8c8c8'>·</span>", "none")]
-    for value, colour in steps:  # cells between two steps take the shade between them
-        parts.append(swatch(colour, "&nbsp;", _short_number(value)))
+    for c in classes:
+        parts.append(swatch(c.colour, "&nbsp;", html.escape(c.label)))
     return (f"<div style='font-size:0.85rem;color:#444;display:flex;flex-wrap:wrap;align-items:center;gap:2px'>"
             f"<b style='margin-right:10px'>{html.escape(what)} per cell:</b>{''.join(parts)}</div>")
 

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from mapping.analysis.filters import NOT_GIVEN
-from mapping.outputs.palette import heat_colour, text_colour
+from mapping.outputs.palette import class_colour_of, text_colour, value_classes
 from mapping.returns import schema
 
 # Cells a spreadsheet would read as a formula or a DDE command (OWASP "CSV injection").
@@ -303,6 +303,15 @@ def matrices_xlsx(named: Mapping[str, pd.DataFrame], *, title: str | None = None
         for note in notes:
             ws.cell(r, 1, safe_cell(note)).font = Font(italic=True, color="555555")
             r += 1
+        classes = value_classes(matrix_vmax(df))  # the same key as on screen and in the PDF
+        if classes:
+            ws.cell(r, 1, "Colour key (per cell)").font = Font(italic=True, color="555555")
+            for j, c in enumerate(classes):
+                key = ws.cell(r, 2 + j, c.label)
+                key.fill = PatternFill("solid", fgColor=c.colour.lstrip("#").upper())
+                key.font = Font(color=text_colour(c.colour).lstrip("#").upper())
+                key.alignment = Alignment(horizontal="center")
+            r += 1
         r += 1
         n_idx = df.index.nlevels
         head_row = r
@@ -312,7 +321,6 @@ def matrices_xlsx(named: Mapping[str, pd.DataFrame], *, title: str | None = None
             cell = ws.cell(r, n_idx + j + 1, _plain(str(c)))
             cell.font = bold
             cell.alignment = Alignment(text_rotation=0, wrap_text=True, vertical="bottom", horizontal="center")
-        vmax = matrix_vmax(df)
         for label, row in zip(df.index, df.itertuples(index=False)):
             r += 1
             labels = list(label) if isinstance(label, tuple) else [label]
@@ -328,7 +336,7 @@ def matrices_xlsx(named: Mapping[str, pd.DataFrame], *, title: str | None = None
                     cell.font = bold
                     continue
                 if isinstance(value, (int, float)):
-                    bg = heat_colour(value, vmax)
+                    bg = class_colour_of(value, classes)
                     cell.fill = PatternFill("solid", fgColor=bg.lstrip("#").upper())
                     cell.font = Font(color=text_colour(bg).lstrip("#").upper())
                     if isinstance(value, float):

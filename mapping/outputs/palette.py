@@ -8,6 +8,7 @@ Plain Python on purpose (no matplotlib import), so the screen map can use it che
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 # ColorBrewer YlGnBu, 9 classes (light to dark).
 YLGNBU: tuple[str, ...] = ("#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8",
@@ -159,3 +160,46 @@ def amount_colour(index: int, count: int) -> str:
     if scheme is None:
         return heat_colour(index + 1, count)
     return scheme[index]
+
+
+@dataclass(frozen=True)
+class ColourClass:
+    """One range of a table's colour key: every value from just above the previous class's `hi` up to `hi`."""
+
+    lo: float
+    hi: float
+    colour: str
+    label: str
+
+
+# Cells of at most this many (activities, partners) read as counts: exact small values, then widening ranges.
+COUNT_SCALE_MAX = 100
+
+
+def value_classes(vmax: float) -> list[ColourClass]:
+    """The colour key of a matrix: ranges that cover every value from 1 to `vmax`, each with its own colour.
+
+    A key of single values (1, 2, 4, 6, 9) leaves a 5 without a stated colour; ranges don't. Whole counts up to
+    COUNT_SCALE_MAX use the map's count classes (1, 2, 3-4, 5-8 ...); larger amounts (people, budgets) use the
+    map's equal round ranges (up to 50k, 50k-100k ...). Screen, PDF and Excel all colour cells with this key.
+    """
+    if vmax is None or not vmax > 0 or (isinstance(vmax, float) and math.isinf(vmax)):
+        return []
+    if float(vmax).is_integer() and vmax <= COUNT_SCALE_MAX:
+        top = int(vmax)
+        return [ColourClass(lo, hi, class_colour(lo, hi, top), class_label(lo, hi)) for lo, hi in class_breaks(top)]
+    ranges = amount_breaks(vmax)
+    return [ColourClass(lo, hi, amount_colour(i, len(ranges)), amount_label(lo, hi))
+            for i, (lo, hi) in enumerate(ranges)]
+
+
+def class_colour_of(value: float | None, classes: list[ColourClass]) -> str:
+    """The colour of a value under a key from `value_classes`: grey for nothing, white for no data."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_DATA_COLOUR
+    if value <= 0 or not classes:
+        return ZERO_COLOUR
+    for c in classes:
+        if value <= c.hi:
+            return c.colour
+    return classes[-1].colour

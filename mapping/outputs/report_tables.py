@@ -59,6 +59,7 @@ def _vmax(df: pd.DataFrame) -> float:
 
 def _heat_styles(values: list[list[Any]], col_offset: int, row_offset: int, vmax: float,
                  skip_cols: set[int], skip_rows: set[int]) -> list[tuple]:
+    classes = palette.value_classes(vmax)  # the same ranges and colours as the screen's and Excel's key
     cmds: list[tuple] = []
     for r, row in enumerate(values):
         if r in skip_rows:
@@ -72,7 +73,7 @@ def _heat_styles(values: list[list[Any]], col_offset: int, row_offset: int, vmax
                 continue
             if fv != fv:
                 continue
-            bg = palette.heat_colour(fv, vmax)
+            bg = palette.class_colour_of(fv, classes)
             cell = (c + col_offset, r + row_offset)
             cmds.append(("BACKGROUND", cell, cell, colors.HexColor(bg)))
             if palette.text_colour(bg) == "#ffffff":
@@ -137,12 +138,34 @@ def _continued(i: int, chunks: list[list[Any]], st: dict, new_page: bool) -> lis
     return [PageBreak(), note, Spacer(1, 2 * mm)] if new_page else [note, Spacer(1, 1 * mm)]
 
 
+def colour_key(vmax: float, st: dict) -> list:
+    """The cells' ranges and colours in one line above a matrix, as on screen, so every value has its colour."""
+    classes = palette.value_classes(vmax)
+    if not classes:
+        return []
+    f = fonts.register()
+    cells = ["Per cell:", "none", *(c.label for c in classes)]  # plain strings: TEXTCOLOR applies to them
+    widths = [16 * mm, 12 * mm] + [max(12 * mm, (len(c.label) * 1.6 + 4) * mm) for c in classes]
+    t = Table([cells], colWidths=widths, hAlign="LEFT")
+    cmds: list[tuple] = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("BOX", (1, 0), (1, 0), 0.4, colors.HexColor("#cccccc")),
+                         ("FONT", (0, 0), (-1, -1), f["sans"], 7), ("FONT", (0, 0), (0, 0), f["bold"], 7),
+                         ("ALIGN", (1, 0), (-1, 0), "CENTER"),
+                         ("LEFTPADDING", (0, 0), (-1, -1), 3), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                         ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    for i, c in enumerate(classes):
+        cell = (i + 2, 0)
+        cmds.append(("BACKGROUND", cell, cell, colors.HexColor(c.colour)))
+        cmds.append(("TEXTCOLOR", cell, cell, colors.HexColor(palette.text_colour(c.colour))))
+    t.setStyle(TableStyle(cmds))
+    return [t, Spacer(1, 1.5 * mm)]
+
+
 def matrix_tables(df: pd.DataFrame, st: dict, frame_w: float, *, first_label: str = "") -> list:
     """A plain matrix (one label column) as one or more tables, heat-coloured, Total row and column bold."""
     if df is None or df.empty:
         return [Paragraph("Nothing to show for these filters.", st["base"])]
-    out: list = []
     vmax = _vmax(df)
+    out: list = colour_key(vmax, st)
     f = fonts.register()
     label_w = 62 * mm
     labels = [" / ".join(str(x) for x in ix) if isinstance(ix, tuple) else ix for ix in df.index]
@@ -206,7 +229,7 @@ def grouped_matrix_tables(df: pd.DataFrame, units: pd.DataFrame, st: dict, frame
     vmax = _vmax(df)
     ordered = _district_rows(df, units)
     label_w = 48 * mm
-    out: list = []
+    out: list = colour_key(vmax, st)
     chunks = _chunks(list(df.columns))
     for n_part, part in enumerate(chunks):
         widths = [label_w] + _value_widths(len(part), frame_w - label_w)

@@ -123,8 +123,13 @@ def test_matrix_xlsx_heat_colours_match_the_palette_and_totals_are_bold():
     assert [ws.cell(header_row, c).value for c in range(1, 5)] == ["District", "Health", "WASH", "Total"]
     lahore = header_row + 1
     # vmax is 5 (totals excluded): WASH/Lahore is the darkest, Health/Quetta (0) is the "nothing" grey
-    assert ws.cell(lahore, 3).fill.fgColor.rgb[-6:] == palette.heat_colour(5, 5).lstrip("#").upper()
-    assert ws.cell(lahore, 2).fill.fgColor.rgb[-6:] == palette.heat_colour(2, 5).lstrip("#").upper()
+    classes = palette.value_classes(5)
+    assert ws.cell(lahore, 3).fill.fgColor.rgb[-6:] == classes[-1].colour.lstrip("#").upper()
+    assert ws.cell(lahore, 2).fill.fgColor.rgb[-6:] == palette.class_colour_of(2, classes).lstrip("#").upper()
+    # the sheet carries the key: each class's label on its own colour, above the table
+    key_row = next(r for r in range(1, header_row) if ws.cell(r, 1).value == "Colour key (per cell)")
+    assert [(ws.cell(key_row, 2 + j).value, ws.cell(key_row, 2 + j).fill.fgColor.rgb[-6:])
+            for j in range(len(classes))] == [(c.label, c.colour.lstrip("#").upper()) for c in classes]
     assert ws.cell(lahore + 1, 2).fill.fgColor.rgb[-6:] == palette.ZERO_COLOUR.lstrip("#").upper()
     assert ws.cell(lahore, 3).font.color.rgb[-6:] == "FFFFFF"  # white text on the darkest blue
     assert ws.cell(lahore + 2, 1).value == "'=Evil"

@@ -376,8 +376,6 @@ def test_demo_sign_in_lists_its_accounts_without_a_command(app_env, monkeypatch,
 
 def test_matrix_leaves_empty_cells_blank_and_its_legend_uses_the_cell_colours(app_env):
     from mapping.outputs import export, palette
-    from views import render
-
     at = start(actor_for("viewer"), "matrices")  # partner × district: most cells are empty
     assert problems(at) == []
     shown = at.dataframe[0].value
@@ -394,12 +392,14 @@ def test_matrix_leaves_empty_cells_blank_and_its_legend_uses_the_cell_colours(ap
     assert all(display.loc[row, c] == "·" for c in zero)
     assert display.loc[row, "Total"] == f"{int(shown.loc[row, 'Total']):,}"
     assert "#eeeeee" not in html
-    vmax = export.matrix_vmax(shown)
+    classes = palette.value_classes(export.matrix_vmax(shown))
     legend = next(h.body for h in at.get("html") if "per cell" in h.body)
-    for value, colour in render.heat_steps(vmax):
-        assert colour == palette.heat_colour(value, vmax) and colour in legend
-        assert f"{colour};" in html or value not in set(shown.to_numpy().ravel())
     assert "Activities per cell:" in legend and "none" in legend
+    for c in classes:  # every range has its swatch and label: a value between two listed ones has a stated colour
+        assert c.colour in legend and c.label in legend
+    for value in {v for v in shown.drop(columns=["Total"]).to_numpy().ravel() if v > 0}:
+        colour = palette.class_colour_of(value, classes)
+        assert colour in {c.colour for c in classes} and f"{colour};" in html
 
 
 def test_unreadable_uploads_are_messages_not_tracebacks(app_env):
