@@ -144,12 +144,13 @@ def colour_key(vmax: float, st: dict) -> list:
     if not classes:
         return []
     f = fonts.register()
-    cells = ["Per cell:", "none", *(c.label for c in classes)]  # plain strings: TEXTCOLOR applies to them
+    cells = ["Per cell:", "– none", *(c.label for c in classes)]  # plain strings: TEXTCOLOR applies to them
     widths = [16 * mm, 12 * mm] + [max(12 * mm, (len(c.label) * 1.6 + 4) * mm) for c in classes]
     t = Table([cells], colWidths=widths, hAlign="LEFT")
     cmds: list[tuple] = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("BOX", (1, 0), (1, 0), 0.4, colors.HexColor("#cccccc")),
                          ("FONT", (0, 0), (-1, -1), f["sans"], 7), ("FONT", (0, 0), (0, 0), f["bold"], 7),
                          ("ALIGN", (1, 0), (-1, 0), "CENTER"),
+                         ("BACKGROUND", (1, 0), (1, 0), colors.HexColor(palette.ZERO_COLOUR)),
                          ("LEFTPADDING", (0, 0), (-1, -1), 3), ("TOPPADDING", (0, 0), (-1, -1), 1),
                          ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
     for i, c in enumerate(classes):
