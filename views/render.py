@@ -262,6 +262,39 @@ def _partner_line(b: dict) -> str:
     return " · ".join(parts)
 
 
+def _date(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    try:
+        return f"{pd.to_datetime(value):%d %b %Y}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _activity_line(a: dict) -> str:
+    """One activity of a district profile: partner, sector / sub-sector, what, status, dates, people, funder."""
+    def text(key: str) -> str | None:
+        v = a.get(key)
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "" else str(v)
+
+    sector = " / ".join(core.esc(x) for x in (text("sector"), text("subsector")) if x)
+    head = f"**{core.esc(text('partner') or '')}** — {sector}" if sector else f"**{core.esc(text('partner') or '')}**"
+    parts = [head]
+    if text("activity"):
+        parts.append(core.esc(text("activity")))
+    start, end = _date(a.get("start_date")), _date(a.get("end_date"))
+    when = f"{start or '…'} to {end}" if end else (f"from {start}" if start else "")
+    detail = [x for x in (core.esc(text("status") or ""), when) if x]
+    targeted = a.get("targeted")
+    if targeted is not None and not pd.isna(targeted) and float(targeted) > 0:
+        detail.append(f"{float(targeted):,.0f} targeted")
+    if text("org_funder"):
+        detail.append(f"funded by {core.esc(text('org_funder'))}")
+    if detail:
+        parts.append("(" + ", ".join(detail) + ")")
+    return ": ".join(parts[:2]) + (" " + parts[2] if len(parts) > 2 else "")
+
+
 def profile(p: dict) -> None:
     """A district's profile: who is there doing what, since when, with which donors, and what is missing."""
     st.subheader(core.esc(p.get("adm2_name") or p.get("adm2_pcode") or "District"))
@@ -285,9 +318,10 @@ def profile(p: dict) -> None:
     if p.get("gap_sectors"):
         st.markdown("**Sectors with no partner here:** " + ", ".join(core.esc(n) for n in p["gap_sectors"]))
     if p.get("activities_list"):
+        # one short paragraph per activity: the profile sits in a narrow panel (and on phones), where a table of
+        # nine columns showed only its first one
         with st.expander(f"Activities ({len(p['activities_list'])})"):
-            table(pd.DataFrame(p["activities_list"]), ["partner", "sector", "subsector", "activity", "status",
-                                                       "start_date", "end_date", "targeted", "org_funder"])
+            st.markdown("\n".join(f"- {_activity_line(a)}" for a in p["activities_list"]))
     if p.get("wide_activities"):
         with st.expander(f"Province-wide and national activities reaching it ({len(p['wide_activities'])})"):
             table(pd.DataFrame(p["wide_activities"]), ["level", "partner", "sector", "activity", "status"])

@@ -167,6 +167,10 @@ def test_map_page_opens_a_district_profile(app_env):
     assert f"- **{IRP}** · 1 activity · Health · since Feb 2026" in texts(at)
     assert "- **Khyber \\*Care\\* \\<b\\>Trust\\</b\\>** · 1 activity" in texts(at)
     assert "**Donors:** Sindh Futures Fund" in texts(at)
+    # each activity reads in full in the narrow panel: partner, sector, what, status, dates, people, donor
+    activities = next(e for e in at.expander if e.label == "Activities (2)")
+    lines = "\n".join(str(m.value) for m in activities.markdown)
+    assert f"- **{IRP}** — Health" in lines and "ongoing" in lines and "targeted" in lines, lines
     # the province-wide activity is listed apart, never drawn on a district
     assert any("Province-wide and national activities (1)" in e.label for e in at.expander)
 
