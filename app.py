@@ -8,14 +8,19 @@ Streamlit runs it as the script of every page view (there `__name__` is "__main_
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from mapping import config
-from views import core, web
+from views import core, render, web
 
 app = st.App(__file__, routes=web.routes())
 if __name__ != "__main__":  # the server is importing the file: hand routing to st.navigation before any session
     web.own_routing()
+    # and prepare the boundaries, the map's base and the public picture in the background, so the first visitor
+    # after a start does not wait for them (issue 14)
+    threading.Thread(target=render.warm_up, name="stocktake-warm-up", daemon=True).start()
 
 PAGES = {
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

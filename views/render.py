@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import streamlit as st
 from mapping import config
 from mapping.analysis import matrices as analysis
 from mapping.outputs import maps, palette
-from views import core
+from views import core, sidebar
 from views.sidebar import View, describe
 
 # Column labels people read, for tables that come straight from the engine.
@@ -235,6 +235,47 @@ def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", heig
     if not interactive or not out:
         return None
     return maps.feature_pcode(out.get("last_active_drawing"))
+
+
+def warm_up() -> None:
+    """Prepare, once when the server starts, what the first visitor's map would otherwise wait for.
+
+    Run in a background thread by app.py when the server imports it: the heavy libraries, the boundary set and
+    (where the picture is public) the open round's picture, district summary and default map style, all in the
+    caches every session shares. A visit that arrives first only waits for what is not ready yet; nothing here
+    is required, so a failure leaves the pages to do it.
+    """
+    import time
+
+    from streamlit.runtime import Runtime
+
+    # the caches belong to the server's runtime, which starts after this import. Components (streamlit-folium,
+    # the geometry file's folder) are left to the first page run: declared from this thread, the browser could
+    # not load them.
+    deadline = time.monotonic() + 120
+    while not Runtime.exists():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.2)
+    import folium  # noqa: F401  (imported for its cost, before the first visitor)
+
+    from mapping.analysis import headlines, profiles  # noqa: F401
+
+    geo = core.geo()
+    if geo is None:
+        return
+    if not core.anonymous_allowed():
+        return
+    rounds = [r["name"] for r in core.rounds()]
+    round_name = core.open_round() or (rounds[-1] if rounds else None)
+    acts = core.activities(core.PUBLIC, round_name)
+    filters = replace(analysis.Filters(), round_name=round_name)
+    need, need_key = sidebar.stored_need()
+    v = View(actor=core.PUBLIC, filters=filters, acts=acts, filtered=analysis.apply_filters(acts, filters) if len(acts)
+             else acts, geo=geo, need=need, need_key=need_key)
+    summary = district_summary(v)
+    for compact in (False, True):
+        _style(_view_key(v), "partners", describe(v) or None, compact, summary, v.filtered)
 
 
 def _num(value: Any) -> str:

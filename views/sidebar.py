@@ -156,7 +156,7 @@ def view(*, with_filters: bool = True) -> View:
             need, need_key = _need_upload()
         else:
             period_start = period_end = None
-            need, need_key = _stored_need()
+            need, need_key = stored_need()
     kwargs = {"round_name": round_name, "period_start": period_start, "period_end": period_end, **chosen}
     kwargs = {k: v for k, v in kwargs.items() if k in _filter_fields()}
     filters = replace(analysis.Filters(), **kwargs)
@@ -173,7 +173,7 @@ def view(*, with_filters: bool = True) -> View:
     return View(actor=actor, filters=filters, acts=acts, filtered=filtered, geo=geo, need=need, need_key=need_key)
 
 
-def _stored_need() -> tuple[pd.DataFrame | None, str]:
+def stored_need() -> tuple[pd.DataFrame | None, str]:
     """The need indicator the secretariat keeps for the deployment (Admin › Boundaries), if any."""
     frame = core.call(registry.need, core.engine(), what="Loading the need indicator")
     if frame is None:
@@ -189,7 +189,7 @@ def _need_upload() -> tuple[pd.DataFrame | None, str]:
     """
     import hashlib
 
-    stored, stored_key = _stored_need()
+    stored, stored_key = stored_need()
     with st.expander("Need figure" if stored is not None else "Need figure (optional)"):
         if stored is not None:
             st.caption(f"Gaps are ranked by “{core.esc(stored.attrs.get('label', 'need'))}”, kept by the "
