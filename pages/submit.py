@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 
 import pandas as pd
 import streamlit as st
@@ -72,8 +73,10 @@ if org:
 st.markdown("#### 2. Upload your return")
 limit_mb = config.upload_limit(consolidated) / (1024 * 1024)
 counter = st.session_state.setdefault("upload_counter", 0)
+# the browser states and applies the same limit as the label (not the server's larger overall cap)
 upload = st.file_uploader(f"Excel return (.xlsx, .xls, .ods or .csv; up to {limit_mb:.0f} MB)",
-                          type=["xlsx", "xlsm", "xls", "ods", "csv"], key=f"upload_{counter}")
+                          type=["xlsx", "xlsm", "xls", "ods", "csv"], key=f"upload_{counter}",
+                          max_upload_size=max(1, math.ceil(limit_mb)))
 
 pending = submitting.current_upload(engine, actor, org, upload)  # a reload keeps the last unconfirmed upload
 if pending is not None:

@@ -257,6 +257,16 @@ def test_focal_point_submits_only_for_its_own_organisation(app_env):
         workflow.submit_file(db.connect(), focal, return_bytes([row]), "other.xlsx", org=KCT)
 
 
+def test_the_upload_box_states_and_applies_the_returns_own_size_limit(app_env):
+    import math
+
+    at = start(actor_for("focal_point"), "submit")
+    box = return_box(at)
+    limit = math.ceil(config.upload_limit(False) / (1024 * 1024))
+    assert f"up to {limit} MB" in box.label
+    assert box.proto.max_upload_size_mb == limit  # the browser refuses a bigger file, as the label says
+
+
 def test_validation_report_lists_row_column_value_and_message(app_env):
     at = start(actor_for("focal_point"), "submit")
     rows = [{"org_name": "IRP", "sector": "Health", "activity": "Clinics", "adm1_name": "Punjab",
