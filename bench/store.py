@@ -13,6 +13,7 @@ from pathlib import Path
 
 from _common import emit, timed
 
+from mapping.returns.result import IngestResult
 from mapping.store import db, picture, registry, submissions
 
 
@@ -23,9 +24,10 @@ def _records(org: str, n: int) -> list[dict]:
              "_row": i + 3, "match_method": "exact", "match_score": 100.0} for i in range(n)]
 
 
-class _Result:
-    def __init__(self, records):
-        self.records, self.issues, self.rows = records, [], len(records)
+def _result(records: list[dict]) -> IngestResult:
+    """What ingest returns for a clean return holding `records` (the store's input, without reading a file)."""
+    return IngestResult(file="bench.xlsx", sheet="Activities", columns=[], rows=len(records), records=records,
+                        issues=[], unknown_columns=[])
 
 
 def run(url: str, scale: float, label: str) -> None:
@@ -38,7 +40,7 @@ def run(url: str, scale: float, label: str) -> None:
             name = f"Bench org {k}"
             registry.add_org(engine, admin, name)
             submissions.submit(engine, admin, org=name, filename="bench.xlsx", data=f"file {k}".encode() * 1000,
-                         result=_Result(_records(name, per_org)), boundary_version=None, round_name="Bench")
+                         result=_result(_records(name, per_org)), boundary_version=None, round_name="Bench")
     emit(f"{label}_store_activities_per_second", orgs * per_org / t["seconds"], "rows/s")
     with timed(f"{label}_load_picture_{orgs * per_org}_rows"):
         df = picture.current_activities(engine, admin)
@@ -46,7 +48,7 @@ def run(url: str, scale: float, label: str) -> None:
     focal = db.Actor(None, "focal@example.org", "focal_point", 1, "Bench org 0")
     with timed(f"{label}_load_picture_focal_point"):
         picture.current_activities(engine, focal)
-    small = _Result(_records("x", 50))
+    small = _result(_records("x", 50))
     outcomes: list = []
     threads = [threading.Thread(target=lambda k=k: outcomes.append(submissions.submit(
         engine, admin, org=f"Bench org {k % orgs}", filename="again.xlsx", data=f"again {k}".encode(),

@@ -7,8 +7,8 @@ does not allow (`PermissionDenied`), and writes its audit row in the same transa
 Rejected returns (validation errors) are kept as `rejected` submissions with their raw file and issues so
 an upload is never lost, but they never hold activities and never count in the picture.
 
-Shared plumbing is in `mapping.db`, reference lists in `mapping.registry`, accounts in `mapping.auth`.
-The current picture (see `mapping.picture`) is, for each organisation, its latest accepted submission in a
+Shared plumbing is in `store.db`, reference lists in `store.registry`, accounts in `store.auth`.
+The current picture (see `store.picture`) is, for each organisation, its latest accepted submission in a
 round; rounds may carry forward the last return of organisations that did not report.
 """
 
@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 
 from mapping import config
 from mapping.returns.readers import ReturnError, read_book
-from mapping.returns.schema import FIELD_BY_NAME, FIELD_NAMES
+from mapping.returns.result import IngestResult
+from mapping.returns.schema import FIELD_BY_NAME, FIELD_NAMES, Issue
 from mapping.store import models as m
 from mapping.store.db import (
     ROLE_LABELS,
@@ -46,9 +47,6 @@ from mapping.store.registry import (
     resolve_round,
 )
 
-if TYPE_CHECKING:
-    pass
-
 
 @dataclass
 class SubmitOutcome:
@@ -64,27 +62,10 @@ class SubmitOutcome:
 
 # --------------------------------------------------------------------------- submissions
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
-
-
-def _count(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, (int, float)):
-        return int(value)
-    try:
-        return len(value)
-    except TypeError:
-        return 0
-
-
-def issue_counts(result: Any) -> tuple[int, int]:
-    """(errors, warnings) of an ingest result, whether it carries counts, lists or only issues."""
-    issues = list(_get(result, "issues", None) or [])
-    errs = sum(1 for i in issues if _get(i, "severity") == "error")
-    warns = sum(1 for i in issues if _get(i, "severity") == "warning")
-    return max(errs, _count(_get(result, "errors", 0))), max(warns, _count(_get(result, "warnings", 0)))
+def _severities(issues: list[Issue]) -> tuple[int, int]:
+    """(errors, warnings) among `issues`: a consolidated file's organisations are counted on their own rows."""
+    errors = sum(1 for i in issues if i.severity == "error")
+    return errors, sum(1 for i in issues if i.severity == "warning")
 
 
 def _clean_text(v: Any) -> str | None:
@@ -165,30 +146,22 @@ def queued_row(rec: dict, org: Any, submission_id: int) -> dict:
     return row | {"queued": True, "queue_field": field, "queue_value": value, "queue_reason": message}
 
 
-def _waiting(result: Any, reject_whole: bool) -> tuple[list[dict], int]:
+def _waiting(result: IngestResult, reject_whole: bool) -> tuple[list[dict], int]:
     """(rows that wait in the review queue, errors that still block the return). Strict deployments
     (STOCKTAKE_STRICT_VOCABULARY) and an uploader who chose "reject the whole return" queue nothing."""
-    errors, _ = issue_counts(result)
     if reject_whole or config.strict_vocabulary():
-        return [], errors
-    queued = [dict(r) for r in (_get(result, "queued", None) or [])]
-    rows = {r.get("_row") for r in queued}
-    issues = list(_get(result, "issues", None) or [])
-    blocking = sum(1 for i in issues if _get(i, "severity") == "error" and _get(i, "row") not in rows)
-    if not issues:  # a result that carries only counts
-        blocking = errors
-    return queued, blocking
+        return [], len(result.errors)
+    return [dict(r) for r in result.queued], len(result.blocking)
 
 
-def issue_row(issue: Any, submission_id: int, provinces: dict | None = None) -> dict:
+def issue_row(issue: Issue, submission_id: int, provinces: dict | None = None) -> dict:
     """`provinces`: row -> province as written, kept with the district issues of that row (review queue)."""
-    place = _get(issue, "field") in ("adm2_name", "adm2_pcode")
-    return {"submission_id": submission_id, "province": (provinces or {}).get(_get(issue, "row")) if place else None,
-            "file": _clean_text(_get(issue, "file")),
-            "sheet": _clean_text(_get(issue, "sheet")), "row": _get(issue, "row"),
-            "column": _clean_text(_get(issue, "column")), "value": _clean_text(_get(issue, "value")),
-            "severity": _get(issue, "severity") or "error", "message": str(_get(issue, "message") or ""),
-            "suggestion": _clean_text(_get(issue, "suggestion")), "field": _clean_text(_get(issue, "field"))}
+    place = issue.field in ("adm2_name", "adm2_pcode")
+    return {"submission_id": submission_id, "province": (provinces or {}).get(issue.row) if place else None,
+            "file": _clean_text(issue.file), "sheet": _clean_text(issue.sheet), "row": issue.row,
+            "column": _clean_text(issue.column), "value": _clean_text(issue.value),
+            "severity": issue.severity or "error", "message": str(issue.message or ""),
+            "suggestion": _clean_text(issue.suggestion), "field": _clean_text(issue.field)}
 
 
 def _column_index(letter: str) -> int | None:
@@ -200,20 +173,20 @@ def _column_index(letter: str) -> int | None:
     return n - 1 if n else None
 
 
-def _row_provinces(data: bytes, filename: str, issues: list, columns: list) -> dict[int, str]:
+def _row_provinces(data: bytes, filename: str, issues: list[Issue], columns: list[dict]) -> dict[int, str]:
     """Province as written on each row whose district did not match, read back from the upload.
 
     Ingest reports the district cell only; the review queue needs the pair (a name can be unknown in one
     province and fine in another), and the raw file has it. Best effort: an unreadable file gives nothing.
     """
-    rows = {_get(i, "row") for i in issues if _get(i, "field") in ("adm2_name", "adm2_pcode")
-            and _get(i, "severity") == "error" and _clean_text(_get(i, "value")) and _get(i, "row")}
-    by_field = {_get(c, "field"): _get(c, "letter") for c in columns if _get(c, "field")}
+    rows = {i.row for i in issues if i.field in ("adm2_name", "adm2_pcode")
+            and i.severity == "error" and _clean_text(i.value) and i.row}
+    by_field = {c.get("field"): c.get("letter") for c in columns if c.get("field")}
     letter = by_field.get("adm1_name") or by_field.get("adm1_pcode")
     index = _column_index(letter) if letter else None
     if not rows or index is None:
         return {}
-    sheet_name = next((_get(i, "sheet") for i in issues if _get(i, "row") in rows), None)
+    sheet_name = next((i.sheet for i in issues if i.row in rows), None)
     try:
         book = read_book(data, filename)
     except ReturnError:  # the queue then shows the district without its province
@@ -241,7 +214,7 @@ def _duplicate_message(filename: str, row: Any) -> str:
 
 
 def _store_submission(conn: Connection, actor: Actor, org: Any, rnd: Any, *, filename: str, data: bytes,
-                      sha: str, records: list[dict], issues: list, rows: int, errors: int, warnings: int,
+                      sha: str, records: list[dict], issues: list[Issue], rows: int, errors: int, warnings: int,
                       boundary_version: str | None, source_sha: str | None = None,
                       provinces: dict | None = None, queued: list[dict] | None = None,
                       blocking: int | None = None) -> SubmitOutcome:
@@ -302,7 +275,7 @@ def _check_size(filename: str, data: bytes, *, consolidated: bool = False) -> No
                          f"{limit / 1048576:g} MB ({setting}).")
 
 
-def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes, result: Any,
+def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes, result: IngestResult,
            boundary_version: str | None, round_name: str | None = None, reject_whole: bool = False) -> SubmitOutcome:
     """Store one organisation's complete return for a round, whole or not at all.
 
@@ -313,13 +286,13 @@ def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes
     """
     _check_size(filename, data)
     sha = hashlib.sha256(data).hexdigest()
-    records = [dict(r) for r in (_get(result, "records", None) or [])]
-    issues = list(_get(result, "issues", None) or [])
-    errors, warnings = issue_counts(result)
+    records = [dict(r) for r in result.records]
+    issues = list(result.issues)
+    errors, warnings = _severities(issues)
     queued, blocking = _waiting(result, reject_whole)
-    rows = _count(_get(result, "rows", None)) or len(records)
+    rows = result.rows or len(records)
     # read outside the transaction: parsing a file must not hold the database's write lock
-    provinces = _row_provinces(data, filename, issues, list(_get(result, "columns", None) or [])) if errors else {}
+    provinces = _row_provinces(data, filename, issues, list(result.columns)) if errors else {}
     try:
         with transaction(engine) as conn:
             org_row = find_org(conn, org)
@@ -342,7 +315,7 @@ def submit(engine: Engine, actor: Actor, *, org: str, filename: str, data: bytes
         return SubmitOutcome("duplicate", dup.id, _duplicate_message(filename, dup), org_row.name, rnd.name)
 
 
-def import_consolidated(engine: Engine, actor: Actor, *, filename: str, data: bytes, result: Any,
+def import_consolidated(engine: Engine, actor: Actor, *, filename: str, data: bytes, result: IngestResult,
                         boundary_version: str | None, round_name: str | None = None,
                         create_orgs: bool = True, reject_whole: bool = False) -> list[SubmitOutcome]:
     """Split a file holding many organisations (last year's 3W, an OCHA export) into one submission each.
@@ -353,9 +326,8 @@ def import_consolidated(engine: Engine, actor: Actor, *, filename: str, data: by
     require_admin(actor, "import a consolidated file")
     _check_size(filename, data, consolidated=True)
     sha = hashlib.sha256(data).hexdigest()
-    records = [dict(r) for r in (_get(result, "records", None) or [])]
-    issues = list(_get(result, "issues", None) or [])
-    errors, warnings = issue_counts(result)
+    records = [dict(r) for r in result.records]
+    issues = list(result.issues)
     queued, blocking = _waiting(result, reject_whole)
     if blocking:
         return [SubmitOutcome("rejected", None, f"{filename} was not imported: {blocking} error(s) must be fixed "
@@ -391,11 +363,11 @@ def import_consolidated(engine: Engine, actor: Actor, *, filename: str, data: by
             _lock_org(conn, org_row.id)
             mine = waiting.get(name, [])
             rows_of_org = {r.get("_row") for r in recs + mine}
-            org_issues = [i for i in issues if _get(i, "row") in rows_of_org]
+            org_issues = [i for i in issues if i.row in rows_of_org]
+            org_errors, org_warnings = _severities(org_issues)
             outcomes.append(_store_submission(
                 conn, actor, org_row, rnd, filename=filename, data=data, sha=sha, records=recs, issues=org_issues,
-                rows=len(recs) + len(mine), errors=sum(1 for i in org_issues if _get(i, "severity") == "error"),
-                warnings=sum(1 for i in org_issues if _get(i, "severity") == "warning"),
+                rows=len(recs) + len(mine), errors=org_errors, warnings=org_warnings,
                 boundary_version=boundary_version, source_sha=sha, queued=mine, blocking=0))
     return outcomes
 

@@ -1,14 +1,17 @@
-"""Builders for store tests: ingest-like results, real .xlsx bytes, and a database with people in it.
+"""Builders for store tests: ingest results, real .xlsx bytes, and a database with people in it.
 
-`FakeResult` stands in for ingest's IngestResult (records + issues) so the store is tested on its own.
+`result` builds a real `IngestResult` from records and counted issues, so the store is tested on its own
+(without reading a file) through the same type ingest hands it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from mapping.returns.schema import Issue
+from mapping.returns.readers import column_letter
+from mapping.returns.result import IngestResult
+from mapping.returns.schema import FIELDS, Issue
 from mapping.store import auth, db, registry, submissions
 from tests.factories.returns import template_return
 
@@ -20,22 +23,6 @@ def fast_hashing(monkeypatch) -> None:
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(auth, "_HASHER", cheap)
     monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
-
-
-@dataclass
-class FakeResult:
-    records: list[dict]
-    issues: list[Issue] = field(default_factory=list)
-    file: str = "return.xlsx"
-    sheet: str | None = "Activities"
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-    @property
-    def rows(self) -> int:
-        return len(self.records) + len({i.row for i in self.issues if i.severity == "error"})
 
 
 def activity(n: int, org: str = "Alpha Relief", **overrides) -> dict:
@@ -54,13 +41,25 @@ def activity(n: int, org: str = "Alpha Relief", **overrides) -> dict:
     return rec
 
 
-def result(*records: dict, errors: int = 0, warnings: int = 0) -> FakeResult:
+def ingest_result(records: list[dict], issues: list[Issue] | None = None, *, file: str = "return.xlsx",
+                  sheet: str | None = "Activities") -> IngestResult:
+    """What ingest returns for a template return (header row 1, HXL row 2) holding `records` (error-free rows)
+    and `issues`; the rows read are the records' and every other row an error names."""
+    issues = list(issues or [])
+    rows = len({r["_row"] for r in records} | {i.row for i in issues if i.severity == "error" and i.row is not None})
+    columns = [{"header": f.header, "letter": column_letter(k), "field": f.name} for k, f in enumerate(FIELDS)]
+    return IngestResult(file=file, sheet=sheet, columns=columns, rows=rows, records=list(records), issues=issues,
+                        unknown_columns=[], header_row=2)
+
+
+def result(*records: dict, errors: int = 0, warnings: int = 0) -> IngestResult:
+    """`errors` district errors and `warnings` budget warnings on rows 3, 4 …"""
     issues = [Issue("return.xlsx", "Activities", 3 + i, "District (G)", "Nowhere", "error",
                     "District 'Nowhere' is not in Punjab.", "Did you mean Narowal (PK628)?", "adm2_name")
               for i in range(errors)]
     issues += [Issue("return.xlsx", "Activities", 3 + i, "Budget (V)", "12k", "warning",
                      "Budget '12k' read as 12000.", None, "budget") for i in range(warnings)]
-    return FakeResult(list(records), issues)
+    return ingest_result(list(records), issues)
 
 
 def xlsx_bytes(records: list[dict]) -> bytes:
@@ -98,7 +97,7 @@ def world(url: str, *, rounds: tuple[tuple[str, str, str], ...] = (("2026 H1", "
                  get(engine, "focal@bravo.example"), get(engine, "viewer@example.org"))
 
 
-def submit(w: World, actor: db.Actor, org: str, res: FakeResult, *, data: bytes | None = None,
+def submit(w: World, actor: db.Actor, org: str, res: IngestResult, *, data: bytes | None = None,
            filename: str = "return.xlsx", round_name: str | None = "2026 H1") -> submissions.SubmitOutcome:
     data = data if data is not None else xlsx_bytes(res.records)
     return submissions.submit(w.engine, actor, org=org, filename=filename, data=data, result=res,
