@@ -350,7 +350,6 @@ def _overlap_core(acts: pd.DataFrame, filters: Filters | None, min_partners: int
     """
     if min_partners < 2:
         raise InvalidRequest("An overlap needs at least 2 partners.")
-    filters, units = _filters_units(filters, units)
     a = scope(acts, units, filters)
     slim = ["adm2_pcode", "dist_name", "adm1_pcode", "prov_name", "sector", by, "partner", "start_day", "end_day",
             "_rid", "targeted", "reached"]
@@ -405,38 +404,14 @@ def _overlap_core(acts: pd.DataFrame, filters: Filters | None, min_partners: int
     return win, rows[hit[rid]]
 
 
-def _filters_units(filters: Any, units: Any) -> tuple[Filters | None, pd.DataFrame | None]:
-    # Views call overlaps(acts, units, filters=...) like the other analyses; accept units in either place.
-    if isinstance(filters, pd.DataFrame):
-        return (units if isinstance(units, Filters) else None), filters
-    return filters, units
-
-
-def _overlap_args(args: tuple, kw: dict) -> dict:
-    """overlaps(acts, filters, min_partners, by) per the contract, or overlaps(acts, units, filters=...) as the
-    other analyses are called: positional arguments are told apart by type."""
-    for value in args:
-        if isinstance(value, pd.DataFrame):
-            kw.setdefault("units", value)
-        elif isinstance(value, Filters) or value is None:
-            kw.setdefault("filters", value)
-        elif isinstance(value, (int, np.integer)):
-            kw.setdefault("min_partners" if "min_partners" not in kw else "min_districts", int(value))
-        elif isinstance(value, str):
-            kw.setdefault("by", value)
-        else:
-            raise TypeError(f"Unexpected argument {value!r}")
-    return kw
-
-
 def _days(values: Any) -> pd.Series:
     v = np.asarray(values, dtype=np.int64)
     out = pd.Series(v.astype("datetime64[D]").astype("datetime64[ns]"))
     return out.where(np.abs(v) < 10**8)
 
 
-def overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min_partners: int = 2,
-             by: str = "subsector", units: pd.DataFrame | None = None, beneficiaries: str = "max",
+def overlaps(acts: pd.DataFrame, *, units: pd.DataFrame | None = None, filters: Filters | None = None,
+             min_partners: int = 2, by: str = "subsector", beneficiaries: str = "max",
              details: bool = False) -> pd.DataFrame:
     """District × sub-sector cells where at least `min_partners` partners work at the same time.
 
@@ -444,12 +419,9 @@ def overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min
     peak_partners (most at once), partner_names, activities, overlap_from/overlap_to (first and last day with
     ≥ N partners; NaT = open-ended), targeted/reached by the beneficiary rule (see attrs["rule"]).
     With details=True a `details` column reads "Org A: Mobile clinics (2025-01-01 to ongoing, 1,000 targeted); …"
-    (all rows at once: `overlap_activities`). Positional use: overlaps(acts, filters, min_partners, by) or overlaps(acts, units, filters=...).
+    (all rows at once: `overlap_activities`). Every argument after `acts` is named: `units` (the boundary
+    set's districts, for names and the province filter) and `filters` are easy to swap by position.
     """
-    if args:
-        kw = _overlap_args(args, {})
-        filters, units = kw.get("filters", filters), kw.get("units", units)
-        min_partners, by = kw.get("min_partners", min_partners), kw.get("by", by)
     win, rows = _overlap_core(acts, filters, min_partners, by, units)
     cols = ["adm2_pcode", "district", "adm1_pcode", "province", "sector", by, "partners", "peak_partners",
             "partner_names", "activities", "overlap_from", "overlap_to", "targeted", "reached"]
@@ -481,7 +453,8 @@ def overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min
     return out
 
 
-def _details(acts: pd.DataFrame, units: Any, filters: Any, rows: pd.DataFrame) -> pd.Series:
+def _details(acts: pd.DataFrame, units: pd.DataFrame | None, filters: Filters | None,
+             rows: pd.DataFrame) -> pd.Series:
     """One readable line per overlap cell, built with vectorised string operations."""
     a = scope(acts, units, filters)
     extra = a.loc[a["_rid"].isin(rows["_rid"]).to_numpy(), ["_rid", "activity", "start_date", "end_date"]]
@@ -499,14 +472,9 @@ def _details(acts: pd.DataFrame, units: Any, filters: Any, rows: pd.DataFrame) -
     return pd.Series([j[:-2] for j in joined], index=k[starts] if len(k) else [], dtype=object)
 
 
-def overlap_activities(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min_partners: int = 2,
-                       by: str = "subsector", units: pd.DataFrame | None = None) -> pd.DataFrame:
+def overlap_activities(acts: pd.DataFrame, *, units: pd.DataFrame | None = None, filters: Filters | None = None,
+                       min_partners: int = 2, by: str = "subsector") -> pd.DataFrame:
     """The activities behind `overlaps`: who, what, dates and beneficiaries, so two focal points can talk."""
-    if args:
-        kw = _overlap_args(args, {})
-        filters, units = kw.get("filters", filters), kw.get("units", units)
-        min_partners, by = kw.get("min_partners", min_partners), kw.get("by", by)
-    filters, units = _filters_units(filters, units)
     _, core = _overlap_core(acts, filters, min_partners, by, units)
     a = scope(acts, units, filters)
     rows = a[a["_rid"].isin(set(core["_rid"])).to_numpy()]
@@ -522,9 +490,9 @@ PROGRAMME_PAIRS = {"between": "between organisations", "within": "within one org
                    "all": "between or within organisations"}
 
 
-def programme_overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None = None, min_districts: int = 1,
-                       basis: tuple[str, ...] = ("beneficiary_group", "subsector"),
-                       units: pd.DataFrame | None = None, pairs: str = "between") -> pd.DataFrame:
+def programme_overlaps(acts: pd.DataFrame, *, units: pd.DataFrame | None = None, filters: Filters | None = None,
+                       min_districts: int = 1, basis: tuple[str, ...] = ("beneficiary_group", "subsector"),
+                       pairs: str = "between") -> pd.DataFrame:
     """Pairs of different programmes serving the same group (or sub-sector) in common districts.
 
     `pairs`: "between" (default) pairs programmes of different organisations, the ones a coordination group
@@ -533,11 +501,6 @@ def programme_overlaps(acts: pd.DataFrame, *args: Any, filters: Filters | None =
     """
     if pairs not in PROGRAMME_PAIRS:
         raise ValueError(f"pairs must be one of {', '.join(PROGRAMME_PAIRS)}, not {pairs!r}.")
-    if args:
-        kw = _overlap_args(args, {"min_partners": None})
-        filters, units = kw.get("filters", filters), kw.get("units", units)
-        min_districts = kw.get("min_districts", min_districts)
-    filters, units = _filters_units(filters, units)
     a = scope(acts, units, filters)
     d = a[(a["level"] == "district") & (a["project"].astype(str) != "")]
     labels = {"beneficiary_group": "beneficiary group", "subsector": "sub-sector", "sector": "sector"}

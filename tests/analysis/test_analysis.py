@@ -301,8 +301,10 @@ def test_overlap_activities_list_who_does_what_when():
     assert len(rows) == 5
 
 
-def test_overlaps_accept_units_where_views_pass_them_and_respect_filters():
-    ov = an.overlaps(_overlapping(), U, filters=Filters(provinces=("Beta",)))
+def test_overlaps_take_units_and_filters_by_name_and_respect_filters():
+    with pytest.raises(TypeError):  # units and filters are easy to swap by position: the signature names them
+        an.overlaps(_overlapping(), U, Filters(provinces=("Beta",)))
+    ov = an.overlaps(_overlapping(), units=U, filters=Filters(provinces=("Beta",)))
     assert ov["district"].tolist() == ["Elm"]
     late = an.overlaps(_overlapping(), filters=Filters(period_start="2025-10-01"))
     assert late[["district", "partner_names"]].values.tolist() == [["Elm", "Org B; Org C"]]
