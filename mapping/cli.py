@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report_error(exc: StocktakeError) -> None:
-    """The engine's own words, then how to fix it, on standard error."""
-    print((exc.message or "Refused.") + (f" {exc.hint}" if exc.hint else ""), file=sys.stderr)
+    """The engine's own words, then how to fix it (the hint, then the command that does it), on standard error."""
+    advice = exc.advice(command_line=True)
+    print((exc.message or "Refused.") + (f" {advice}" if advice else ""), file=sys.stderr)
 
 
 def internal_error_line(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from mapping import config
 from mapping.errors import StocktakeError
 from mapping.geo import boundaries, countries, points
-from mapping.geo.files import IMPORT_ONE, NoBoundariesError
+from mapping.geo.files import IMPORT_ONE, IMPORT_ONE_CLI, NoBoundariesError
 from mapping.geo.gazetteer import Gazetteer
 from mapping.returns import iati
 from mapping.returns import programmes as programme_files
@@ -101,7 +101,8 @@ def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | No
     """
     ctx = ctx or context(engine)
     if ctx.gazetteer is None:
-        raise NoBoundariesError("No boundary set is loaded, so districts cannot be matched.", hint=IMPORT_ONE)
+        raise NoBoundariesError("No boundary set is loaded, so districts cannot be matched.", hint=IMPORT_ONE,
+                                cli_hint=IMPORT_ONE_CLI)
     chosen: SavedLayout | dict[str, str | None] | None = column_map
     if layout:
         chosen = store_layouts.get(engine, layout, org=org)
@@ -423,7 +424,8 @@ def iati_draft(engine: Engine, data: bytes, filename: str, *, org: str | None, c
     country = country or iati_country(ctx)
     if not country:
         raise StocktakeError("Which country's activities should be drafted?",
-                             hint="Give the two-letter ISO code, e.g. --country PK.")
+                             hint="Give the two-letter ISO code of the country, e.g. PK.",
+                             cli_hint="On the command line: --country PK.")
     with db.transaction(engine, write=False) as conn:
         try:
             rnd = registry.resolve_round(conn, round_name)
@@ -455,7 +457,8 @@ def iati_second_opinion(engine: Engine, result: IngestResult, iati_data: bytes, 
     country = country or iati_country(ctx)
     if not country:
         raise StocktakeError("Which country's IATI activities should the return be compared with?",
-                             hint="Give the two-letter ISO code, e.g. --country PK.")
+                             hint="Give the two-letter ISO code of the country, e.g. PK.",
+                             cli_hint="On the command line: --country PK.")
     published = iati.published_identifiers(iati_data, iati_filename, country=country, vocab=ctx.vocab)
     return iati.second_opinion(result.records, published, filename=result.file)
 

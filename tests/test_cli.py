@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 from mapping.cli import build_parser, main
 
@@ -36,3 +38,24 @@ def test_module_entry_point_lists_commands():
     proc = subprocess.run([sys.executable, "-m", "mapping", "--help"], capture_output=True, text=True, check=True)
     for name in ("validate", "boundaries", "report", "matrix"):
         assert name in proc.stdout
+
+
+def test_a_refusal_ends_with_the_command_that_fixes_it(capsys):
+    """The guard prints the message, the hint a page would show too, then the command (cli_hint)."""
+    assert main(["history", "--org", "Nobody Aid"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("No organisation called 'Nobody Aid'. An admin can add it (Admin page, Organisations). "
+                   "Add it: python -m mapping orgs add \"Nobody Aid\" --acronym ABC --type \"National NGO\".\n")
+
+
+def test_a_failed_download_names_the_import_command(capsys, monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network in the test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    assert main(["boundaries", "fetch", "--country", "PAK"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Download failed: Could not reach https://")
+    assert err.endswith("(no network in the test). Check the network connection. Or download the files by hand and "
+                        "upload them on the Admin page (Boundaries tab). Files downloaded by hand: python -m mapping "
+                        "boundaries import --from PATH.\n")

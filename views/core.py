@@ -199,13 +199,11 @@ def _clear_work() -> None:
 # ---------------------------------------------------------------- errors
 
 
-CLI_HINT = "On the command line"
-
-
 def message_for(exc: StocktakeError) -> str:
-    """The engine's own words, then how to fix it."""
+    """The engine's own words, then how to fix it; never the command-line advice (`cli_hint`): a page has no
+    flags to give."""
     text = exc.message or "The request was refused."
-    hint = exc.hint if exc.hint and not exc.hint.startswith(CLI_HINT) else None  # the command line's advice
+    hint = exc.advice()
     return f"{text} {hint}" if hint else text
 
 

@@ -76,11 +76,12 @@ def _password(args) -> int:
     actor = actor_for(engine, args.user)
     email = args.email or (args.user if args.user else None)
     if not email:
-        raise StocktakeError("Whose password?", hint="Give the account's e-mail, or --user YOU for your own.")
+        raise StocktakeError("Whose password?", cli_hint="Give the account's e-mail, or --user YOU for your own.")
     new = args.password
     if new is None:
         if not sys.stdin.isatty():
-            raise StocktakeError("No new password given.", hint="Run it in a terminal to type it, or pass --password P.")
+            raise StocktakeError("No new password given.",
+                                 cli_hint="Run it in a terminal to type it, or pass --password P.")
         new = getpass.getpass(f"New password for {email}: ")
         if getpass.getpass("Again: ") != new:
             raise StocktakeError("The two passwords differ.", hint="Run the command again.")

@@ -18,8 +18,9 @@ def actor_for(engine, email: str | None) -> db.Actor:
         return db.CLI_ADMIN
     actor = auth.user_for_email(engine, email)
     if actor is None:
-        raise db.StoreError(f"No active account for {email}.", hint=f"Create it: python -m mapping users add --email "
-                            f"{email} --role focal_point --org NAME.")
+        raise db.StoreError(f"No active account for {email}.",
+                            cli_hint=f"Create it: python -m mapping users add --email {email} --role focal_point "
+                                     "--org NAME.")
     return actor
 
 

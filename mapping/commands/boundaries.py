@@ -53,6 +53,12 @@ def _print_set(bset: boundaries.BoundarySet) -> None:
         print(f"Folder:      {bset.folder}")
 
 
+def _refused(exc: BoundaryError, prefix: str = "") -> None:
+    """These commands exit 1, not through the CLI guard, but say the same: what is wrong and how to fix it."""
+    advice = exc.advice(command_line=True)
+    print(prefix + exc.message + (f" {advice}" if advice else ""), file=sys.stderr)
+
+
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.from_path)
     if not path.exists():
@@ -62,7 +68,7 @@ def _import(args: argparse.Namespace) -> int:
         bset = boundaries.import_path(path, name_field=args.name_field, code_field=args.code_field,
                                       level=args.level, activate=not args.no_activate)
     except BoundaryError as exc:
-        print(f"Import refused: {exc.message}", file=sys.stderr)
+        _refused(exc, "Import refused: ")
         return 1
     if not args.no_activate:
         _record_in_store(bset)
@@ -83,7 +89,7 @@ def _fetch(args: argparse.Namespace) -> int:
         bset = boundaries.fetch(args.country, source=args.source, levels=levels, base_url=args.base_url,
                                 timeout=args.timeout)
     except BoundaryError as exc:
-        print(f"Download failed: {exc.message}", file=sys.stderr)
+        _refused(exc, "Download failed: ")
         return 1
     _record_in_store(bset)
     print(f"Downloaded {bset.meta['counts']['adm2']} districts in {bset.meta['counts']['adm1']} provinces from "
@@ -99,7 +105,7 @@ def _info(args: argparse.Namespace) -> int:
         try:
             bset = boundaries.load_set(None)
         except BoundaryError as exc:
-            print(exc.message, file=sys.stderr)
+            _refused(exc)
             return 1
     _print_set(bset)
     return 0
@@ -122,7 +128,7 @@ def _use(args: argparse.Namespace) -> int:
         boundaries.set_active(args.version)
         bset = boundaries.load_set(args.version)
     except BoundaryError as exc:
-        print(exc.message, file=sys.stderr)
+        _refused(exc)
         return 1
     _record_in_store(bset)
     print(f"Active boundary set: {bset.version}")
@@ -158,7 +164,7 @@ def _match(args: argparse.Namespace) -> int:
         except BoundaryError:
             bset = boundaries.load_set(None)  # the database names a set whose files are gone: use the newest
     except BoundaryError as exc:
-        print(exc.message, file=sys.stderr)
+        _refused(exc)
         return 1
     learned: list[dict] = []
     try:

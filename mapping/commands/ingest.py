@@ -80,7 +80,8 @@ def _validate(args: argparse.Namespace) -> int:
             result = check()
     except ReturnError as exc:
         if args.json:
-            print(json.dumps({"file": path.name, "error": exc.message, "hint": exc.hint}, ensure_ascii=False))
+            print(json.dumps({"file": path.name, "error": exc.message, "hint": exc.advice(command_line=True) or None},
+                             ensure_ascii=False))
         raise
     if args.annotated:
         Path(args.annotated).write_bytes(annotate_workbook(data, path.name, result))
@@ -136,8 +137,8 @@ def _template(args: argparse.Namespace) -> int:
     try:
         units = boundaries.units(boundaries.load_set())
     except boundaries.NoBoundariesError as exc:  # a template without place lists is still useful
-        print(f"No boundary set is loaded: the template has no province/district lists. {exc.hint}",
-              file=sys.stderr)
+        print("No boundary set is loaded: the template has no province/district lists. "
+              + exc.advice(command_line=True), file=sys.stderr)
     activities = _current_activities(db.connect(), args.org) if args.org else None
     data = build_template(units=units, org=args.org, activities=activities, title=args.title)
     out = Path(args.out)

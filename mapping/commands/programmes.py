@@ -202,7 +202,7 @@ def _district(text: str, units) -> str:
     if len(hits) == 1:
         return str(hits["adm2_pcode"].iloc[0])
     raise StocktakeError(f"'{text}' is not one district of the boundary set.",
-                         hint="Give its p-code (python -m mapping match helps find it).")
+                         cli_hint="Give its p-code (python -m mapping match helps find it).")
 
 
 def _names(args) -> int:

@@ -17,8 +17,8 @@ SHOWN_PROBLEMS = 50
 
 def _fail(exc: StocktakeError) -> int:
     print(str(exc), file=sys.stderr)
-    if exc.hint:
-        print(exc.hint, file=sys.stderr)
+    if exc.advice(command_line=True):
+        print(exc.advice(command_line=True), file=sys.stderr)
     return 2
 
 

@@ -73,7 +73,8 @@ def _people_tables(pairs: list[list[str]]) -> list | None:
         try:
             tables.append(workflow.people_overlap(db.connect(), db.CLI_ADMIN, a, b))
         except StocktakeError as exc:
-            print(f"--people {a} {b}: {exc}" + (f" {exc.hint}" if exc.hint else ""), file=sys.stderr)
+            advice = exc.advice(command_line=True)
+            print(f"--people {a} {b}: {exc}" + (f" {advice}" if advice else ""), file=sys.stderr)
             return None
     return tables
 

@@ -70,7 +70,7 @@ def _new_password(given: str | None) -> str:
     if given is not None:
         return given
     if not sys.stdin.isatty():
-        raise db.StoreError("No new password given.", hint="Run it in a terminal to type it, or pass --password P.")
+        raise db.StoreError("No new password given.", cli_hint="Run it in a terminal to type it, or pass --password P.")
     first = getpass.getpass("New password: ")
     if getpass.getpass("Again: ") != first:
         raise db.StoreError("The two passwords differ; nothing was changed.", hint="Run the command again.")

@@ -37,7 +37,7 @@ def _framework():
     fw = load_framework()
     if fw is None:
         raise StocktakeError("No strategy framework is kept.",
-                             hint="Give one: python -m mapping strategy set FILE.csv (code, level, parent, name).")
+                             cli_hint="Give one: python -m mapping strategy set FILE.csv (code, level, parent, name).")
     return fw
 
 

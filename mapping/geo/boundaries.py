@@ -29,6 +29,7 @@ from mapping.geo.countries import iso3
 from mapping.geo.files import (
     GDAL_ERRORS,
     IMPORT_ONE,
+    IMPORT_ONE_CLI,
     BoundaryError,
     LevelFile,
     NoBoundariesError,
@@ -278,7 +279,8 @@ def load_set(version: str | None = None, dest: Path | None = None) -> BoundarySe
     dest = _dest(dest)
     version = version or active_version(dest)
     if not version:
-        raise NoBoundariesError(f"No boundary set has been imported into {dest}.", hint=IMPORT_ONE)
+        raise NoBoundariesError(f"No boundary set has been imported into {dest}.", hint=IMPORT_ONE,
+                                cli_hint=IMPORT_ONE_CLI)
     folder = dest / version
     if not (folder / "meta.json").is_file():
         raise BoundaryError(f"Boundary set {version} is not in {dest}.",

@@ -42,8 +42,8 @@ GDAL_ERRORS: tuple[type[Exception], ...] = (pyogrio.errors.DataSourceError, pyog
                                             pyogrio.errors.FieldError, pyogrio.errors.FeatureError,
                                             pyogrio.errors.GeometryError, pyogrio.errors.CRSError, OSError, ValueError)
 NAME_CODES = "Fix the file, or name the field that holds the p-codes (the p-code field option)."
-IMPORT_ONE = ("An admin imports one on the Admin page (Boundaries tab) or with the `boundaries` command "
-              "(python -m mapping boundaries fetch --country ISO3, or boundaries import --from PATH).")
+IMPORT_ONE = "An admin imports one on the Admin page (Boundaries tab)."
+IMPORT_ONE_CLI = "Or: python -m mapping boundaries fetch --country ISO3, or boundaries import --from PATH."
 
 
 @dataclass

@@ -20,8 +20,8 @@ GEOBOUNDARIES_URL = "https://www.geoboundaries.org"
 HDX_URL = "https://data.humdata.org"
 USER_AGENT = "Stocktake/1.0 (3W mapping; boundaries download)"
 MAX_DOWNLOAD_BYTES = 500_000_000
-BY_HAND = ("Or download the files by hand and import them (upload them on the Admin page, or "
-           "python -m mapping boundaries import --from PATH).")
+BY_HAND = "Or download the files by hand and upload them on the Admin page (Boundaries tab)."
+BY_HAND_CLI = "Files downloaded by hand: python -m mapping boundaries import --from PATH."
 
 
 def _get(url: str, timeout: float) -> bytes:
@@ -31,16 +31,19 @@ def _get(url: str, timeout: float) -> bytes:
             data = resp.read(MAX_DOWNLOAD_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise BoundaryError(f"{url} answered HTTP {exc.code} {exc.reason}. The source may have moved the files.",
-                            hint=BY_HAND) from exc
+                            hint=BY_HAND, cli_hint=BY_HAND_CLI) from exc
     except TimeoutError as exc:
-        raise BoundaryError(f"{url} did not answer within {timeout:g} s.", hint="Try again later. " + BY_HAND) from exc
+        raise BoundaryError(f"{url} did not answer within {timeout:g} s.", hint="Try again later. " + BY_HAND,
+                            cli_hint=BY_HAND_CLI) from exc
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, TimeoutError):
             raise BoundaryError(f"{url} did not answer within {timeout:g} s.",
-                                hint="Try again later. " + BY_HAND) from exc
+                                hint="Try again later. " + BY_HAND,
+                                cli_hint=BY_HAND_CLI) from exc
         raise BoundaryError(f"Could not reach {url} ({reason}).",
-                            hint="Check the network connection. " + BY_HAND) from exc
+                            hint="Check the network connection. " + BY_HAND,
+                            cli_hint=BY_HAND_CLI) from exc
     if len(data) > MAX_DOWNLOAD_BYTES:
         raise BoundaryError(f"{url} is larger than {MAX_DOWNLOAD_BYTES // 1_000_000} MB; refused.")
     return data

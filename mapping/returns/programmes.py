@@ -145,7 +145,8 @@ def read_programmes(data: bytes, filename: str, *, units, gazetteer, vocab: Voca
             if "name" in fields and "owner" in fields:
                 return _read_rows(sheet.rows, h, fields, filename, sheet.name, units, gazetteer, vocab, groups)
     raise ReturnError(f"{filename}: no sheet has a 'Programme' and an 'Owner' column.",
-                      hint="Download the programmes template (python -m mapping programmes template) and fill it.")
+                      hint="Download the programmes template and fill it.",
+                      cli_hint="python -m mapping programmes template --out FILE.xlsx writes it.")
 
 
 def _letter(i: int) -> str:

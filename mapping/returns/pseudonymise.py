@@ -103,8 +103,9 @@ def read_key(text: str | bytes, source: str = "the key") -> bytes:
         raise PseudonymiseError(
             f"{source} is not a Stocktake key: it must be 64 hexadecimal characters (32 random bytes), "
             f"found {len(hexkey)} characters.",
-            hint="Make one with: python -m mapping pseudonymise key --out KEY, and share it only with the other "
-                 "programme. Hashing without a key is refused: 13-digit numbers can be enumerated.")
+            hint="Make a key and share it only with the other programme. Hashing without a key is refused: "
+                 "13-digit numbers can be enumerated.",
+            cli_hint="python -m mapping pseudonymise key --out KEY makes one.")
     return bytes.fromhex(hexkey)
 
 

@@ -34,7 +34,7 @@ def _user(conn: Connection, email: str):
     email = (email or "").strip().lower()
     row = conn.execute(select(m.users).where(m.users.c.email == email)).first()
     if row is None:
-        raise StoreError(f"There is no account for {email}.", hint="List them: python -m mapping users list")
+        raise StoreError(f"There is no account for {email}.", cli_hint="List them: python -m mapping users list")
     return row
 
 
@@ -86,7 +86,8 @@ def change_role(engine: Engine, actor: Actor, email: str, *, role: str | None = 
         org_row = find_org(conn, org) if org else None
         org_id = org_row.id if org_row else (row.org_id if new_role == "focal_point" else None)
         if new_role == "focal_point" and org_id is None:
-            raise StoreError("A focal point belongs to an organisation.", hint="Give the organisation (--org NAME).")
+            raise StoreError("A focal point belongs to an organisation.", hint="Choose the organisation.",
+                             cli_hint="Give it with --org NAME.")
         if row.role == "admin" and new_role != "admin" and row.active and not _other_admins(conn, row.id):
             raise StoreError(f"{row.email} is the last active admin.", hint="Make another account admin first.")
         if new_role == row.role and org_id == row.org_id:

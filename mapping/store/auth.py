@@ -79,7 +79,7 @@ def add_user(engine: Engine, actor: Actor, *, email: str, role: str, org: str | 
         raise StoreError(f"Unknown role {role!r}; choose admin, focal_point or viewer.")
     if role == "focal_point" and not org:
         raise StoreError("A focal point belongs to an organisation: choose the organisation.",
-                         hint="On the command line: --org NAME.")
+                         cli_hint="Give it with --org NAME.")
     if password is not None and len(password) < MIN_PASSWORD:
         raise StoreError(f"The password is too short: use at least {MIN_PASSWORD} characters.")
     with transaction(engine) as conn:

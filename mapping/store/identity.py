@@ -47,7 +47,8 @@ def merge_orgs(engine: Engine, actor: Actor, keep: str | int, other: str | int) 
         absorbed = find_org(conn, other, follow=False)
         if absorbed.merged_into is not None:
             raise StoreError(f"{absorbed.name} is already merged into another organisation.",
-                             hint=f"Undo that first: python -m mapping orgs unmerge \"{absorbed.name}\".")
+                             hint="Undo that merge first.",
+                             cli_hint=f"python -m mapping orgs unmerge \"{absorbed.name}\".")
         if absorbed.id == target.id:
             raise StoreError(f"{absorbed.name} and {target.name} are the same organisation; nothing to merge.")
         # records already merged into `other` follow it by the chain; nothing else changes

@@ -64,8 +64,9 @@ def find_programme(conn: Connection, name: str) -> Any:
     row = conn.execute(select(p).where(func.lower(p.c.name) == " ".join(str(name).split()).lower())).first()
     if row is None:
         known = [r.name for r in conn.execute(select(p.c.name).order_by(p.c.name))]
-        raise StoreError(f"No programme called {name!r}. Programmes: {', '.join(known) or 'none yet'}. "
-                         f"Add it: python -m mapping programmes add \"{name}\" --org ORGANISATION.")
+        raise StoreError(f"No programme called {name!r}. Programmes: {', '.join(known) or 'none yet'}.",
+                         hint="Its organisation's focal point or an admin adds it on the People page.",
+                         cli_hint=f"Add it: python -m mapping programmes add \"{name}\" --org ORGANISATION.")
     return row
 
 
@@ -260,8 +261,8 @@ def comparison_lists(engine: Engine, actor: Actor, a: str, b: str, *, round_name
             raise PermissionDenied(
                 f"The comparison of {pa.name} and {pb.name} needs both owners' consent; missing: "
                 f"{' and '.join(missing)}.",
-                hint="Each owner's focal point agrees on the People page or with: python -m mapping people consent "
-                     "--programme A --with B --user EMAIL.")
+                hint="Each owner's focal point agrees on the People page.",
+                cli_hint="Or with: python -m mapping people consent --programme A --with B --user EMAIL.")
         t = m.people_lists
         have = {(r.programme_id, r.round_id) for r in conn.execute(
             select(t.c.programme_id, t.c.round_id).where(t.c.programme_id.in_([pa.id, pb.id])))}
@@ -275,7 +276,8 @@ def comparison_lists(engine: Engine, actor: Actor, a: str, b: str, *, round_name
             where = f"round {rnd.name}" if rnd is not None else "a common round"
             raise StoreError(f"No hashed list of {' or '.join(lacking)} for {where} (lists are deleted after "
                              f"{retention_days()} days).",
-                             hint="Upload one: python -m mapping people upload HASHED.csv --programme NAME --user EMAIL.")
+                             hint="The programme's focal point uploads its hashed list on the People page.",
+                             cli_hint="Or: python -m mapping people upload HASHED.csv --programme NAME --user EMAIL.")
         lists = {}
         for x in (pa, pb):
             row = conn.execute(select(t.c.hashes, t.c.districts, t.c.pcodes)

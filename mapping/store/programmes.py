@@ -102,7 +102,8 @@ def add_alias(engine: Engine, actor: Actor, programme: str, alias: str) -> None:
     with transaction(engine) as conn:
         row = conn.execute(select(p).where(func.lower(p.c.name) == " ".join(programme.split()).lower())).first()
         if row is None:
-            raise StoreError(f"No programme called {programme!r}.", hint="python -m mapping programmes show lists them.")
+            raise StoreError(f"No programme called {programme!r}.", hint="The Programmes page lists them.",
+                             cli_hint="python -m mapping programmes show lists them.")
         owner = conn.execute(select(m.organisations.c.name).where(m.organisations.c.id == row.owner_org_id)).scalar()
         require_org(actor, row.owner_org_id, owner, "name this organisation's programmes")
         aliases = list(row.aliases or [])

@@ -57,9 +57,9 @@ def find_org(conn: Connection, name: str | int, *, follow: bool = True) -> Any:
         found = found or next((r for r in rows if _norm(getattr(r, attr)) == key), None)
     found = found or next((r for r in rows if key in {_norm(a) for a in (r.aliases or [])}), None)
     if found is None:
-        raise StoreError(f"No organisation called {name!r}. An admin can add it (Admin page, Organisations).",
-                         hint=f"On the command line: python -m mapping orgs add \"{name}\" --acronym ABC "
-                              "--type \"National NGO\".")
+        raise StoreError(f"No organisation called {name!r}.", hint="An admin can add it (Admin page, Organisations).",
+                         cli_hint=f"Add it: python -m mapping orgs add \"{name}\" --acronym ABC "
+                                  "--type \"National NGO\".")
     return canonical(rows)[found.id] if follow else found
 
 
@@ -294,9 +294,9 @@ def resolve_round(conn: Connection, round_name: str | None, today: dt.date | Non
     covering = [r for r in open_rounds if r.period_start <= today <= r.period_end]
     if covering or open_rounds:
         return (covering or open_rounds)[-1]
-    raise StoreError("No reporting round is open. An admin must open one (Admin page, Rounds).",
-                     hint="On the command line: python -m mapping rounds add \"2026 H2\" --start 2026-07-01 "
-                          "--end 2026-12-31.")
+    raise StoreError("No reporting round is open.", hint="An admin must open one (Admin page, Rounds).",
+                     cli_hint="Open one: python -m mapping rounds add \"2026 H2\" --start 2026-07-01 "
+                              "--end 2026-12-31.")
 
 
 # --------------------------------------------------------------------------- need indicator

@@ -85,8 +85,9 @@ def resolve(engine: Engine, actor: Actor, field: str, value: str | None, *, upda
             conn.execute(update(a).where(a.c.id == r.id).values(**values))
             settled += 1
         if not settled:
-            raise StoreError(f"No row waits in the review queue with {field} '{value}'. See python -m mapping review "
-                             "list.")
+            raise StoreError(f"No row waits in the review queue with {field} '{value}'.",
+                             hint="The Admin page's review queue lists what waits.",
+                             cli_hint="See python -m mapping review list.")
         audit(conn, actor, "review.drop" if drop else "review.resolve", "activities", field,
               {"field": field, "value": value, "rows": settled, "updates": jsonable(updates or {})})
     return settled

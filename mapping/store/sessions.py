@@ -232,7 +232,7 @@ def revoke(engine: Engine, actor: Actor, session_id: int) -> None:
         row = conn.execute(select(t.c.id, u.c.email).join(u, u.c.id == t.c.user_id)
                            .where(t.c.id == int(session_id))).first()
         if row is None:
-            raise StoreError(f"There is no session {session_id}.", hint="List them: python -m mapping users sessions")
+            raise StoreError(f"There is no session {session_id}.", cli_hint="List them: python -m mapping users sessions")
         if not _end(conn, t.c.id == row.id, f"ended by {actor.email}", utcnow()):
             raise StoreError(f"Session {session_id} of {row.email} has already ended.")
         audit(conn, actor, "session.revoke", "session", row.id, {"email": row.email})

@@ -79,7 +79,7 @@ def test_merging_refuses_what_makes_no_sense(db_url):
     identity.merge_orgs(w.engine, w.admin, ORG_A, "Alpha Relief Pakistan")
     with pytest.raises(StoreError, match="already merged") as exc:
         identity.merge_orgs(w.engine, w.admin, "Bravo Aid", "Alpha Relief Pakistan")
-    assert "orgs unmerge" in exc.value.hint
+    assert exc.value.hint == "Undo that merge first." and "orgs unmerge" in exc.value.cli_hint
     with pytest.raises(StoreError, match="is not merged"):
         identity.unmerge_org(w.engine, w.admin, ORG_A)
     with pytest.raises(PermissionDenied):

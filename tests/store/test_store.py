@@ -395,7 +395,7 @@ def test_commands_manage_orgs_users_rounds_history_and_rollback(db_url, monkeypa
     assert _cli(capsys, "users", "add", "--email", "boss@example.org", "--role", "admin", "--password",
                 "boss-pass-1")[0] == 0
     code, _, err = _cli(capsys, "users", "add", "--email", "x@example.org", "--role", "focal_point")
-    assert code == 2 and err == "A focal point belongs to an organisation: choose the organisation. On the command line: --org NAME.\n"
+    assert code == 2 and err == "A focal point belongs to an organisation: choose the organisation. Give it with --org NAME.\n"
 
     focal = auth.user_for_email(engine, "focal@alpha.example")
     data = xlsx_bytes([activity(1)])
