@@ -2,16 +2,33 @@
 
 After an action the page reruns; with tabs it opened Submissions again, showed an error under the tab the user
 had left and emptied the form. One section at a time, kept in the session, fixes all three.
+Also what some sections do end to end (reporting, rates, vocabularies): the page's action, then what the engine holds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from mapping.store import auth, db, registry
-from tests.views.test_admin_page import APP, admin, admin_env, deployment, flash, open_admin, problems, tab
+from mapping import workflow
+from mapping.returns import schema
+from mapping.store import auth, db, lists, registry
+from tests.factories.app import PASSWORD, USERS, return_bytes
+from tests.views.test_admin_page import (
+    APP,
+    ROOT,
+    admin,
+    admin_env,
+    button,
+    deployment,
+    flash,
+    open_admin,
+    problems,
+    start_as,
+    tab,
+)
 
 __all__ = ["admin_env", "deployment"]  # fixtures shared with the Admin page tests
 
@@ -63,12 +80,10 @@ def _open_new_round(engine) -> None:
 
 
 def test_a_new_round_says_carried_forward_not_reported_and_shows_rejections(admin_env):
-    from tests.factories.app import RETURNS, return_bytes
+    from tests.factories.app import RETURNS
 
     engine = db.connect()
     _open_new_round(engine)
-    from mapping import workflow
-
     bad = [RETURNS["Indus Relief Partners"][0] | {"adm2_name": "Atlantis"}]
     outcome = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(bad), "irp.xlsx",
                                    org="Indus Relief Partners", round_name="2027 H1", reject_whole=True)
@@ -180,3 +195,60 @@ def test_the_secretariat_sets_the_exchange_rates_and_the_budget_matrix_states_th
     assert problems(at) == []
     assert any(c.value.startswith("Budgets in USD") for c in at.caption)
     assert any("Budget (USD) per cell" in h.body for h in at.get("html"))
+
+
+def _status_issues(engine) -> tuple[list, list[dict]]:
+    """Check a return whose status is written "called off": (the issues on its Status column, its records)."""
+    row = {"org_name": "IRP", "sector": "Health", "activity": "Clinics", "adm1_name": "Punjab", "adm2_name": "Lahore",
+           "status": "called off", "start_date": "01/01/2026"}
+    result = workflow.validate_upload(engine, return_bytes([row]), "irp.xlsx", org="Indus Relief Partners")
+    return [i for i in result.issues if i.field == "status"], result.records
+
+
+def test_an_admin_adds_a_status_with_its_alias_and_the_next_return_is_read_with_it(admin_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("STOCKTAKE_DATA_DIR", str(tmp_path / "data"))  # the edited list is this test's own copy
+    schema.load_vocabularies.cache_clear()
+    engine = db.connect()
+    try:
+        before, _ = _status_issues(engine)
+        assert [(i.severity, i.value) for i in before] == [("warning", "called off")]  # off the list: kept, warned
+
+        at = open_admin(admin())
+        tab(at, "Vocabularies")
+        at.selectbox(key="vocab_which").set_value("Statuses").run()
+        editor = at.data_editor(key="vocab_status")
+        assert "suspended" in list(editor.value["status"]) and "cancelled" not in list(editor.value["status"])
+        at.session_state["vocab_status"] = {"edited_rows": {}, "deleted_rows": [],
+                                            "added_rows": [{"status": "cancelled", "aliases": "called off|dropped"}]}
+        at.run()
+        button(at, "Save the list").click().run()
+        assert problems(at) == []
+        assert at.button_group(key="admin_section").value == "Vocabularies"
+        assert flash(at) == ["Saved 5 rows to statuses.csv."]
+
+        # saved through the engine: the deployment's copy of the list, and who did it in the audit log
+        assert {"status": "cancelled", "aliases": "called off|dropped"} in lists.read_list("status")[1]
+        [entry] = db.audit_log(engine, db.CLI_ADMIN, action="vocabulary.save")
+        assert entry["email"] == USERS["admin"][0] and entry["detail"]["added"] == ["cancelled"]
+        # and the next return is read with it: "called off" is the new status, no warning any more
+        after, records = _status_issues(engine)
+        assert after == [] and [r["status"] for r in records] == ["cancelled"]
+    finally:
+        schema.load_vocabularies.cache_clear()  # later tests read the shipped lists again
+
+
+def test_a_focal_point_cannot_reach_the_vocabularies(admin_env):
+    engine = db.connect()
+    focal = auth.authenticate(engine, USERS["focal_point"][0], PASSWORD)
+    at = start_as(focal)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):  # not in a focal point's menu
+        at.switch_page("pages/admin.py")
+    direct = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=90)  # nor by its own script
+    direct.session_state["actor"] = focal
+    direct.session_state["admin_section"] = "Vocabularies"
+    direct.run()
+    assert not direct.data_editor and [e.value for e in direct.error] == [
+        "This page is not available to your account. Sign in with an account that has access (Secretariat (admin))."]
+    with pytest.raises(db.PermissionDenied):  # the engine refuses too
+        lists.add_value(engine, focal, "status", "cancelled")
+    assert "cancelled" not in [r["status"] for r in lists.read_list("status")[1]]
