@@ -128,8 +128,22 @@ def forbidden(files: list[Path], prefix: str, root: Path = ROOT) -> list[str]:
             if imp.target == prefix or imp.target.startswith(prefix + ".")]
 
 
+def broad_excepts(files: list[Path], root: Path = ROOT) -> list[str]:
+    """Handlers that catch everything (bare `except:`, `Exception`, `BaseException`), as "module:line"."""
+    def broad(node: ast.expr | None) -> bool:
+        names = node.elts if isinstance(node, ast.Tuple) else [node]
+        return node is None or any(isinstance(n, ast.Name) and n.id in ("Exception", "BaseException") for n in names)
+
+    return [f"{module_name(path, root)}:{node.lineno}" for path in files
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+            if isinstance(node, ast.ExceptHandler) and broad(node.type)]
+
+
 ENGINE = python_files("mapping")
 APP = [ROOT / "app.py", *python_files("views", "pages")]
+# The two guards (the command line's and the views'), and the reader process's top level, which hands whatever
+# it caught to the parent to be raised again there, where the two guards decide.
+TOP_LEVELS = ("mapping.cli", "views.core", "mapping.returns.sandbox")
 
 
 def test_no_engine_module_imports_a_higher_layer():
@@ -152,6 +166,11 @@ def test_pages_and_views_do_not_talk_to_the_database_driver():
     assert forbidden(APP, "sqlalchemy") == []
 
 
+def test_only_the_top_levels_catch_every_exception():
+    caught = broad_excepts(ENGINE + APP)
+    assert sorted(c.partition(":")[0] for c in caught) == sorted(TOP_LEVELS), caught
+
+
 def test_every_engine_module_has_a_layer():
     assert [module_name(p) for p in ENGINE if layer(module_name(p)) is None] == []
 
@@ -160,7 +179,8 @@ def test_the_checks_find_seeded_violations(tmp_path):
     """Each rule above, shown to fail on a small package that breaks it."""
     pkg = tmp_path / "mapping"
     for folder, text in {"geo": "from mapping.store import db\nfrom mapping.geo.b import _hidden\n",
-                         "store": "import streamlit\nfrom mapping.geo import a\n"}.items():
+                         "store": "import streamlit\nfrom mapping.geo import a\ntry:\n    a\nexcept (OSError, Exception):\n"
+                                  "    pass\n"}.items():
         (pkg / folder).mkdir(parents=True)
         (pkg / folder / "__init__.py").write_text("", encoding="utf-8")
         (pkg / folder / "a.py" if folder == "geo" else pkg / folder / "db.py").write_text(text, encoding="utf-8")
@@ -172,3 +192,4 @@ def test_the_checks_find_seeded_violations(tmp_path):
     assert cycles(files, tmp_path) == [["mapping.geo.a", "mapping.geo.b", "mapping.store.db"]]
     assert private_imports(files, tmp_path) == ["mapping.geo.a:2 imports _hidden from mapping.geo.b"]
     assert forbidden(files, "streamlit", tmp_path) == ["mapping.store.db:1 imports streamlit"]
+    assert broad_excepts(files, tmp_path) == ["mapping.store.db:5"]
