@@ -64,8 +64,8 @@ def _parse_maps(pairs: list[str]) -> dict[str, str | None]:
         header, sep, field = pair.rpartition("=")
         if not sep or not header.strip():
             raise InvalidRequest(f"--map {pair!r} is not \"Source header=field\".",
-                                 hint="e.g. --map \"Nom du partenaire=org_impl\"; '-' as the field leaves the column "
-                                      "out.")
+                                 cli_hint="e.g. --map \"Nom du partenaire=org_impl\"; '-' as the field leaves the "
+                                          "column out.")
         out[header.strip()] = field.strip() or None
     return out
 

@@ -122,13 +122,14 @@ def _find(conn, name: str, org: str | None):
         known = sorted({r.name for r in _rows(conn, org_id, everything=org is None)})
         raise StoreError(f"No column layout called {name!r}" + (f" for {org}" if org else "") + ". Saved layouts: "
                          + (", ".join(known) if known else "none yet") + ".",
-                         hint="Save one on the Submit page, or: python -m mapping layouts save NAME --from FILE "
-                              "--map \"Header=field\".")
+                         hint="Save one on the Submit page.",
+                         cli_hint="Or: python -m mapping layouts save NAME --from FILE --map \"Header=field\".")
     if org is None:  # the deployment's layout of that name, else the one organisation's that has it
         rows = [r for r in rows if r.scope_key == DEPLOYMENT] or rows
         if len(rows) > 1:
             owners = ", ".join(sorted(_names(conn).get(r.org_id, "?") for r in rows))
-            raise StoreError(f"Several organisations have a layout called {name!r} ({owners}); say whose (--org).")
+            raise StoreError(f"Several organisations have a layout called {name!r} ({owners}); say whose.",
+                             cli_hint="Give it with --org NAME.")
     return conn.execute(select(t).where(t.c.id == rows[0].id)).first()
 
 
