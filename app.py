@@ -85,7 +85,7 @@ def main() -> None:
         st.switch_page(PAGES["overview"])  # land on the picture, with the menu for the new role
     if st.session_state.pop("_after_signout", False) and core.current_actor() is not None:
         st.switch_page(PAGES["overview"])
-    core.session_scripts(navigation.url_path)  # hand the browser its sign-in cookie, renew it, or delete it
+    core.session_scripts()  # hand the browser its sign-in cookie, renew it, or delete it
     sidebar_identity()
     # Streamlit's default top padding leaves a blank band above every title; a tighter page shows more picture.
     st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")

@@ -88,15 +88,15 @@ def _forget(note: str) -> None:
     st.session_state.pop(ACTOR_KEY, None)
     st.session_state.pop("must_change_password", None)
     st.session_state["_session_note"] = note
-    st.session_state.pop("_session_note_page", None)
     _clear_work()
 
 
-def session_scripts(page: str = "") -> None:
+def session_scripts() -> None:
     """Make the browser call the cookie route this session needs (views/web.py), once; say why a session ended.
 
-    The note stays on the page where it first showed, across that page's reruns (a map or an upload widget can
-    rerun the page a moment later), and goes once the user opens another page or signs in again.
+    The note stays, on whatever page the person opens, until they sign in again or dismiss it: a map or an
+    upload can rerun a page on its own a moment after the session ended, so "the next page" is no safe moment
+    to drop it.
     """
     state = st.session_state
     pending = state.pop(_PENDING, None)
@@ -106,12 +106,13 @@ def session_scripts(page: str = "") -> None:
     note = state.get("_session_note")
     if not note:
         return
-    shown_on = state.setdefault("_session_note_page", page)
-    if shown_on != page or signed_in() is not None:
+    if signed_in() is not None:
         state.pop("_session_note", None)
-        state.pop("_session_note_page", None)
         return
     st.warning(note, icon=":material/logout:")
+    if st.button("Dismiss", key="session_note_dismiss"):
+        state.pop("_session_note", None)
+        st.rerun()
 
 
 def must_change_password() -> bool:

@@ -175,6 +175,19 @@ def test_map_page_opens_a_district_profile(app_env):
     assert any("Province-wide and national activities (1)" in e.label for e in at.expander)
 
 
+def test_an_ended_session_signs_out_and_says_so(app_env):
+    from views import core
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["actor"] = actor_for("viewer")
+    at.session_state[core.SESSION_KEY] = 987654  # a session signed out in another tab
+    at.run()
+    assert problems(at) == [] and any("Your session has ended" in w.value for w in at.warning)
+    assert "actor" not in at.session_state and any(b.label == "Dismiss" for b in at.button)
+    # that the note stays across reruns and pages until dismissed is seen in the browser (test_e2e_sessions):
+    # AppTest runs a page's later runs without app.py
+
+
 def test_wrong_password_is_a_message_not_a_traceback(app_env):
     at = start(None)
     at.switch_page("pages/signin.py")

@@ -142,6 +142,11 @@ def test_sign_out_and_disabling_end_other_tabs_at_their_next_action(demo, pw):
         wait_app(two)
         signed_out(two)
         two.get_by_text("Your session has ended").first.wait_for(timeout=WAIT)
+        nav(two, "Gaps & overlaps")  # the note stays on the next page, until dismissed
+        two.get_by_text("Your session has ended").first.wait_for(timeout=WAIT)
+        two.get_by_role("button", name="Dismiss").click()
+        wait_app(two)
+        two.get_by_text("Your session has ended").first.wait_for(state="detached", timeout=WAIT)
         two.reload(wait_until="domcontentloaded")  # and the cookie is gone: a reload stays signed out
         wait_app(two)
         signed_out(two)
