@@ -27,14 +27,17 @@ from mapping.store import db, picture
 engine = db.connect(sys.argv[1])
 viewer = db.Actor(user_id=None, email="", role="viewer", org_id=None, org_name=None)
 first = picture.data_version(engine, viewer)
-print(json.dumps({"ready": first, "rows": len(picture.current_activities(engine, viewer))}), flush=True)
+start_rows = len(picture.current_activities(engine, viewer))
+print(json.dumps({"ready": first, "rows": start_rows}), flush=True)
 deadline = time.time() + 60
 while time.time() < deadline:
     now = picture.data_version(engine, viewer)
-    if now != first:
+    if now != first:  # any audited change moves the version; report the one that changed the picture
         rows = len(picture.current_activities(engine, viewer))
-        print(json.dumps({"seen_at": time.time(), "version": now, "rows": rows}), flush=True)
-        break
+        if rows != start_rows:
+            print(json.dumps({"seen_at": time.time(), "version": now, "rows": rows}), flush=True)
+            break
+        first = now
     time.sleep(0.05)
 """
 
@@ -48,7 +51,6 @@ def test_a_second_process_sees_a_new_submission_within_a_second(db_url):
         ready = json.loads(watcher.stdout.readline() or "{}")
         assert ready.get("rows") == 2, watcher.stderr.read()[-2000:]
         before = picture.data_version(w.engine, w.viewer)
-        assert ready["ready"] == before
         stored_at = time.time()
         outcome = submit(w, w.focal_a, ORG_A, result(activity(1), activity(2), activity(3)))
         assert outcome.status == "stored", outcome.message
