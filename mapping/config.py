@@ -26,6 +26,7 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_SESSION_HOURS": "hours a browser stays signed in after its last use (default 12)",
     "STOCKTAKE_TEST_PG_URL": "PostgreSQL server used by the test suite",
     "STOCKTAKE_MAX_CONSOLIDATED_MB": "largest consolidated file an admin imports (a national 3W/5W), in MB (default 100)",
+    "STOCKTAKE_MAX_CONSOLIDATED_CELLS": "most cells one sheet of an admin's consolidated file may hold (default 10000000)",
     "STOCKTAKE_SCREENSHOTS_DIR": "where the end-to-end test saves its screenshots (default: a temporary folder)",
     "STOCKTAKE_TEST_BOUNDARIES": "folder of the real boundaries the test suite uses (default ../shared/boundaries)",
     "STOCKTAKE_STRICT_VOCABULARY": "1 makes a sector or status not on the lists an error that blocks its row",
@@ -94,6 +95,12 @@ def max_consolidated_bytes() -> int:
 def upload_limit(consolidated: bool = False) -> int:
     """The size cap for one upload: a focal point's return, or an admin's consolidated file."""
     return max_consolidated_bytes() if consolidated else max_upload_bytes()
+
+
+def cell_limit(consolidated: bool = False) -> int | None:
+    """The most cells one sheet may hold: None for a focal point's return (the reader's own cap, 2,000,000);
+    an admin's national 5W (91,000 rows x 75 columns is 6.8 million cells) gets its own, larger cap."""
+    return int(_positive("STOCKTAKE_MAX_CONSOLIDATED_CELLS", 10_000_000)) if consolidated else None
 
 
 def date_order() -> str:

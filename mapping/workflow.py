@@ -109,7 +109,8 @@ def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | No
     saved = store_layouts.candidates(engine, org) if chosen is None else []
     return read_return(data, filename, gazetteer=ctx.gazetteer, orgs=ctx.orgs, vocab=ctx.vocab, org=org,
                        sheet=sheet, date_order=date_order or config.date_order(),
-                       max_bytes=config.upload_limit(consolidated), period=round_period(engine, round_name),
+                       max_bytes=config.upload_limit(consolidated), max_cells=config.cell_limit(consolidated),
+                       period=round_period(engine, round_name),
                        reporting_org=reporting_org, confirmed=ctx.confirmed, column_map=chosen,
                        saved_layouts=saved)
 

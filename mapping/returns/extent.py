@@ -56,7 +56,11 @@ class SheetExtent:
 
     @property
     def too_big(self) -> bool:
-        return self.cells[0] * self.cells[1] > MAX_CELLS
+        return self.exceeds(None)
+
+    def exceeds(self, max_cells: int | None) -> bool:
+        """More cells than `max_cells` (None: a focal point's `MAX_CELLS`; an admin's consolidated file may hold more)."""
+        return self.cells[0] * self.cells[1] > (max_cells or MAX_CELLS)
 
 
 def col_number(letters: bytes | str) -> int:
@@ -306,12 +310,12 @@ def _count(value: str | None) -> int:
         return 1
 
 
-def too_big_message(filename: str, ext: SheetExtent) -> str:
+def too_big_message(filename: str, ext: SheetExtent, max_cells: int | None = None) -> str:
     """The message for a sheet that really holds more than Stocktake reads."""
     data = ext.data or ext.cells
     claimed = ext.cells[0] * ext.cells[1]
     return (f"Sheet {ext.name!r} of {filename} claims {_amount(claimed)} cells ({range_text(ext.cells)}); its data "
-            f"occupies {range_text(data)}, more than the {MAX_CELLS:,} cells a return may hold.")
+            f"occupies {range_text(data)}, more than the {max_cells or MAX_CELLS:,} cells a return may hold.")
 
 
 def _amount(n: int) -> str:

@@ -57,6 +57,7 @@ class Book:
     sheets: list[Sheet]
     encoding: str | None = None  # how a text file was decoded, said to the user when it is not UTF-8
     peak_mb: float = 0.0  # the reader process's peak memory
+    cpu_seconds: float = 0.0  # and the CPU time it used
 
 
 def _ext(filename: str) -> str:
@@ -145,9 +146,10 @@ def _occupied_rows(data: bytes, sheet: str, size: tuple[int, int]) -> list[list[
     return [r + [None] * (size[1] - len(r)) for r in rows]
 
 
-def _sized(ext: extent.SheetExtent | None, zf_data: bytes, filename: str, kind: str) -> Sheet | None:
+def _sized(ext: extent.SheetExtent | None, zf_data: bytes, filename: str, kind: str,
+           max_cells: int | None = None) -> Sheet | None:
     """A sheet too big to parse whole: its occupied range when that is small enough, else a clear refusal."""
-    if ext is None or not ext.too_big:
+    if ext is None or not ext.exceeds(max_cells):
         return None
     if kind == "xlsx":
         with zipfile.ZipFile(io.BytesIO(zf_data)) as zf:
@@ -155,8 +157,8 @@ def _sized(ext: extent.SheetExtent | None, zf_data: bytes, filename: str, kind: 
     data = ext.data or ext.cells
     fix = ("Open it, select the empty rows (and columns) after your data, delete them, save it again and "
            "upload it; or copy the data into a new workbook.")
-    if kind != "xlsx" or data[0] * data[1] > extent.MAX_CELLS:
-        raise ReturnError(f"{extent.too_big_message(filename, ext)} {fix}")
+    if kind != "xlsx" or data[0] * data[1] > (max_cells or extent.MAX_CELLS):
+        raise ReturnError(f"{extent.too_big_message(filename, ext, max_cells)} {fix}")
     rows = _occupied_rows(zf_data, ext.name, data) if data[0] and data[1] else []
     note = (f"Sheet {ext.name!r} claims {extent.range_text(ext.cells)} ({ext.cells[0] * ext.cells[1]:,} cells) but "
             f"its data occupies {extent.range_text(data)}; only that range was read. {fix}")
@@ -165,7 +167,7 @@ def _sized(ext: extent.SheetExtent | None, zf_data: bytes, filename: str, kind: 
 
 
 def _calamine_book(data: bytes, filename: str, kind: str,
-                   extents: list[extent.SheetExtent] | None = None) -> Book:
+                   extents: list[extent.SheetExtent] | None = None, max_cells: int | None = None) -> Book:
     import python_calamine as pc
 
     try:
@@ -180,7 +182,7 @@ def _calamine_book(data: bytes, filename: str, kind: str,
     sheets: list[Sheet] = []
     for meta in wb.sheets_metadata:
         ext = by_name.get(meta.name)
-        trimmed = _sized(ext, data, filename, kind)
+        trimmed = _sized(ext, data, filename, kind, max_cells)
         if trimmed is not None:
             sheets.append(trimmed)
             continue
@@ -248,7 +250,7 @@ def decode_text(data: bytes, filename: str) -> tuple[str, str]:
     return data.decode("cp1252", errors="replace"), "cp1252"
 
 
-def _csv_book(data: bytes, filename: str) -> Book:
+def _csv_book(data: bytes, filename: str, max_cells: int | None = None) -> Book:
     text, encoding = decode_text(data, filename)
     sample = text[:8192]
     try:
@@ -259,10 +261,10 @@ def _csv_book(data: bytes, filename: str) -> Book:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = [[(c.strip() or None) for c in row] for row in reader]
     width = max((len(r) for r in rows), default=0)
-    cells = len(rows) * width
-    if cells > extent.MAX_CELLS:
+    cells, cap = len(rows) * width, max_cells or extent.MAX_CELLS
+    if cells > cap:
         raise ReturnError(f"{filename} holds {len(rows):,} rows of {width} columns ({cells:,} cells), more than the "
-                          f"{extent.MAX_CELLS:,} cells a return may hold. Split it into several returns.")
+                          f"{cap:,} cells a return may hold. Split it into several returns.")
     rows = [r + [None] * (width - len(r)) for r in rows]
     notes = []
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -278,11 +280,20 @@ def _encrypted_package(data: bytes) -> bool:
         "EncryptionInfo".encode("utf-16-le") in data[:1024 * 1024]
 
 
-def read_book(data: bytes, filename: str, *, max_bytes: int | None = None, isolated: bool = True) -> Book:
+def reader_memory_mb(max_cells: int | None) -> int:
+    """The reader process's ceiling: a focal point's return keeps `sandbox.MEMORY_MB`; a larger cell cap (an
+    admin's consolidated file) gets about 100 bytes per allowed cell, what calamine's grid and the Python values
+    built from it need at their peak."""
+    return max(sandbox.MEMORY_MB, (max_cells or 0) * 100 // 1_000_000)
+
+
+def read_book(data: bytes, filename: str, *, max_bytes: int | None = None, isolated: bool = True,
+              max_cells: int | None = None) -> Book:
     """Every sheet of the upload as value grids; `ReturnError` for anything that is not a readable return.
 
     The parsing runs in a separate process with a memory ceiling (see `sandbox`), so a hostile file ends
-    that process, never the server; `isolated=False` parses here (for a caller that is itself isolated)."""
+    that process, never the server; `isolated=False` parses here (for a caller that is itself isolated).
+    `max_cells` caps one sheet's cells (default `extent.MAX_CELLS`; an admin's consolidated import is larger)."""
     name = PurePath(filename or "return").name
     if max_bytes is not None and len(data) > max_bytes:
         raise ReturnError(f"{name} is {len(data) / 1024 / 1024:.1f} MB, over the {max_bytes / 1024 / 1024:.0f} MB "
@@ -290,25 +301,26 @@ def read_book(data: bytes, filename: str, *, max_bytes: int | None = None, isola
     if not data or not data.strip():
         raise ReturnError(f"{name} is empty (0 bytes of data). Fill in the template and upload it again.")
     if not isolated:
-        return _read_book(data, name)
+        return _read_book(data, name, max_cells)
+    memory_mb = reader_memory_mb(max_cells)
     try:
-        outcome = sandbox.run(_read_book, data, name)
+        outcome = sandbox.run(_read_book, data, name, max_cells, memory_mb=memory_mb)
     except sandbox.Crashed as exc:
         if exc.timeout:
             raise ReturnError(f"{name} was refused: reading it {exc}, far longer than any return needs. Open it in "
                               "Excel, delete the empty rows and columns after your data, save it and upload it "
                               "again.") from None
-        raise ReturnError(f"{name} was refused: reading it needed more than the {sandbox.MEMORY_MB} MB a return may "
+        raise ReturnError(f"{name} was refused: reading it needed more than the {memory_mb} MB a return may "
                           f"use ({exc}). Its sheets probably claim far more cells than they hold: open it in Excel, "
                           "delete the empty rows and columns after your data, save it and upload it again.") from None
     if outcome.error is not None:
         raise outcome.error
     book: Book = outcome.value
-    book.peak_mb = outcome.peak_mb
+    book.peak_mb, book.cpu_seconds = outcome.peak_mb, outcome.cpu_seconds
     return book
 
 
-def _read_book(data: bytes, name: str) -> Book:
+def _read_book(data: bytes, name: str, max_cells: int | None = None) -> Book:
     ext = _ext(name)
     if data.startswith(OLE_MAGIC):
         if ext in (".xlsx", ".xlsm", ".ods") or _encrypted_package(data):
@@ -326,14 +338,14 @@ def _read_book(data: bytes, name: str) -> Book:
         else:
             raise ReturnError(f"{name} is not a spreadsheet: it is a zip archive without a workbook inside "
                               "(a Word document, or a folder of files?). Upload the return as .xlsx.")
-        book = _calamine_book(data, name, kind, extents)
+        book = _calamine_book(data, name, kind, extents, max_cells)
     else:
         head = data[:64].lstrip().lower()
         if ext in (".xlsx", ".xlsm", ".xls", ".ods") or head.startswith((b"%pdf", b"<html", b"<!doctype", b"<?xml",
                                                                           b"\x89png", b"\xff\xd8")):
             raise ReturnError(f"{name} is not a spreadsheet Stocktake can read (its contents are not Excel, "
                               "OpenDocument or CSV). Upload the return as .xlsx, .xls, .ods or .csv.")
-        book = _csv_book(data, name)
+        book = _csv_book(data, name, max_cells)
     if not any(row.count(None) + row.count("") < len(row) for sh in book.sheets for row in sh.rows):
         raise ReturnError(f"{name} is empty: no sheet has any cells filled in. Fill in the Activities sheet of "
                           "the template and upload it again.")

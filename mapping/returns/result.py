@@ -32,6 +32,9 @@ class IngestResult:
     # {"name", "org", "saved_at", "saved_by", "how": matched | chosen | given}, None when none was used
     signature: str | None = None
     layout: dict | None = None
+    # what reading the file cost the separate reader process (0 when it was read in this one)
+    reader_peak_mb: float = 0.0
+    reader_cpu_seconds: float = 0.0
 
     @property
     def errors(self) -> list[Issue]:

@@ -48,6 +48,7 @@ class Outcome:
     value: Any = None
     error: BaseException | None = None
     peak_mb: float = 0.0
+    cpu_seconds: float = 0.0  # the child's own CPU time (user + system): on a shared machine wall time says little
 
 
 class Crashed(Exception):
@@ -81,6 +82,8 @@ def _child(conn, fn: Callable, args: tuple, kwargs: dict, memory_mb: int) -> Non
     except Exception as exc:  # noqa: BLE001 - the worker process's top level: handed to the parent, which decides
         result = Outcome(error=exc)
     result.peak_mb = peak_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result.cpu_seconds = usage.ru_utime + usage.ru_stime
     try:
         conn.send(result)
     except MemoryError:

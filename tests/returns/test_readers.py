@@ -53,3 +53,30 @@ def test_unreadable_files_are_refused_with_the_file_name_and_what_to_do():
 
 def test_column_letters_as_excel_shows_them():
     assert [column_letter(i) for i in (0, 25, 26, 701)] == ["A", "Z", "AA", "ZZ"]
+
+
+def test_an_admins_consolidated_file_has_its_own_cell_cap_and_a_focal_points_keeps_the_usual_one(monkeypatch):
+    rows = [["Organisation", "Sector", "Province", "District", "Status"]] + \
+        [["IRP", "Health", "Punjab", "Lahore", "ongoing"]] * 20
+    data = _xlsx(rows)
+    monkeypatch.setattr("mapping.returns.extent.MAX_CELLS", 50)  # 21 rows x 5 columns = 105 cells
+    with pytest.raises(ReturnError, match="more than the 50 cells"):
+        read_book(data, "return.xlsx", isolated=False)
+    book = read_book(data, "national.xlsx", isolated=False, max_cells=200)
+    assert len(book.sheets[0].rows) == 21
+    csv = "\n".join(",".join(r) for r in rows).encode()
+    with pytest.raises(ReturnError, match="more than the 50 cells"):
+        read_book(csv, "return.csv", isolated=False)
+    assert len(read_book(csv, "national.csv", isolated=False, max_cells=200).sheets[0].rows) == 21
+    with pytest.raises(ReturnError, match="more than the 100 cells"):
+        read_book(data, "national.xlsx", isolated=False, max_cells=100)
+
+
+def test_the_consolidated_cell_cap_is_a_setting_and_fits_a_national_5w(monkeypatch):
+    from mapping import config
+
+    monkeypatch.delenv("STOCKTAKE_MAX_CONSOLIDATED_CELLS", raising=False)
+    assert config.cell_limit(False) is None
+    assert config.cell_limit(True) >= 91_000 * 75
+    monkeypatch.setenv("STOCKTAKE_MAX_CONSOLIDATED_CELLS", "3000000")
+    assert config.cell_limit(True) == 3_000_000
