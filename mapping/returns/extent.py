@@ -94,12 +94,66 @@ def _ref(ref: bytes) -> tuple[int, int]:
     return (int(m[2]), col_number(m[1])) if m else (0, 0)
 
 
+def _above_number(n: int) -> str:
+    """A regex alternation for the decimal numbers above `n` (at most 7 digits, leading zeros allowed)."""
+    digits = str(n)
+    alts = [f"[1-9][0-9]{{{len(digits)},6}}"] if len(digits) < 7 else []
+    for i, d in enumerate(digits):
+        if d != "9":
+            rest = len(digits) - i - 1
+            alts.append(f"{digits[:i]}[{int(d) + 1}-9]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "(?!)" if not alts else "0*(?:" + "|".join(alts) + ")"
+
+
+def _above_column(n: int) -> str:
+    """A regex alternation for the column letters after column number `n` (at most three letters)."""
+    if n <= 0:
+        return "[A-Z]{1,3}"
+    letters = col_letters(n)
+    alts = [f"[A-Z]{{{len(letters) + 1},3}}"] if len(letters) < 3 else []
+    for i, ch in enumerate(letters):
+        if ch != "Z":
+            rest = len(letters) - i - 1
+            alts.append(f"{letters[:i]}[{chr(ord(ch) + 1)}-Z]" + (f"[A-Z]{{{rest}}}" if rest else ""))
+    return "(?!)" if not alts else "(?:" + "|".join(alts) + ")"
+
+
+def _cells_past_row(row: int) -> re.Pattern:
+    # a reference with more than seven digits only makes the caller read the references one by one
+    return re.compile(rb' r="[A-Z]{1,3}' + _above_number(row).encode() + b'"')
+
+
+def _cells_past_column(col: int) -> re.Pattern:
+    return re.compile(rb' r="(' + _above_column(col).encode() + rb')[0-9]')
+
+
+def _max_cell_row(buf: bytes) -> int:
+    """The largest row a cell reference of `buf` names. Cells come in row order, so the last reference is the
+    likely answer; one regex pass without a match confirms it (a file whose cells are out of order is read
+    reference by reference)."""
+    tail = _CELL_ROW_RE.findall(buf[-16384:])
+    if tail:
+        last = max(map(int, tail))
+        if not _cells_past_row(last).search(buf):
+            return last
+    rows = _CELL_ROW_RE.findall(buf)
+    return max(map(int, rows)) if rows else 0
+
+
+def _max_cell_column(buf: bytes, known: int) -> int:
+    """The largest column a cell reference of `buf` names, at least `known`: only the references past the
+    largest so far are looked for, so the usual chunk costs one regex pass and builds no objects."""
+    pos = 0
+    while m := _cells_past_column(known).search(buf, pos):
+        known, pos = col_number(m[1]), m.end()
+    return known
+
+
 def scan_sheet_xml(stream: IO[bytes], name: str, part: str, *, on_chunk=None) -> SheetExtent:
     """The extent of one worksheet part, read in chunks cut at row ends (a regex scan: fast enough to run on
     every upload). `on_chunk` sees every raw chunk too, so the caller's other checks need no second read."""
     ext = SheetExtent(name, part)
     max_row = max_col = 0
-    cols_seen: set[bytes] = set()
     buf = b""
     first = True
     while True:
@@ -121,18 +175,14 @@ def scan_sheet_xml(stream: IO[bytes], name: str, part: str, *, on_chunk=None) ->
             part_buf, buf = buf[:cut], buf[cut:]
         else:
             part_buf, buf = buf, b""
-        cols_seen.update(_CELL_COL_RE.findall(part_buf))
-        rows = _CELL_ROW_RE.findall(part_buf)
-        if rows:
-            max_row = max(max_row, max(map(int, rows)))
+        max_col = _max_cell_column(part_buf, max_col)
+        max_row = max(max_row, _max_cell_row(part_buf))
         if b"<f" in part_buf or b":f>" in part_buf or b":f " in part_buf:
             for letters, row, body in _FORMULA_CELL_RE.findall(part_buf):
                 if body and _FORMULA_RE.search(body) and not _VALUE_RE.search(body):
                     ext.uncalculated.append((int(row) - 1, col_number(letters) - 1))
         if not chunk:
             break
-    if cols_seen:
-        max_col = max(col_number(c) for c in cols_seen)
     ext.cells = (max_row, max_col)
     return ext
 

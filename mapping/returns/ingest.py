@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Callable, Mapping, Sequence
+from itertools import compress
 from operator import itemgetter
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -50,27 +51,41 @@ SUBSTANTIVE = ("project", "sector", "subsector", "activity", "modality", "adm1_n
 QUEUEABLE = frozenset({"adm1_name", "adm2_name", "adm2_pcode", "scope", "start_date", "end_date", "sector",
                        "subsector", "status", "org_type", "modality"})
 NUMBER_FIELDS = ("targeted", "reached", "targeted_hh", "reached_hh", "budget")
+READ_SHARE = 0.5  # of the progress bar: reading the file (in the reader process) against checking its rows
 
 
 def _per_value(values: list | tuple, fn: Callable[[Any], Any]) -> tuple[list, dict]:
     """`fn` once per distinct value (returns repeat the same names and words thousands of times);
     returns the outcome per row and the distinct outcomes."""
     try:
-        outcome = {v: fn(v) for v in set(values)}
-    except TypeError:  # an unhashable cell value
+        distinct = set(values)
+        if bool in set(map(type, distinct)):  # TRUE shares its key with 1 (and FALSE with 0)
+            raise TypeError
+    except TypeError:  # an unhashable cell value, or a boolean
         out = [fn(v) for v in values]
         return out, dict(enumerate(out))
+    outcome = {v: fn(v) for v in distinct}
     return list(map(outcome.__getitem__, values)), outcome
+
+
+def _texts(column: tuple, cache: dict) -> list[str | None]:
+    """A column Stocktake has no field for, as the text of each cell (None for every kind of empty), each
+    distinct value converted once."""
+    texts, _ = _per_value(column, lambda v: None if _blank(v, cache) else text_of(v))
+    return texts
 
 
 def _column(columns: list[tuple], index: int, cache: dict) -> list:
     """One column's values, with every kind of empty ('', spaces, 'N/A', '-') as None."""
     values = list(columns[index])
     try:
-        blanks = {v for v in set(values) if v is not None and _blank(v, cache)}
+        blanks = dict.fromkeys(v for v in set(values) if v is not None and _blank(v, cache))
     except TypeError:
         return [None if _blank(v, cache) else v for v in values]
-    return [None if v in blanks else v for v in values] if blanks else values
+    return list(map(blanks.get, values, values)) if blanks else values  # a blank maps to None, the rest to itself
+
+
+Progress = Callable[[float, str], None]  # (fraction done, what is being done): for a progress bar
 
 
 class _Checker:
@@ -91,6 +106,7 @@ class _Checker:
                            own=_own_org(org_index, org), date_order=date_order, today=today, strict=strict,
                            pcode_column="adm2_pcode" in self.by_field)
         self.issues: list[Issue] = []
+        self.repeats: dict[str, list[int]] = {}  # message said once per value -> the later rows that carry it
         self.records: list[dict] = []  # rows free of errors
         self.queued: list[dict] = []  # rows with errors that can wait for review: record + "_queue" problems
         self.row_errors: dict[int, list[tuple]] = {}  # row index -> (field, value as written, message) of each error
@@ -108,7 +124,14 @@ class _Checker:
 
     # ------------------------------------------------------------------ findings to issues
     def add(self, k: int, finding: Finding) -> None:
-        """Tie a finding to the k-th activity row: an issue on its Excel row, in the column it names."""
+        """Tie a finding to the k-th activity row: an issue on its Excel row, in the column it names. A warning
+        said once per value becomes one issue, at its first row; later rows are only listed (see _once_per_value)."""
+        if finding.severity == "warning" and (finding.message in self.ctx.offlist or finding.message in self.ctx.once):
+            later = self.repeats.get(finding.message)
+            if later is not None:
+                later.append(self.excel_rows[k])
+                return
+            self.repeats[finding.message] = []
         fname = finding.field
         col = self.by_field.get(fname) if fname else None
         if col is None and fname == "adm2_name":
@@ -144,36 +167,49 @@ class _Checker:
         return self.columns.get(fname) or [None] * len(self.row_records)
 
     # ------------------------------------------------------------------ all rows
-    def run(self, rows: list[tuple[int, list]]) -> None:
-        """The steps, in order: read the columns, keep the activity rows, check field by field, then whole rows."""
-        kept, extras = self._activity_rows(rows)
-        self._organisations()
-        self._plain_fields()
+    def run(self, rows: list[tuple[int, list]], progress: Progress | None = None) -> None:
+        """The steps, in order: read the columns, keep the activity rows, check field by field, then whole rows.
+
+        `rows` is consumed (emptied once its columns are read: a national file's cells are then held once), and
+        `progress(fraction, what)` hears of each step, for a progress bar."""
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("organisations", self._organisations), ("text fields", self._plain_fields), ("sectors", self._sectors),
+            ("statuses and modalities", self._terms), ("places", self._places), ("dates", self._dates),
+            ("numbers", self._numbers), ("other columns", self._extra_columns),
+            ("repeated rows", self._duplicates), ("values said once", self._once_per_value)]
+        report = progress or (lambda fraction, what: None)
+        report(0.0, "Reading the columns")
+        self._activity_rows(rows)
+        rows.clear()
+        for done, (what, step) in enumerate(steps, start=1):
+            report(done / (len(steps) + 1), f"Checking {what}")
+            step()
+        report(1.0, "Checked")
+
+    def _sectors(self) -> None:
         self.apply(list(zip(self.column("sector"), self.column("subsector"), strict=True)),
                    lambda key: checks.check_sector(self.ctx, key))
+
+    def _terms(self) -> None:
         for fname in ("status", "org_type", "modality"):
             if fname in self.columns:
                 self.apply(self.columns[fname], lambda v, fname=fname: checks.check_term(self.ctx, fname, v))
+
+    def _places(self) -> None:
         places = list(zip(*map(self.column, ("adm1_name", "adm2_name", "adm2_pcode", "adm1_pcode", "scope")),
                           strict=True))
         self.apply(places, lambda key: checks.check_location(self.ctx, key))
-        self._dates()
-        if "status" not in self.columns:
-            self._derive_status()
-        self._numbers()
-        self._extra_columns(kept, extras)
-        self._duplicates()
-        self._once_per_value()
 
-    def _activity_rows(self, rows: list[tuple[int, list]]) -> tuple[list[tuple[int, list]], list[tuple[str, int]]]:
-        """The mapped columns of the rows that hold an activity; a row with only remarks or an ID is an error,
-        one with only spaces or 'N/A' is skipped. Returns the kept rows and the unmapped columns."""
+    def _activity_rows(self, rows: list[tuple[int, list]]) -> None:
+        """The mapped columns of the rows that hold an activity, and the other columns' text; a row with only
+        remarks or an ID is an error, one with only spaces or 'N/A' is skipped."""
         mapped = [(c.field, c.index) for c in self.layout.columns if c.field]
         extras = [(c.header, c.index) for c in self.layout.columns if not c.field]
         clean: dict = {}
         n_all = len(rows)
         grid = list(zip(*map(itemgetter(1), rows))) if rows else []
         raw = {f: _column(grid, i, clean) if rows else [] for f, i in mapped}
+        extra_texts = [_texts(grid[i], clean) if rows else [] for _, i in extras]
         self._people_totals(raw, grid, clean)
         self._reporting_org_column(raw)
         subs = [raw[f] for f in SUBSTANTIVE if f in raw]
@@ -195,12 +231,14 @@ class _Checker:
                 "...); it was not read as an activity.", "Fill in the activity or delete the row."))
         if len(kept) < n_all:
             raw = {f: [v for v, k in zip(values, keep, strict=True) if k] for f, values in raw.items()}
+            extra_texts = [list(compress(texts, keep)) for texts in extra_texts]
         self.excel_rows = [r for r, _ in kept]
         self.has_error = [False] * len(kept)
         self.row_records = [{"_row": r} for r in self.excel_rows]
         self.columns = raw
-        self._clean = clean
-        return kept, extras
+        # the other columns as text, each distinct value converted once (a national 5W has dozens of them)
+        self.extra_headers = [h for h, _ in extras]
+        self.extra_texts = extra_texts
 
     def _organisations(self) -> None:
         """The reporting organisation (with its acronym) and the partners, each matched to the list."""
@@ -219,39 +257,34 @@ class _Checker:
                 else:
                     self.apply(self.columns[f.name], lambda v, f=f: checks.check_text(f.name, f.kind, v))
 
-    def _extra_columns(self, kept: list[tuple[int, list]], extras: list[tuple[str, int]]) -> None:
+    def _extra_columns(self) -> None:
         """Columns Stocktake has no field for are kept with each row, as written."""
-        if not extras:
+        if not self.extra_headers:
             return
-        grid = list(zip(*map(itemgetter(1), kept))) if kept else []
-        extra_cols = [(h, _column(grid, i, self._clean)) for h, i in extras]
-        for k, rec in enumerate(self.row_records):
-            extra = {h: text_of(values[k]) for h, values in extra_cols if values[k] is not None}
+        headers = self.extra_headers
+        for rec, texts in zip(self.row_records, zip(*self.extra_texts), strict=True):
+            extra = {h: t for h, t in zip(headers, texts) if t is not None} if None in texts else dict(zip(headers, texts))
             if extra:
                 rec["extra"] = extra | rec.get("extra", {})
+        self.extra_texts = []
 
     def _once_per_value(self) -> None:
-        """A value missing from a list (an organisation, a sector ...) is said once, at its first row, with the
-        other rows and their count, not on every row: thousands of rows may carry one unmapped value."""
-        offlist = self.ctx.offlist
-        first: dict[str, Issue] = {}
-        more: dict[str, list[int]] = {}
-        kept: list[Issue] = []
-        for issue in self.issues:
-            if issue.message in offlist and issue.severity == "warning":
-                if issue.message in first:
-                    more[issue.message].append(issue.row or 0)
-                    continue
-                first[issue.message], more[issue.message] = issue, []
-            kept.append(issue)
+        """A value missing from a list (an organisation, a sector ...), or read by close spelling, is said once,
+        at its first row, with the other rows and their count, not on every row: thousands of rows may carry it."""
+        offlist, more = self.ctx.offlist, self.repeats
+        first = {i.message: i for i in self.issues if i.message in more and i.severity == "warning"}
         for message, rows in more.items():
+            if message not in offlist:
+                if rows:
+                    listed = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+                    first[message].message = f"{message} The same value is on {len(rows):,} more row(s): {listed}."
+                continue
             entry = offlist[message]
             entry["rows"], entry["first_row"] = len(rows) + 1, first[message].row
             if rows:
                 noun = "name" if entry["field"] == "org_name" else "value"
                 listed = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
                 first[message].message = f"{message} The same {noun} is on rows {listed}."
-        self.issues = kept
 
     def offlist_values(self) -> list[dict]:
         """Each off-list value once: field, value, rows, first_row, suggestion, confidence, how."""
@@ -342,6 +375,8 @@ class _Checker:
             finding = checks.check_dates_in_order(rec, ends[k])
             if finding:
                 self.add(k, finding)
+        if "status" not in self.columns:
+            self._derive_status()
 
     def _numbers(self) -> None:
         for fname in NUMBER_FIELDS:
@@ -360,7 +395,7 @@ class _Checker:
     def _duplicates(self) -> None:
         """Rows with errors wait in the review queue (when every error can) or stay out; an exact repeat of an
         earlier row, or a reused activity ID, is a warning."""
-        seen: dict[tuple, int] = {}
+        seen: dict[int, list[int]] = {}  # hash of a row's content -> the rows first holding content of that hash
         ids: dict[str, int] = {}
         provinces = self.columns.get("adm1_name")
         for k, rec in enumerate(self.row_records):
@@ -372,10 +407,12 @@ class _Checker:
                                               "_province": None if province is None else text_of(province)})
                 continue
             row = rec["_row"]
-            key = tuple(map(rec.get, FIELD_NAMES))
-            if "extra" in rec:
-                key += tuple(rec["extra"].items())
-            first = seen.setdefault(key, row)
+            key = _content(rec)
+            firsts = seen.setdefault(hash(key), [])
+            first = next((self.row_records[j]["_row"] for j in firsts if _content(self.row_records[j]) == key), None)
+            if first is None:
+                firsts.append(k)
+                first = row
             if first != row:
                 self.add(k, Finding(None, None, "warning", f"Row {row} repeats row {first} exactly; it would be "
                                     "counted twice.", "Delete one of the two rows, or tell them apart (district, "
@@ -388,6 +425,13 @@ class _Checker:
                                         f"Activity ID {aid} is also used on row {prev}; each activity needs its own ID.",
                                         "Leave the ID empty on new activities; Stocktake assigns one."))
             self.records.append(rec)
+
+
+def _content(rec: dict) -> tuple:
+    """What makes two rows the same activity: every field and every other column, as read (rebuilt when needed
+    rather than kept for each of 91,000 rows)."""
+    extra = rec.get("extra")
+    return (*map(rec.get, FIELD_NAMES), tuple(extra), tuple(extra.values())) if extra else tuple(map(rec.get, FIELD_NAMES))
 
 
 def _own_org(orgs: OrgIndex, org: str | None) -> dict | None:
@@ -440,7 +484,8 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
                 period: tuple[dt.date, dt.date] | None = None, reporting_org: str | None = None,
                 confirmed: dict[str, dict[str, str]] | None = None, strict: bool | None = None,
                 column_map: Mapping[str, str | None] | column_layouts.SavedLayout | None = None,
-                saved_layouts: Sequence[column_layouts.SavedLayout] = (), max_cells: int | None = None) -> IngestResult:
+                saved_layouts: Sequence[column_layouts.SavedLayout] = (), max_cells: int | None = None,
+                progress: Progress | None = None) -> IngestResult:
     """Read, map, normalise, validate and match one return. `ReturnError` when the file cannot be read at all.
 
     `column_map` (source header -> canonical field, None for a column not to read, or a saved layout) overrides
@@ -450,7 +495,9 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
     `period` is the round's (start, end), against which a missing status is derived; `reporting_org` names the
     partner column ("org_lead" or "org_impl") that stands for the reporting organisation in a consolidated file
     without one. `confirmed` holds the vocabulary aliases people confirmed (field -> value -> canonical); `strict`
-    (default: STOCKTAKE_STRICT_VOCABULARY) makes an off-list sector or status an error instead of a warning."""
+    (default: STOCKTAKE_STRICT_VOCABULARY) makes an off-list sector or status an error instead of a warning.
+    `max_cells` is the cell cap of an admin's consolidated file; `progress(fraction, what)` hears how far the
+    reading and checking have come (a national file takes seconds)."""
     gc_was_on = gc.isenabled()
     gc.disable()  # a big return is hundreds of thousands of small objects and no cycles: the collector only costs
     try:
@@ -458,7 +505,8 @@ def read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list[
                             date_order=date_order, max_bytes=max_bytes, today=today, period=period,
                             reporting_org=reporting_org, confirmed=confirmed,
                             strict=config.strict_vocabulary() if strict is None else strict,
-                            column_map=column_map, saved_layouts=saved_layouts, max_cells=max_cells)
+                            column_map=column_map, saved_layouts=saved_layouts, max_cells=max_cells,
+                            progress=progress)
     finally:
         if gc_was_on:
             gc.enable()
@@ -487,9 +535,12 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
                  max_bytes: int | None, today: dt.date | None, period: tuple[dt.date, dt.date] | None,
                  reporting_org: str | None, confirmed: dict[str, dict[str, str]] | None,
                  strict: bool, column_map: Any = None, saved_layouts: Sequence = (),
-                 max_cells: int | None = None) -> IngestResult:
+                 max_cells: int | None = None, progress: Progress | None = None) -> IngestResult:
     name = PurePath(filename or "return").name
+    report = progress or (lambda fraction, what: None)
+    report(0.0, f"Reading {name}")
     book = read_book(data, name, max_bytes=max_bytes, max_cells=max_cells)
+    report(READ_SHARE, "Finding the header")
     layout = choose_layout(book, sheet)
     proposed = {c.index: (c.field, c.method) for c in layout.columns}
     used_layout, absent = column_layouts.settle(layout, column_map, saved_layouts)
@@ -501,7 +552,10 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
     rows = [(r, cells if len(cells) >= width else cells + [None] * (width - len(cells)))
             for r, cells in enumerate(layout.sheet.rows[layout.data_start:], start=layout.data_start + 1)
             if any(cells) or cells.count(None) + cells.count("") < len(cells)]  # skip entirely blank rows
-    checker.run(rows)
+    n_read = len(rows)
+    head = layout.sheet.rows[layout.data_start:layout.data_start + 200]  # each column's sample values
+    del layout.sheet.rows[layout.data_start:]  # the checker holds the data rows from here on, and lets them go
+    checker.run(rows, lambda fraction, what: report(READ_SHARE + (1 - READ_SHARE) * fraction, what))
     if absent:
         checker.issues.append(Issue(name, layout.sheet.name, None, None, None, "warning",
                                     f"The layout names column(s) this file does not have: {', '.join(absent)}.",
@@ -511,7 +565,7 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
         blocked = {i.row for i in reader_issues if i.severity == "error"}
         checker.records = [r for r in checker.records if r["_row"] not in blocked]
         checker.issues.extend(reader_issues)
-    n_rows = len(rows) - checker.skipped
+    n_rows = n_read - checker.skipped
     if n_rows == 0:
         checker.issues.append(Issue(name, layout.sheet.name, layout.data_start + 1, None, None, "error",
                                     f"Sheet {layout.sheet.name!r} has a header but no activity rows below it.",
@@ -525,7 +579,6 @@ def _read_return(data: bytes, filename: str, *, gazetteer: Gazetteer, orgs: list
                 "Put all activities on one sheet, or upload each sheet as its own return."))
     order = {c.label: c.index for c in layout.columns}
     checker.issues.sort(key=lambda i: (i.row or 0, order.get(i.column or "", -1)))
-    head = layout.sheet.rows[layout.data_start:layout.data_start + 200]
     columns = [{"header": c.header, "letter": c.letter, "field": c.field, "method": c.method, "hxl": c.hxl,
                 "key": column_layouts.column_key(layout.columns, c), "sample": column_layouts.samples(head, c.index),
                 "proposed": proposed.get(c.index, (None, None))[0]} for c in layout.columns]

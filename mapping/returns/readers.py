@@ -180,6 +180,7 @@ def _calamine_book(data: bytes, filename: str, kind: str,
                           f"{str(exc)[:160]}). Open it in Excel, save it as .xlsx and upload it again.") from exc
     by_name = {e.name: e for e in extents or []}
     sheets: list[Sheet] = []
+    strings: dict[str, str] = {}
     for meta in wb.sheets_metadata:
         ext = by_name.get(meta.name)
         trimmed = _sized(ext, data, filename, kind, max_cells)
@@ -198,8 +199,17 @@ def _calamine_book(data: bytes, filename: str, kind: str,
         except (pc.CalamineError, ValueError, OverflowError) as exc:
             raise ReturnError(f"Sheet {meta.name!r} of {filename} could not be read ({exc.__class__.__name__}: "
                               f"{str(exc)[:160]}). Save the file again from Excel and re-upload it.") from exc
+        del sh  # calamine's own copy of the grid goes before the next sheet is read
+        _share_strings(rows, strings)
         sheets.append(Sheet(meta.name, rows, merged, uncalculated=list(ext.uncalculated) if ext else []))
     return Book(filename, kind, sheets)
+
+
+def _share_strings(rows: list[list[Any]], strings: dict[str, str]) -> None:
+    """One string object per distinct text: a return repeats the same names thousands of times, and the book
+    is pickled to the checking process, where each repeat would otherwise be a string of its own."""
+    for row in rows:
+        row[:] = [strings.setdefault(v, v) if v.__class__ is str else v for v in row]
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -266,6 +276,7 @@ def _csv_book(data: bytes, filename: str, max_cells: int | None = None) -> Book:
         raise ReturnError(f"{filename} holds {len(rows):,} rows of {width} columns ({cells:,} cells), more than the "
                           f"{cap:,} cells a return may hold. Split it into several returns.")
     rows = [r + [None] * (width - len(r)) for r in rows]
+    _share_strings(rows, {})
     notes = []
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"{filename} was read as {ENCODING_LABELS.get(encoding, encoding)} text. If accented letters "

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from factories.returns import ORGS, pak_gazetteer
-
 from mapping.returns import checks
 from mapping.returns.checks import Context, Finding
+from mapping.returns.ingest import read_return
 from mapping.returns.normalise import VocabIndex
 from mapping.returns.organisations import OrgIndex
 from mapping.returns.schema import load_vocabularies
+from tests.factories.returns import ORGS, pak_gazetteer, row, template_return
 
 
 def context(*, own: str | None = None, strict: bool = False) -> Context:
@@ -86,3 +86,18 @@ def test_row_checks_compare_the_fields_of_one_record():
     assert checks.check_reached(rec, 250).message.startswith("Beneficiaries reached (250) is more than targeted (100)")
     assert checks.check_dates_in_order({"start_date": dt.date(2025, 1, 1)}, None) is None
     assert checks.check_reached({"targeted": 100, "reached": 100}, 100) is None
+
+
+def test_a_district_read_by_close_spelling_on_many_rows_is_said_once_with_its_count():
+    data = template_return([row(adm2_name="Lahor", activity=f"Clinic {i}") for i in range(4)])
+    steps: list[tuple[float, str]] = []
+    result = read_return(data, "return.xlsx", gazetteer=pak_gazetteer(), orgs=ORGS, today=dt.date(2025, 6, 1),
+                         progress=lambda fraction, what: steps.append((fraction, what)))
+    close = [i for i in result.issues if "by close spelling" in i.message]
+    assert [(i.row, i.message) for i in close] == [
+        (3, "Matched 'Lahor' to Lahore (PK617) by close spelling; check it. The same value is on 3 more row(s): "
+            "4, 5, 6.")]
+    assert result.accepted == 4
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert any(what == "Checking places" for _, what in steps)
