@@ -8,6 +8,7 @@ too because they use every layer once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,13 +92,15 @@ def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | No
                     sheet: str | None = None, date_order: str | None = None, ctx: Context | None = None,
                     round_name: str | None = None, reporting_org: str | None = None,
                     consolidated: bool = False, layout: str | None = None,
-                    column_map: dict[str, str | None] | None = None) -> IngestResult:
+                    column_map: dict[str, str | None] | None = None,
+                    progress: Callable[[float, str], None] | None = None) -> IngestResult:
     """Check a return without storing it; the upload page, `submit` and `validate` all come through here.
 
     The columns are read with the saved layout called `layout`, else with `column_map` (source header ->
     field), else with the organisation's (or the deployment's) saved layout whose headers are the file's, else
     as Stocktake recognises them. Raises ReturnError for unreadable files and NoBoundariesError before any
-    boundary set is imported.
+    boundary set is imported. `progress(fraction, what)` hears how far reading and checking have come (a
+    national 5W takes a while).
     """
     ctx = ctx or context(engine)
     if ctx.gazetteer is None:
@@ -112,7 +115,7 @@ def validate_upload(engine: Engine, data: bytes, filename: str, *, org: str | No
                        max_bytes=config.upload_limit(consolidated), max_cells=config.cell_limit(consolidated),
                        period=round_period(engine, round_name),
                        reporting_org=reporting_org, confirmed=ctx.confirmed, column_map=chosen,
-                       saved_layouts=saved)
+                       saved_layouts=saved, progress=progress)
 
 
 def save_layout(engine: Engine, actor: db.Actor, name: str, result: IngestResult,

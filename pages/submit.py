@@ -89,10 +89,11 @@ if pending is not None:
     if st.session_state.get("validated_key") != key:
         st.session_state.pop("validated_result", None)
         try:
-            with st.spinner("Checking every row…"):
-                st.session_state["validated_result"] = workflow.validate_upload(engine, data, filename, org=org,
-                                                                                round_name=round_name,
-                                                                                consolidated=consolidated)
+            bar = st.progress(0.0, text="Checking every row…")  # a national 5W takes a while: say how far it is
+            st.session_state["validated_result"] = workflow.validate_upload(
+                engine, data, filename, org=org, round_name=round_name, consolidated=consolidated,
+                progress=lambda fraction, what: bar.progress(min(max(fraction, 0.0), 1.0), text=core.esc(what) + "…"))
+            bar.empty()
             if org:
                 st.session_state["validated_result"].issues.extend(
                     iati_view.second_opinion(engine, st.session_state["validated_result"], org))
