@@ -298,6 +298,12 @@ def reader_memory_mb(max_cells: int | None) -> int:
     return max(sandbox.MEMORY_MB, (max_cells or 0) * 100 // 1_000_000)
 
 
+def reader_timeout_s(max_cells: int | None) -> float:
+    """How long the reader may take: `sandbox.TIMEOUT_S` for a focal point's return; a consolidated file's cap
+    allows 50 seconds per million cells (a national 5W takes about 13 CPU seconds, many more on a busy server)."""
+    return max(sandbox.TIMEOUT_S, (max_cells or 0) * 50 / 1_000_000)
+
+
 def read_book(data: bytes, filename: str, *, max_bytes: int | None = None, isolated: bool = True,
               max_cells: int | None = None) -> Book:
     """Every sheet of the upload as value grids; `ReturnError` for anything that is not a readable return.
@@ -315,7 +321,8 @@ def read_book(data: bytes, filename: str, *, max_bytes: int | None = None, isola
         return _read_book(data, name, max_cells)
     memory_mb = reader_memory_mb(max_cells)
     try:
-        outcome = sandbox.run(_read_book, data, name, max_cells, memory_mb=memory_mb)
+        outcome = sandbox.run(_read_book, data, name, max_cells, memory_mb=memory_mb,
+                              timeout=reader_timeout_s(max_cells))
     except sandbox.Crashed as exc:
         if exc.timeout:
             raise ReturnError(f"{name} was refused: reading it {exc}, far longer than any return needs. Open it in "
