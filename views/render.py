@@ -201,6 +201,11 @@ def _style(key: tuple, measure: str, note: str | None, compact: bool, _summary: 
                           hint=not compact)
 
 
+def view_style(v: View, summary: pd.DataFrame, measure: str, *, compact: bool) -> maps.MapStyle:
+    """The map's colours for a view, from the shared cache: the page and the start-up warm-up ask alike."""
+    return _style(_view_key(v), measure, describe(v) or None, compact, summary, v.filtered)
+
+
 def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", height: int = 600,
               key: str = "district_map", interactive: bool = True, selected: str | None = None,
               focus: str | None = None) -> str | None:
@@ -216,7 +221,7 @@ def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", heig
     url, name = _geometry_file(geo.version, str(config.data_dir() / "web"), geo)
     base = _base(geo.version, not interactive, str(config.tiles()), LEAFLET_ASSETS, geo.attribution,
                  geo.disclaimer, url, name)
-    style = _style(_view_key(v), measure, describe(v) or None, not interactive, summary, v.filtered)
+    style = view_style(v, summary, measure, compact=not interactive)
     # the component's identity follows the base only, so a new style restyles the drawn map instead of a new one
     widget = sf.generate_js_hash(base.script, key, False)
     # the click counter makes a second click on the same district a new value (st_folium sends only changes),
@@ -275,7 +280,7 @@ def warm_up() -> None:
              else acts, geo=geo, need=need, need_key=need_key)
     summary = district_summary(v)
     for compact in (False, True):
-        _style(_view_key(v), "partners", describe(v) or None, compact, summary, v.filtered)
+        view_style(v, summary, "partners", compact=compact)
 
 
 def _num(value: Any) -> str:
