@@ -6,9 +6,13 @@ context share cookies, exactly as tabs of one browser window do.
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -50,6 +54,27 @@ def sign_in(page, email: str, password: str) -> None:
     page.wait_for_timeout(500)
 
 
+def the_app_as_through_the_front_page(page, *, menu: set[str], not_in_menu: set[str], showing: str) -> None:
+    """What a deep link must show, as arriving through `/` does: the role's menu in sections, the wide layout and
+    the link's filters, both in the sidebar's boxes and in what the page says it shows."""
+    links = menu_links(page)
+    assert menu <= set(links) and not not_in_menu & set(links), links
+    assert not {"app", "admin", "signin", "map"} & set(links), f"legacy pages/ listing: {links}"
+    assert page.locator(f"{NAV} >> text=Picture").count() == 1  # the menu's sections
+    width = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"]
+    assert width > 1000, f"narrow layout ({width}px) instead of the wide one"
+    for label, value in (("Sector", "Health"), ("Province", "Punjab")):
+        box = page.locator('[data-testid="stMultiSelect"]').filter(has=page.locator(f'input[aria-label="{label}"]'))
+        chosen = box.locator("[data-tag]").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+        assert chosen == [value], (label, chosen)
+    page.locator('[data-testid="stCaptionContainer"]', has_text=f"Showing: {showing}").first.wait_for(timeout=10_000)
+
+
+def demo_round(base: Path) -> str:
+    with sqlite3.connect(base / "stocktake.db") as conn:
+        return conn.execute("SELECT name FROM rounds ORDER BY id DESC").fetchone()[0]
+
+
 def signed_in_tab(pw, port: int, email: str, password: str):
     """A new browser (its own cookies) with one tab, signed in on the front page."""
     ctx = pw.new_context(viewport={"width": 1440, "height": 960})
@@ -82,24 +107,32 @@ def test_deep_link_first_after_a_restart_and_sign_in_that_survives_it(demo, pw):
     base, env, info = demo
     focal = next(u for u in info["users"] if u[1] == "focal_point")
     email, password = focal[0], focal[3]
+    rnd = demo_round(base)
+    link = f"/map?round={quote_plus(rnd)}&sec=Health&prov=Punjab"  # what the page puts in the address bar
+    showing = f"Round: {rnd}; Sector: Health; Province: Punjab"
     ctx = pw.new_context(viewport={"width": 1440, "height": 960})
     page = ctx.new_page()
     port = free_port()
     with serving(env, port, base / "first.log"):
         # the very first request after the start is a shared link with filters
-        page.goto(f"http://127.0.0.1:{port}/map?sec=Health&prov=Punjab", wait_until="domcontentloaded")
+        page.goto(f"http://127.0.0.1:{port}{link}", wait_until="domcontentloaded")
         wait_app(page)
         page.get_by_role("heading", name="Map").first.wait_for(timeout=WAIT)
-        links = menu_links(page)
-        assert "Overview" in links and "Matrices" in links and "Sign in" in links, links
-        assert not {"app", "admin", "signin", "map"} & set(links), f"legacy pages/ listing: {links}"
-        assert page.locator(f"{NAV} >> text=Picture").count() == 1  # the menu's sections
-        width = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"]
-        assert width > 1000, f"narrow layout ({width}px) instead of the wide one"
-        assert page.get_by_text("Health").count() > 0 and page.get_by_text("Punjab").count() > 0
+        the_app_as_through_the_front_page(page, menu={"Overview", "Matrices", "Sign in"},
+                                          not_in_menu={"Submit a return", "Admin"}, showing=showing)
         assert "sec=Health" in page.url and "prov=Punjab" in page.url
 
         sign_in(page, email, password)
+        cookie = next(c for c in ctx.cookies() if c["name"] == "stocktake_session")
+        hours = (cookie["expires"] - time.time()) / 3600
+        assert 11.8 < hours <= 12, f"the cookie lasts {hours:.2f} h, not the default 12"
+        # the server keeps only the token's hash: a copy of the database cannot be replayed as a sign-in
+        token = cookie["value"].rpartition(".")[0]
+        with sqlite3.connect(base / "stocktake.db") as conn:
+            rows = [tuple(map(str, r)) for r in conn.execute("SELECT * FROM user_sessions")]
+        assert any(hashlib.sha256(token.encode()).hexdigest() in r for r in rows)
+        assert not any(token in v for r in rows for v in r)
+
         page.reload(wait_until="domcontentloaded")
         wait_app(page)
         signed_in_as(page, email)
@@ -112,14 +145,19 @@ def test_deep_link_first_after_a_restart_and_sign_in_that_survives_it(demo, pw):
         second.close()
 
     port = free_port()
-    with serving(env, port, base / "second.log"):  # the server restarted: the link still works, signed in
-        page.goto(f"http://127.0.0.1:{port}/gaps", wait_until="domcontentloaded")
+    with serving(env, port, base / "second.log"):  # the server restarted: the first link after it, signed in
+        page.goto(f"http://127.0.0.1:{port}{link}", wait_until="domcontentloaded")
         wait_app(page)
-        page.get_by_role("heading", name="Gaps").first.wait_for(timeout=WAIT)
+        page.get_by_role("heading", name="Map").first.wait_for(timeout=WAIT)
         signed_in_as(page, email)
+        the_app_as_through_the_front_page(page, menu={"Overview", "Submit a return", "Account / sign out"},
+                                          not_in_menu={"Admin", "Sign in"}, showing=showing)
+        assert page.locator(f"{NAV} >> text=Work").count() == 1
         cookie = next(c for c in ctx.cookies() if c["name"] == "stocktake_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
         assert page.evaluate("document.cookie").find("stocktake_session") == -1  # scripts cannot read it
+        nav(page, "Gaps & overlaps")  # and it stays signed in from page to page
+        signed_in_as(page, email)
     ctx.close()
 
 
