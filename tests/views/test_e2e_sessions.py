@@ -6,7 +6,9 @@ context share cookies, exactly as tabs of one browser window do.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 import sqlite3
 import subprocess
 import sys
@@ -236,3 +238,92 @@ def test_an_unconfirmed_upload_keeps_its_report_across_a_reload(demo, pw, tmp_pa
         page.get_by_role("heading", name="2. Upload your return").first.wait_for(timeout=WAIT)
         assert page.get_by_text("must be fixed before this return can be stored").count() == 0
         ctx.close()
+
+
+def choose(page, label: str, typed: str, option) -> None:
+    """Pick an option of a select box by its label, typing first as a person does in a long list."""
+    from playwright.sync_api import expect
+
+    combo = page.get_by_role("combobox", name=label, exact=True)
+    expect(combo).to_have_count(1, timeout=WAIT)  # the box of the run before (another account's) has gone
+    combo.click()
+    combo.fill(typed)
+    page.get_by_role("option", name=option).first.click()
+    wait_app(page)
+
+
+def next_action_finds_it_ended(tab) -> None:
+    """The tab's next click (another page of its menu) signs it out and says why."""
+    tab.locator(f"{NAV} a", has_text="Map").first.click()
+    wait_app(tab)
+    signed_out(tab)
+    tab.get_by_text("Your session has ended").first.wait_for(timeout=WAIT)
+
+
+def refused(tab, email: str, password: str, message: str) -> None:
+    nav(tab, "Sign in", "Sign in")
+    tab.get_by_label("E-mail", exact=True).fill(email)
+    tab.get_by_label("Password", exact=True).fill(password)
+    tab.get_by_role("button", name="Sign in").click()
+    wait_app(tab)
+    tab.get_by_text(message).first.wait_for(timeout=WAIT)
+    assert tab.get_by_text("Signed in as").count() == 0
+
+
+def test_the_admin_page_lists_sessions_and_ends_them_by_revoking_a_role_change_a_reset_or_disabling(demo, pw):
+    """The secretariat, in its own browser, does what the issue lists; each time the focal point's open tab is
+    signed out at its next action, and comes back (when it may) with the account as it is now."""
+    base, env, info = demo
+    admin = next(u for u in info["users"] if u[1] == "admin")
+    focals = [u for u in info["users"] if u[1] == "focal_point"]
+    (one, _, _, password), (two, _, _, password_two) = focals[3], focals[4]
+    port = free_port()
+    with serving(env, port, base / "fifth.log"):
+        opened = dt.datetime.now(dt.UTC)
+        ctx, tab = signed_in_tab(pw, port, one, password)
+        desk_ctx, desk = signed_in_tab(pw, port, admin[0], admin[3])
+        nav(desk, "Admin")
+        desk.get_by_text("Accounts", exact=True).first.click()
+        wait_app(desk)
+        desk.get_by_text("Signed in now").first.wait_for(timeout=WAIT)
+
+        # who is signed in, since when, from which browser; the admin ends that session
+        days = "|".join({f"{d:%d %b}" for d in (opened, dt.datetime.now(dt.UTC))})
+        choose(desk, "Session", one, re.compile(rf"^{re.escape(one)} — (Headless )?Chrome on Linux, since ({days}) "
+                                                r"\d\d:\d\d UTC$"))
+        desk.get_by_role("button", name="End session").click()
+        wait_app(desk)
+        desk.get_by_text(f"Ended the session of {one}").first.wait_for(timeout=WAIT)
+        next_action_finds_it_ended(tab)
+
+        # a role change: the open tab is signed out, and signs in again with the new rights only
+        sign_in(tab, one, password)
+        assert "Submit a return" in menu_links(tab)
+        choose(desk, "Account", one, one)
+        choose(desk, "New role", "Group", "Group member (viewer)")
+        desk.get_by_role("button", name="Change role").click()
+        wait_app(desk)
+        desk.get_by_text(f"{one} is now viewer").first.wait_for(timeout=WAIT)
+        next_action_finds_it_ended(tab)
+        sign_in(tab, one, password)
+        tab.get_by_text("Group member (viewer)").first.wait_for(timeout=WAIT)
+        assert "Submit a return" not in menu_links(tab)
+
+        # a password reset: signed out at the next action, and the old password no longer opens the account
+        desk.get_by_role("button", name="Reset password").click()
+        wait_app(desk)
+        desk.get_by_text("One-time password:").first.wait_for(timeout=WAIT)
+        next_action_finds_it_ended(tab)
+        refused(tab, one, password, "Wrong e-mail or password.")
+        ctx.close()
+
+        # disabling: another focal point's open tab is signed out at its next action and cannot sign in again
+        ctx, tab = signed_in_tab(pw, port, two, password_two)
+        choose(desk, "Account", two, two)
+        desk.get_by_role("button", name="Disable account").click()
+        wait_app(desk)
+        desk.get_by_text(f"{two} is disabled. 1 open session ended.").first.wait_for(timeout=WAIT)
+        next_action_finds_it_ended(tab)
+        refused(tab, two, password_two, f"The account {two} is disabled")
+        ctx.close()
+        desk_ctx.close()
