@@ -327,3 +327,76 @@ def test_the_admin_page_lists_sessions_and_ends_them_by_revoking_a_role_change_a
         refused(tab, two, password_two, f"The account {two} is disabled")
         ctx.close()
         desk_ctx.close()
+
+
+def _session_row(base: Path, token: str) -> dict:
+    with sqlite3.connect(base / "stocktake.db") as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM user_sessions WHERE token_hash = ?",
+                           (hashlib.sha256(token.encode()).hexdigest(),)).fetchone()
+    return dict(row)
+
+
+def _age(base: Path, token: str, minutes: int) -> None:
+    """Let `minutes` pass for a session without a click: its last use, cookie and expiry that much older."""
+    row = _session_row(base, token)
+    older = {c: (dt.datetime.fromisoformat(row[c]) - dt.timedelta(minutes=minutes)).isoformat(" ")
+             for c in ("created_at", "last_seen_at", "cookie_set_at", "expires_at")}
+    with sqlite3.connect(base / "stocktake.db") as conn:
+        conn.execute("UPDATE user_sessions SET created_at = :created_at, last_seen_at = :last_seen_at, "
+                     "cookie_set_at = :cookie_set_at, expires_at = :expires_at WHERE id = :id",
+                     {**older, "id": row["id"]})
+
+
+def _post(port: int, path: str, cookie: str, headers: dict[str, str]) -> int:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=b"{}", method="POST",
+                                     headers={"Cookie": f"stocktake_session={cookie}", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_configured_lifetime_slides_with_use_and_ends_when_idle(demo, pw):
+    """STOCKTAKE_SESSION_HOURS=1 on the server: the cookie lasts an hour, a visit after forty idle minutes pushes the
+    session and the browser's cookie another hour on, an hour without a click signs the browser out. Another site
+    can neither end nor renew the session (the routes want this origin and the X-Stocktake header)."""
+    base, env, info = demo
+    email, _, _, password = [u for u in info["users"] if u[1] == "focal_point"][5]
+    port = free_port()
+    with serving(dict(env, STOCKTAKE_SESSION_HOURS="1"), port, base / "sixth.log"):
+        ctx, tab = signed_in_tab(pw, port, email, password)
+        cookie = next(c for c in ctx.cookies() if c["name"] == "stocktake_session")
+        assert 0.95 < (cookie["expires"] - time.time()) / 3600 <= 1
+        token = cookie["value"].rpartition(".")[0]
+
+        for headers in ({}, {"X-Stocktake": "1", "Origin": "http://elsewhere.example"}):
+            for route in ("/api/session/end", "/api/session/renew"):
+                assert _post(port, route, cookie["value"], headers) == 403, (route, headers)
+
+        # forty minutes without a click: twenty are left, in the database and in the browser
+        _age(base, token, 40)
+        ctx.add_cookies([dict(cookie, expires=cookie["expires"] - 40 * 60)])
+        tab.reload(wait_until="domcontentloaded")
+        wait_app(tab)
+        signed_in_as(tab, email)
+        # that visit pushed both on by the configured hour
+        tab.wait_for_function("() => performance.getEntriesByType('resource')"
+                              ".some(e => e.name.includes('/api/session/renew'))", timeout=WAIT)
+        tab.wait_for_timeout(500)
+        renewed = next(c for c in ctx.cookies() if c["name"] == "stocktake_session")
+        assert renewed["value"] == cookie["value"] and 0.95 < (renewed["expires"] - time.time()) / 3600 <= 1
+        left = dt.datetime.fromisoformat(_session_row(base, token)["expires_at"]) - dt.datetime.now(dt.UTC).replace(
+            tzinfo=None)
+        assert dt.timedelta(minutes=55) < left <= dt.timedelta(hours=1), left
+
+        # an hour and a minute without a click: the next visit is signed out
+        _age(base, token, 61)
+        tab.reload(wait_until="domcontentloaded")
+        wait_app(tab)
+        signed_out(tab)
+        ctx.close()
