@@ -10,6 +10,7 @@ from mapping.outputs import maps
 from views import core, render, sidebar
 
 MAP_KEY = "district_map"
+WIDE_SHOWN = 40  # lines under the map; the Export page lists every activity
 
 v = sidebar.view()
 st.title("Map")
@@ -58,13 +59,12 @@ with right:
         top_d = maps.summary_table(summary, v.units) if len(summary) else summary
         top_d = top_d[top_d["partners"] > 0].head(10) if "partners" in top_d.columns else top_d
         st.markdown("**Districts with the most partners**")
-        # three narrow columns so the table fits the side panel (the tooltip and profile give the province)
-        render.table(top_d, ["adm2_name", "partners", "activities"], empty="No activity reported yet.",
-                     widths={"adm2_name": 150, "partners": 72, "activities": 80})
+        # a numbered list, not a table: it fits the side panel and a phone, and the page's first paint does not
+        # wait for the data grid's half-megabyte script before the map's frame is made (issue 14)
+        render.ranking(top_d, empty="No activity reported yet.")
 
 wide = render.wide_activities(v.filtered)
 with st.expander(f"Province-wide and national activities ({len(wide)}) — not drawn on the map",
                  expanded=bool(len(wide)) and len(wide) <= 15):
-    render.table(wide, ["org_name", "sector", "subsector", "activity", "scope", "adm1_name", "status", "targeted"],
-                 empty="None in this view.")
+    render.wide_lines(wide, limit=WIDE_SHOWN, empty="None in this view.")
 st.caption("Counting rules: " + " ".join(analysis.COUNTING_RULES[:3]))

@@ -80,6 +80,34 @@ def table(df: pd.DataFrame, columns: list[str] | None = None, *, empty: str = "N
     st.dataframe(shown, **kw)
 
 
+def ranking(top: pd.DataFrame, *, empty: str) -> None:
+    """Districts as a short numbered list: name, province, partners and activities."""
+    if top is None or not len(top):
+        st.caption(empty)
+        return
+    lines = []
+    for i, r in enumerate(top.to_dict("records"), 1):
+        partners, acts = int(r.get("partners", 0)), int(r.get("activities", 0))
+        province = f" ({core.esc(r['adm1_name'])})" if r.get("adm1_name") else ""
+        lines.append(f"{i}. **{core.esc(r.get('adm2_name'))}**{province}: {partners} partner{'s' * (partners != 1)}, "
+                     f"{acts} activit{'y' if acts == 1 else 'ies'}")
+    st.markdown("\n".join(lines))
+
+
+def wide_lines(wide: pd.DataFrame, *, limit: int, empty: str) -> None:
+    """Province-wide and national activities as lines: who, sector, what, where, status, people targeted."""
+    if wide is None or not len(wide):
+        st.caption(empty)
+        return
+    lines = []
+    for a in wide.head(limit).to_dict("records"):
+        where = "national" if a.get("scope") == "national" else (a.get("adm1_name") or "province-wide")
+        lines.append(f"- {_activity_line({**a, 'partner': a.get('org_name')})} — {core.esc(where)}")
+    st.markdown("\n".join(lines))
+    if len(wide) > limit:
+        st.caption(f"The first {limit} of {len(wide)}; the Export page downloads them all.")
+
+
 def _view_key(v: View) -> tuple:
     """What a page's figures depend on: the data version (which covers role and organisation), the boundary set,
     the filters and the need figure. Never the user: forty viewers share one entry."""
@@ -309,8 +337,8 @@ def _partner_line(b: dict) -> str:
 
 
 def _date(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-        return None
+    if value is None or value == "" or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return None  # None, NaN and NaT alike: a missing date is left out, never shown as "NaT"
     try:
         return f"{pd.to_datetime(value):%d %b %Y}"
     except (TypeError, ValueError):

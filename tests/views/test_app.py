@@ -158,6 +158,11 @@ def test_filters_come_from_the_link_and_go_back_into_it(app_env):
 
 def test_map_page_opens_a_district_profile(app_env):
     at = start(actor_for("viewer"), "map")
+    # before a district is picked: the busiest districts as a numbered list, and the province-wide activity in
+    # words under the map; no data grid on this page, whose script would hold up the map's first paint
+    assert "1. **Dera Ghazi Khan** (Punjab): 2 partners, 2 activities" in texts(at)
+    assert "- **Indus Relief Partners** — Health: Province-wide training (planned) — Sindh" in texts(at)
+    assert not at.dataframe
     at.selectbox(key="map_district").set_value("PK607").run()  # Dera Ghazi Khan
     assert problems(at) == []
     assert [s.value for s in at.subheader] == ["Dera Ghazi Khan"]
