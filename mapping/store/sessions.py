@@ -208,6 +208,9 @@ def end_for_user(conn: Connection, user_id: int, reason: str) -> int:
     return _end(conn, m.user_sessions.c.user_id == int(user_id), reason, utcnow())
 
 
+CLIENT_UNKNOWN = "not given"  # Streamlit names no address for a visitor on the same machine (or behind some proxies)
+
+
 def list_sessions(engine: Engine, actor: Actor, *, email: str | None = None,
                   now: dt.datetime | None = None) -> list[dict]:
     """Live sessions, newest first: who, how they signed in, since when, last seen, until when, which browser."""
@@ -221,7 +224,8 @@ def list_sessions(engine: Engine, actor: Actor, *, email: str | None = None,
     with transaction(engine, write=False) as conn:
         rows = conn.execute(stmt).all()
     return [{"id": r.id, "email": r.email, "method": r.method, "since": r.created_at, "last_seen": r.last_seen_at,
-             "expires": r.expires_at, "browser": browser_label(r.user_agent), "client": r.client} for r in rows]
+             "expires": r.expires_at, "browser": browser_label(r.user_agent),
+             "client": r.client or CLIENT_UNKNOWN} for r in rows]
 
 
 def revoke(engine: Engine, actor: Actor, session_id: int) -> None:

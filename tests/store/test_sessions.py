@@ -90,8 +90,9 @@ def test_an_admin_lists_and_revokes_sessions_and_it_is_audited(w):
         sessions.list_sessions(w.engine, w.focal_a)
     with pytest.raises(db.PermissionDenied):
         sessions.revoke(w.engine, w.focal_a, theirs.session_id)
-    assert {s["email"] for s in sessions.list_sessions(w.engine, w.admin)} == {"focal@alpha.example",
-                                                                               "viewer@example.org"}
+    listed = sessions.list_sessions(w.engine, w.admin)
+    assert {s["email"] for s in listed} == {"focal@alpha.example", "viewer@example.org"}
+    assert {s["client"] for s in listed} == {sessions.CLIENT_UNKNOWN}  # no address known: said so, never "None"
     sessions.revoke(w.engine, w.admin, theirs.session_id)
     assert sessions.check(w.engine, theirs.session_id) is None
     assert sessions.check(w.engine, mine.session_id) is not None
