@@ -4,6 +4,8 @@
 
 Prints, as `name value unit` lines:
 - `map_floor_seconds`: the map the page shows, as one standalone HTML file opened from disk (no server at all);
+- `viewers_20_floor_seconds`: that many browser contexts opening that file at once (the browsers' own share of the
+  meeting on this machine, with no server);
 - `map_cold_seconds`: the first visit to /map after a fresh server process started (until every district is
   drawn in its colour);
 - `map_warm_seconds`: the same in a new browser tab once the server has served the page once;
@@ -172,6 +174,22 @@ async def floor_seconds(browser, floor: Path, districts: int) -> float:
     return best
 
 
+async def viewers_floor(browser, floor: Path, districts: int, viewers: int) -> float:
+    """That many new contexts opening the standalone map file at the same moment: seconds until the last is drawn."""
+    async def one() -> tuple[float, object]:
+        ctx = await browser.new_context(viewport={"width": 1440, "height": 960})
+        page = await ctx.new_page()
+        await page.goto(floor.as_uri(), wait_until="commit")
+        await _drawn(page.main_frame, districts)
+        return time.perf_counter(), ctx
+
+    start = time.perf_counter()
+    done = await asyncio.gather(*(one() for _ in range(viewers)))
+    for _, ctx in done:
+        await ctx.close()
+    return max(t for t, _ in done) - start
+
+
 async def filter_update(page, frame, sector: str, districts: int) -> float:
     from playwright.async_api import Error as PlaywrightError
 
@@ -212,6 +230,9 @@ async def measure(env: dict[str, str], base: Path, sector: str, districts: int, 
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         floor_s = await floor_seconds(browser, floor, districts)
         emit("map_floor_seconds", floor_s, "s")
+        # the browser's own share of the meeting: the same viewers opening the standalone file at once. Server and
+        # browsers share this machine's cores, so the meeting can draw no faster than this, whatever the server does
+        emit(f"viewers_{viewers}_floor_seconds", await viewers_floor(browser, floor, districts, viewers), "s")
         port = free_port()
         with serving(env, port, base / "streamlit.log") as proc:
             url = f"http://127.0.0.1:{port}/map"
