@@ -254,7 +254,10 @@ def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", heig
     widget = sf.generate_js_hash(base.script, key, False)
     # the click counter makes a second click on the same district a new value (st_folium sends only changes),
     # since the map is no longer redrawn, and its memory reset, when another district is picked in the list
-    returned = ["last_active_drawing", "last_object_clicked_count"] if interactive else []
+    # (in the order streamlit-folium's frontend builds its value: it compares the JSON text of the two, so the
+    # default in another key order reads as a change when the drawn map fits its bounds, and every visit ran the
+    # page a second time for nothing)
+    returned = ["last_object_clicked_count", "last_active_drawing"] if interactive else []
 
     def _on_change() -> None:
         st.session_state[key] = st.session_state.get(widget, {})

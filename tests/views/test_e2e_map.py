@@ -98,13 +98,21 @@ def test_clicking_a_district_opens_its_profile_beside_the_map(tmp_path, shared_b
         with sync_api.sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 960})
+            sent: list[float] = []  # what the browser asks of the server (a rerun, a widget's new value)
+            page.on("websocket", lambda ws: ws.on("framesent", lambda _f: sent.append(1)))
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
             wait_app(page)
             page.get_by_text("Illustrative demo data").first.wait_for(timeout=120_000)  # a cold server on a busy machine
+            page.wait_for_timeout(1000)
+            asked = len(sent)
             nav(page, "Map")  # anonymous: the demo opens the public view
 
             page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator(
                 "path.leaflet-interactive").first.wait_for(timeout=30_000)
+            # opening the page is one request; a drawn map that nobody touched asks nothing more (a second run per
+            # visit doubles the server's and every browser's work when a room opens the link)
+            page.wait_for_timeout(2500)  # streamlit-folium reports a moved map after 250 ms
+            assert len(sent) - asked == 1, f"opening the map sent {len(sent) - asked} messages: the page ran again"
             panel = page.get_by_role("heading", name=name, exact=True)
             assert panel.count() == 0, f"{name}'s profile is open before any click"
 
