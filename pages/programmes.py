@@ -85,9 +85,9 @@ st.caption("Two programmes of different owners that serve the same target group 
 same_owner = st.toggle("Also pairs of one owner's programmes", key="prog_same_owner")
 pairs = an.same_group_pairs(shown, units, group=group, same_owner=same_owner)
 st.caption(f"{len(pairs)} pair{'s' if len(pairs) != 1 else ''}")
-render.table(pairs, ["target_group", "programme_a", "owner_a", "programme_b", "owner_b", "shared_districts",
+render.table(pairs, ["target_groups", "programme_a", "owner_a", "programme_b", "owner_b", "shared_districts",
                      "districts"],
-             labels={"target_group": "Target group", "programme_a": "Programme", "owner_a": "Owner",
+             labels={"target_groups": "Target groups", "programme_a": "Programme", "owner_a": "Owner",
                      "programme_b": "and programme", "owner_b": "Owner ", "shared_districts": "Districts shared",
                      "districts": "Which"}, empty="No two programmes serve the same group in the same district.",
              key="prog_pairs")

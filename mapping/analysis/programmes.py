@@ -116,30 +116,40 @@ def programmes_per_district(frame: pd.DataFrame, units: pd.DataFrame, *, group: 
 
 def same_group_pairs(frame: pd.DataFrame, units: pd.DataFrame, *, group: str | None = None,
                      same_owner: bool = False) -> pd.DataFrame:
-    """Two programmes serving the same group in the same districts: the conversation the forum should have."""
+    """Two programmes serving the same group in the same districts: the conversation the forum should have.
+
+    One row per pair of programmes, however many groups they share: two mother-and-child programmes that both
+    serve pregnant women and children under 2 are one conversation, not two. `shared_districts` counts the
+    districts where they serve at least one common group.
+    """
     cov = coverage(frame, units)
     cov = cov[cov["target_group"] != NO_GROUP]
     if group:
         cov = cov[cov["target_group"] == group]
-    rows = []
-    for g, part in cov.groupby("target_group"):
+    owner = cov.drop_duplicates("programme").set_index("programme")["owner"].to_dict()
+    names = dict(zip(cov["adm2_pcode"], cov["adm2_name"]))
+    shared: dict[tuple[str, str], tuple[list[str], set[str]]] = {}
+    for g, part in cov.groupby("target_group", sort=False):
         where = part.groupby("programme")["adm2_pcode"].agg(set).to_dict()
-        owner = part.drop_duplicates("programme").set_index("programme")["owner"].to_dict()
-        names = dict(zip(part["adm2_pcode"], part["adm2_name"]))
         for a, b in combinations(sorted(where), 2):
             if owner[a] == owner[b] and not same_owner:
                 continue
-            shared = where[a] & where[b]
-            if not shared:
-                continue
-            listed = sorted(names[d] for d in shared)
-            rows.append({"target_group": g, "programme_a": a, "owner_a": owner[a], "programme_b": b,
-                         "owner_b": owner[b], "shared_districts": len(shared),
-                         "districts": ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8
-                                                               else "")})
-    out = pd.DataFrame(rows, columns=["target_group", "programme_a", "owner_a", "programme_b", "owner_b",
+            common = where[a] & where[b]
+            if common:
+                groups, districts = shared.setdefault((a, b), ([], set()))
+                groups.append(str(g))
+                districts |= common
+    rows = []
+    for (a, b), (groups, districts) in shared.items():
+        listed = sorted(names[d] for d in districts)
+        rows.append({"target_groups": ", ".join(groups), "programme_a": a, "owner_a": owner[a], "programme_b": b,
+                     "owner_b": owner[b], "shared_districts": len(districts),
+                     "districts": ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8
+                                                           else "")})
+    out = pd.DataFrame(rows, columns=["target_groups", "programme_a", "owner_a", "programme_b", "owner_b",
                                       "shared_districts", "districts"])
-    return out.sort_values(["shared_districts", "target_group"], ascending=[False, True]).reset_index(drop=True)
+    return out.sort_values(["shared_districts", "programme_a", "programme_b"],
+                           ascending=[False, True, True]).reset_index(drop=True)
 
 
 def portability(frame: pd.DataFrame, units: pd.DataFrame, *, group: str, origin: str) -> pd.DataFrame:
@@ -186,7 +196,7 @@ def headlines(frame: pd.DataFrame, units: pd.DataFrame, *, group: str | None = N
         top = pairs.iloc[0]
         out.append(f"{len(pairs)} pair{'s' if len(pairs) != 1 else ''} of programmes of different owners serve the "
                    f"same group in the same districts; the largest: {top['programme_a']} and {top['programme_b']} "
-                   f"({top['target_group']}, {top['shared_districts']} districts).")
+                   f"({top['target_groups']}; {top['shared_districts']} districts).")
     if group:
         per = programmes_per_district(frame, units, group=group)
         none = int((per == 0).sum())

@@ -159,7 +159,7 @@ def _pairs(args) -> int:
     if pairs.empty:
         print("No two programmes of different owners serve the same group in the same district.")
     for r in pairs.to_dict("records"):
-        print(f"{r['target_group']}: {r['programme_a']} ({r['owner_a']}) and {r['programme_b']} ({r['owner_b']}) "
+        print(f"{r['target_groups']}: {r['programme_a']} ({r['owner_a']}) and {r['programme_b']} ({r['owner_b']}) "
               f"in {r['shared_districts']} districts: {r['districts']}")
     return 0
 

@@ -130,7 +130,7 @@ def programmes_section(frame: pd.DataFrame, units: pd.DataFrame, st: dict, frame
         out.append(Paragraph("No two programmes of different owners serve the same group in the same district.",
                              st["base"]))
     for rec in pairs.head(40).to_dict("records"):
-        out.append(Paragraph(esc(f"{rec['target_group']}: {rec['programme_a']} ({rec['owner_a']}) and "
+        out.append(Paragraph(esc(f"{rec['target_groups']}: {rec['programme_a']} ({rec['owner_a']}) and "
                                  f"{rec['programme_b']} ({rec['owner_b']}) — {rec['shared_districts']} districts: "
                                  f"{rec['districts']}"), st["base"]))
     return out

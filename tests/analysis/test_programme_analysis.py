@@ -56,6 +56,22 @@ def test_same_group_pairs_are_between_owners_unless_asked():
     assert an.same_group_pairs(programmes(), U, group=ELD).empty  # the pensions never share a district
 
 
+def test_two_programmes_sharing_two_groups_are_one_pair():
+    both = [PLW, "Children under 2"]
+    progs = frame(record("North Mothers", "North Authority", provinces=["XY01"], target_groups=both,
+                         districts=["XY0101", "XY0102"]),
+                  record("National Mothers", "Federal Agency", target_groups=both),
+                  record("South Infants", "South Welfare", provinces=["XY02"], target_groups=["Children under 2"]))
+    pairs = an.same_group_pairs(progs, U)
+    assert [(p["programme_a"], p["programme_b"], p["target_groups"], p["shared_districts"])
+            for p in pairs.to_dict("records")] == [
+        ("National Mothers", "South Infants", "Children under 2", 3),
+        ("National Mothers", "North Mothers", "Pregnant and lactating women, Children under 2", 2)]
+    assert an.headlines(progs, U)[1].startswith("2 pairs of programmes of different owners serve the same group")
+    only = an.same_group_pairs(progs, U, group=PLW)
+    assert list(only["target_groups"]) == [PLW] and list(only["shared_districts"]) == [2]
+
+
 def test_portability_lists_home_and_every_other_province():
     port = an.portability(programmes(), U, group=ELD, origin="XY0102")
     rows = [(r["where"], r["province"], r["programme"], r["districts_covered"]) for r in port.to_dict("records")]
