@@ -99,6 +99,8 @@ labels = {r.adm2_pcode: f"{r.adm2_name} ({r.adm1_name})" for r in units.sort_val
           .itertuples()}
 origin = p2.selectbox("District of origin", list(labels), format_func=labels.get, key="prog_port_origin")
 port = an.portability(shown, units, group=port_group, origin=origin)
+none = port["programme"].isna()
+port.loc[none, "programme"], port.loc[none, "owner"] = "no programme for this group", ""
 render.table(port, ["province", "where", "programme", "owner", "districts_covered", "districts_in_province"],
              labels={"province": "Province", "where": "Where", "programme": "Programme", "owner": "Owner",
                      "districts_covered": "Districts covered", "districts_in_province": "Districts in province"},
@@ -112,7 +114,8 @@ st.caption(f"{len(linked)} of {len(links)} programme names written in returns na
            f"({int(linked['activities'].sum()) if len(linked) else 0} activities). Names are matched exactly "
            "(ignoring case and spacing) to a programme or one of its other names; a close spelling is only "
            "suggested, and confirming it teaches the name once.")
-render.table(links, ["project", "programme", "activities", "organisations", "suggestion"],
+render.table(links.fillna({"programme": "not recorded", "suggestion": ""}),
+             ["project", "programme", "activities", "organisations", "suggestion"],
              labels={"project": "Name in the returns", "programme": "Programme", "activities": "Activities",
                      "organisations": "Organisations", "suggestion": "Did they mean"},
              empty="No return names a programme.", key="prog_links")

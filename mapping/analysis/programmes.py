@@ -209,11 +209,26 @@ def _key(text: object) -> str:
     return " ".join(str(text or "").casefold().split())
 
 
+def _words_close(a: str, b: str) -> bool:
+    """Every word one name has and the other lacks is a misspelling of one of the other's words.
+
+    "Nort Mothers" is close to "North Mothers"; "DWPO Social programme 2" is not close to "FSPA Social programme
+    2" (another owner's programme) nor to "... programme 1", though whole-string similarity rates both highly.
+    """
+    from rapidfuzz import fuzz
+
+    wa, wb = set(a.split()), set(b.split())
+    return all(any(fuzz.ratio(w, o) >= 75 for o in other) for only, other in ((wa - wb, wb), (wb - wa, wa))
+               for w in only)
+
+
 def link_activities(acts: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     """Each programme name a return writes (its Programme / project column) and the record it names, if any.
 
     A name matches a record's name or one of its other names, ignoring case and spacing; nothing is guessed:
     a close spelling is only a suggestion, to be confirmed once (it then becomes one of the record's names).
+    Rows come as the review queue wants them: names with a suggestion first, then the other unrecorded names,
+    then the matched ones; the most used first within each.
     """
     from rapidfuzz import fuzz, process
 
@@ -231,10 +246,12 @@ def link_activities(acts: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
         hit = names.get(_key(project))
         suggestion = None
         if hit is None and names:
-            best = process.extractOne(_key(project), list(names), scorer=fuzz.token_sort_ratio, score_cutoff=85)
-            suggestion = names[best[0]] if best else None
+            close = [c for c, _, _ in process.extract(_key(project), list(names), scorer=fuzz.token_sort_ratio,
+                                                       score_cutoff=85, limit=5) if _words_close(_key(project), c)]
+            suggestion = names[close[0]] if close else None
         rows.append({"project": project, "programme": hit, "activities": len(part),
                      "organisations": ", ".join(sorted(part["_p"].astype(str).unique())), "suggestion": suggestion})
     out = pd.DataFrame(rows, columns=["project", "programme", "activities", "organisations", "suggestion"])
-    return out.sort_values(["programme", "activities"], ascending=[True, False], na_position="first").reset_index(
-        drop=True)
+    order = out["programme"].notna() * 2 + out["suggestion"].isna()  # 0 suggested, 1 unrecorded, 2+ matched
+    return out.assign(_o=order).sort_values(["_o", "activities", "project"], ascending=[True, False, True]).drop(
+        columns="_o").reset_index(drop=True)

@@ -115,3 +115,19 @@ def test_programme_names_in_returns_link_exactly_or_are_suggested():
     assert links.loc["NP scheme", "programme"] == "North Pension"
     assert links.loc["Nort Mothers", "programme"] is None and links.loc["Nort Mothers", "suggestion"] == "North Mothers"
     assert links.loc["Something else", "suggestion"] is None and len(links) == 4
+
+
+def test_a_suggestion_needs_every_differing_word_close_and_the_queue_puts_them_first():
+    import pandas as pd
+
+    progs = frame(record("FSPA Social programme 2", "Federal Agency"), record("North Mothers", "North Authority"))
+    acts = pd.DataFrame([{"org_name": "Other NGO", "project": "DWPO Social programme 2"},  # another owner's
+                         {"org_name": "Other NGO", "project": "DWPO Social programme 2"},
+                         {"org_name": "Federal Agency", "project": "FSPA Social programme 1"},  # another number
+                         {"org_name": "Federal Agency", "project": "FSPA Social programe 2"},  # a misspelling
+                         {"org_name": "North Authority", "project": "North Mothers"}])
+    links = an.link_activities(acts, progs)
+    assert [(r["project"], r["programme"], r["suggestion"]) for r in links.to_dict("records")] == [
+        ("FSPA Social programe 2", None, "FSPA Social programme 2"),
+        ("DWPO Social programme 2", None, None), ("FSPA Social programme 1", None, None),
+        ("North Mothers", "North Mothers", None)]

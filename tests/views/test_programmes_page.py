@@ -85,7 +85,7 @@ def test_the_forums_path_filter_matrix_map_portability_export(app_env):
     at.selectbox(key="prog_port_origin").set_value("PK617").run()  # Lahore
     port = frame_with(at, "Districts in province")
     sindh = port[port["Province"] == "Sindh"]
-    assert list(sindh["Programme"]) == [None]  # the filter keeps only mothers' programmes
+    assert list(sindh["Programme"]) == ["no programme for this group"]  # the filter keeps only mothers' programmes
     at.multiselect(key="prog_groups").set_value([]).run()
     at.selectbox(key="prog_port_group").set_value("Elderly")
     at.selectbox(key="prog_port_origin").set_value("PK617").run()
@@ -156,3 +156,35 @@ def test_returns_read_against_the_strategy_on_matrices_and_gaps(app_env, tmp_pat
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"code,level,parent,name\nX.1,objective,,Orphan\n")
     assert cli.main(["strategy", "set", str(bad)]) == 2
+
+
+def test_a_programme_name_in_a_return_is_queued_then_learned_once(app_env):
+    from tests.factories.app import return_bytes
+
+    engine = db.connect()
+    rows = [{"org_name": SFF, "sector": "Social protection", "activity": "Cash for mothers", "adm1_name": "Punjab",
+             "adm2_name": "Lahore", "status": "ongoing", "project": "Punjab Mothers fictional"},
+            {"org_name": SFF, "sector": "Social protection", "activity": "Stipends", "adm1_name": "Punjab",
+             "adm2_name": "Kasur", "status": "ongoing", "project": "Our own stipend scheme"}]
+    report = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(rows), "sff_programmes.xlsx", org=SFF)
+    assert report.outcomes[0].status == "stored", report.outcomes[0].message
+    viewer = start("viewer")
+    queue = frame_with(viewer, "Did they mean").set_index("Name in the returns")
+    assert queue.loc["Punjab Mothers fictional", "Programme"] == "not recorded"
+    assert queue.loc["Punjab Mothers fictional", "Did they mean"] == "Punjab Mothers (fictional)"
+    assert queue.loc["Our own stipend scheme", "Did they mean"] == ""
+    assert list(queue.index[:2]) == ["Punjab Mothers fictional", "Our own stipend scheme"]  # suggestions first
+    assert not [b for b in viewer.button if b.key == "prog_link"], "only the owners' focal points and admins learn"
+    at = start("focal_point")  # Indus Relief Partners: the owner of Punjab Mothers
+    at.selectbox(key="prog_link_name").set_value("Punjab Mothers fictional").run()
+    assert at.selectbox(key="prog_link_to").value == "Punjab Mothers (fictional)"  # the suggestion, preselected
+    at.button(key="prog_link").click().run()
+    assert not at.exception and not at.error, at.error
+    queue = frame_with(at, "Did they mean").set_index("Name in the returns")
+    assert queue.loc["Punjab Mothers fictional", "Programme"] == "Punjab Mothers (fictional)"
+    assert queue.loc["Our own stipend scheme", "Programme"] == "not recorded"
+    frame, _ = workflow.programmes_data(engine)
+    assert frame.set_index("name").loc["Punjab Mothers (fictional)", "aliases"] == ["Punjab Mothers fictional"]
+    again = start("viewer")  # learned once: every later view reads it as the programme
+    assert frame_with(again, "Did they mean").set_index("Name in the returns").loc[
+        "Punjab Mothers fictional", "Programme"] == "Punjab Mothers (fictional)"
