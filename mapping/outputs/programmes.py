@@ -37,6 +37,8 @@ def programmes_rows(frame: pd.DataFrame, units: pd.DataFrame) -> list[list[Any]]
                 value = "; ".join(value)
             if value is None or (isinstance(value, float) and value != value) or value == "":
                 value = None
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)  # a column with a blank is float in pandas: 182000, not 182000.0, in the CSV
             row.append(safe_cell(value))
         out.append(row)
     return out
@@ -89,13 +91,34 @@ def programmes_xlsx(frame: pd.DataFrame, units: pd.DataFrame, *, title: str | No
     return out.getvalue()
 
 
-def programmes_section(frame: pd.DataFrame, units: pd.DataFrame, st: dict, frame_w: float, *,
-                       group: str | None = None) -> list:
-    """PDF flowables: the programme table, the programme × province matrix, same-group pairs, the rule."""
-    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+def _text_table(records: list[dict], cols: Sequence[tuple[str, str, float]], st: dict, frame_w: float):
+    """A table of wrapped text cells (key, header, share of the frame width), its header repeated on each page."""
+    from reportlab.platypus import Paragraph, Table, TableStyle
 
     from mapping.outputs.report import esc
-    from mapping.outputs.report_tables import header_cell, matrix_tables
+    from mapping.outputs.report_tables import header_cell
+
+    widths = [frame_w * w for _, _, w in cols]
+    data = [[header_cell(label, w, st) for (_, label, _), w in zip(cols, widths, strict=True)]]
+    for rec in records:
+        data.append([Paragraph(esc("" if rec.get(key) is None or rec.get(key) != rec.get(key) else rec[key]),
+                               st["cell"]) for key, _, _ in cols])
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, "#999999"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def programmes_section(frame: pd.DataFrame, units: pd.DataFrame, st: dict, frame_w: float, *,
+                       group: str | None = None) -> list:
+    """PDF flowables: the programme table, the programme × province matrix, same-group pairs, the rule.
+
+    Each heading is kept on the page of what it introduces (a heading alone at the foot of a page was seen on the
+    demo's snapshot).
+    """
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
+
+    from mapping.outputs.report import esc
+    from mapping.outputs.report_tables import matrix_tables
 
     out: list = [Paragraph("Programmes", st["h1"])]
     for sentence in an.headlines(frame, units, group=group):
@@ -103,34 +126,29 @@ def programmes_section(frame: pd.DataFrame, units: pd.DataFrame, st: dict, frame
     out.append(Paragraph(esc(an.COVERAGE_RULE), st["small"]))
     out.append(Spacer(1, 3))
     tab = an.table(frame, units)
-    cols = [("programme", "Programme", 0.22), ("owner", "Owner", 0.18), ("provinces", "Provinces", 0.14),
-            ("target_groups", "Target groups", 0.16), ("benefit", "Benefit", 0.14), ("districts", "Districts", 0.08),
-            ("beneficiaries", "People", 0.08)]
-    widths = [frame_w * w for _, _, w in cols]
-    data = [[header_cell(label, w, st) for (_, label, _), w in zip(cols, widths)]]
-    for rec in tab.to_dict("records"):
-        cells = []
-        for key, _, _ in cols:
-            v = rec.get(key)
-            if key == "beneficiaries" and v is not None and v == v:
-                v = f"{int(v):,}"
-            cells.append(Paragraph(esc("" if v is None or v != v else v), st["cell"] if "cell" in st else st["small"]))
-        data.append(cells)
-    table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, "#999999"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    out += [table, Spacer(1, 6)]
+    tab["beneficiaries"] = tab["beneficiaries"].map(lambda v: f"{int(v):,}" if v is not None and v == v else "")
+    out += [_text_table(tab.to_dict("records"), [
+        ("programme", "Programme", 0.22), ("owner", "Owner", 0.18), ("provinces", "Provinces", 0.14),
+        ("target_groups", "Target groups", 0.16), ("benefit", "Benefit", 0.14), ("districts", "Districts", 0.08),
+        ("beneficiaries", "People", 0.08)], st, frame_w), Spacer(1, 6)]
     matrix = an.programme_province_matrix(frame, units)
     if len(matrix):
-        out.append(Paragraph("Districts covered, programme × province", st["h2"] if "h2" in st else st["h1"]))
-        out += matrix_tables(matrix, st, frame_w, first_label="Programme")
+        tables = matrix_tables(matrix, st, frame_w, first_label="Programme")
+        cut = [i for i, f in enumerate(tables) if isinstance(f, Table)][:2][-1] + 1  # the colour key, the first part
+        out += [KeepTogether([Paragraph("Districts covered, programme × province", st["h2"]), *tables[:cut]]),
+                *tables[cut:]]
     pairs = an.same_group_pairs(frame, units, group=group)
-    out.append(Paragraph("Same group, same district (programmes of different owners)",
-                         st["h2"] if "h2" in st else st["h1"]))
+    heading = Paragraph("Same group, same district (programmes of different owners)", st["h2"])
     if pairs.empty:
-        out.append(Paragraph("No two programmes of different owners serve the same group in the same district.",
-                             st["base"]))
-    for rec in pairs.head(40).to_dict("records"):
-        out.append(Paragraph(esc(f"{rec['target_groups']}: {rec['programme_a']} ({rec['owner_a']}) and "
-                                 f"{rec['programme_b']} ({rec['owner_b']}) — {rec['shared_districts']} districts: "
-                                 f"{rec['districts']}"), st["base"]))
+        out.append(KeepTogether([heading, Paragraph("No two programmes of different owners serve the same group "
+                                                    "in the same district.", st["base"])]))
+        return out
+    shown = pairs.head(40)
+    intro = Paragraph(esc(f"{len(pairs)} pair{'s' if len(pairs) != 1 else ''} of programmes serve the same target "
+                          "group in the same districts" + (f"; the first {len(shown)} are listed." if len(shown) <
+                                                           len(pairs) else ".")), st["small"])
+    out.append(KeepTogether([heading, intro, _text_table(shown.to_dict("records"), [
+        ("target_groups", "Target groups", 0.14), ("programme_a", "Programme", 0.16), ("owner_a", "Owner", 0.15),
+        ("programme_b", "and programme", 0.16), ("owner_b", "Owner", 0.15), ("shared_districts", "Districts", 0.08),
+        ("districts", "Which", 0.16)], st, frame_w)]))
     return out

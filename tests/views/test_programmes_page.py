@@ -3,6 +3,7 @@ export; the page, the spreadsheet and the PDF snapshot give the same numbers."""
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from mapping import cli, workflow
 from mapping.analysis import programmes as an
+from mapping.returns.programmes import COLUMNS
 from mapping.store import auth, db
 from tests.factories.app import PASSWORD, USERS, module_deployment, use_deployment
 from tests.factories.programmes import sheet
@@ -188,3 +190,80 @@ def test_a_programme_name_in_a_return_is_queued_then_learned_once(app_env):
     again = start("viewer")  # learned once: every later view reads it as the programme
     assert frame_with(again, "Did they mean").set_index("Name in the returns").loc[
         "Punjab Mothers fictional", "Programme"] == "Punjab Mothers (fictional)"
+
+
+def _sheet_matrix(ws) -> dict[str, list]:
+    """Programme → its cells, from the export's matrix sheet (title rows above the header are skipped)."""
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    start = next(i for i, r in enumerate(rows) if r[0] == "Programme")
+    return {"header": rows[start][1:], **{r[0]: r[1:] for r in rows[start + 1:] if r[0]}}
+
+
+def _pdf_matrix(text: str, names: list[str]) -> dict[str, list[int]]:
+    """Programme → its cells, from the PDF's matrix (its text holds one cell a line; '–' is an empty cell)."""
+    lines = [x.strip() for x in text.split("Districts covered, programme × province", 1)[1].splitlines()]
+    out: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if line in names and line not in out:
+            cells = []
+            for cell in lines[i + 1:]:
+                if cell != "–" and not cell.replace(",", "").isdigit():
+                    break
+                cells.append(0 if cell == "–" else int(cell.replace(",", "")))
+            if cells:  # 'Total' heads a column too
+                out[line] = cells
+    return out
+
+
+def test_the_page_its_downloads_and_the_pdf_give_the_same_numbers(app_env, tmp_path, monkeypatch):
+    """What the forum reads on screen is what it takes away: matrix cells, people, headline sentences, pairs."""
+    from views import render
+
+    offered: dict[str, bytes] = {}
+    shown_download = render.download
+
+    def keep(label, data, file_name, mime, *, key, help=None):
+        offered[key] = data
+        return shown_download(label, data, file_name, mime, key=key, help=help)
+
+    monkeypatch.setattr(render, "download", keep)
+    at = start()
+    at.multiselect(key="prog_groups").set_value(["Pregnant and lactating women"]).run()
+    matrix, table = frame_with(at, "Total"), frame_with(at, "Districts covered")
+    assert len(matrix) == 3 and matrix.loc["Total", "Total"] == 3 + 160  # two programmes and the Total row
+    wb = openpyxl.load_workbook(io.BytesIO(offered["prog_xlsx"]))
+    sheet = _sheet_matrix(wb["Programme x province"])
+    assert sheet["header"] == list(matrix.columns)
+    for name, row in matrix.iterrows():
+        assert sheet[name] == [int(v) for v in row], name
+    people = dict(zip(table["Programme"], table["People"]))
+    xlsx_rows = {r[0]: r for r in wb["Programmes"].iter_rows(min_row=3, values_only=True)}
+    csv_rows = {r[0]: r for r in list(csv.reader(io.StringIO(offered["prog_csv"].decode("utf-8-sig"))))[2:]}
+    column = list(COLUMNS).index("Beneficiaries")
+    assert set(xlsx_rows) == set(csv_rows) == set(people)
+    for name, n in people.items():
+        assert xlsx_rows[name][column] == n and int(csv_rows[name][column]) == n, name
+
+    at.multiselect(key="prog_groups").set_value([]).run()  # the PDF holds the whole list
+    matrix = frame_with(at, "Total")
+    said = [m.value.removeprefix("- ") for m in at.markdown if m.value.startswith("- ")]
+    pairs = frame_with(at, "Districts shared")
+    pdf = tmp_path / "snapshot.pdf"
+    assert cli.main(["report", "--out", str(pdf)]) == 0
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages]
+    text = "\n".join(pages)
+    flat = " ".join(text.split())
+    assert len(said) == 2 and said[0] == "3 programmes of 2 owners are recorded."
+    for sentence in said:
+        assert " ".join(sentence.split()) in flat, sentence
+    cells = _pdf_matrix(text, list(matrix.index))
+    assert set(cells) == set(matrix.index)
+    for name, row in matrix.iterrows():
+        assert cells[name] == [int(v) for v in row], name
+    for name, n in zip(frame_with(at, "Districts covered")["Programme"],
+                       frame_with(at, "Districts covered")["People"], strict=True):
+        if n == n:
+            assert f"{int(n):,}" in text, name
+    heading = next(p for p in pages if "Same group, same district" in p)  # the heading sits with its table
+    for rec in pairs.to_dict("records"):
+        assert rec["Programme"].split(" (")[0] in heading and str(rec["Districts shared"]) in heading
