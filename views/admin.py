@@ -88,7 +88,7 @@ def boundary_sets(actor: db.Actor) -> None:
 # ---------------------------------------------------------------- vocabularies
 
 VOCAB_LISTS = {"Sectors and sub-sectors": "sector", "Organisation types": "org_type", "Statuses": "status",
-               "Modalities": "modality"}
+               "Modalities": "modality", "Target groups (programmes)": "target_group"}
 
 
 def vocabularies(actor: db.Actor) -> None:

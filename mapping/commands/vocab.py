@@ -1,7 +1,8 @@
 """`vocab list|add|remove|map|unmap|aliases`: the controlled lists, and values outside them mapped once.
 
-`vocab list|add|remove` read and edit the lists themselves (sectors, organisation types, statuses, modalities)
-through `mapping.store.lists`, which checks the role and writes the audit entry, like the Admin page's Lists tab.
+`vocab list|add|remove` read and edit the lists themselves (sectors, organisation types, statuses, modalities,
+the programmes' target groups) through `mapping.store.lists`, which checks the role and writes the audit entry,
+like the Admin page's Lists tab.
 
 `vocab map sector "Saúde" --to Health` is kept in the database (who and when, in the audit log too) and applied
 to every later return, in the app and on the command line alike.

@@ -17,9 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mapping import config
 from mapping.returns.readers import ReturnError, read_book
-from mapping.returns.schema import Issue, Vocabularies
+from mapping.returns.schema import Issue, Vocabularies, vocabulary_path
 
 __all__ = ["COLUMNS", "ProgrammeFile", "ProgrammeRecord", "TargetGroups", "load_target_groups", "read_programmes",
            "split_list"]
@@ -88,15 +87,20 @@ class TargetGroups:
         return self.aliases.get(" ".join(str(value).split()).lower())
 
 
-@lru_cache(maxsize=4)
 def load_target_groups(data_dir: str | None = None) -> TargetGroups:
-    """The deployment's target-group vocabulary (`data/target_groups.csv`)."""
-    path = Path(data_dir or config.data_dir()) / "target_groups.csv"
-    if not path.exists():
-        path = config.PROJECT_ROOT / "data" / "target_groups.csv"
+    """The deployment's target-group vocabulary (`target_groups.csv` in its data folder, else the shipped one).
+
+    Read again whenever the file changes (an admin edits it on the Admin page or with `vocab`), in every process.
+    """
+    path = vocabulary_path("target_groups.csv", Path(data_dir) if data_dir else None)
+    return _target_groups(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _target_groups(path: str, mtime: int) -> TargetGroups:
     names: list[str] = []
     table: dict[str, str] = {}
-    with path.open(newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             name = (row.get("target_group") or "").strip()
             if not name:

@@ -198,6 +198,7 @@ ISSUE_KEYS: tuple[str, ...] = ("file", "sheet", "row", "column", "value", "sever
 VOCABULARY_FILES: dict[str, tuple[str, str]] = {
     "sector": ("sectors.csv", "sector"), "org_type": ("org_types.csv", "org_type"),
     "status": ("statuses.csv", "status"), "modality": ("modalities.csv", "modality"),
+    "target_group": ("target_groups.csv", "target_group"),  # the programmes' groups (returns.programmes)
 }
 
 

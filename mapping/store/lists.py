@@ -1,4 +1,5 @@
-"""Editing the controlled lists (sectors, organisation types, statuses, modalities): admins only, audited.
+"""Editing the controlled lists (sectors, organisation types, statuses, modalities, target groups): admins only,
+audited.
 
 The lists themselves are CSV files read by `mapping.returns.schema`; this module is the one place that changes
 them, so the Admin page and `python -m mapping vocab …` apply the same checks and leave the same audit entry

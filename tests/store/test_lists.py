@@ -74,3 +74,28 @@ def test_vocab_command_lists_adds_and_removes(own_lists, db_url, monkeypatch, ca
     assert "removed Microfinance" in capsys.readouterr().out
     assert main(["vocab", "list", "modality"]) == 0
     assert capsys.readouterr().out.splitlines()[0].split() == ["modality", "aliases"]
+
+
+def test_the_programmes_target_groups_are_a_list_the_deployment_edits(own_lists, db_url, monkeypatch, capsys):
+    """A group added with `vocab add target_group` is read in the next programmes sheet, in the same process."""
+    from mapping.geo.gazetteer import Gazetteer
+    from mapping.returns.programmes import load_target_groups, read_programmes
+    from tests.factories.programmes import sheet, units
+
+    w = world(db_url)
+    u = units()
+
+    def groups_read() -> tuple[list[str], list[str]]:
+        parsed = read_programmes(sheet([{"Programme": "Lean Season Cash", "Owner": "North Authority",
+                                         "Target groups": "Seasonal migrants; Elderly"}]), "p.xlsx", units=u,
+                                 gazetteer=Gazetteer.from_units(u, country="XY"), vocab=schema.load_vocabularies())
+        return parsed.records[0].target_groups, [i.value for i in parsed.issues]
+
+    assert groups_read() == (["Elderly"], ["Seasonal migrants"])  # off the list: a warning naming it
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", db_url)
+    assert main(["vocab", "add", "target_group", "Seasonal migrants"]) == 0
+    assert "Seasonal migrants" in load_target_groups().names
+    assert groups_read() == (["Seasonal migrants", "Elderly"], [])
+    assert (own_lists / "target_groups.csv").exists()
+    entry = db.audit_log(w.engine, w.admin, action="vocabulary.save")[0]
+    assert (entry["object_id"], entry["detail"]["added"]) == ("target_group", ["Seasonal migrants"])
