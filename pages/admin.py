@@ -1,4 +1,5 @@
-"""Admin (secretariat): submissions, review queue, rounds, organisations, accounts, vocabularies, boundaries.
+"""Admin (secretariat): submissions, review queue, rounds, organisations, accounts, vocabularies, programmes and
+the strategy framework, boundaries.
 
 One section at a time, chosen with a segmented control whose choice lives in the session: after any action
 (which reruns the page) the secretariat is still where it acted, and an error shows under that action.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from views import admin, core, review
+from views import admin, core, programmes, review
 
 actor = core.require(core.signed_in(), ("admin",))
 st.title("Admin")
@@ -19,7 +20,8 @@ SECTIONS = {"Submissions": admin.submissions_tab, "Reporting": admin.reporting_t
             "Review place names": admin.review_queue,
             "Waiting rows": review.waiting_rows,
             "Rounds": admin.rounds, "Organisations": admin.organisations, "Accounts": admin.users,
-            "Vocabularies": admin.vocabularies, "Exchange rates": admin.exchange_rates,
+            "Vocabularies": admin.vocabularies, "Programmes and strategy": programmes.admin_section,
+            "Exchange rates": admin.exchange_rates,
             "Boundaries": admin.boundary_sets}
 KEY, LAST = "admin_section", "admin_section_last"
 

@@ -12,8 +12,7 @@ from mapping import config, workflow
 from mapping.analysis import programmes as an
 from mapping.outputs import programmes as outputs
 from mapping.returns.programmes import load_target_groups
-from mapping.store import programmes as store_programmes
-from views import core, render
+from views import core, programmes, render
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the map…")
@@ -33,9 +32,13 @@ actor = core.require(core.current_actor(), ("public", "viewer", "focal_point", "
 engine = core.engine()
 with core.guarded("Loading the programmes", stop=True):
     frame, units = workflow.programmes_data(engine)
+programmes.flash()
 if frame.empty:
-    st.info("No programme is recorded yet. The secretariat adds them on the Admin page (or with "
-            "`python -m mapping programmes import`).")
+    st.info("No programme is recorded yet. The secretariat adds them on the Admin page (Programmes and strategy); "
+            "each owner's focal point can add its own here.")
+    if actor.role in ("admin", "focal_point"):
+        st.subheader("Add programmes")
+        programmes.update_list(actor, frame, units)
     st.stop()
 
 groups = list(load_target_groups().names)
@@ -107,32 +110,7 @@ render.table(port, ["province", "where", "programme", "owner", "districts_covere
              key="prog_portability")
 
 st.subheader("Programme names in returns")
-acts = core.activities(actor)
-links = an.link_activities(acts, frame)
-linked = links[links["programme"].notna()]
-st.caption(f"{len(linked)} of {len(links)} programme names written in returns name a recorded programme "
-           f"({int(linked['activities'].sum()) if len(linked) else 0} activities). Names are matched exactly "
-           "(ignoring case and spacing) to a programme or one of its other names; a close spelling is only "
-           "suggested, and confirming it teaches the name once.")
-render.table(links.fillna({"programme": "not recorded", "suggestion": ""}),
-             ["project", "programme", "activities", "organisations", "suggestion"],
-             labels={"project": "Name in the returns", "programme": "Programme", "activities": "Activities",
-                     "organisations": "Organisations", "suggestion": "Did they mean"},
-             empty="No return names a programme.", key="prog_links")
-unlinked = links[links["programme"].isna()]
-if actor.role in ("admin", "focal_point") and len(unlinked):
-    l1, l2, l3 = st.columns([2, 2, 1])
-    name = l1.selectbox("Name in the returns", list(unlinked["project"]), key="prog_link_name")
-    suggested = unlinked.set_index("project").loc[name, "suggestion"]
-    options = list(frame["name"])
-    programme = l2.selectbox("is the programme", options, key="prog_link_to",
-                             index=options.index(suggested) if isinstance(suggested, str) and suggested in options
-                             else None, placeholder="Pick the programme")
-    if l3.button("Learn this name", key="prog_link", disabled=programme is None):
-        with core.guarded("Learning the name"):
-            store_programmes.add_alias(engine, actor, programme, name)
-            st.success(f"Returns that write “{core.esc(name)}” now count for {core.esc(programme)}.")
-            st.rerun()
+programmes.programme_names(actor, frame)
 
 st.subheader("Export")
 e1, e2 = st.columns(2)
@@ -146,23 +124,4 @@ with e2, core.guarded("Preparing the CSV"):
 
 if actor.role in ("admin", "focal_point"):
     st.subheader("Update the list")
-    who = "any organisation's" if actor.role == "admin" else f"{core.esc(actor.org_name or '')}'s"
-    st.caption(f"Upload a programmes sheet (the export above, edited, or the blank template) to add or update "
-               f"{who} programmes. Rows are matched by programme name; every change is audited.")
-    with core.guarded("Preparing the template"):
-        render.download("Blank programmes template (.xlsx)", outputs.programmes_xlsx(
-            frame.iloc[0:0], units, title="Programmes template"), "programmes_template.xlsx", render.XLSX,
-            key="prog_template")
-    sheet = st.file_uploader("Programmes sheet (.xlsx, .csv or .ods)", type=["xlsx", "csv", "ods"],
-                             key="prog_upload")
-    if sheet is not None:
-        with core.guarded("Reading the programmes sheet"):
-            parsed, _ = workflow.programmes_import(engine, actor, sheet.getvalue(), sheet.name, dry_run=True)
-            if parsed.issues:
-                render.table(pd.DataFrame([i.to_dict() for i in parsed.issues]),
-                             ["row", "column", "value", "severity", "message", "suggestion"], key="prog_issues")
-            if parsed.errors:
-                st.error(f"{len(parsed.errors)} error(s): fix the sheet and upload it again. Nothing was stored.")
-            elif st.button(f"Save {len(parsed.records)} programme(s)", type="primary", key="prog_save"):
-                _, report = workflow.programmes_import(engine, actor, sheet.getvalue(), sheet.name)
-                st.success(core.esc(report.sentence()))
+    programmes.update_list(actor, frame, units)

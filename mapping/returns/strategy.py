@@ -18,7 +18,7 @@ from pathlib import Path
 from mapping import config
 from mapping.returns.readers import ReturnError
 
-__all__ = ["LEVELS", "Framework", "Item", "load_framework", "parse_framework"]
+__all__ = ["LEVELS", "Framework", "Item", "framework_file", "load_framework", "parse_framework"]
 
 LEVELS = ("pillar", "objective", "action")
 _CODE_FIRST = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:[—–:-]\s*|\s+)(.*)$")
@@ -124,16 +124,22 @@ def parse_framework(data: bytes, filename: str = "strategy.csv") -> Framework:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> Framework:
+def _load(path: str, mtime: int) -> Framework:
     p = Path(path)
     return parse_framework(p.read_bytes(), p.name)
 
 
-def load_framework(data_dir: str | None = None) -> Framework | None:
-    """The deployment's framework (its data folder first, then the shipped one); None when there is none."""
+def framework_file(data_dir: str | None = None) -> Path | None:
+    """Where the framework is read from: the deployment's data folder first, then the shipped one."""
     path = Path(data_dir or config.data_dir()) / "strategy.csv"
     if not path.exists():
         path = config.PROJECT_ROOT / "data" / "strategy.csv"
-    if not path.exists():
+    return path if path.exists() else None
+
+
+def load_framework(data_dir: str | None = None) -> Framework | None:
+    """The deployment's framework; None when there is none."""
+    path = framework_file(data_dir)
+    if path is None:
         return None
-    return _load(str(path), path.stat().st_mtime)
+    return _load(str(path), path.stat().st_mtime_ns)

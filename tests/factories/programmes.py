@@ -1,4 +1,5 @@
-"""Programme records and sheets for the forum's tests, in the fictional two-province country of `boundaries`."""
+"""Programme records and sheets (and a strategy framework) for the forum's tests, in the fictional two-province
+country of `boundaries`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ import pandas as pd
 
 from mapping.returns.programmes import COLUMNS, ProgrammeRecord
 from tests.factories.boundaries import district_frame
+
+# a small strategy framework: two pillars, an objective each, one policy action (deployments keep theirs as data)
+STRATEGY_CSV = b"""code,level,parent,name
+A,pillar,,Protect the poor
+A.1,objective,A,Regular cash
+A.1.x,action,A.1,Index transfers to inflation
+B,pillar,,Systems
+B.1,objective,B,One registry
+"""
 
 
 def units() -> pd.DataFrame:

@@ -6,14 +6,7 @@ import pytest
 
 from mapping.errors import StocktakeError
 from mapping.returns.strategy import load_framework, parse_framework
-
-CSV = b"""code,level,parent,name
-A,pillar,,Protect the poor
-A.1,objective,A,Regular cash
-A.1.x,action,A.1,Index transfers to inflation
-B,pillar,,Systems
-B.1,objective,B,One registry
-"""
+from tests.factories.programmes import STRATEGY_CSV as CSV
 
 
 def test_codes_labels_and_names_resolve_to_one_item():
