@@ -114,7 +114,7 @@ def _target_groups(path: str, mtime: int) -> TargetGroups:
 
 
 def split_list(value: Any) -> list[str]:
-    """'Punjab; Sindh' / 'a|b' / one per line → items (commas are kept: names contain them)."""
+    """'North; South' / 'a|b' / one per line → items (commas are kept: names contain them)."""
     if value is None:
         return []
     return [v for v in (x.strip() for x in LIST_SPLIT.split(str(value))) if v]

@@ -103,3 +103,23 @@ def test_overlaps_and_gaps_show_on_the_map(results, units):
     assert min(len(v) for v in orgs_by_sector.values()) <= 2  # thin sectors
     covered = {rec["adm2_pcode"] for res in results for rec in res.records if rec.get("adm2_pcode")}
     assert len(units) - len(covered) >= 40  # plenty of districts nobody reports in: gaps
+
+
+def test_demo_programmes_are_fictional_labelled_illustrative_and_span_three_provinces(units):
+    import csv
+
+    from mapping.returns.programmes import read_programmes
+    from mapping.returns.schema import load_vocabularies
+
+    rows = list(csv.DictReader(io.StringIO(demo.demo_programmes_csv().decode("utf-8"))))
+    assert len(rows) == 8
+    for row in rows:
+        assert row["Programme"].endswith("(fictional)") and row["Owner"].endswith("(fictional)"), row
+        assert row["Source of the figure"] == "Illustrative demo data"
+        owner = f" {row['Owner'].lower()} "  # programme names use common words ("Elderly Care Grant")
+        assert not [a for a in REAL_AGENCIES if f" {a} " in owner], row
+    parsed = read_programmes(demo.demo_programmes_csv(), "demo_programmes.csv", units=units,
+                             gazetteer=Gazetteer.from_units(units), vocab=load_vocabularies())
+    assert parsed.issues == []  # every place, type and group of the demo is read
+    provinces = {p for r in parsed.records for p in r.provinces}
+    assert len(provinces) == 3 and any(not r.provinces and not r.districts for r in parsed.records)  # and national
