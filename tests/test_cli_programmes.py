@@ -16,7 +16,7 @@ from mapping.cli import main
 from mapping.returns.programmes import COLUMNS
 from mapping.returns.strategy import load_framework
 from mapping.store import db, picture
-from tests.factories.app import module_deployment, return_bytes, use_deployment
+from tests.factories.app import deployment_settings, module_deployment, return_bytes, use_deployment
 from tests.factories.programmes import sheet
 
 IRP, SFF = "Indus Relief Partners", "Sindh Futures Fund"
@@ -43,9 +43,7 @@ RETURN = [
 def deployment(tmp_path_factory, shared_boundaries):
     built = module_deployment(tmp_path_factory.mktemp("cli_programmes"), shared_boundaries,
                               admin_email="sec@cli-prog.test", admin_password="cli-prog-admin")
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in built["env"].items():
-            mp.setenv(k, v)
+    with deployment_settings(built):
         engine = db.connect()
         workflow.programmes_import(engine, workflow.SYSTEM, sheet(PROGRAMMES), "programmes.xlsx")
         report = workflow.submit_file(engine, workflow.SYSTEM, return_bytes(RETURN), "sff.xlsx", org=SFF)

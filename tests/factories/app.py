@@ -6,6 +6,8 @@ what a deployment holds. One organisation has markup in its name to prove the pa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -90,6 +92,17 @@ def module_deployment(base, shared_boundaries, *, admin_email: str, admin_passwo
         mp.delenv("STOCKTAKE_PUBLIC_VIEW", raising=False)
         built = build_deployment(public=True)
     return {"env": env, "base": base, **built}
+
+
+@contextmanager
+def deployment_settings(deployment: dict) -> Iterator[None]:
+    """A module's deployment as the settings of a block: a module fixture fills it there (it has no monkeypatch)."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in deployment["env"].items():
+            mp.setenv(k, v)
+        yield
 
 
 def use_deployment(deployment: dict, monkeypatch) -> dict:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from mapping import workflow
 from mapping.store import auth, db
 from mapping.store import people as sp
-from tests.factories.app import PASSWORD, USERS, module_deployment
+from tests.factories.app import PASSWORD, USERS, deployment_settings, module_deployment
 from tests.factories.people import write_hashed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,9 +27,7 @@ MCH_PEOPLE = [(n, "PK617") for n in range(200)] + [(n, "PK617") for n in range(5
 def deployment(tmp_path_factory, shared_boundaries):
     built = module_deployment(tmp_path_factory.mktemp("people_app"), shared_boundaries,
                               admin_email="secretariat@people.test", admin_password="people-test-admin")
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in built["env"].items():
-            mp.setenv(k, v)
+    with deployment_settings(built):
         engine = db.connect()
         sp.add_programme(engine, workflow.SYSTEM, CASH, owner_org=IRP)
         sp.add_programme(engine, workflow.SYSTEM, MCH, owner_org=KCT)

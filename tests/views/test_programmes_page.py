@@ -16,7 +16,7 @@ from mapping import cli, workflow
 from mapping.analysis import programmes as an
 from mapping.returns.programmes import COLUMNS
 from mapping.store import auth, db
-from tests.factories.app import PASSWORD, USERS, module_deployment, use_deployment
+from tests.factories.app import PASSWORD, USERS, deployment_settings, module_deployment, use_deployment
 from tests.factories.programmes import sheet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +36,7 @@ ROWS = [
 def deployment(tmp_path_factory, shared_boundaries):
     built = module_deployment(tmp_path_factory.mktemp("programmes"), shared_boundaries,
                               admin_email="sec@prog.test", admin_password="prog-test-admin")
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in built["env"].items():
-            mp.setenv(k, v)
+    with deployment_settings(built):
         parsed, report = workflow.programmes_import(db.connect(), workflow.SYSTEM, sheet(ROWS), "programmes.xlsx")
         assert parsed.issues == [] and report.created and len(report.created) == 3
     return built
