@@ -42,12 +42,27 @@ if frame.empty:
     st.stop()
 
 groups = list(load_target_groups().names)
+ANY = "Any target group"
+
+
+def _follow_filter() -> None:
+    """The map and the portability view follow the target-group filter (each can then be changed on its own).
+
+    A keyed select box keeps its own choice across reruns and ignores a new `index`, so picking mothers in the
+    filter left the map on "any target group" until this set both."""
+    picked = st.session_state.get("prog_groups") or []
+    st.session_state["prog_map_group"] = picked[0] if len(picked) == 1 else ANY
+    if len(picked) == 1:
+        st.session_state["prog_port_group"] = picked[0]
+
+
 provinces = sorted(units["adm1_name"].unique())
 types = sorted({t for t in frame["programme_type"].dropna()})
 c1, c2, c3 = st.columns(3)
 pick_prov = c1.multiselect("Province", provinces, key="prog_provinces", placeholder="All provinces")
 pick_type = c2.multiselect("Programme type", types, key="prog_types", placeholder="All types")
-pick_group = c3.multiselect("Target group", groups, key="prog_groups", placeholder="All groups")
+pick_group = c3.multiselect("Target group", groups, key="prog_groups", placeholder="All groups",
+                            on_change=_follow_filter)
 shown = an.filter_programmes(frame, units, provinces=pick_prov, types=pick_type, groups=pick_group)
 group = pick_group[0] if len(pick_group) == 1 else None
 for sentence in an.headlines(shown, units, group=group):
@@ -71,9 +86,8 @@ if len(matrix):
     st.dataframe(matrix, width="stretch", key="prog_matrix")
 
 st.subheader("Where programmes reach a group")
-map_group = st.selectbox("Target group on the map", ["Any target group", *groups],
-                         index=1 + groups.index(group) if group else 0, key="prog_map_group")
-per = an.programmes_per_district(shown, units, group=None if map_group == "Any target group" else map_group)
+map_group = st.selectbox("Target group on the map", [ANY, *groups], key="prog_map_group")
+per = an.programmes_per_district(shown, units, group=None if map_group == ANY else map_group)
 bset = core.bset()
 if bset is not None:
     with core.guarded("Drawing the map"):
@@ -97,7 +111,7 @@ render.table(pairs, ["target_groups", "programme_a", "owner_a", "programme_b", "
 
 st.subheader("Portability: a family that moves")
 p1, p2 = st.columns(2)
-port_group = p1.selectbox("Target group", groups, index=groups.index(group) if group else 0, key="prog_port_group")
+port_group = p1.selectbox("Target group", groups, key="prog_port_group")
 labels = {r.adm2_pcode: f"{r.adm2_name} ({r.adm1_name})" for r in units.sort_values(["adm1_name", "adm2_name"])
           .itertuples()}
 origin = p2.selectbox("District of origin", list(labels), format_func=labels.get, key="prog_port_origin")

@@ -79,6 +79,8 @@ def test_the_forums_path_filter_matrix_map_portability_export(app_env):
     assert matrix.loc["Punjab Mothers (fictional)", "Punjab"] == 3
     assert matrix.loc["National Mothers (fictional)", "Total"] == 160
     assert at.get("image"), "the map of programmes per district is drawn"
+    assert at.selectbox(key="prog_map_group").value == "Pregnant and lactating women"  # the map follows the filter
+    assert at.selectbox(key="prog_port_group").value == "Pregnant and lactating women"
     pairs = frame_with(at, "Districts shared")
     assert list(pairs["Districts shared"]) == [3]
     at.selectbox(key="prog_port_group").set_value("Elderly")
