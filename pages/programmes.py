@@ -70,9 +70,12 @@ for sentence in an.headlines(shown, units, group=group):
 st.caption(core.esc(an.COVERAGE_RULE))
 
 st.subheader(f"Programmes ({len(shown)})")
-render.table(an.table(shown, units), ["programme", "owner", "provinces", "programme_type", "target_groups",
-                                      "benefit", "districts", "beneficiaries", "beneficiaries_date",
-                                      "beneficiaries_source", "start_year", "eligibility"],
+# who runs it, for whom, what it gives, where and for how many people fit the screen; the rest scrolls into view
+render.table(an.table(shown, units), ["programme", "owner", "target_groups", "benefit", "districts", "beneficiaries",
+                                      "provinces", "programme_type", "beneficiaries_date", "beneficiaries_source",
+                                      "start_year", "eligibility"],
+             widths={"programme": 230, "owner": 200, "target_groups": 180, "benefit": 150, "districts": 80,
+                     "beneficiaries": 90},
              labels={"programme": "Programme", "owner": "Owner", "provinces": "Provinces",
                      "programme_type": "Type", "target_groups": "Target groups", "benefit": "Benefit",
                      "districts": "Districts covered", "beneficiaries": "People",
@@ -107,7 +110,8 @@ render.table(pairs, ["target_groups", "programme_a", "owner_a", "programme_b", "
              labels={"target_groups": "Target groups", "programme_a": "Programme", "owner_a": "Owner",
                      "programme_b": "and programme", "owner_b": "Owner ", "shared_districts": "Districts shared",
                      "districts": "Which"}, empty="No two programmes serve the same group in the same district.",
-             key="prog_pairs")
+             widths={"target_groups": 150, "programme_a": 170, "owner_a": 160, "programme_b": 170, "owner_b": 160,
+                     "shared_districts": 70, "districts": 100}, key="prog_pairs")
 
 st.subheader("Portability: a family that moves")
 p1, p2 = st.columns(2)
@@ -121,7 +125,8 @@ port.loc[none, "programme"], port.loc[none, "owner"] = "no programme for this gr
 render.table(port, ["province", "where", "programme", "owner", "districts_covered", "districts_in_province"],
              labels={"province": "Province", "where": "Where", "programme": "Programme", "owner": "Owner",
                      "districts_covered": "Districts covered", "districts_in_province": "Districts in province"},
-             key="prog_portability")
+             widths={"province": 130, "where": 150, "programme": 240, "owner": 240, "districts_covered": 100,
+                     "districts_in_province": 110}, key="prog_portability")
 
 st.subheader("Programme names in returns")
 programmes.programme_names(actor, frame)
