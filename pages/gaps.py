@@ -89,8 +89,12 @@ if framework is not None:
         render.table(unsupported, ["code", "action", "objective", "pillar"],
                      labels={"code": "Code", "action": "Policy action", "objective": "Objective", "pillar": "Pillar"},
                      empty="Every policy action has at least one partner in this view.", key="gaps_strategy")
-        render.table(strategy.concentrated_pillars(scoped, framework), ["pillar", "partner", "share", "activities",
-                                                                          "partners"],
+        st.markdown("**Pillars resting on one partner**")
+        st.caption(f"A pillar is listed when one partner holds {strategy.CONCENTRATION:.0%} or more of the "
+                   "activities that support it, or is its only partner.")
+        concentrated = strategy.concentrated_pillars(scoped, framework)
+        concentrated["share"] = concentrated["share"].map(lambda x: f"{x:.0%}")  # 0.667 reads as 67%
+        render.table(concentrated, ["pillar", "partner", "share", "activities", "partners"],
                      labels={"pillar": "Pillar", "partner": "Partner carrying it", "share": "Its share",
                              "activities": "Activities", "partners": "Partners"},
                      empty="No pillar rests on one partner.", key="gaps_strategy_concentrated")

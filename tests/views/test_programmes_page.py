@@ -151,6 +151,10 @@ def test_returns_read_against_the_strategy_on_matrices_and_gaps(app_env, tmp_pat
     assert "No partner reports support to 4 of the 5 policy actions under pillar P1" in said
     gaps = frame_with(at, "Policy action")
     assert "P1.1.a" not in set(gaps["Code"]) and "P1.1.b" in set(gaps["Code"])
+    assert "Pillar P1 Protecting the poorest households (illustrative) rests on one partner: Indus Relief " \
+           "Partners." in said
+    resting = frame_with(at, "Partner carrying it").set_index("Pillar")
+    assert resting.loc["P1 Protecting the poorest households (illustrative)", "Its share"] == "100%"
     wb = openpyxl.load_workbook(io.BytesIO(build_template()))
     lists = wb["Lists"]
     header = [c.value for c in lists[1]]
