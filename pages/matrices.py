@@ -148,5 +148,7 @@ if framework is not None:
         scoped = analysis.apply_filters(v.acts, v.filters)
         sm = strategy.pillar_matrix(scoped, framework, rows="partner" if strategy_rows.startswith("Partner")
                                     else "province", measure=strategy_measure)
-        st.dataframe(sm, width="stretch", key="mx_strategy")
+        # pillar names are long: narrow columns that start with the code, the whole name on hover, every pillar shown
+        narrow = {c: st.column_config.NumberColumn(c, width=130, help=c) for c in sm.columns if c != "Total"}
+        st.dataframe(sm, width="stretch", key="mx_strategy", column_config=narrow)
         st.caption(core.esc(strategy.RULE) + " The Gaps page lists the policy actions nobody supports.")
