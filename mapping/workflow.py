@@ -490,7 +490,7 @@ def programmes_import(engine: Engine, actor: db.Actor, data: bytes, filename: st
     """Read a programmes sheet and, when it has no errors (and not `dry_run`), save every record."""
     ctx = context(engine)
     parsed = programme_files.read_programmes(data, filename, units=ctx.units, gazetteer=ctx.gazetteer,
-                                             vocab=ctx.vocab)
+                                             vocab=ctx.vocab, max_bytes=config.upload_limit())
     if parsed.errors or dry_run:
         return parsed, None
     return parsed, programmes.save_programmes(engine, actor, parsed.records)

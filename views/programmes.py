@@ -7,13 +7,15 @@ store and the workflow check who may do what.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
-from mapping import workflow
+from mapping import config, workflow
 from mapping.analysis import programmes as an
 from mapping.outputs import programmes as outputs
-from mapping.returns.strategy import framework_file, load_framework
+from mapping.returns.strategy import MAX_BYTES, framework_file, load_framework
 from mapping.store import db
 from mapping.store import programmes as store_programmes
 from views import core, render
@@ -43,7 +45,9 @@ def update_list(actor: db.Actor, frame: pd.DataFrame, units: pd.DataFrame) -> No
         render.download("Blank programmes template (.xlsx)", outputs.programmes_xlsx(
             frame.iloc[0:0], units, title="Programmes template"), "programmes_template.xlsx", render.XLSX,
             key="prog_template")
-    sheet = st.file_uploader("Programmes sheet (.xlsx, .csv or .ods)", type=["xlsx", "csv", "ods"],
+    limit_mb = max(1, math.ceil(config.upload_limit() / (1024 * 1024)))  # the reader's limit, stated and applied
+    sheet = st.file_uploader(f"Programmes sheet (.xlsx, .csv or .ods; up to {limit_mb} MB)",
+                             type=["xlsx", "csv", "ods"], max_upload_size=limit_mb,
                              key=f"prog_upload_{st.session_state.get('prog_upload_n', 0)}")
     if sheet is None:
         return
@@ -113,7 +117,7 @@ def strategy_framework(actor: db.Actor) -> None:
         return
     st.caption("Replace it with a CSV of four columns: code, level (pillar, objective or action), parent (the code "
                "one level up), name. It is checked before anything changes; the replacement is audited.")
-    up = st.file_uploader("Strategy framework (.csv)", type=["csv"],
+    up = st.file_uploader("Strategy framework (.csv)", type=["csv"], max_upload_size=max(1, MAX_BYTES // 1_000_000),
                           key=f"strategy_upload_{st.session_state.get('strategy_upload_n', 0)}")
     if up is not None and st.button("Replace the framework", type="primary", key="strategy_set"):
         with core.guarded("Replacing the strategy framework"):

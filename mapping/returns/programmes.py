@@ -139,10 +139,11 @@ def _field_for(header: Any) -> str | None:
 
 
 def read_programmes(data: bytes, filename: str, *, units, gazetteer, vocab: Vocabularies,
-                    groups: TargetGroups | None = None) -> ProgrammeFile:
-    """Every programme row of the first sheet that has a Programme and an Owner column."""
+                    groups: TargetGroups | None = None, max_bytes: int | None = None) -> ProgrammeFile:
+    """Every programme row of the first sheet that has a Programme and an Owner column (`max_bytes`: a return's
+    size limit; the sheet is read by the same sandboxed reader)."""
     groups = groups or load_target_groups()
-    book = read_book(data, filename)
+    book = read_book(data, filename, max_bytes=max_bytes)
     for sheet in book.sheets:
         for h, row in enumerate(sheet.rows[:6]):
             fields = [_field_for(c) for c in row]

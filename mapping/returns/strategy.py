@@ -18,7 +18,7 @@ from pathlib import Path
 from mapping import config
 from mapping.returns.readers import ReturnError
 
-__all__ = ["LEVELS", "Framework", "Item", "framework_file", "load_framework", "parse_framework"]
+__all__ = ["LEVELS", "MAX_BYTES", "Framework", "Item", "framework_file", "load_framework", "parse_framework"]
 
 LEVELS = ("pillar", "objective", "action")
 _CODE_FIRST = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:[—–:-]\s*|\s+)(.*)$")
@@ -87,8 +87,14 @@ class Framework:
         return [i.label for i in self.items if i.level != "pillar"]
 
 
+MAX_BYTES = 1_000_000  # a national strategy has tens or hundreds of lines, not megabytes
+
+
 def parse_framework(data: bytes, filename: str = "strategy.csv") -> Framework:
     """Read and check a framework CSV: unique codes, known levels, parents that exist one level up."""
+    if len(data) > MAX_BYTES:
+        raise ReturnError(f"{filename} is {len(data) / 1024 / 1024:.1f} MB; a strategy framework is a short CSV "
+                          f"(at most {MAX_BYTES // 1_000_000} MB).", hint="Columns: code, level, parent, name.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

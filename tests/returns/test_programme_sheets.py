@@ -63,3 +63,12 @@ def test_every_unusable_cell_is_named_with_row_column_and_a_fix():
 def test_a_sheet_without_programme_and_owner_columns_is_refused():
     with pytest.raises(StocktakeError, match="no sheet has a 'Programme' and an 'Owner' column"):
         read(b"Name of the scheme,Run by\nNorth Mothers,North Authority\n".replace(b"Name of the scheme", b"Scheme"))
+
+
+def test_a_sheet_over_the_return_size_limit_is_refused_before_it_is_read():
+    data = sheet([{"Programme": "North Mothers", "Owner": "North Authority"}])
+    with pytest.raises(StocktakeError, match=r"MB, over the \d+ MB limit"):
+        read_programmes(data, "programmes.xlsx", units=U, gazetteer=GAZ, vocab=load_vocabularies(),
+                        max_bytes=len(data) - 1)
+    assert len(read_programmes(data, "programmes.xlsx", units=U, gazetteer=GAZ, vocab=load_vocabularies(),
+                               max_bytes=len(data)).records) == 1

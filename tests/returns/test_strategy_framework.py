@@ -25,6 +25,7 @@ def test_codes_labels_and_names_resolve_to_one_item():
     (CSV + b"C,chapter,,What\n", "level 'chapter' is not one of"),
     (b"code,level,parent,name\nA.1,objective,,Orphan\n", "must be a pillar listed above it"),
     (b"code,level,parent,name\n", "has no pillar"),
+    (CSV + b"C,pillar,,Padding" + b" x" * 500_000 + b"\n", "a strategy framework is a short CSV"),
 ])
 def test_a_broken_framework_is_refused_with_the_row(bad, words):
     with pytest.raises(StocktakeError, match=words):
