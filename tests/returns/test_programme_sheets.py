@@ -27,8 +27,10 @@ def test_a_sheet_with_title_header_and_hxl_rows_becomes_records():
          "Type": "conditional cash transfers", "Target groups": "PLW; children under two",
          "Benefit": "Cash", "Benefit amount": "2,000", "Currency": "pkr", "Frequency": "monthly",
          "Districts": "Ashford; XY0102", "Beneficiaries": 182000, "Beneficiaries as of": dt.datetime(2026, 6, 30),
-         "Source of the figure": "Programme MIS", "Start year": 2022, "Other names": "NM; Mothers North"},
-        {"Programme": "Federal Stipend", "Owner": "Federal Agency", "Target groups": "Out-of-school children"},
+         "Source of the figure": "Programme MIS", "Start year": 2022, "Other names": "NM; Mothers North",
+         "Eligibility": "Registered mothers  of children under two", "Link": "https://example.org/north-mothers"},
+        {"Programme": "Federal Stipend", "Owner": "Federal Agency", "Target groups": "Out-of-school children",
+         "Benefit": "In-kind: school kit", "Frequency": "yearly"},
     ], title="Social protection programmes, Northland and Southmark (illustrative)")
     parsed = read(data)
     assert parsed.issues == []
@@ -39,7 +41,11 @@ def test_a_sheet_with_title_header_and_hxl_rows_becomes_records():
     assert (north.benefit_amount, north.benefit_currency, north.benefit_frequency) == (2000.0, "PKR", "monthly")
     assert north.beneficiaries == 182000 and north.beneficiaries_date == dt.date(2026, 6, 30)
     assert north.start_year == 2022 and north.aliases == ["NM", "Mothers North"]
+    assert north.eligibility == "Registered mothers of children under two"
+    assert north.link == "https://example.org/north-mothers"
     assert (federal.provinces, federal.districts) == ([], [])
+    assert (federal.benefit, federal.benefit_amount, federal.benefit_frequency) == ("In-kind: school kit", None,
+                                                                                     "yearly")
 
 
 def test_every_unusable_cell_is_named_with_row_column_and_a_fix():

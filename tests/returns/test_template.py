@@ -221,3 +221,19 @@ def test_a_control_character_in_a_prefilled_value_is_left_out_not_a_broken_file(
                           "adm1_name": "Punjab", "adm2_name": "Multan", "status": "ongoing"}])
     ws = _wb(build_template(units=PAK_UNITS, org="Indus Relief Partners", activities=acts))["Activities"]
     assert ws["I3"].value == "Vaccinationdays"
+
+
+def test_the_strategy_column_offers_the_deployment_s_objectives_and_actions(tmp_path, monkeypatch):
+    from tests.factories.programmes import STRATEGY_CSV
+
+    wb = _wb(build_template(units=PAK_UNITS))
+    letter = openpyxl.utils.get_column_letter(next(i for i, f in enumerate(FIELDS, start=1) if f.name == "strategy"))
+    assert wb["Activities"][f"{letter}1"].value == "Strategy objective / action"
+    assert _validations(wb["Activities"])[letter] == ("=Strategy", "warning")
+    shipped = _named_values(wb, "Strategy")
+    assert shipped[0] == "P1.1 — Reach the poorest households with regular cash support" and len(shipped) == 8 + 19
+    monkeypatch.setenv("STOCKTAKE_DATA_DIR", str(tmp_path))
+    (tmp_path / "strategy.csv").write_bytes(STRATEGY_CSV)  # a deployment's own framework
+    own = _wb(build_template(units=PAK_UNITS))
+    assert _named_values(own, "Strategy") == ["A.1 — Regular cash", "A.1.x — Index transfers to inflation",
+                                              "B.1 — One registry"]
