@@ -13,6 +13,7 @@ import threading
 import streamlit as st
 
 from mapping import config
+from mapping.store import db, people
 from views import core, render, web
 
 app = st.App(__file__, routes=web.routes())
@@ -21,6 +22,9 @@ if __name__ != "__main__":  # the server is importing the file: hand routing to 
     # and prepare the boundaries, the map's base and the public picture in the background, so the first visitor
     # after a start does not wait for them (issue 14)
     threading.Thread(target=render.warm_up, name="stocktake-warm-up", daemon=True).start()
+    # hashed beneficiary lists past their retention are deleted now and every hour, with no cron (issue 16)
+    threading.Thread(target=people.retention_job, args=(db.connect, threading.Event()),
+                     name="stocktake-retention", daemon=True).start()
 
 PAGES = {
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

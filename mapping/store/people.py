@@ -7,13 +7,17 @@ Who may do what:
 - list metadata and comparisons are for admins and the two owners' focal points; viewers and the public see
   neither, and nothing here returns a hash to a caller outside the engine (`comparison_lists` hands the two
   lists to the comparison and is audited);
-- lists are deleted when their retention ends (`purge_expired`, also run before every people operation), on
-  request (`delete_lists`), and every upload, consent, comparison and deletion is in the audit log.
+- lists are deleted when their retention ends (`purge_expired`: hourly in the app server's `retention_job`,
+  before every people operation, and by `people purge`), on request (`delete_lists`), and every upload,
+  consent, comparison and deletion is in the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from mapping import config
+from mapping.errors import StocktakeError
 from mapping.returns.pseudonymise import HashedList
 from mapping.store import models as m
 from mapping.store.db import (
@@ -191,6 +196,27 @@ def purge_expired(engine: Engine, actor: Actor = SYSTEM, *, now: dt.datetime | N
     return len(rows)
 
 
+PURGE_EVERY_SECONDS = 3600.0
+
+
+def retention_job(connect: Callable[[], Engine], stop: threading.Event, *,
+                  every: float = PURGE_EVERY_SECONDS) -> None:
+    """Delete expired lists now, then every `every` seconds, until `stop` is set.
+
+    The app server runs this in a background thread (app.py), so retention is automatic with no cron to set up:
+    a list past its retention goes within the hour even when nobody opens a people page or runs a command. A
+    database that cannot be reached (or is not set up yet) is tried again at the next turn, and said in the log.
+    """
+    while True:
+        try:
+            purge_expired(connect())
+        except StocktakeError as exc:
+            print(f"Retention of hashed lists: {exc.message} (tried again in {every:.0f} s)", file=sys.stderr,
+                  flush=True)
+        if stop.wait(every):
+            return
+
+
 # --------------------------------------------------------------------------- consent
 
 def set_consent(engine: Engine, actor: Actor, programme: str, other: str, *, given: bool = True) -> None:
@@ -289,5 +315,5 @@ def comparison_lists(engine: Engine, actor: Actor, a: str, b: str, *, round_name
 
 
 __all__ = ["SYSTEM", "UploadOutcome", "add_programme", "comparison_lists", "consented_pairs", "consents",
-           "delete_lists", "find_programme", "list_programmes", "purge_expired", "retention_days", "set_consent", "upload",
-           "uploads"]
+           "delete_lists", "find_programme", "list_programmes", "purge_expired", "retention_days", "retention_job",
+           "set_consent", "upload", "uploads"]

@@ -39,6 +39,15 @@ def _upload(w, actor, programme, people, tmp_path, key=None, **kw):
                                   round_name="2026 H1", **kw)
 
 
+def _stored(w) -> int:
+    from sqlalchemy import func, select
+
+    from mapping.store import models
+
+    with w.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(models.people_lists)).scalar_one()
+
+
 def _pair(w, tmp_path, n_a=3000, n_b=2500, n_both=900):
     a, b = random_pair(n_a, n_b, n_both, PCODES, seed=11)
     _upload(w, w.focal_a, CASH, a, tmp_path)
@@ -130,6 +139,36 @@ def test_retention_job_and_deletion_on_request_are_audited(w, tmp_path):
     assert actions == ["people.delete", "people.upload", "people.purge", "people.upload"]
     purge = next(e for e in db.audit_log(w.engine, w.admin, action="people.purge"))
     assert purge["detail"]["reason"] == "retention ended" and purge["email"] == "system"
+
+
+def test_the_retention_job_deletes_expired_lists_on_its_own_and_survives_an_unreachable_database(w, tmp_path):
+    import threading
+
+    from mapping.returns.pseudonymise import read_hashed
+
+    _upload(w, w.focal_b, MOTHERS, [(1, "PK601")], tmp_path)  # fresh: kept
+    old = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=91)
+    path = write_hashed(tmp_path / "old.csv", [(1, "PK601"), (2, "PK602")])
+    sp.upload(w.engine, w.focal_a, CASH, read_hashed(path.read_bytes(), "old.csv"), filename="old.csv",
+              round_name="2026 H1", now=old)
+    assert _stored(w) == 2  # read straight from the table: every people operation would purge first
+    stop, calls = threading.Event(), []
+
+    def connect():  # the first turn finds the database down; the job waits for its next turn
+        calls.append(1)
+        if len(calls) == 1:
+            raise db.DatabaseUnavailable("The database cannot be reached (test).")
+        stop.set()
+        return w.engine
+
+    job = threading.Thread(target=sp.retention_job, args=(connect, stop), kwargs={"every": 0.05})
+    job.start()
+    job.join(timeout=30)
+    assert not job.is_alive() and len(calls) == 2 and _stored(w) == 1
+    assert [r["programme"] for r in sp.uploads(w.engine, w.admin)] == [MOTHERS]
+    purge = db.audit_log(w.engine, w.admin, action="people.purge")
+    assert [(e["email"], e["detail"]["programme"], e["detail"]["reason"]) for e in purge] == [
+        ("system", CASH, "retention ended")]
 
 
 def test_expired_lists_go_before_any_people_operation(w, tmp_path, monkeypatch):
