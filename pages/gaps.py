@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mapping import workflow
 from mapping.analysis import matrices as analysis
 from mapping.analysis import strategy
 from mapping.returns.strategy import load_framework
+from mapping.store import people
 from views import admin, core, render, sidebar
+from views import people as people_view
 
 v = sidebar.view()
 st.title("Gaps & overlaps")
@@ -74,6 +77,23 @@ with tab_overlaps:
                              "orgs_b": "Its organisation", "shared_on": "Shared", "shared_value": "What",
                              "districts": "Districts in common", "district_names": "Which districts"},
                      empty="No two programmes serve the same people in a common district in this view.", height=360)
+    if v.actor is not None and v.actor.role in ("admin", "focal_point"):  # never for viewers and the public
+        st.markdown("**People in two programmes**")
+        st.caption("How many people two programmes both reach, from hashed beneficiary lists, once both owners "
+                   "have agreed. Uploads, consent and the share map are on *People in two programmes*.")
+        with core.guarded("Counting people in two programmes"):
+            people_pairs = people.consented_pairs(core.engine(), v.actor)
+            if not people_pairs:
+                st.caption("No two programmes you can see have both agreed to compare their people yet.")
+            else:
+                pair = st.selectbox("Programmes whose owners both agreed", people_pairs, format_func=" + ".join,
+                                    key="gaps_people_pair")
+                if st.button("Count the people in both", key="gaps_people_count"):
+                    st.session_state.pop("gaps_people_table", None)
+                    st.session_state["gaps_people_table"] = workflow.people_overlap(core.engine(), v.actor, *pair)
+                table = st.session_state.get("gaps_people_table")
+                if table is not None and table.programmes == tuple(pair):
+                    people_view.show(table, v.units)
 st.caption(" ".join(analysis.COUNTING_RULES))
 
 framework = load_framework()

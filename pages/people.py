@@ -17,6 +17,7 @@ from mapping.returns import pseudonymise
 from mapping.store import people as sp
 from mapping.store import registry
 from views import core, render
+from views import people as people_view
 
 actor = core.require(core.current_actor(), ("admin", "focal_point"))
 engine = core.engine()
@@ -38,10 +39,6 @@ def _refused(exc: StocktakeError) -> None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _offline_page(version: str, _units: pd.DataFrame) -> bytes:
     return pseudonymise.page_html(pseudonymise.district_table(_units), boundary_version=version).encode("utf-8")
-
-
-def _cell(value) -> str:
-    return "" if value is None else (f"{value:,}" if isinstance(value, int) else str(value))
 
 
 programmes = sp.list_programmes(engine)
@@ -67,26 +64,8 @@ with tab_compare:
                 _refused(exc)
         table = st.session_state.get("people_table")
         if table is not None and table.programmes == (a, b):
-            st.subheader(f"{table.programmes[0]} and {table.programmes[1]}, round {table.round_name}")
-            m1, m2, m3 = st.columns(3)
-            m1.metric("People in both", _cell(table.total["in_both"]))
-            m2.metric(f"Only in {a}", _cell(table.total["only_a"]))
-            m3.metric(f"Only in {b}", _cell(table.total["only_b"]))
-            if table.total["in_both"] == 0:
-                st.warning(po.NO_OVERLAP_NOTE)
             geo = core.geo()
-            units = geo.units if geo is not None else pd.DataFrame(columns=["adm2_pcode", "adm2_name", "adm1_name"])
-            names_by_code = dict(zip(units["adm2_pcode"], units["adm2_name"], strict=False))
-            province = dict(zip(units["adm2_pcode"], units["adm1_name"], strict=False))
-            rows = [{"District": names_by_code.get(r["adm2_pcode"], r["adm2_pcode"]) if r["adm2_pcode"]
-                     else f"In both, {po.ELSEWHERE}",
-                     "Province": province.get(r["adm2_pcode"], ""), "In both": _cell(r["in_both"]),
-                     f"Only in {a}": _cell(r["only_a"]), f"Only in {b}": _cell(r["only_b"]),
-                     "Share in both": f"{r['share']:.0%}" if r.get("share") is not None else ""}
-                    for r in table.by_district]
-            st.caption("A district counts people both programmes list there; people in both lists but listed in "
-                       "different districts are the last row. " + table.rule)
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            people_view.show(table, geo.units if geo is not None else None)
             if geo is not None:
                 from streamlit_folium import st_folium
 

@@ -105,6 +105,16 @@ def test_focal_points_upload_consent_and_compare_with_small_counts_hidden(app_en
     assert rows["Quetta"]["In both"] == "<10" and rows["Quetta"]["Only in " + CASH] == "suppressed"
     assert rows["Lahore"]["In both"] == "suppressed"  # secondary: the total would give Quetta away
     assert "1000" not in table.to_string()
+    # deletion on request, from the page: the list is gone at once and the comparison says so
+    at.selectbox(key="people_delete_prog").set_value(CASH).run()
+    button(at, "Delete its hashed lists").click().run()
+    assert any(f"1 hashed list of {CASH} deleted" in s.value for s in at.success), [e.value for e in at.error]
+    at.run()
+    assert not [d for d in at.dataframe if "Programme" in d.value.columns]
+    assert any("No hashed lists you may see" in c.value for c in at.caption)
+    button(at, "Compare").click().run()
+    assert any(f"No hashed list of {CASH}" in e.value for e in at.error)
+    assert not at.metric
 
 
 def test_offline_tool_is_offered_with_this_deployments_districts(app_env):
@@ -136,3 +146,42 @@ def test_export_page_puts_a_consenting_pair_in_the_pdf(app_env):
     assert not at.exception and not at.error
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(at.session_state["_pdf"])).pages)
     assert "People in two programmes" in text and "<10" in text and "Quetta" in text
+
+
+def _consenting_pair(deployment: dict) -> None:
+    engine = db.connect()
+    irp, kct = actor("focal_point"), actor("focal_point_2")
+    workflow.people_upload(engine, irp, deployment["cash_file"].read_bytes(), "cash.csv", programme=CASH)
+    sp.set_consent(engine, irp, CASH, MCH)
+    sp.set_consent(engine, kct, MCH, CASH)
+
+
+@pytest.mark.parametrize("role", ["viewer", "public"])
+def test_the_overlap_page_has_no_people_section_for_viewers_and_the_public(app_env, role):
+    _consenting_pair(app_env)
+    db.set_setting(db.connect(), workflow.SYSTEM, "public_view", "1")
+    at = start(None if role == "public" else actor(role))
+    at.switch_page("pages/gaps.py").run()
+    assert not at.exception and at.title[0].value == "Gaps & overlaps"
+    assert not any("People in two programmes" in m.value for m in at.markdown)
+    assert not [s for s in at.selectbox if s.key == "gaps_people_pair"] and not at.metric
+
+
+def test_the_overlap_page_gains_people_in_two_programmes_with_the_rule_stated(app_env):
+    _consenting_pair(app_env)
+    at = start(actor("focal_point"))
+    at.switch_page("pages/gaps.py").run()
+    assert not at.exception
+    assert any(m.value == "**People in two programmes**" for m in at.markdown)
+    assert at.selectbox(key="gaps_people_pair").value == (CASH, MCH)
+    assert not at.metric  # counted only on request: every comparison is audited
+    button(at, "Count the people in both").click().run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric} == {"People in both": "203", f"Only in {CASH}": "117",
+                                                      f"Only in {MCH}": "100"}
+    assert any('Counts from 1 to 9 are shown as "<10"' in c.value for c in at.caption)
+    table = next(d.value for d in at.dataframe if "In both" in d.value.columns)
+    rows = {r["District"]: r for r in table.to_dict("records")}
+    assert (rows["Quetta"]["In both"], rows["Lahore"]["In both"]) == ("<10", "suppressed")
+    log = db.audit_log(db.connect(), workflow.SYSTEM, action="people.compare", limit=1)
+    assert log[0]["email"] == USERS["focal_point"][0]
