@@ -233,3 +233,35 @@ def test_commands(w, db_url, tmp_path, monkeypatch, capsys):
     assert "past the 90-day retention deleted" in capsys.readouterr().out
     assert main(["people", "overlap", CASH, MOTHERS]) == 2
     assert "No hashed list of Cash for Families (fictional)" in capsys.readouterr().err
+
+
+def test_overlap_json_from_the_command_hides_small_cells_and_follows_the_threshold_setting(w, db_url, tmp_path,
+                                                                                          monkeypatch, capsys):
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", db_url)
+    # PK601: 200 in both, 100 only in Cash, 100 only in Mothers; PK602: 4 in both, 46 only in Cash
+    a = [(n, "PK601") for n in range(300)] + [(n, "PK602") for n in range(1000, 1050)]
+    b = [(n, "PK601") for n in range(200)] + [(n, "PK602") for n in range(1000, 1004)] + \
+        [(n, "PK601") for n in range(5000, 5100)]
+    _upload(w, w.focal_a, CASH, a, tmp_path)
+    _upload(w, w.focal_b, MOTHERS, b, tmp_path)
+    sp.set_consent(w.engine, w.focal_a, CASH, MOTHERS)
+    sp.set_consent(w.engine, w.focal_b, MOTHERS, CASH)
+
+    def overlap(*flags):
+        capsys.readouterr()
+        assert main(["people", "overlap", CASH, MOTHERS, *flags, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    out = overlap()
+    assert {k: out[k] for k in ("programmes", "in_both", "only_a", "only_b", "by_district")} == {
+        "programmes": [CASH, MOTHERS], "in_both": 204, "only_a": 146, "only_b": 100, "by_district": []}
+    rows = [(r["adm2_pcode"], r["in_both"], r["only_a"], r["only_b"]) for r in overlap("--by", "district")
+            ["by_district"]]
+    # 4 is "<10"; its row is hidden with it (Cash knows its 50 there), and PK601 too, or 204 - 200 gives 4 away
+    assert rows == [("PK601", "suppressed", "suppressed", "suppressed"), ("PK602", "<10", "suppressed", "suppressed"),
+                    (None, 0, None, None)]
+    monkeypatch.setenv("STOCKTAKE_PEOPLE_MIN_CELL", "3")
+    out = overlap("--by", "district")
+    assert out["threshold"] == 3 and '"<3"' in out["suppression"]
+    assert [(r["adm2_pcode"], r["in_both"], r["only_a"], r["only_b"]) for r in out["by_district"]] == [
+        ("PK601", 200, 100, 100), ("PK602", 4, 46, 0), (None, 0, None, None)]
