@@ -7,10 +7,10 @@ nothing else is written. Stocktake only ever sees those keyed hashes; without th
 back into a number, and the 13-digit space cannot be enumerated. A plain (unkeyed) hash would protect nothing
 (10^13 numbers hash in hours), so there is deliberately no way to hash without a key.
 
-The same rules are implemented in `static/pseudonymise.html` (Web Crypto, offline) for staff who do not run
-Python; both produce byte-identical files for the same input and key. Districts are matched through the
-gazetteer, but only by p-code, exact name or a known alias (the `district_table`, embedded in the page too):
-a spelling guess could put a person in the wrong district, so a guess is reported as a suggestion instead.
+The same rules are implemented in `static/pseudonymise.html` (offline; its HMAC checked against Web Crypto) for
+staff who do not run Python; both produce byte-identical files for the same input and key. Districts are matched
+through the gazetteer, but only by p-code, exact name or a known alias (the `district_table`, embedded in the page
+too): a spelling guess could put a person in the wrong district, so a guess is reported as a suggestion instead.
 Rows are written sorted by hash, so the file's order says nothing about the list's order.
 """
 

@@ -10,7 +10,7 @@ from mapping.cli import main
 from mapping.geo import boundaries
 from mapping.returns import pseudonymise as ps
 from tests.factories.boundaries import tiny_country
-from tests.factories.people import KEY_A, KEY_B, cnic, hashed_line, write_list
+from tests.factories.people import KEY_A, KEY_B, cnic, first_word_twins, hashed_line, write_list
 from tests.factories.server import CHROMIUM, CHROMIUM_ARGS
 
 
@@ -105,12 +105,15 @@ def test_command_refuses_a_missing_key_file(tiny_env, capsys):
 
 
 def _tricky_list(path: Path) -> Path:
-    """Everything that could make two implementations disagree: BOM, CRLF, quotes, commas, accents, blanks."""
+    """Everything that could make two implementations disagree: BOM, CRLF, quotes, commas, accents, blanks, and
+    two people whose hashes share their first 32 bits (the page sorts on those first)."""
     rows = [(f"Person {i}", cnic(i, dashed=i % 2 == 0), ["Ashford", "XY0102", "cedar falls", "DUNMORE",
                                                          "Eastwick ", "xy-0203"][i % 6]) for i in range(1, 400)]
     rows += [('Zainab "Zee", Khan', cnic(500), "Fernhill"), ("Émile", cnic(501), "Ashfórd"), ("", "", ""),
              ("Bad", "12-34", "Ashford"), ("Dup", cnic(2), "Dunmore"), ("Nowhere", cnic(502), "Atlantis"),
              ("Multi\nline", cnic(503), "Brookvale")]
+    twin_a, twin_b = first_word_twins(KEY_B)
+    rows += [("Twin B", cnic(twin_b), "Dunmore"), ("Twin A", cnic(twin_a, dashed=False), "Ashford")]
     return write_list(path, rows, header=("Full name", "CNIC number", "District name"), newline="\r\n", bom=True)
 
 
@@ -126,7 +129,7 @@ def test_offline_page_gives_the_same_file_as_the_command(tiny_env, capsys):
     out, page = tiny_env / "cli-hashed.csv", tiny_env / "pseudonymise.html"
     assert main(["pseudonymise", "hash", str(src), "--id-column", "CNIC number", "--district-column",
                  "District name", "--key-file", str(key), "--out", str(out)]) == 0
-    assert "405 rows read, 402 people hashed in 6 districts" in capsys.readouterr().out
+    assert "407 rows read, 404 people hashed in 6 districts" in capsys.readouterr().out
     assert main(["pseudonymise", "page", "--out", str(page)]) == 0
     requests: list[str] = []
     with sync_api.sync_playwright() as pw:
@@ -151,10 +154,37 @@ def test_offline_page_gives_the_same_file_as_the_command(tiny_env, capsys):
         finally:
             browser.close()
     assert page_bytes == out.read_bytes()
-    assert page_bytes.count(b"\n") == 1 + 402
-    assert "405 rows read, 402 people hashed in 6 districts, 3 rows left out" in status
+    assert page_bytes.count(b"\n") == 1 + 404
+    assert "407 rows read, 404 people hashed in 6 districts, 3 rows left out" in status
     assert "a CNIC has 13 digits, this has 4" in problems and "Atlantis" in problems
     assert all(u.startswith(("file:", "blob:", "data:")) for u in requests), requests
+
+
+@pytest.mark.browser
+def test_offline_page_stops_when_its_hashing_disagrees_with_web_crypto(tiny_env):
+    """The page hashes millions of CNICs with its own HMAC-SHA256 (Web Crypto calls are too slow) and checks it
+    against Web Crypto on every run: a page whose SHA-256 is broken (one round constant changed) writes nothing."""
+    from playwright import sync_api
+
+    page = tiny_env / "pseudonymise.html"
+    assert main(["pseudonymise", "page", "--out", str(page)]) == 0
+    broken = page.read_text(encoding="utf-8").replace("0x428a2f98", "0x428a2f99", 1)
+    assert broken != page.read_text(encoding="utf-8")
+    page.write_text(broken, encoding="utf-8")
+    src = write_list(tiny_env / "list.csv", [("A", cnic(1), "Ashford"), ("B", cnic(2), "Dunmore")])
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page()
+            tab.goto(page.as_uri())
+            tab.fill("#key", KEY_A)
+            tab.set_input_files("#list", str(src))
+            tab.click("#run")
+            tab.get_by_text("differs from its Web Crypto").wait_for()
+            assert tab.locator("#download").get_attribute("class") == "button hidden"
+            assert not tab.locator("#run").is_disabled()  # it can be tried again (with the command instead)
+        finally:
+            browser.close()
 
 
 def test_a_list_with_no_valid_row_gives_only_the_header(table):
