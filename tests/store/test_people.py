@@ -265,3 +265,23 @@ def test_overlap_json_from_the_command_hides_small_cells_and_follows_the_thresho
     assert out["threshold"] == 3 and '"<3"' in out["suppression"]
     assert [(r["adm2_pcode"], r["in_both"], r["only_a"], r["only_b"]) for r in out["by_district"]] == [
         ("PK601", 200, 100, 100), ("PK602", 4, 46, 0), (None, 0, None, None)]
+
+
+def test_programmes_are_named_records_added_by_their_owner_from_the_command_line(w, db_url, tmp_path, monkeypatch,
+                                                                                 capsys):
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", db_url)
+    name = "Nutrition Vouchers (fictional)"
+    assert main(["programmes", "add", name, "--org", ORG_B, "--user", "focal@alpha.example"]) == 2
+    assert "cannot add a programme" in capsys.readouterr().err
+    assert main(["programmes", "add", name, "--org", ORG_A, "--user", "focal@alpha.example"]) == 0
+    assert main(["programmes", "add", name.upper(), "--org", ORG_A]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["programmes", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {"name": name, "owner": ORG_A} in listed and len(listed) == 4
+    _upload(w, w.focal_a, name, [(1, "PK601"), (2, "PK602")], tmp_path)
+    assert main(["people", "lists", "--user", "focal@alpha.example"]) == 0
+    out = capsys.readouterr().out
+    assert f"{name}, round 2026 H1: 2 people, uploaded by focal@alpha.example" in out
+    assert main(["people", "lists", "--user", "focal@bravo.example"]) == 0
+    assert capsys.readouterr().out.strip() == "(no hashed lists)"
