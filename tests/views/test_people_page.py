@@ -187,3 +187,22 @@ def test_the_overlap_page_gains_people_in_two_programmes_with_the_rule_stated(ap
     assert (rows["Quetta"]["In both"], rows["Lahore"]["In both"]) == ("<10", "suppressed")
     log = db.audit_log(db.connect(), workflow.SYSTEM, action="people.compare", limit=1)
     assert log[0]["email"] == USERS["focal_point"][0]
+
+
+def test_the_report_command_adds_a_consenting_pair_to_the_pdf(app_env, tmp_path, capsys):
+    import io
+
+    from pypdf import PdfReader
+
+    from mapping import cli
+
+    _consenting_pair(app_env)
+    pdf = tmp_path / "snapshot.pdf"
+    sp.set_consent(db.connect(), actor("focal_point_2"), MCH, CASH, given=False)
+    assert cli.main(["report", "--out", str(pdf), "--people", CASH, MCH]) == 1
+    assert "needs both owners' consent; missing: " + MCH in capsys.readouterr().err and not pdf.exists()
+    sp.set_consent(db.connect(), actor("focal_point_2"), MCH, CASH)
+    assert cli.main(["report", "--out", str(pdf), "--people", CASH, MCH]) == 0
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
+    assert "People in two programmes" in text and 'Counts from 1 to 9 are shown as "<10"' in text
+    assert "Quetta" in text and "<10" in text and "suppressed" in text
