@@ -119,6 +119,7 @@ def test_only_the_owners_and_admins_see_lists_and_no_one_gets_a_hash(w, tmp_path
     text = json.dumps(workflow.people_overlap(w.engine, w.focal_a, CASH, MOTHERS).to_json())
     hashes = (tmp_path / "Cash.csv").read_text().splitlines()[1]
     assert hashes.split(",")[0][:32] not in text and "hash" not in text
+    assert _upload(w, w.admin, CASH, [(1, "PK601")], tmp_path).replaced  # an admin may upload for a programme
 
 
 def test_retention_job_and_deletion_on_request_are_audited(w, tmp_path):
@@ -189,6 +190,8 @@ def test_consent_and_comparison_are_audited(w, tmp_path):
         ("people.compare", "focal@alpha.example"), ("people.consent", "focal@bravo.example"),
         ("people.consent", "focal@alpha.example")]
     assert log[0]["detail"]["programmes"] == [CASH, MOTHERS]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert all(abs(e["at"] - now) < dt.timedelta(minutes=5) for e in log[:3])  # and when
     pairs = sp.consents(w.engine, w.focal_c)
     assert pairs == []
     assert all(p["both"] for p in sp.consents(w.engine, w.focal_a))
