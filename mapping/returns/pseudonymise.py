@@ -371,7 +371,11 @@ _REMAKE = "Make the file again with `python -m mapping pseudonymise hash` or the
 
 
 def read_hashed(data: bytes, filename: str, *, known_pcodes: set[str] | None = None) -> HashedList:
-    """Check and load a file made by `hash_list`; anything else (a raw list above all) is refused whole."""
+    """Check and load a file made by `hash_list`; anything else (a raw list above all) is refused whole.
+
+    Read in blocks of a few MB: the whole file as an Arrow table (text of 2 million 64-character hashes, then a
+    combined copy) took 470 MB on top of the upload itself; a block at a time keeps only the 16-byte hashes.
+    """
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -380,44 +384,32 @@ def read_hashed(data: bytes, filename: str, *, known_pcodes: set[str] | None = N
         raise _hashed_error(filename, 1, None, first[:60], f"the header must be exactly '{HEADER}'; this is not a "
                             "hashed list (a beneficiary list is never uploaded: hash it first).", _REMAKE)
     try:
-        table = pacsv.read_csv(pa.py_buffer(data), convert_options=pacsv.ConvertOptions(
-            column_types={"hash": pa.string(), "adm2_pcode": pa.string()}, strings_can_be_null=False),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False))
+        reader = pacsv.open_csv(pa.py_buffer(data), read_options=pacsv.ReadOptions(block_size=_BLOCK_BYTES),
+                                convert_options=pacsv.ConvertOptions(
+                                    column_types={"hash": pa.string(), "adm2_pcode": pa.string()},
+                                    strings_can_be_null=False),
+                                parse_options=pacsv.ParseOptions(newlines_in_values=False))
+        if reader.schema.names != ["hash", "adm2_pcode"]:
+            raise _hashed_error(filename, 1, None, ",".join(reader.schema.names), "exactly two columns are "
+                                "expected: hash and adm2_pcode.", _REMAKE)
+        hashes, codes, pcodes, rows = [], [], {}, 0
+        for batch in reader:
+            hashes.append(_batch_hashes(batch.column(0), rows, filename))
+            dist = batch.column(1).dictionary_encode()
+            index = np.array([pcodes.setdefault(str(p), len(pcodes)) for p in dist.dictionary.to_pylist()],
+                             dtype=np.int32)
+            codes.append(index[dist.indices.to_numpy(zero_copy_only=False)] if len(index) else
+                         np.empty(0, np.int32))
+            rows += batch.num_rows
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise _hashed_error(filename, None, None, None, f"cannot be read as CSV ({str(exc).splitlines()[0]}).",
                             _REMAKE) from None
-    if table.column_names != ["hash", "adm2_pcode"]:
-        raise _hashed_error(filename, 1, None, ",".join(table.column_names), "exactly two columns are expected: "
-                            "hash and adm2_pcode.", _REMAKE)
-    import pyarrow.compute as pc
-
-    col = table.column("hash").combine_chunks()
-    n = len(col)
-    lengths = pc.utf8_length(col).to_numpy(zero_copy_only=False)
-    bad = np.flatnonzero(lengths != 64)
-    if len(bad):
-        i = int(bad[0])
-        raise _hashed_error(filename, i + 2, "hash", col[i].as_py()[:80], "a hash is 64 hexadecimal characters "
-                            f"(HMAC-SHA256); {len(bad)} rows are not.", _REMAKE)
-    offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[col.offset:col.offset + n + 1]
-    raw = np.frombuffer(col.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 64)
-    hashes = np.empty((n, STORED_BYTES), dtype=np.uint8)
-    for start in range(0, n, _CHUNK):  # in slices, so decoding 2 million hashes needs a few MB, not 200
-        part = _HEX[raw[start:start + _CHUNK]]
-        bad = np.flatnonzero(part.max(axis=1) == 255)
-        if len(bad):
-            i = start + int(bad[0])
-            raise _hashed_error(filename, i + 2, "hash", col[i].as_py(), "a hash holds only the characters 0-9 "
-                                "and a-f.", _REMAKE)
-        hashes[start:start + _CHUNK] = (part[:, 0:STORED_BYTES * 2:2] << 4) | part[:, 1:STORED_BYTES * 2:2]
-    del raw, col
-    dist = table.column("adm2_pcode").combine_chunks().dictionary_encode()
-    pcodes = [str(x) for x in dist.dictionary.to_pylist()]
-    codes = dist.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    del table
-    unknown = [p for p in pcodes if not p.strip() or (known_pcodes is not None and p not in known_pcodes)]
+    hashes = np.concatenate(hashes) if hashes else np.empty((0, STORED_BYTES), np.uint8)
+    codes = np.concatenate(codes) if codes else np.empty(0, np.int32)
+    names = list(pcodes)
+    unknown = [p for p in names if not p.strip() or (known_pcodes is not None and p not in known_pcodes)]
     if unknown:
-        i = int(np.flatnonzero(codes == pcodes.index(unknown[0]))[0])
+        i = int(np.flatnonzero(codes == names.index(unknown[0]))[0])
         raise _hashed_error(filename, i + 2, "adm2_pcode", unknown[0], "not a district p-code of the active "
                             "boundary set.", "Hash the list again with this deployment's offline page or boundary "
                             "set, so every district is a p-code it knows.")
@@ -427,7 +419,32 @@ def read_hashed(data: bytes, filename: str, *, known_pcodes: set[str] | None = N
     if len(dup):
         raise _hashed_error(filename, None, "hash", None, f"{len(dup)} people appear twice; a hashed list names "
                             "each person once.", _REMAKE)
-    return HashedList(np.ascontiguousarray(hashes), codes, tuple(pcodes))
+    return HashedList(np.ascontiguousarray(hashes), codes, tuple(names))
+
+
+_BLOCK_BYTES = 8 << 20
+
+
+def _batch_hashes(col, before: int, filename: str) -> np.ndarray:
+    """One block's hash column as (n, 16) bytes, after checking every hash is 64 hexadecimal characters."""
+    import pyarrow.compute as pc
+
+    n = len(col)
+    lengths = pc.utf8_length(col).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(lengths != 64)
+    if len(bad):
+        i = int(bad[0])
+        raise _hashed_error(filename, before + i + 2, "hash", col[i].as_py()[:80], "a hash is 64 hexadecimal "
+                            f"characters (HMAC-SHA256); {len(bad)} rows of this part of the file are not.", _REMAKE)
+    offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[col.offset:col.offset + n + 1]
+    raw = np.frombuffer(col.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 64)
+    part = _HEX[raw]
+    bad = np.flatnonzero(part.max(axis=1) == 255) if n else []
+    if len(bad):
+        i = int(bad[0])
+        raise _hashed_error(filename, before + i + 2, "hash", col[i].as_py(), "a hash holds only the characters "
+                            "0-9 and a-f.", _REMAKE)
+    return (part[:, 0:STORED_BYTES * 2:2] << 4) | part[:, 1:STORED_BYTES * 2:2]
 
 
 def _byte_order(hashes: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from mapping.cli import main
 from mapping.geo import boundaries
 from mapping.returns import pseudonymise as ps
 from tests.factories.boundaries import tiny_country
-from tests.factories.people import KEY_A, KEY_B, cnic, first_word_twins, hashed_line, write_list
+from tests.factories.people import KEY_A, KEY_B, cnic, first_word_twins, hashed_line, write_hashed, write_list
 from tests.factories.server import CHROMIUM, CHROMIUM_ARGS
 
 
@@ -191,3 +191,20 @@ def test_a_list_with_no_valid_row_gives_only_the_header(table):
     res = _hash(table, [("A", "123", "Ashford"), ("B", cnic(1), "Atlantis")])
     assert (res.hashed, res.districts, res.output) == (0, 0, b"hash,adm2_pcode\n")
     assert [p.row for p in res.problems] == [2, 3]
+
+
+def test_a_hashed_list_is_read_in_blocks_with_rows_and_districts_kept_across_them(tmp_path, monkeypatch):
+    from collections import Counter
+
+    monkeypatch.setattr(ps, "_BLOCK_BYTES", 4096)  # about 57 lines a block
+    people = [(n, "XY0101") for n in range(300)] + [(n, "XY0203") for n in range(300, 310)]
+    path = write_hashed(tmp_path / "h.csv", people)  # sorted by hash: the XY0203 people are spread over blocks
+    hashed = ps.read_hashed(path.read_bytes(), "h.csv")
+    assert Counter(hashed.pcodes[i] for i in hashed.districts) == {"XY0101": 300, "XY0203": 10}
+    lines = path.read_text().splitlines()
+    assert [bytes(h) for h in hashed.hashes] == sorted(bytes.fromhex(x.split(",")[0])[:16] for x in lines[1:])
+    by_hash = {bytes.fromhex(x.split(",")[0])[:16]: x.split(",")[1] for x in lines[1:]}
+    assert all(by_hash[bytes(h)] == hashed.pcodes[d] for h, d in zip(hashed.hashes, hashed.districts, strict=True))
+    lines[250] = "zz" + lines[250][2:]  # a later block: its row is counted from the top of the file
+    with pytest.raises(ps.PseudonymiseError, match=r"h.csv, row 251, column hash .*0-9 and a-f"):
+        ps.read_hashed(("\n".join(lines) + "\n").encode(), "h.csv")
