@@ -414,8 +414,10 @@ def read_hashed(data: bytes, filename: str, *, known_pcodes: set[str] | None = N
                             "boundary set.", "Hash the list again with this deployment's offline page or boundary "
                             "set, so every district is a p-code it knows.")
     order = _byte_order(hashes)
-    hashes, codes = hashes[order], codes[order]
-    dup = np.flatnonzero((hashes[1:] == hashes[:-1]).all(axis=1))
+    if order is not None:
+        hashes, codes = hashes[order], codes[order]
+    halves = hashes.view(">u8")
+    dup = np.flatnonzero((halves[1:, 0] == halves[:-1, 0]) & (halves[1:, 1] == halves[:-1, 1]))
     if len(dup):
         raise _hashed_error(filename, None, "hash", None, f"{len(dup)} people appear twice; a hashed list names "
                             "each person once.", _REMAKE)
@@ -447,7 +449,11 @@ def _batch_hashes(col, before: int, filename: str) -> np.ndarray:
     return (part[:, 0:STORED_BYTES * 2:2] << 4) | part[:, 1:STORED_BYTES * 2:2]
 
 
-def _byte_order(hashes: np.ndarray) -> np.ndarray:
-    """Row order of (n, 16) bytes sorted as bytes: by the two big-endian 64-bit halves."""
+def _byte_order(hashes: np.ndarray) -> np.ndarray | None:
+    """Row order of (n, 16) bytes sorted as bytes (by the two big-endian 64-bit halves); None when they already
+    are, as in every file the two tools write (checking takes milliseconds, sorting 2 million about a second)."""
     halves = hashes.view(">u8")
-    return np.lexsort((halves[:, 1], halves[:, 0]))
+    hi, lo = halves[:, 0], halves[:, 1]
+    if ((hi[1:] > hi[:-1]) | ((hi[1:] == hi[:-1]) & (lo[1:] >= lo[:-1]))).all():
+        return None
+    return np.lexsort((lo, hi))

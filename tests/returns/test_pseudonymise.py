@@ -205,6 +205,9 @@ def test_a_hashed_list_is_read_in_blocks_with_rows_and_districts_kept_across_the
     assert [bytes(h) for h in hashed.hashes] == sorted(bytes.fromhex(x.split(",")[0])[:16] for x in lines[1:])
     by_hash = {bytes.fromhex(x.split(",")[0])[:16]: x.split(",")[1] for x in lines[1:]}
     assert all(by_hash[bytes(h)] == hashed.pcodes[d] for h, d in zip(hashed.hashes, hashed.districts, strict=True))
+    shuffled = ps.read_hashed(("\n".join([lines[0], *reversed(lines[1:])]) + "\n").encode(), "h.csv")
+    assert (shuffled.hashes == hashed.hashes).all()  # a file out of order (edited by hand) is sorted on upload
+    assert [shuffled.pcodes[d] for d in shuffled.districts] == [hashed.pcodes[d] for d in hashed.districts]
     lines[250] = "zz" + lines[250][2:]  # a later block: its row is counted from the top of the file
     with pytest.raises(ps.PseudonymiseError, match=r"h.csv, row 251, column hash .*0-9 and a-f"):
         ps.read_hashed(("\n".join(lines) + "\n").encode(), "h.csv")
