@@ -274,9 +274,6 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
     return HashResult(filename, number - 1 - blank, hashed, output, problems, districts)
 
 
-_HEXPAIRS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint8).reshape(256, 2)
-
-
 def _hashed_csv(digests: np.ndarray, codes: np.ndarray, names: list[str]) -> bytes:
     """The hashed file: header, then 'hex,pcode' lines sorted by hash, built with numpy in slices.
 
@@ -284,19 +281,34 @@ def _hashed_csv(digests: np.ndarray, codes: np.ndarray, names: list[str]) -> byt
     text lines (what the offline page does).
     """
     n = len(digests)
-    order = np.lexsort(tuple(digests.view(">u8")[:, k] for k in (3, 2, 1, 0))) if n else np.empty(0, np.int64)
+    order = _digest_order(digests)
     width = max((len(p) for p in names), default=0)
     tails = np.zeros((max(len(names), 1), width + 2), dtype=np.uint8)  # ",PCODE\n", NUL-padded
     for i, name in enumerate(names):
         tail = ("," + name + "\n").encode("ascii")
         tails[i, :len(tail)] = np.frombuffer(tail, dtype=np.uint8)
+    padded = len({len(p) for p in names}) > 1  # p-codes of one length (the usual case) leave no NUL to remove
     parts = [(HEADER + "\n").encode("ascii")]
     for start in range(0, n, _CHUNK):
         idx = order[start:start + _CHUNK]
-        block = np.concatenate([_HEXPAIRS[digests[idx]].reshape(len(idx), 64), tails[codes[idx]]], axis=1)
+        hexed = np.frombuffer(digests[idx].tobytes().hex().encode("ascii"), dtype=np.uint8).reshape(len(idx), 64)
+        block = np.concatenate([hexed, tails[codes[idx]]], axis=1)
         flat = block.ravel()
-        parts.append(flat[flat != 0].tobytes())
+        parts.append((flat[flat != 0] if padded else flat).tobytes())
     return b"".join(parts)
+
+
+def _digest_order(digests: np.ndarray) -> np.ndarray:
+    """Row order of (n, 32) digests sorted as bytes: by their first 8 bytes (a tenth of the time of sorting on all
+    32), or on all 32 when two share those 8 (about one list in ten million of 2 million people)."""
+    if not len(digests):
+        return np.empty(0, np.int64)
+    heads = digests[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+    order = np.argsort(heads, kind="stable")
+    ordered = heads[order]
+    if (ordered[1:] == ordered[:-1]).any():
+        return np.lexsort(tuple(digests.view(">u8")[:, k] for k in (3, 2, 1, 0)))
+    return order
 
 
 def _hmac_states(key: bytes):
