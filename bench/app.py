@@ -4,6 +4,8 @@
 
 Prints, as `name value unit` lines:
 - `map_floor_seconds`: the map the page shows, as one standalone HTML file opened from disk (no server at all);
+- `streamlit_floor_seconds`: an app of one word (`st.write`) served by Streamlit with this project's settings,
+  opened in a new context until the word shows: what Streamlit's own page costs before any map;
 - `viewers_20_floor_seconds`: that many browser contexts opening that file at once (the browsers' own share of the
   meeting on this machine, with no server);
 - `map_cold_seconds`: the first visit to /map after a fresh server process started (until every district is
@@ -174,6 +176,29 @@ async def floor_seconds(browser, floor: Path, districts: int) -> float:
     return best
 
 
+EMPTY_APP = 'import streamlit as st\nst.write("ready")\n'
+
+
+async def streamlit_floor(browser, env: dict[str, str], base: Path) -> float:
+    """An app of one word, served by Streamlit with this project's settings, in a new browser context: seconds
+    until the word shows (best of three). No Streamlit page, however light, can show its map sooner."""
+    script = base / "empty_app.py"
+    script.write_text(EMPTY_APP, encoding="utf-8")
+    port = free_port()
+    best = None
+    with serving(env, port, base / "empty_app.log", script=script):
+        for _ in range(3):
+            ctx = await browser.new_context(viewport={"width": 1440, "height": 960})
+            page = await ctx.new_page()
+            start = time.perf_counter()
+            await page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
+            await page.get_by_text("ready", exact=True).wait_for(timeout=60_000)
+            took = time.perf_counter() - start
+            best = took if best is None else min(best, took)
+            await ctx.close()
+    return best
+
+
 async def viewers_floor(browser, floor: Path, districts: int, viewers: int) -> float:
     """That many new contexts opening the standalone map file at the same moment: seconds until the last is drawn."""
     async def one() -> tuple[float, object]:
@@ -230,6 +255,9 @@ async def measure(env: dict[str, str], base: Path, sector: str, districts: int, 
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         floor_s = await floor_seconds(browser, floor, districts)
         emit("map_floor_seconds", floor_s, "s")
+        empty = await streamlit_floor(browser, env, base)
+        emit("streamlit_floor_seconds", empty, "s (an app of one word; ratio to the map's floor "
+             f"{empty / floor_s:.1f} x)")
         # the browser's own share of the meeting: the same viewers opening the standalone file at once. Server and
         # browsers share this machine's cores, so the meeting can draw no faster than this, whatever the server does
         emit(f"viewers_{viewers}_floor_seconds", await viewers_floor(browser, floor, districts, viewers), "s")

@@ -24,9 +24,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], port: int, log: Path, *, timeout: float = 60) -> Iterator[subprocess.Popen]:
-    """`streamlit run app.py` on 127.0.0.1:port until the block ends; RuntimeError with the log if it never answers."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+def serving(env: dict[str, str], port: int, log: Path, *, timeout: float = 60,
+            script: Path | None = None) -> Iterator[subprocess.Popen]:
+    """`streamlit run app.py` (or `script`, with the project's settings) on 127.0.0.1:port until the block ends;
+    RuntimeError with the log if it never answers."""
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.port", str(port),
            "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     try:
