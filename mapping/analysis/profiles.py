@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from mapping.analysis.filters import Filters
-from mapping.analysis.frame import aggregate, joined, scalar, scope, sector_universe, unit_table
+from mapping.analysis.frame import aggregate, joined, listed_labels, scalar, scope, sector_universe, unit_table
 from mapping.analysis.matrices import BENEFICIARY_RULES
 from mapping.errors import InvalidRequest
 
@@ -41,6 +41,21 @@ def _donors(df: pd.DataFrame) -> list[str]:
     return sorted({n.strip() for n in names if n and n.strip()})
 
 
+def _labelled(rows: pd.DataFrame) -> pd.DataFrame:
+    """Sector and sub-sector values kept as written (not yet mapped to the lists) read '... (not on the list)', as
+    in the matrices: a profile reader must not take them for the deployment's own sectors."""
+    out = rows
+    for col in ("sector", "subsector"):
+        if col not in rows.columns or not len(rows):
+            continue
+        values = rows[col].astype(object)
+        keys = sorted({str(v) for v in values.dropna() if str(v).strip()})
+        labels = dict(zip(keys, listed_labels(col, keys), strict=True))
+        if any(k != v for k, v in labels.items()):
+            out = out.assign(**{col: values.map(lambda v, lab=labels: lab.get(str(v), v) if pd.notna(v) else v)})
+    return out
+
+
 def district_profile(acts: pd.DataFrame, units: pd.DataFrame, adm2_pcode: str, filters: Filters | None = None,
                      sectors: list[str] | None = None, beneficiaries: str = "max") -> dict:
     """One district: who is there, doing what, since when, with which donors, and what reaches it from above."""
@@ -50,8 +65,8 @@ def district_profile(acts: pd.DataFrame, units: pd.DataFrame, adm2_pcode: str, f
     if not len(row):
         raise InvalidRequest(f"District p-code {adm2_pcode!r} is not in the boundary set.")
     name, p1, pname = row.iloc[0]["adm2_name"], row.iloc[0]["adm1_pcode"], row.iloc[0]["adm1_name"]
-    here = a[(a["level"] == "district") & (a["adm2_pcode"].astype(str) == adm2_pcode)]
-    wide = a[((a["level"] == "province") & (a["adm1_pcode"].astype(str) == p1)) | (a["level"] == "national")]
+    here = _labelled(a[(a["level"] == "district") & (a["adm2_pcode"].astype(str) == adm2_pcode)])
+    wide = _labelled(a[((a["level"] == "province") & (a["adm1_pcode"].astype(str) == p1)) | (a["level"] == "national")])
     starts = here["start_date"].dropna()
     by_sector = here.assign(sector=here["sector"].astype(str)).groupby("sector").agg(
         partners=("partner", "nunique"), activities=("_rid", "size")).reset_index()

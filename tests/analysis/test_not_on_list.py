@@ -1,4 +1,5 @@
-"""Values kept as written (not yet mapped to the lists) are labelled "not on the list" in matrices and exports."""
+"""Values kept as written (not yet mapped to the lists) are labelled "not on the list" in matrices, exports and a
+district's profile."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 from openpyxl import load_workbook
 
 from mapping.analysis import matrices as an
+from mapping.analysis import profiles
 from mapping.outputs import export
 from tests.factories.activities import activity, frame, units_frame
 
@@ -53,3 +55,16 @@ def test_dataset_export_marks_the_rows_with_values_not_on_the_list():
 def test_dataset_export_without_off_list_values_has_no_marker_column():
     rows = list(csv.reader(io.StringIO(export.dataset_csv(frame([activity()])).decode("utf-8-sig"))))
     assert "Not on the list" not in rows[0]
+
+
+def test_a_district_profile_labels_the_off_list_sector_and_sub_sector():
+    p = profiles.district_profile(_acts(), U, "B2")
+    assert [s["sector"] for s in p["sectors"]] == ["Seguridad alimentaria (not on the list)"]
+    assert p["by_partner"][0]["sectors"] == "Seguridad alimentaria (not on the list)"
+    [row] = p["activities_list"]
+    assert (row["sector"], row["subsector"]) == ("Seguridad alimentaria (not on the list)",
+                                                 "Distribución (not on the list)")
+    # a listed sector keeps its plain name, and an off-list value is never counted as a missing listed sector
+    health = profiles.district_profile(_acts(), U, "A1")
+    assert [s["sector"] for s in health["sectors"]] == ["Health"]
+    assert "Seguridad alimentaria (not on the list)" not in health["gap_sectors"]
