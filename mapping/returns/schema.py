@@ -82,7 +82,8 @@ FIELDS: tuple[Field, ...] = (
         description="P-code of the province (filled in by Stocktake when empty)."),
     Field("adm2_name", "#adm2+name", "District", "text", aliases=(
         "district", "district name", "admin 2", "admin2", "adm2", "admin2 name", "districts", "location",
-        "district/agency", "commune", "municipio", "localité", "préfecture", "cercle"),
+        "district/agency", "commune", "municipio", "localité", "préfecture", "cercle", "distrito", "distritos",
+        "município", "comuna"),
         description="District (admin level 2). Leave empty for province-wide or national activities."),
     Field("adm2_pcode", "#adm2+code", "District p-code", "pcode", aliases=(
         "district pcode", "district p-code", "admin2 pcode", "admin 2 pcode", "adm2_pcode", "admin2 p-code",

@@ -105,3 +105,48 @@ def test_a_column_mapped_once_in_the_app_reads_next_months_file_with_no_question
 
 def workflow_admin(engine) -> db.Actor:
     return auth.authenticate(engine, USERS["admin"][0], PASSWORD)
+
+
+ES_HEADERS = ["Nombre completo de la organización", "Sigla", "Sector", "Provincia", "Distrito", "Beneficiarios"]
+
+
+def spanish_3w(org: str, acronym: str, rows: list[list]) -> bytes:
+    return xlsx([["3W regional (ilustrativo)"], ES_HEADERS, *[[org, acronym, *r] for r in rows]], sheet="3W")
+
+
+def test_the_secretariat_saves_a_layout_for_every_organisation_and_another_partner_s_file_uses_it(app_env):
+    engine = db.connect()
+    admin = workflow_admin(engine)
+    sff = "Sindh Futures Fund"
+    at = submit_page(admin)
+    at.selectbox(key="submit_org").set_value(sff).run()
+    at.file_uploader(key="upload_0").set_value(("3w_regional.xlsx", spanish_3w(sff, "SFF", [
+        ["Health", "Sindh", "Badin", 400]]), "application/octet-stream")).run()
+    assert problems(at) == []
+    read = dict(zip(columns_table(at)["Column"], columns_table(at)["Read as"], strict=True))
+    assert read["Distrito (E)"] == "District (adm2_name)"  # Spanish and Portuguese 3Ws name admin 2 so
+    picks = column_picks(at)
+    picks["Nombre completo de la organización (A)"].set_value("org_name")
+    picks["Sigla (B)"].set_value("org_acronym")
+    at.checkbox(key="layout_everyone").check()
+    at.text_input(key=next(t.key for t in at.text_input if t.key.startswith("layout_name_"))).input("3W regional")
+    at.button(key="layout_save").click().run()
+    assert problems(at) == []
+    [saved] = [lay for lay in store_layouts.list_layouts(engine) if lay.name == "3W regional"]
+    assert (saved.org, saved.saved_by) == (None, admin.email)  # the deployment's, not SFF's
+
+    # another partner's focal point, who never saw the question, sends a file with the same headers
+    kct_name = USERS["focal_point_2"][1]
+    kct = auth.authenticate(engine, USERS["focal_point_2"][0], PASSWORD)
+    at = submit_page(kct)
+    assert not [c for c in at.checkbox if c.key == "layout_everyone"]  # only the secretariat decides for everyone
+    at.file_uploader(key="upload_0").set_value(("3w_kct.xlsx", spanish_3w(kct_name, "KCT", [
+        ["Education", "Punjab", "Lahore", 250], ["Health", "Sindh", "Badin", 90]]), "application/octet-stream")).run()
+    assert problems(at) == []
+    assert any('(layout "3W regional")' in s.value.replace("\\", "") for s in at.success), [s.value for s in at.success]
+    read = dict(zip(columns_table(at)["Column"], columns_table(at)["Read as"], strict=True))
+    assert read["Nombre completo de la organización (A)"] == "Organisation (org_name)"
+    assert read["Sigla (B)"] == "Acronym (org_acronym)"
+    metrics = {m.label: m.value for m in at.metric}
+    issues = [d.value for d in at.dataframe if "Message" in d.value.columns]
+    assert (metrics["Rows accepted"], metrics["Errors"]) == ("2", "0"), issues[0].to_dict("records") if issues else None
