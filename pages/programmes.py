@@ -80,7 +80,7 @@ render.table(an.table(shown, units), ["programme", "owner", "target_groups", "be
                      "programme_type": "Type", "target_groups": "Target groups", "benefit": "Benefit",
                      "districts": "Districts covered", "beneficiaries": "People",
                      "beneficiaries_date": "People as of", "beneficiaries_source": "Source",
-                     "start_year": "Since", "eligibility": "Eligibility"}, key="prog_table")
+                     "start_year": "Since", "eligibility": "Eligibility"}, key="prog_table", counts=("beneficiaries",))
 
 st.subheader("Programme × province")
 st.caption("Districts each programme covers in each province; 0 = none.")

@@ -58,9 +58,10 @@ def tidy(df: pd.DataFrame, columns: list[str] | None = None, labels: dict[str, s
 
 def table(df: pd.DataFrame, columns: list[str] | None = None, *, empty: str = "Nothing to show.",
           height: int | None = None, key: str | None = None, labels: dict[str, str] | None = None,
-          widths: dict[str, str | int] | None = None) -> None:
+          widths: dict[str, str | int] | None = None, counts: tuple[str, ...] = ()) -> None:
     """A read-only table with readable headers; `widths` ("small", "medium", "large"
-    or pixels, by engine column name) keeps a narrow panel from pushing columns off to the right."""
+    or pixels, by engine column name) keeps a narrow panel from pushing columns off to the right; `counts` are
+    whole numbers shown with thousands separators (21,000), still sorted as numbers."""
     shown = tidy(df, columns, labels)
     if not len(shown):
         st.caption(empty)
@@ -70,10 +71,16 @@ def table(df: pd.DataFrame, columns: list[str] | None = None, *, empty: str = "N
         kw["height"] = height
     if key:
         kw["key"] = key
-    if widths:
+    if widths or counts:
         names = {**LABELS, **(labels or {})}
-        kw["column_config"] = {names.get(c, c.replace("_", " ").capitalize()): st.column_config.Column(width=w)
-                               for c, w in widths.items()}
+
+        def header(c: str) -> str:
+            return names.get(c, c.replace("_", " ").capitalize())
+
+        config: dict[str, Any] = {header(c): st.column_config.Column(width=w) for c, w in (widths or {}).items()}
+        for c in counts:
+            config[header(c)] = st.column_config.NumberColumn(width=(widths or {}).get(c), format="localized")
+        kw["column_config"] = config
     for c in shown.columns:  # timestamps as people read them, not ISO with a 'T'
         if pd.api.types.is_datetime64_any_dtype(shown[c]):
             shown[c] = shown[c].dt.strftime("%d %b %Y %H:%M")
