@@ -1,5 +1,6 @@
 """Run a list of commands in one fresh process, as an operator would, recording for each the exit code, the
-output, the process's peak memory so far and the database's state afterwards.
+output, the process's peak memory so far, the peak of the reader process it started for an upload (if any)
+and the database's state afterwards.
 
     python -m tests.factories.catalogue PLAN.json     # prints one JSON list, one entry per command
 
@@ -34,11 +35,36 @@ def _state(org: str) -> dict:
     return {"other_rows": other.astype(str).to_dict("records"), "submissions": subs, "boundary_sets": sets}
 
 
+class _ReaderWatch:
+    """Wraps `sandbox.run` to keep what each reader process reported: its own peak memory, or that it died.
+
+    The command's own peak says nothing about an upload's parsing, which happens in that child process."""
+
+    def __init__(self) -> None:
+        self.real, self.peaks, self.crashes = sandbox.run, [], []
+
+    def __call__(self, *args, **kwargs):
+        try:
+            outcome = self.real(*args, **kwargs)
+        except sandbox.Crashed as exc:
+            self.crashes.append(str(exc))
+            raise
+        self.peaks.append(outcome.peak_mb)
+        return outcome
+
+    def take(self) -> dict:
+        seen = {"reader_peak_mb": max(self.peaks, default=None), "reader_crashed": list(self.crashes)}
+        self.peaks, self.crashes = [], []
+        return seen
+
+
 def main(plan_path: str) -> None:
     from mapping.cli import main as cli
 
     plan = json.loads(open(plan_path, encoding="utf-8").read())
     out = []
+    watch = _ReaderWatch()
+    sandbox.run = watch  # readers.read_book calls sandbox.run through the module
     for case in plan["cases"]:
         stdout, stderr = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -49,7 +75,7 @@ def main(plan_path: str) -> None:
             except BaseException as exc:  # noqa: BLE001 - a traceback is the defect the catalogue looks for
                 code = f"{exc.__class__.__name__}: {exc}"
         out.append({"id": case["id"], "code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue(),
-                    "peak_mb": sandbox.peak_mb(),
+                    "peak_mb": sandbox.peak_mb(), **watch.take(),
                     "state": _state(plan["other_org"])})
     print(json.dumps(out, default=str))
 

@@ -2,8 +2,8 @@
 
 Each case is submitted with `python -m mapping submit` in one fresh process against a real deployment (SQLite,
 the fictional two-province country, two organisations). For every case the test checks the exit code, the
-message the user reads, the process's peak memory (≤ 600 MB) and that the other organisation's picture and
-every earlier submission are exactly as before. Cases that parse fine but hide a problem (an ambiguous
+message the user reads, the peak memory (≤ 600 MB) of the command and of the reader process that parsed the
+file, and that the other organisation's picture and every earlier submission are exactly as before. Cases that parse fine but hide a problem (an ambiguous
 number, a formula without a result) are refused row by row; cases that cannot be read are refused whole.
 """
 
@@ -100,6 +100,10 @@ CASES = [
 ]
 
 
+# refused by their size before any parser runs; every other file is parsed in the memory-capped reader process
+NO_READER = {"over-the-size-limit", "empty-file"}
+
+
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory):
     """A deployment with NACW's return stored, then every case submitted for IRP by one CLI process."""
@@ -150,6 +154,12 @@ def test_bad_input(catalogue, case_id, name, build, code, words):
         assert word in said, said
     assert "Traceback" not in said
     assert got["peak_mb"] <= PEAK_MB, f"{case_id}: the command peaked at {got['peak_mb']:.0f} MB"
+    reader = got["reader_peak_mb"]
+    if case_id in NO_READER:
+        assert reader is None and got["reader_crashed"] == []
+    else:  # parsed in the reader process, never in the command (or the server) itself
+        assert reader is not None or got["reader_crashed"], f"{case_id} was not parsed in the reader process"
+    assert reader is None or reader <= PEAK_MB, f"{case_id}: the reader peaked at {reader:.0f} MB"
     # the other organisation's activities never change; a refused file leaves no submission behind
     assert got["state"]["other_rows"] == before["other_rows"]
     ids = [c[0] for c in CASES]
