@@ -170,6 +170,9 @@ def _calamine_book(data: bytes, filename: str, kind: str,
                    extents: list[extent.SheetExtent] | None = None, max_cells: int | None = None) -> Book:
     import python_calamine as pc
 
+    if kind == "ods":  # calamine builds every table of an .ods as it opens it: a table claiming too much goes first
+        for ext in extents or []:
+            _sized(ext, data, filename, kind, max_cells)
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError as exc:

@@ -87,18 +87,21 @@ def padded_xml(data: bytes | None = None, mb: int = 60) -> bytes:
     return with_part_replaced(data, _sheet_of(data), patch)
 
 
-def repeated_rows_ods(repeat: int = 1_048_000) -> bytes:
-    """An .ods of a few hundred bytes whose one data row is repeated a million times."""
+def repeated_rows_ods(repeat: int = 1_048_000, extra_columns: int = 0) -> bytes:
+    """An .ods of a few hundred bytes whose one data row is repeated a million times (with `extra_columns`
+    more filled columns after the five of a return)."""
+    headers = ["Organisation", "Sector", "Province", "District", "Status"] + [f"Note {i}" for i in range(extra_columns)]
+    values = ["IRP", "Health", "Northland", "Ashford", "ongoing"] + ["x"] * extra_columns
     content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
                'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
                'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
                'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
                '<office:spreadsheet><table:table table:name="Activities"><table:table-row>'
                + "".join(f'<table:table-cell office:value-type="string"><text:p>{h}</text:p></table:table-cell>'
-                         for h in ("Organisation", "Sector", "Province", "District", "Status"))
+                         for h in headers)
                + f'</table:table-row><table:table-row table:number-rows-repeated="{repeat}">'
                + "".join(f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
-                         for v in ("IRP", "Health", "Northland", "Ashford", "ongoing"))
+                         for v in values)
                + "</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -199,6 +199,17 @@ def test_a_reader_that_dies_is_a_message_not_the_end_of_the_server():
     assert sandbox.run(len, b"still here").value == 10  # and the next upload is read as usual
 
 
+def test_an_ods_claiming_too_much_is_refused_before_any_parser_builds_it():
+    """python-calamine builds every table of an .ods as it opens the file: a 900-byte .ods repeating one row of
+    20 cells a million times must be refused by its measured extent, not by the reader running out of memory."""
+    data = bad.repeated_rows_ods(extra_columns=15)
+    assert len(data) < 1000
+    with pytest.raises(ReturnError) as err:
+        read_book(data, "wide.ods")
+    assert str(err.value).startswith("Sheet 'Activities' of wide.ods claims 21 million cells (A1:T1048001); its data "
+                                     "occupies A1:T1048001, more than the 2,000,000 cells a return may hold.")
+
+
 def test_sheet_really_holding_too_many_cells_is_refused_with_its_range(monkeypatch):
     monkeypatch.setattr("mapping.returns.extent.MAX_CELLS", 50)
     with pytest.raises(ReturnError) as err:
