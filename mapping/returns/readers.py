@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import Any
 
 from mapping.errors import StocktakeError
-from mapping.returns import extent, sandbox
+from mapping.returns import biff, extent, sandbox
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -146,24 +146,46 @@ def _occupied_rows(data: bytes, sheet: str, size: tuple[int, int]) -> list[list[
     return [r + [None] * (size[1] - len(r)) for r in rows]
 
 
+_TRIM_FIX = ("Open it, select the empty rows (and columns) after your data, delete them, save it again and "
+             "upload it; or copy the data into a new workbook.")
+
+
+def _refuse_if_data_too_big(ext: extent.SheetExtent, filename: str, max_cells: int | None) -> None:
+    data = ext.data or ext.cells
+    if data[0] * data[1] > (max_cells or extent.MAX_CELLS):
+        raise ReturnError(f"{extent.too_big_message(filename, ext, max_cells)} {_TRIM_FIX}")
+
+
+def _read_over_data_note(ext: extent.SheetExtent) -> str:
+    return (f"Sheet {ext.name!r} claims {extent.range_text(ext.cells)} ({ext.cells[0] * ext.cells[1]:,} cells) but "
+            f"its data occupies {extent.range_text(ext.data or ext.cells)}; only that range was read. {_TRIM_FIX}")
+
+
 def _sized(ext: extent.SheetExtent | None, zf_data: bytes, filename: str, kind: str,
            max_cells: int | None = None) -> Sheet | None:
     """A sheet too big to parse whole: its occupied range when that is small enough, else a clear refusal."""
     if ext is None or not ext.exceeds(max_cells):
         return None
-    if kind == "xlsx":
-        with zipfile.ZipFile(io.BytesIO(zf_data)) as zf:
-            extent.measure_data(zf, ext)
+    if kind != "xlsx":
+        raise ReturnError(f"{extent.too_big_message(filename, ext, max_cells)} {_TRIM_FIX}")
+    with zipfile.ZipFile(io.BytesIO(zf_data)) as zf:
+        extent.measure_data(zf, ext)
+    _refuse_if_data_too_big(ext, filename, max_cells)
     data = ext.data or ext.cells
-    fix = ("Open it, select the empty rows (and columns) after your data, delete them, save it again and "
-           "upload it; or copy the data into a new workbook.")
-    if kind != "xlsx" or data[0] * data[1] > (max_cells or extent.MAX_CELLS):
-        raise ReturnError(f"{extent.too_big_message(filename, ext, max_cells)} {fix}")
     rows = _occupied_rows(zf_data, ext.name, data) if data[0] and data[1] else []
-    note = (f"Sheet {ext.name!r} claims {extent.range_text(ext.cells)} ({ext.cells[0] * ext.cells[1]:,} cells) but "
-            f"its data occupies {extent.range_text(data)}; only that range was read. {fix}")
     uncalc = [(r, c) for r, c in ext.uncalculated if r < data[0] and c < data[1]]
-    return Sheet(ext.name, rows, [], [note], uncalc)
+    return Sheet(ext.name, rows, [], [_read_over_data_note(ext)], uncalc)
+
+
+def _xls_within_limits(data: bytes, filename: str, max_cells: int | None) -> tuple[bytes, dict[str, str]]:
+    """An .xls whose sheets claim more cells than a return may hold, with each claim cut to the sheet's data
+    (and a note saying so), or a clear refusal when a sheet really holds that much (see `biff`)."""
+    over = [s for s in biff.sheet_extents(data) if s.extent.exceeds(max_cells)]
+    for sheet in over:
+        _refuse_if_data_too_big(sheet.extent, filename, max_cells)
+    if not over:
+        return data, {}
+    return biff.with_claims_cut(data, over), {s.extent.name: _read_over_data_note(s.extent) for s in over}
 
 
 def _calamine_book(data: bytes, filename: str, kind: str,
@@ -347,7 +369,10 @@ def _read_book(data: bytes, name: str, max_cells: int | None = None) -> Book:
         if ext in (".xlsx", ".xlsm", ".ods") or _encrypted_package(data):
             raise ReturnError(f"{name} is password-protected (encrypted). Remove the password in Excel "
                               "(File > Info > Protect Workbook > Encrypt with Password, clear it) and upload it again.")
+        data, notes = _xls_within_limits(data, name, max_cells)
         book = _calamine_book(data, name, "xls")
+        for sheet in book.sheets:
+            sheet.notes += [notes[sheet.name]] if sheet.name in notes else []
     elif data.startswith(ZIP_MAGIC):
         extents = check_zip(data, name)
         with zipfile.ZipFile(io.BytesIO(data)) as zf:

@@ -87,11 +87,11 @@ def padded_xml(data: bytes | None = None, mb: int = 60) -> bytes:
     return with_part_replaced(data, _sheet_of(data), patch)
 
 
-def repeated_rows_ods(repeat: int = 1_048_000, extra_columns: int = 0) -> bytes:
+def repeated_rows_ods(repeat: int = 1_048_000, extra_columns: int = 0, note: str = "x") -> bytes:
     """An .ods of a few hundred bytes whose one data row is repeated a million times (with `extra_columns`
-    more filled columns after the five of a return)."""
+    more columns holding `note` after the five of a return)."""
     headers = ["Organisation", "Sector", "Province", "District", "Status"] + [f"Note {i}" for i in range(extra_columns)]
-    values = ["IRP", "Health", "Northland", "Ashford", "ongoing"] + ["x"] * extra_columns
+    values = ["IRP", "Health", "Northland", "Ashford", "ongoing"] + [note] * extra_columns
     content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
                'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
                'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
@@ -114,6 +114,14 @@ def repeated_rows_ods(repeat: int = 1_048_000, extra_columns: int = 0) -> bytes:
                     '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
                     '</manifest:manifest>')
     return out.getvalue()
+
+
+def xls_return(n: int = 3, **xls) -> bytes:
+    """A return saved as Excel 97-2003 (.xls): the columns a focal point fills and `n` activities of IRP in the
+    tiny test country; `xls` goes to `xls_bytes` (a DIMENSIONS claim, formatted blank cells, the mini stream)."""
+    rows = [["Organisation", "Sector", "Activity", "Province", "District", "Status", "Beneficiaries targeted"]]
+    rows += [["IRP", "Health", f"Mobile clinic {i}", "Northland", "Ashford", "ongoing", 100 + i] for i in range(n)]
+    return xls_bytes(rows, **xls)
 
 
 def encrypted_office_file() -> bytes:

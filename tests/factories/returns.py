@@ -156,9 +156,12 @@ def _record(kind: int, body: bytes) -> bytes:
     return struct.pack("<HH", kind, len(body)) + body
 
 
-def _biff8(sheet: str, rows: Sequence[Sequence[Any]]) -> bytes:
+def _biff8(sheet: str, rows: Sequence[Sequence[Any]], dimensions: tuple[int, int] | None = None,
+           blanks: Sequence[tuple[int, int]] = ()) -> bytes:
     """A minimal Excel 97-2003 workbook stream: globals (BOF, CODEPAGE, BOUNDSHEET, EOF) and one sheet of
-    LABEL (text) and NUMBER cells. No library in the project writes .xls, so the test builds one by hand."""
+    LABEL (text) and NUMBER cells. No library in the project writes .xls, so the test builds one by hand.
+    `dimensions` (rows, columns) replaces what the DIMENSIONS record declares; `blanks` are BLANK records,
+    the formatted empty cells Excel writes for a stray border or fill."""
     def bof(kind: int) -> bytes:
         return _record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))
 
@@ -172,8 +175,12 @@ def _biff8(sheet: str, rows: Sequence[Sequence[Any]]) -> bytes:
             else:
                 text = str(v)
                 cells += _record(0x0204, struct.pack("<HHHHB", r, c, 0, len(text), 1) + text.encode("utf-16-le"))
+    for r, c in blanks:
+        cells += _record(0x0201, struct.pack("<HHH", r, c, 15))
     width = max((len(r) for r in rows), default=0)
-    body = bof(0x10) + _record(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0)) + cells + _record(0x0A, b"")
+    declared = dimensions or (len(rows), width)
+    body = (bof(0x10) + _record(0x0200, struct.pack("<IIHHH", 0, declared[0], 0, declared[1], 0)) + cells
+            + _record(0x0A, b""))
     name = sheet.encode("latin-1")
 
     def globals_(offset: int) -> bytes:
@@ -183,30 +190,61 @@ def _biff8(sheet: str, rows: Sequence[Sequence[Any]]) -> bytes:
     return globals_(len(globals_(0))) + body
 
 
-def xls_bytes(rows: Sequence[Sequence[Any]], *, sheet: str = "Activities") -> bytes:
-    """A real .xls file (OLE compound file, version 3, one 'Workbook' stream); xlrd and calamine both read it."""
-    stream = _biff8(sheet, rows)
+_END, _FREE, _FAT_SECTOR, _NONE = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+
+
+def xls_bytes(rows: Sequence[Sequence[Any]], *, sheet: str = "Activities", dimensions: tuple[int, int] | None = None,
+              blanks: Sequence[tuple[int, int]] = (), small: bool = False) -> bytes:
+    """A real .xls file (OLE compound file, version 3, one 'Workbook' stream); xlrd and calamine both read it.
+
+    The stream is padded to 4 KB and stored in normal sectors; `small` keeps a stream under 4 KB in the
+    compound file's mini stream instead, as Excel does for a small workbook."""
+    stream = _biff8(sheet, rows, dimensions, blanks)
+    if small:
+        return _cfb_small(stream)
     stream += b"\0" * max(0, 4096 - len(stream))  # at the mini-stream cutoff: stored in normal sectors
     stream += b"\0" * (-len(stream) % 512)
     n = len(stream) // 512
-    end, free, fat_sect, none = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
-    fat = [fat_sect] + [i + 1 for i in range(1, n)] + [end, end]
-    fat += [free] * (128 - len(fat))
+    fat = [_FAT_SECTOR] + [i + 1 for i in range(1, n)] + [_END, _END]
+    directory = (_cfb_entry("Root Entry", 5, 1, _END, 0) + _cfb_entry("Workbook", 2, _NONE, 1, len(stream))
+                 + _cfb_entry("", 0, _NONE, 0, 0) * 2)
+    return _cfb_header(n + 1, _END, 0) + _cfb_sector(fat) + stream + directory
+
+
+def _cfb_small(stream: bytes) -> bytes:
+    """A compound file holding `stream` (under 4 KB) in its mini stream: sector 0 the FAT, 1 the mini FAT,
+    2.. the mini stream's 64-byte sectors, then the directory."""
+    assert len(stream) < 4096
+    n_mini = -(-len(stream) // 64)
+    mini = stream + b"\0" * (n_mini * 64 - len(stream))
+    mini += b"\0" * (-len(mini) % 512)
+    n_data = len(mini) // 512
+    fat = [_FAT_SECTOR, _END] + [3 + i for i in range(n_data - 1)] + [_END, _END]
+    mini_fat = [i + 1 for i in range(n_mini - 1)] + [_END]
+    directory = (_cfb_entry("Root Entry", 5, 1, 2, n_mini * 64) + _cfb_entry("Workbook", 2, _NONE, 0, len(stream))
+                 + _cfb_entry("", 0, _NONE, 0, 0) * 2)
+    return _cfb_header(2 + n_data, 1, 1) + _cfb_sector(fat) + _cfb_sector(mini_fat) + mini + directory
+
+
+def _cfb_header(directory_at: int, mini_fat_at: int, mini_fat_sectors: int) -> bytes:
+    """A version 3 compound file header (512-byte sectors) with one FAT sector, sector 0."""
     header = bytearray(512)
     header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
     struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)
-    struct.pack_into("<IIIIIIIII", header, 40, 0, 1, n + 1, 0, 0x1000, end, 0, end, 0)
-    struct.pack_into("<109I", header, 76, 0, *([free] * 108))
+    struct.pack_into("<IIIIIIIII", header, 40, 0, 1, directory_at, 0, 0x1000, mini_fat_at, mini_fat_sectors, _END, 0)
+    struct.pack_into("<109I", header, 76, 0, *([_FREE] * 108))
+    return bytes(header)
 
-    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
-        e = bytearray(128)
-        encoded = (name + "\0").encode("utf-16-le") if name else b""
-        e[0:len(encoded)] = encoded
-        struct.pack_into("<HBB", e, 64, len(encoded), kind, 1 if kind else 0)
-        struct.pack_into("<III", e, 68, none, none, child)
-        struct.pack_into("<IQ", e, 116, start, size)
-        return bytes(e)
 
-    directory = (entry("Root Entry", 5, 1, end, 0) + entry("Workbook", 2, none, 1, len(stream))
-                 + entry("", 0, none, 0, 0) * 2)
-    return bytes(header) + struct.pack("<128I", *fat) + stream + directory
+def _cfb_sector(links: list[int]) -> bytes:
+    return struct.pack("<128I", *(links + [_FREE] * (128 - len(links))))
+
+
+def _cfb_entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+    e = bytearray(128)
+    encoded = (name + "\0").encode("utf-16-le") if name else b""
+    e[0:len(encoded)] = encoded
+    struct.pack_into("<HBB", e, 64, len(encoded), kind, 1 if kind else 0)
+    struct.pack_into("<III", e, 68, _NONE, _NONE, child)
+    struct.pack_into("<IQ", e, 116, start, size)
+    return bytes(e)

@@ -1,6 +1,8 @@
-"""In Debian's Chromium, two sessions on one server: a focal point uploads hostile 5 KB files on the Submit
-page while a visitor keeps browsing. Each upload ends in a message; the server, and the visitor's session,
-carry on (issue 13: one cell at XFD1048576 used to abort the process for every user).
+"""In Debian's Chromium, two sessions on one server: a focal point uploads hostile files of a few kilobytes on
+the Submit page while a visitor keeps browsing. Each upload ends in a message; the server, and the visitor's
+session, carry on (issue 13: one cell at XFD1048576 used to abort the process for every user). Two are refused
+by the extent they claim before any parser runs; the third, a 1 KB .ods within the cell cap, makes the reader
+process die at its memory ceiling, inside the running server.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories.bad_files import with_far_cell
+from tests.factories.bad_files import repeated_rows_ods, with_far_cell
 from tests.factories.returns import xls_bytes
 from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
 from tests.views.test_e2e import app_env, nav, prepared, wait_app
@@ -29,7 +31,9 @@ def test_hostile_uploads_end_in_a_message_while_another_session_keeps_working(tm
     stray.write_bytes(with_far_cell("XFD1048576", "x"))
     whole_grid = tmp_path / "whole_grid.xls"
     whole_grid.write_bytes(xls_bytes([["Organisation", "Sector"]] + [[] for _ in range(65534)] + [[None] * 255 + ["x"]]))
-    assert stray.stat().st_size < 10_000 and whole_grid.stat().st_size < 10_000
+    heavy = tmp_path / "heavy_notes.ods"
+    heavy.write_bytes(repeated_rows_ods(99_998, 15, "n" * 200))
+    assert stray.stat().st_size < 10_000 and whole_grid.stat().st_size < 10_000 and heavy.stat().st_size < 2_000
 
     port = free_port()
     with serving(app_env(tmp_path, shared_boundaries), port, tmp_path / "streamlit.log") as server, \
@@ -49,12 +53,13 @@ def test_hostile_uploads_end_in_a_message_while_another_session_keeps_working(tm
         sign_in(focal, email, password)
         nav(focal, "Submit a return")
 
-        messages = [(stray, "claims 17 billion cells (A1:XFD1048576)"),
-                    (whole_grid, "needed more than the 600 MB a return may use")]
-        for n, (path, words) in enumerate(messages):
+        messages = [(stray, "claims 17 billion cells (A1:XFD1048576)", "Matrices"),
+                    (whole_grid, "claims 17 million cells (A1:IV65536)", "Gaps & overlaps"),
+                    (heavy, "needed more than the 600 MB a return may use", "Export")]
+        for path, words, elsewhere in messages:
             focal.locator('input[type="file"][accept*=".xlsx"]').set_input_files(str(path))
             # while the upload is being checked, the other session asks the server for a page
-            nav(visitor, "Matrices" if n == 0 else "Gaps & overlaps")
+            nav(visitor, elsewhere)
             visitor.locator('[data-testid="stMain"]').first.wait_for(timeout=30_000)
             wait_app(focal)
             focal.get_by_text(words).first.wait_for(timeout=120_000)
