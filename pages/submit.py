@@ -140,9 +140,16 @@ if pending is not None:
                                     "Suggestion": st.column_config.TextColumn(width="medium")})
     with core.guarded("Preparing the annotated workbook"):
         if st.session_state.get("validated_annotated", (None,))[0] != key:  # built once per upload, not per rerun
-            st.session_state["validated_annotated"] = (key, annotate.annotate_workbook(data, filename, result))
-        render.download("Download the annotated workbook", st.session_state["validated_annotated"][1],
-                        f"{submitting.stem(filename)}_checked.xlsx", render.XLSX, key="dl_annotated",
+            try:
+                built: bytes | StocktakeError = annotate.annotate_workbook(data, filename, result)
+            except StocktakeError as exc:  # too large to annotate: kept, so no rerun tries again
+                built = exc
+            st.session_state["validated_annotated"] = (key, built)
+        built = st.session_state["validated_annotated"][1]
+        if isinstance(built, StocktakeError):
+            raise built
+        render.download("Download the annotated workbook", built, f"{submitting.stem(filename)}_checked.xlsx",
+                        render.XLSX, key="dl_annotated",
                         help="Your file with every problem highlighted and explained in a comment.")
 
     st.markdown("#### 4. Confirm")

@@ -21,7 +21,7 @@ __all__ = ["Crashed", "Outcome", "peak_mb", "run"]
 
 MEMORY_MB = 600
 TIMEOUT_S = 180
-_PRELOAD = ["mapping.returns.readers", "python_calamine"]
+_PRELOAD = ["mapping.returns.readers", "python_calamine", "openpyxl"]  # openpyxl: the annotated workbook
 
 
 def peak_mb() -> float:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from unittest import mock
 
@@ -368,5 +370,44 @@ def test_annotating_reads_the_issue_sheet_extent_once_not_per_issue(monkeypatch)
     data = template_return([row(targeted="lots", adm2_name=f"Nowhere {i}") for i in range(300)])
     result = read_return(data, "r.xlsx", gazetteer=_gazetteer(), orgs=ORGS)
     assert len(result.issues) >= 600
-    annotate_workbook(data, "r.xlsx", result)
+    annotate_workbook(data, "r.xlsx", result, isolated=False)  # here, where max_row is counted
     assert calls["n"] < 20, f"max_row read {calls['n']} times for {len(result.issues)} issues"
+
+
+def test_the_annotated_workbook_is_built_outside_the_calling_process(tmp_path):
+    """Loaded whole by openpyxl in the server, a 60,000-row return took 800 MB and a minute of CPU there: the
+    workbook is built in the reader process, and a large return is streamed from its values."""
+    data = template_return([row(targeted="lots", adm2_name=f"Nowhere {i}") for i in range(8000)])
+    result = _check(data)
+    assert len(result.issues) == 16000
+    given, made = tmp_path / "checked.pickle", tmp_path / "annotated.xlsx"
+    given.write_bytes(pickle.dumps((data, result)))
+    script = ("import json, pickle, sys; from mapping.returns import sandbox; "
+              "from mapping.returns.annotate import annotate_workbook; "
+              "data, result = pickle.loads(open(sys.argv[1], 'rb').read()); before = sandbox.peak_mb(); "
+              "out = annotate_workbook(data, 'r.xlsx', result); open(sys.argv[2], 'wb').write(out); "
+              "print(json.dumps([before, sandbox.peak_mb()]))")
+    proc = subprocess.run([sys.executable, "-c", script, str(given), str(made)], cwd=PROJECT, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    before, after = json.loads(proc.stdout)
+    assert after - before < 40, f"annotating grew the calling process from {before:.0f} to {after:.0f} MB"
+    with zipfile.ZipFile(made) as zf:
+        part = next(n for n in zf.namelist() if n.startswith("xl/comments"))
+        assert zf.read(part).count(b"<comment ") == 16000  # every marked cell carries its comment
+    wb = openpyxl.load_workbook(made, read_only=True)
+    assert sum(1 for _ in wb["Activities"].iter_rows()) == 8002
+    assert sum(1 for _ in wb["Stocktake issues"].iter_rows()) == 16003
+
+
+def test_a_return_too_large_to_annotate_is_a_message(monkeypatch):
+    from mapping.returns.annotate import annotate_workbook
+
+    data = bad.good_return(500, targeted="lots")
+    result = _check(data)
+    monkeypatch.setattr(sandbox, "MEMORY_MB", 1)  # a ceiling that 500 rows exceed
+    with pytest.raises(ReturnError) as err:
+        annotate_workbook(data, "r.xlsx", result)
+    assert str(err.value).startswith("The annotated copy of r.xlsx could not be prepared: it needed more than the "
+                                     "1 MB or the time one upload may use")
+    assert str(err.value).endswith("Every problem is listed in the report; fix them in your file and upload it again.")

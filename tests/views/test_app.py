@@ -299,6 +299,45 @@ def test_validation_report_lists_row_column_value_and_message(app_env):
     assert any(b.label == "Download the annotated workbook" for b in at.get("download_button"))
 
 
+def test_the_annotated_workbook_is_built_once_per_upload_and_a_refusal_is_said_once(app_env, monkeypatch):
+    """Rebuilt on every rerun, a large return's annotated workbook cost the server minutes (issue 13, row 4)."""
+    from mapping.returns import annotate
+    from mapping.returns.readers import ReturnError
+
+    real, calls = annotate.annotate_workbook, []
+
+    def counted(data, filename, result):
+        calls.append(filename)
+        return real(data, filename, result)
+
+    monkeypatch.setattr(annotate, "annotate_workbook", counted)
+    at = start(actor_for("focal_point"), "submit")
+    calls.clear()  # the page may have reopened an earlier test's unconfirmed upload
+    rows = [{"org_name": "IRP", "sector": "Health", "activity": "Clinics annotated once", "adm1_name": "Punjab",
+             "adm2_name": "Nowhereville", "status": "ongoing"}]
+    return_box(at).set_value(("mistakes.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    at.run()
+    at.run()
+    assert not at.exception and calls == ["mistakes.xlsx"]
+    assert any(b.label == "Download the annotated workbook" for b in at.get("download_button"))
+
+    def refuse(data, filename, result):
+        calls.append(filename)
+        raise ReturnError(f"The annotated copy of {filename} could not be prepared: it needed more than the 600 MB "
+                          "or the time one upload may use (the reader stopped (SIGKILL)).")
+
+    monkeypatch.setattr(annotate, "annotate_workbook", refuse)
+    rows[0]["adm2_name"] = "Elsewhereville"
+    return_box(at).set_value(("big.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    at.run()
+    assert not at.exception and calls == ["mistakes.xlsx", "big.xlsx"]
+    said = [e.value for e in at.error if "annotated copy" in e.value]
+    assert said == ["Preparing the annotated workbook: The annotated copy of big.xlsx could not be prepared: it needed "
+                    "more than the 600 MB or the time one upload may use (the reader stopped (SIGKILL))."]
+    assert not any(b.label == "Download the annotated workbook" for b in at.get("download_button"))
+    assert "4. Confirm" in texts(at)  # the rest of the page carries on
+
+
 def test_focal_point_confirms_a_clean_return_and_sees_it_in_history(app_env):
     focal = actor_for("focal_point")
     engine = db.connect()
