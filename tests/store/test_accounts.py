@@ -137,3 +137,51 @@ def test_the_account_list_shows_a_running_lock_out(w):
     assert isinstance(listed["viewer@example.org"], dt.datetime) and listed["focal@alpha.example"] is None
     accounts.unlock(w.engine, w.admin, "viewer@example.org")
     assert {u["email"]: u["locked_until"] for u in auth.list_users(w.engine, w.admin)}["viewer@example.org"] is None
+
+
+def test_every_administration_action_is_a_command_too(w, db_url, monkeypatch, capsys):
+    """`python -m mapping users ...`: what the Admin page does, from a shell on the server, audited as the
+    operator; the way back in for an admin whom strangers keep locked out of the app."""
+    from mapping.cli import main
+
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", db_url)
+
+    def run(*argv: str) -> tuple[int, str]:
+        code = main(["users", *argv])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    sid = live_session(w, w.focal_a)
+    assert run("disable", "focal@alpha.example", "--reason", "left") == (
+        0, "focal@alpha.example is disabled. 1 open session ended.\n")
+    assert sessions.check(w.engine, sid) is None and auth.user_by_id(w.engine, w.focal_a.user_id) is None
+    assert run("enable", "focal@alpha.example") == (0, "focal@alpha.example can sign in again.\n")
+    assert run("role", "viewer@example.org", "--role", "focal_point", "--org", "BRA") == (
+        0, "viewer@example.org is now focal point for Bravo Aid.\n")
+    assert (auth.user_by_id(w.engine, w.viewer.user_id).org_name) == "Bravo Aid"
+
+    for _ in range(5):  # a stranger locks the admin's e-mail from their address
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(w.engine, "admin@example.org", "guess", client="203.0.113.9")
+    assert auth.locked_until(w.engine, "admin@example.org") is not None
+    assert run("unlock", "admin@example.org") == (0, "admin@example.org can try to sign in again from anywhere.\n")
+    assert auth.locked_until(w.engine, "admin@example.org") is None
+    code, said = run("reset-password", "admin@example.org")
+    assert code == 0 and said.startswith("admin@example.org has a one-time password; it must be changed at the next "
+                                         "sign-in.\nOne-time password: ")
+    one_time = said.split("One-time password: ")[1].split(" ")[0]
+    assert auth.authenticate(w.engine, "admin@example.org", one_time, client="203.0.113.9").role == "admin"
+    assert auth.must_change_password(w.engine, "admin@example.org")
+
+    # refusals: exit 2, the reason, nothing changed
+    code, said = run("disable", "admin@example.org")
+    assert code == 2 and said.startswith("admin@example.org is the last active admin")
+    code, said = run("role", "focal@alpha.example", "--role", "admin", "--user", "focal@bravo.example")
+    assert code == 2 and said.startswith("Only an admin can change roles")
+    assert auth.user_by_id(w.engine, w.focal_a.user_id).role == "focal_point"
+    code, said = run("unlock", "ghost@example.org")
+    assert code == 2 and said.startswith("There is no account for ghost@example.org.")
+
+    done = [(e["action"], e["email"]) for e in db.audit_log(w.engine, w.admin, object_type="user")][:6]
+    assert done == [("user.reset_password", "cli"), ("user.unlock", "cli"), ("user.locked", "admin@example.org"),
+                    ("user.role", "cli"), ("user.enable", "cli"), ("user.disable", "cli")]

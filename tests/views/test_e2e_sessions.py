@@ -400,3 +400,37 @@ def test_a_configured_lifetime_slides_with_use_and_ends_when_idle(demo, pw):
         wait_app(tab)
         signed_out(tab)
         ctx.close()
+
+
+def test_a_one_time_password_opens_only_the_account_page_until_a_new_one_is_chosen(demo, pw):
+    """An admin resets a password from the server's shell (issue 13); its holder signs in with it and can only
+    choose their own: the account page is the only page (Streamlit shows no menu for one), and a deep link
+    lands on it."""
+    base, env, info = demo
+    email = [u for u in info["users"] if u[1] == "focal_point"][6][0]  # one the other tests here leave alone
+    port = free_port()
+    with serving(env, port, base / "reset.log"):
+        out = subprocess.run([sys.executable, "-m", "mapping", "users", "reset-password", email], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        one_time = out.stdout.split("One-time password: ")[1].split(" ")[0]
+        ctx, page = signed_in_tab(pw, port, email, one_time)
+        page.get_by_text("You signed in with a one-time password").first.wait_for(timeout=WAIT)
+        assert menu_links(page) == []
+        page.goto(f"http://127.0.0.1:{port}/submit", wait_until="domcontentloaded")  # the cookie signs it in
+        wait_app(page)
+        page.get_by_text("You signed in with a one-time password").first.wait_for(timeout=WAIT)
+        assert menu_links(page) == []
+        assert not page.get_by_role("heading", name="Submit a return").count()
+        dialog = page.locator('[data-testid="stDialog"]')  # Streamlit's own note for a page not in the menu
+        assert dialog.first.inner_text().startswith("Page not found")
+        page.keyboard.press("Escape")
+        dialog.first.wait_for(state="detached", timeout=WAIT)
+        page.get_by_label("New password", exact=True).fill("my-own-pass-1")
+        page.get_by_label("New password again", exact=True).fill("my-own-pass-1")
+        page.get_by_role("button", name="Save my new password").click()
+        wait_app(page)
+        page.locator(f"{NAV} a", has_text="Submit a return").first.wait_for(timeout=WAIT)  # the whole menu
+        assert "Traceback" not in page.content()
+        ctx.close()
+    assert "Traceback" not in (base / "reset.log").read_text(errors="ignore")
