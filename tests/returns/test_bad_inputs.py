@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from unittest import mock
@@ -110,13 +113,11 @@ CASES = [
 NO_READER = {"over-the-size-limit", "empty-file"}
 
 
-@pytest.fixture(scope="module")
-def catalogue(tmp_path_factory):
-    """A deployment with NACW's return stored, then every case submitted for IRP by one CLI process."""
+def _deployment(base: Path) -> dict[str, str]:
+    """A SQLite deployment of the tiny country with IRP's focal point and NACW's return stored; its settings."""
     from mapping import workflow
     from mapping.store import auth, db, registry
 
-    base = tmp_path_factory.mktemp("catalogue")
     env = {"STOCKTAKE_DATABASE_URL": f"sqlite:///{base / 'stocktake.db'}", "STOCKTAKE_DATA_DIR": str(base / "data"),
            "STOCKTAKE_SHAPEFILES_DIR": str(base / "shapefiles"),
            "STOCKTAKE_BOUNDARIES_FROM": str(tiny_country(base)), "STOCKTAKE_ADMIN_PASSWORD": "catalogue-admin-1"}
@@ -131,7 +132,17 @@ def catalogue(tmp_path_factory):
         outcome = workflow.submit_file(engine, db.CLI_ADMIN, other, "nacw.xlsx", org=OTHER)
         assert outcome.status == "stored", outcome.message
         engine.dispose()
-        from tests.factories.catalogue import _state
+    return env
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory):
+    """A deployment with NACW's return stored, then every case submitted for IRP by one CLI process."""
+    from tests.factories.catalogue import _state
+
+    base = tmp_path_factory.mktemp("catalogue")
+    env = _deployment(base)
+    with mock.patch.dict(os.environ, env):
         before = _state(OTHER)
     plan = {"other_org": OTHER, "cases": []}
     files = base / "files"
@@ -177,6 +188,52 @@ def test_bad_input(catalogue, case_id, name, build, code, words):
         added = got["state"]["submissions"][len(previous):]
         assert [i for i, _ in got["state"]["submissions"][:len(previous)]] == [i for i, _ in previous]
         assert [status for _, status in added] == ["accepted" if code == 0 else "rejected"]
+
+
+def _write_locked(db: sqlite3.Connection) -> bool:
+    """Whether another connection holds the database's write lock (a transaction is being written)."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    db.execute("ROLLBACK")
+    return False
+
+
+def test_a_submission_killed_while_writing_leaves_the_database_as_it_was(tmp_path):
+    """kill -9 while `submit` writes a 10,000-row return: the half-written transaction is gone, the file is sound,
+    the other organisation's picture, every submission and the boundary sets are as before, and the same file
+    is then stored whole."""
+    from tests.factories.catalogue import _state
+
+    env = _deployment(tmp_path)
+    with mock.patch.dict(os.environ, env):
+        before = _state(OTHER)
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(bad.good_return(10_000))
+    argv = [sys.executable, "-m", "mapping", "submit", str(path), "--org", "IRP", "--user", FOCAL]
+    proc = subprocess.Popen(argv, cwd=PROJECT, env=os.environ | env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wal = tmp_path / "stocktake.db-wal"
+    probe = sqlite3.connect(tmp_path / "stocktake.db", timeout=0, isolation_level=None)
+    try:
+        while proc.poll() is None:  # the activities are being inserted: pages spill to the WAL, the lock is held
+            if wal.exists() and wal.stat().st_size > 256 * 1024 and _write_locked(probe):
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.005)
+        proc.wait(60)
+    finally:
+        probe.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL, "the submission finished before it could be killed while writing"
+    with sqlite3.connect(tmp_path / "stocktake.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    with mock.patch.dict(os.environ, env):
+        assert _state(OTHER) == before
+    again = subprocess.run(argv, cwd=PROJECT, env=os.environ | env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "10000 activities" in again.stdout, again.stdout + again.stderr
 
 
 # --------------------------------------------------------------------------- what the user reads, in detail
