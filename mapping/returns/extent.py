@@ -18,7 +18,7 @@ from typing import IO
 
 __all__ = ["MAX_CELLS", "SheetExtent", "cell_ref", "ods_extents", "range_text", "scan_sheet_xml", "too_big_message"]
 
-# The most cells one sheet may make Stocktake hold: 70,000 activity rows of the template's 28 columns.
+# The most cells one sheet may make Stocktake hold: 62,500 activity rows of the template's 32 columns.
 # Checking a return costs about 250 bytes per cell, so this keeps one upload under 600 MB.
 MAX_CELLS = 2_000_000
 CHUNK = 4 * 1024 * 1024
