@@ -59,6 +59,8 @@ def sign_in(page, email: str, password: str) -> None:
 def the_app_as_through_the_front_page(page, *, menu: set[str], not_in_menu: set[str], showing: str) -> None:
     """What a deep link must show, as arriving through `/` does: the role's menu in sections, the wide layout and
     the link's filters, both in the sidebar's boxes and in what the page says it shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     links = menu_links(page)
     assert menu <= set(links) and not not_in_menu & set(links), links
     assert not {"app", "admin", "signin", "map"} & set(links), f"legacy pages/ listing: {links}"
@@ -67,6 +69,10 @@ def the_app_as_through_the_front_page(page, *, menu: set[str], not_in_menu: set[
     assert width > 1000, f"narrow layout ({width}px) instead of the wide one"
     for label, value in (("Sector", "Health"), ("Province", "Punjab")):
         box = page.locator('[data-testid="stMultiSelect"]').filter(has=page.locator(f'input[aria-label="{label}"]'))
+        try:  # the box's chips are drawn a moment after the page's heading, as a person would see them
+            box.locator("[data-tag]").first.wait_for(timeout=10_000)
+        except PlaywrightTimeout:
+            pass  # no chip at all: the assertion below says which box is empty  # no chip at all: the assertion below says which box is empty
         chosen = box.locator("[data-tag]").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
         assert chosen == [value], (label, chosen)
     page.locator('[data-testid="stCaptionContainer"]', has_text=f"Showing: {showing}").first.wait_for(timeout=10_000)
