@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import random
 import sys
@@ -35,19 +36,22 @@ from pathlib import Path
 
 from _common import ROOT, SHARED_BOUNDARIES, emit
 
+from mapping.outputs.palette import ZERO_COLOUR
 from tests.factories.server import CHROMIUM, CHROMIUM_ARGS, free_port, serving
 
 BENCH_ORGS = 25
 VIEWERS_TIMEOUT = 300.0  # a viewer still waiting after five minutes counts as five minutes
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-# A map counts as drawn when every district path is in the DOM with a fill, and the fills are not all one
-# colour (a layer drawn before its colours arrive does not count).
+# A map counts as drawn when every district path is in the DOM with a fill, and its colours have arrived: the
+# fills are not all the "nothing reported" grey a layer has before its colours (at --scale 20 every district
+# is covered, and may be in one class).
 DRAWN_JS = """(n) => {
     const paths = Array.from(document.querySelectorAll('path.leaflet-interactive'));
     if (paths.length < n) return null;
     const fills = paths.map(p => p.getAttribute('fill'));
-    return new Set(fills).size > 1 ? fills : null;
-}"""
+    const kinds = new Set(fills);
+    return kinds.size > 1 || !kinds.has(ZERO_FILL) ? fills : null;
+}""".replace("ZERO_FILL", json.dumps(ZERO_COLOUR))
 
 
 def _env(base: Path) -> dict[str, str]:
