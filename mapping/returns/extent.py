@@ -94,28 +94,29 @@ def _ref(ref: bytes) -> tuple[int, int]:
     return (int(m[2]), col_number(m[1])) if m else (0, 0)
 
 
+def _above(text: str, first: str, any_char: str, top: str, max_len: int) -> str:
+    """Regex alternatives for the tokens that sort after `text` in a fixed alphabet (digits or column letters):
+    every longer token, and at each position a higher character followed by anything."""
+    alts = [f"{first}{any_char}{{{len(text)},{max_len - 1}}}"] if len(text) < max_len else []
+    for i, ch in enumerate(text):
+        if ch != top:
+            rest = len(text) - i - 1
+            alts.append(f"{text[:i]}[{chr(ord(ch) + 1)}-{top}]" + (f"{any_char}{{{rest}}}" if rest else ""))
+    return "|".join(alts)
+
+
 def _above_number(n: int) -> str:
     """A regex alternation for the decimal numbers above `n` (at most 7 digits, leading zeros allowed)."""
-    digits = str(n)
-    alts = [f"[1-9][0-9]{{{len(digits)},6}}"] if len(digits) < 7 else []
-    for i, d in enumerate(digits):
-        if d != "9":
-            rest = len(digits) - i - 1
-            alts.append(f"{digits[:i]}[{int(d) + 1}-9]" + (f"[0-9]{{{rest}}}" if rest else ""))
-    return "(?!)" if not alts else "0*(?:" + "|".join(alts) + ")"
+    alts = _above(str(n), "[1-9]", "[0-9]", "9", 7)
+    return "(?!)" if not alts else "0*(?:" + alts + ")"
 
 
 def _above_column(n: int) -> str:
     """A regex alternation for the column letters after column number `n` (at most three letters)."""
     if n <= 0:
         return "[A-Z]{1,3}"
-    letters = col_letters(n)
-    alts = [f"[A-Z]{{{len(letters) + 1},3}}"] if len(letters) < 3 else []
-    for i, ch in enumerate(letters):
-        if ch != "Z":
-            rest = len(letters) - i - 1
-            alts.append(f"{letters[:i]}[{chr(ord(ch) + 1)}-Z]" + (f"[A-Z]{{{rest}}}" if rest else ""))
-    return "(?!)" if not alts else "(?:" + "|".join(alts) + ")"
+    alts = _above(col_letters(n), "[A-Z]", "[A-Z]", "Z", 3)
+    return "(?!)" if not alts else "(?:" + alts + ")"
 
 
 def _cells_past_row(row: int) -> re.Pattern:
