@@ -53,6 +53,19 @@ def with_phantom_dimension_and_space(data: bytes | None = None) -> bytes:
     return with_part_replaced(data, _sheet_of(data), patch)
 
 
+def with_squeezed_rows(mb: int = 40, data: bytes | None = None) -> bytes:
+    """The same row of numbers repeated until the sheet unpacks to `mb` MB (cells without references, as some
+    exporters write them): a zip bomb by its ratio, yet real rows a parser spends seconds on."""
+    data = data or good_return()
+    cells = b"<c><v>1</v></c>" * 20
+
+    def patch(xml: bytes) -> bytes:
+        rows = b"<row>" + cells + b"</row>"
+        return xml.replace(b"</sheetData>", rows * (mb * 1024 * 1024 // len(rows)) + b"</sheetData>")
+
+    return with_part_replaced(data, _sheet_of(data), patch)
+
+
 def with_uncalculated_formula(data: bytes | None = None, ref: str = "S3") -> bytes:
     """Targeted (column S) holds a formula written by a script, with no cached result."""
     data = data or good_return()

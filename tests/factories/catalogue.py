@@ -36,12 +36,13 @@ def _state(org: str) -> dict:
 
 
 class _ReaderWatch:
-    """Wraps `sandbox.run` to keep what each reader process reported: its own peak memory, or that it died.
+    """Wraps `sandbox.Running.wait` to keep what each reader process reported: its own peak memory, or that it died
+    (every reader process is waited for there, also the two an .xlsx is checked and parsed in side by side).
 
     The command's own peak says nothing about an upload's parsing, which happens in that child process."""
 
     def __init__(self) -> None:
-        self.real, self.peaks, self.crashes = sandbox.run, [], []
+        self.real, self.peaks, self.crashes = sandbox.Running.wait, [], []
 
     def __call__(self, *args, **kwargs):
         try:
@@ -64,7 +65,7 @@ def main(plan_path: str) -> None:
     plan = json.loads(open(plan_path, encoding="utf-8").read())
     out = []
     watch = _ReaderWatch()
-    sandbox.run = watch  # readers.read_book calls sandbox.run through the module
+    sandbox.Running.wait = lambda running: watch(running)
     for case in plan["cases"]:
         stdout, stderr = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

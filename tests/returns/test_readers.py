@@ -80,3 +80,35 @@ def test_the_consolidated_cell_cap_is_a_setting_and_fits_a_national_5w(monkeypat
     assert config.cell_limit(True) >= 91_000 * 75
     monkeypatch.setenv("STOCKTAKE_MAX_CONSOLIDATED_CELLS", "3000000")
     assert config.cell_limit(True) == 3_000_000
+
+
+def test_an_xlsx_checked_and_parsed_side_by_side_reads_as_the_careful_path_does():
+    """The checks and the parse run in two reader processes at once; the book is the one the one-after-the-other
+    path builds, formulas saved without a result included (they come from the checks, not the parse)."""
+    from tests.factories import bad_files as bad
+
+    data = bad.with_uncalculated_formula()
+    side_by_side, careful = read_book(data, "r.xlsx"), read_book(data, "r.xlsx", isolated=False)
+    assert [(s.name, s.rows, s.merged, s.uncalculated) for s in side_by_side.sheets] == \
+        [(s.name, s.rows, s.merged, s.uncalculated) for s in careful.sheets]
+    assert side_by_side.sheets[0].uncalculated, "the formula without a result was not carried over"
+    assert side_by_side.peak_mb > 0 and side_by_side.cpu_seconds > 0
+
+
+def test_a_file_the_checks_refuse_ends_the_parse_started_beside_them(monkeypatch):
+    from mapping.returns import sandbox
+    from tests.factories import bad_files as bad
+
+    started: list[sandbox.Running] = []
+    real_start = sandbox.start
+
+    def start(*args, **kwargs):
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(sandbox, "start", start)
+    with pytest.raises(ReturnError, match="zip bomb"):  # refused from the archive's directory at once
+        read_book(bad.with_squeezed_rows(40), "squeezed.xlsx")
+    assert len(started) == 2  # the parse and the checks
+    assert not any(r.proc.is_alive() for r in started), "a reader process outlived the refusal"
+    assert started[0].proc.exitcode == -9, "the parse was not ended: it ran to its own end"
