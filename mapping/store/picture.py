@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from mapping.errors import StocktakeError
-from mapping.returns.schema import CONTACT_FIELDS, FIELD_BY_NAME, FIELD_NAMES, REPLACEMENT_RULE
+from mapping.returns.normalise import fold
+from mapping.returns.schema import CONTACT_FIELDS, FIELD_BY_NAME, FIELD_NAMES, REPLACEMENT_RULE, load_vocabularies
 from mapping.store import models as m
 from mapping.store.db import ROLE_LABELS, Actor, PermissionDenied, public_view_enabled, transaction
 from mapping.store.registry import canonical_orgs, find_org, find_round, ordered_rounds, resolve_round
@@ -122,6 +123,7 @@ def load(conn: Connection, chosen: dict[int, bool], *, contacts: bool) -> pd.Dat
             .where(a.c.submission_id.in_(sorted(chosen)) & a.c.queued.is_(False)).order_by(o.c.name, a.c.id))
     df = _frame(conn, stmt)
     _by_identity(conn, df)
+    _through_confirmed_values(conn, df)
     blank = df["org_type"].isna() | (df["org_type"].astype(str).str.strip() == "")
     df.loc[blank, "org_type"] = df.loc[blank, "_org_type"]
     df = df.drop(columns=["_org_type"])
@@ -144,6 +146,39 @@ def _by_identity(conn: Connection, df: pd.DataFrame) -> None:
     for column in ("org_impl", "org_funder", "org_lead"):
         if renamed and column in df.columns:
             df[column] = df[column].replace(renamed)
+
+
+def _through_confirmed_values(conn: Connection, df: pd.DataFrame) -> None:
+    """A value kept as written because it was not on a list ('Saúde', 'Em andamento') reads as what a person
+    later confirmed it means (a vocabulary alias): the row stays stored as written, and a mapping made after the
+    upload, or removed again, shows in the picture at once instead of leaving the rows 'not on the list'."""
+    if not len(df):
+        return
+    t = m.vocabulary_aliases
+    confirmed: dict[str, dict[str, str]] = {}
+    for field, key, canonical in conn.execute(select(t.c.field, t.c.alias_key, t.c.canonical)):
+        confirmed.setdefault(field, {})[key] = canonical
+    if not confirmed:
+        return
+    vocab = load_vocabularies()
+    for field in ("sector", "status", "org_type", "modality"):
+        table, listed = confirmed.get(field), vocab.listed(field)
+        if not table or field not in df.columns:
+            continue
+        mapped = {v: table[fold(v)] for v in df[field].dropna().unique()
+                  if isinstance(v, str) and v.lower() not in listed and fold(v)[:300] in table}
+        if mapped:
+            df[field] = [mapped.get(v, v) if isinstance(v, str) else v for v in df[field]]
+    table = confirmed.get("subsector")
+    if table and "subsector" in df.columns:
+        own = {sector: {sub: sub for sub in vocab.subsectors_of(sector)} for sector in vocab.sector_names}
+        pairs = df[["sector", "subsector"]].dropna().drop_duplicates().itertuples(index=False)
+        mapped_sub = {(sector, sub): table[fold(sub)[:300]] for sector, sub in pairs
+                      if isinstance(sub, str) and sub not in own.get(sector, {})
+                      and table.get(fold(sub)[:300]) in own.get(sector, {})}
+        if mapped_sub:
+            df["subsector"] = [mapped_sub.get((sector, sub), sub)
+                               for sector, sub in zip(df["sector"], df["subsector"], strict=True)]
 
 
 def _names(conn: Connection) -> dict[int, str]:

@@ -114,3 +114,34 @@ def test_a_consolidated_import_has_its_own_larger_size_limit(w, monkeypatch):
     with pytest.raises(db.StoreError, match=r"largest consolidated file accepted .*STOCKTAKE_MAX_CONSOLIDATED_MB"):
         submissions.import_consolidated(w.engine, w.admin, filename="national2.xlsx", data=data, result=res,
                                         boundary_version=None, round_name="2026 H1")
+
+
+def test_a_value_mapped_after_the_upload_reads_mapped_in_the_picture_and_unmapped_again_when_removed(w):
+    """The secretariat often confirms 'Saúde' is Health after the returns are in: the stored rows (kept as written)
+    then count as Health at once, in every matrix and export, and removing the mapping shows them as written."""
+    from mapping.store import vocabulary
+
+    data, res = _real_result([{"adm2_name": "Lahore", "activity": "Clinics", "sector": "Saúde", "subsector": None,
+                               "status": "Em andamento"},
+                              {"adm2_name": "Multan", "activity": "Transfers", "sector": "Social protection",
+                               "subsector": "Transferências incondicionais", "status": "ongoing"}])
+    assert [(e["field"], e["value"]) for e in res.offlist] == [
+        ("sector", "Saúde"), ("subsector", "Transferências incondicionais"), ("status", "Em andamento")]
+    assert submit(w, w.focal_a, ORG_A, res).status == "stored"
+    before = picture.data_version(w.engine, w.admin)
+    as_written = picture.current_activities(w.engine, w.admin).sort_values("activity")
+    assert as_written[["sector", "subsector", "status"]].values.tolist() == [
+        ["Saúde", None, "Em andamento"], ["Social protection", "Transferências incondicionais", "ongoing"]]
+
+    vocabulary.map_value(w.engine, w.admin, "sector", "SAÚDE", "Health")
+    vocabulary.map_value(w.engine, w.admin, "status", "em andamento", "ongoing")
+    vocabulary.map_value(w.engine, w.admin, "subsector", "Transferências incondicionais",
+                         "Unconditional cash transfers")
+    assert picture.data_version(w.engine, w.admin) != before  # pages and exports build the picture again
+    mapped = picture.current_activities(w.engine, w.admin).sort_values("activity")
+    assert mapped[["sector", "subsector", "status"]].values.tolist() == [
+        ["Health", None, "ongoing"], ["Social protection", "Unconditional cash transfers", "ongoing"]]
+
+    assert vocabulary.remove_alias(w.engine, w.admin, "sector", "Saúde") is True
+    again = picture.current_activities(w.engine, w.admin).sort_values("activity")
+    assert again["sector"].tolist() == ["Saúde", "Social protection"]
