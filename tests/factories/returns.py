@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -248,3 +249,43 @@ def _cfb_entry(name: str, kind: int, child: int, start: int, size: int) -> bytes
     struct.pack_into("<III", e, 68, _NONE, _NONE, child)
     struct.pack_into("<IQ", e, 116, start, size)
     return bytes(e)
+
+
+# --------------------------------------------------------------------------- a real-world consolidated matrix
+
+MATRIZ_GROUPS = ["Organizações", None, "Localização", None, "Atividade", None, None, None, "Beneficiários", None, None,
+                 None, None]
+MATRIZ_HEADERS = ["Agência líder", "Parceiro de implementação", "Província", "Distrito", "Setor", "Atividade",
+                  "Estado", "Data de início", "Famílias alvo", "Pessoas alvo", "Famílias alcançadas",
+                  "Pessoas alcançadas", "Observações"]
+MATRIZ_HXL = ["#org +lead", "#org +impl", "#adm1 +name", "#adm2 +name", "#sector", "#activity +name", "#status",
+              "#date +start", "#targeted +hh", "#targeted +ind +num", "#reached +hh", "#reached +ind +num",
+              "#meta +remarks"]
+MATRIZ_SECTORS = ["Saúde", "Educação", "Segurança alimentar", "Água, saneamento e higiene", "SHL", "NUT"]
+MATRIZ_STATUSES = ["Em andamento", "Concluído", "Planeado"]
+
+
+def portuguese_matrix(n: int, seed: int, *, odd_rows: bool = True) -> bytes:
+    """A consolidated response-tracking matrix as Portuguese-speaking coordination offices keep them: a row of
+    column groups, a header row, an HXL row with household (+hh) and people (+ind) counts side by side, sectors
+    by their Portuguese names and cluster codes, statuses in Portuguese, a lead agency and an implementing partner
+    but no reporting-organisation column. With `odd_rows`, one row in 25 names a district newer than the
+    boundary set (Keamari) and one in 40 a start date that does not exist (31/02). Families are 1/6 of people."""
+    rng = random.Random(seed)
+    places = [("Punjab", "Lahore"), ("Punjab", "Multan"), ("Sindh", "Badin"), ("Sindh", "Sukkur"),
+              ("Khyber Pakhtunkhwa", "Peshawar"), ("Balochistan", "Quetta")]
+    leads = [("Indus Relief Partners", "Northern Alliance for Child Welfare"), ("Northern Alliance for Child Welfare",
+                                                                                  None)]
+    rows: list[list[Any]] = [MATRIZ_GROUPS, MATRIZ_HEADERS, MATRIZ_HXL]
+    for i in range(n):
+        lead, impl = rng.choice(leads)
+        province, district = rng.choice(places)
+        start = f"{rng.randint(1, 28):02d}/{rng.randint(1, 6):02d}/2025"
+        if odd_rows and i % 25 == 7:
+            province, district = "Sindh", "Keamari"
+        if odd_rows and i % 40 == 11:
+            start = "31/02/2025"
+        families = rng.randint(10, 400)
+        rows.append([lead, impl, province, district, rng.choice(MATRIZ_SECTORS), f"Atividade {i % 30}",
+                     rng.choice(MATRIZ_STATUSES), start, families, families * 6, families // 2, families * 3, None])
+    return xlsx(rows, sheet="Matriz")
