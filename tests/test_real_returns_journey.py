@@ -67,9 +67,13 @@ def test_a_real_consolidated_matrix_keeps_its_rows_asks_once_and_next_month_asks
                                                                       ("start_date", "31/02/2025", 8)]
     assert "created after this boundary set" in waiting[0]["reason"]
 
+    # the stored values on no list wait once each, with their rows and a suggestion
+    unmapped = _json(capsys, ["vocab", "waiting"])
+    assert {(e["field"], e["value"]): (e["suggestion"], e["confidence"]) for e in unmapped} == questions
+    assert sum(e["rows"] for e in unmapped if e["field"] == "status") == 280
     # a handful of one-time answers: every suggestion at 90 % or more, one pick, one district
     capsys.readouterr()
-    main(["validate", str(first), "--consolidated", "--apply-suggestions"])
+    assert main(["vocab", "waiting", "--apply-suggestions"]) == 0
     assert "7 suggestion(s) at or above 90% confidence applied." in capsys.readouterr().err
     assert main(["vocab", "map", "sector", "SHL", "--to", "Social protection"]) == 0
     assert main(["review", "resolve", "adm2_name", "Keamari", "--to", "PK729"]) == 0
@@ -79,6 +83,7 @@ def test_a_real_consolidated_matrix_keeps_its_rows_asks_once_and_next_month_asks
                                    "Social protection", "Nutrition"}
     assert (acts["adm2_pcode"] == "PK729").sum() == 12  # Keamari's rows count in West Karachi, which holds it
     assert [q["value"] for q in _json(capsys, ["review", "list"])] == ["31/02/2025"]  # only the focal point knows
+    assert _json(capsys, ["vocab", "waiting"]) == []
 
     # next month, same layout: no question, no queue, not even for the district settled once
     second = tmp_path / "matriz_julho.xlsx"

@@ -92,6 +92,8 @@ VOCAB_LISTS = {"Sectors and sub-sectors": "sector", "Organisation types": "org_t
 
 
 def vocabularies(actor: db.Actor) -> None:
+    _values_waiting(actor)
+    st.markdown("##### The lists")
     which = st.selectbox("List", list(VOCAB_LISTS), key="vocab_which")
     field = VOCAB_LISTS[which]
     columns, rows = lists.read_list(field)
@@ -103,6 +105,37 @@ def vocabularies(actor: db.Actor) -> None:
             change = lists.save_list(core.engine(), actor, field,
                                           edited.fillna("").astype(str).to_dict("records"))
             _done(f"Saved {change.rows} rows to {change.file}.")
+
+
+def _values_waiting(actor: db.Actor) -> None:
+    """What stored returns wrote that is on no list yet (a focal point cannot map values), to map once; and the
+    mappings already confirmed, with who and when, each removable."""
+    from mapping.store import vocabulary
+
+    engine = core.engine()
+    entries = core.call(vocabulary.waiting, engine, actor, what="Reading the values waiting for a mapping") or []
+    if not entries:
+        st.caption("No value waits for a mapping: every sector, status, organisation type and modality in the "
+                   "picture is on its list or mapped.")
+    elif submitting.values_to_map(engine, actor, entries, key="waiting", heading="Values waiting for a mapping",
+                                  apply_all=lambda: vocabulary.apply_waiting_suggestions(engine, actor)):
+        _done("Saved: the stored rows now count under the values they were mapped to.")
+    confirmed = core.call(vocabulary.aliases, engine, what="Reading the confirmed mappings") or []
+    if confirmed:
+        with st.expander(f"Confirmed mappings ({len(confirmed)})"):
+            render.table(pd.DataFrame([{"List": vocabulary.LABELS.get(a["field"], a["field"]), "As written": a["alias"],
+                                        "Reads as": a["canonical"], "By": a["by"],
+                                        "When": f"{a['at']:%d %b %Y %H:%M} UTC" if a["at"] else ""}
+                                       for a in confirmed]), key="confirmed_mappings")
+            labels = [f"{vocabulary.LABELS.get(a['field'], a['field'])}: '{a['alias']}' → {a['canonical']}"
+                      for a in confirmed]
+            gone = st.selectbox("Remove a mapping", ["(choose one)", *labels], key="unmap_pick")
+            if gone != "(choose one)" and st.button("Remove this mapping", key="unmap_go"):
+                a = confirmed[labels.index(gone)]
+                if core.call(vocabulary.remove_alias, engine, actor, a["field"], a["alias"],
+                             what="Removing the mapping"):
+                    _done(f"'{a['alias']}' is no longer mapped; its rows show it as written again.",
+                          clear=("unmap_pick",))
 
 
 # ---------------------------------------------------------------- organisations and users

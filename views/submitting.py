@@ -82,17 +82,25 @@ LEAVE = "(leave as written)"
 
 
 def offlist_panel(engine, actor: db.Actor, result) -> bool:
-    """Each value not on a list once, with its row count and suggestion; an admin maps them here, once for every
-    later file. True when a mapping was saved, so the page checks the return again."""
+    """Each value of this return not on a list once; an admin maps them here, once for every later file. True
+    when a mapping was saved, so the page checks the return again."""
+    return values_to_map(engine, actor, list(getattr(result, "offlist", None) or []), key="vocab",
+                         apply_all=lambda: workflow.apply_suggestions(engine, actor, result))
+
+
+def values_to_map(engine, actor: db.Actor, entries: list[dict], *, key: str, apply_all,
+                  heading: str = "Values not on the lists") -> bool:
+    """Values kept as written (field, value, rows, suggestion, confidence, how), each once with its row count and
+    suggestion, and for an admin a choice per value, "Save these mappings" and "Apply all suggestions". True when
+    a mapping was saved."""
     from mapping.returns.vocabulary import SUGGESTION_THRESHOLD
     from mapping.store import vocabulary
 
-    entries = list(getattr(result, "offlist", None) or [])
     if not entries:
         return False
-    st.markdown("##### Values not on the lists")
+    st.markdown(f"##### {heading}")
     st.caption("These rows are kept with the value as written and shown as not on the list until the value is "
-               "mapped once; the mapping then applies to every later return.")
+               "mapped once; the mapping then applies to the stored rows and to every later return.")
     frame = pd.DataFrame([{"List": vocabulary.LABELS.get(e["field"], e["field"]), "Value": e["value"],
                            "Rows": e["rows"], "Suggestion": e.get("suggestion") or "",
                            "Confidence": f"{e['confidence']}%" if e.get("suggestion") else "",
@@ -105,14 +113,14 @@ def offlist_panel(engine, actor: db.Actor, result) -> bool:
     for i, e in enumerate(entries):
         choices = [LEAVE, *core.call(vocabulary.choices, engine, e["field"], what="Reading the lists")]
         default = choices.index(e["suggestion"]) if e.get("suggestion") in choices else 0
-        pick = st.selectbox(f"{vocabulary.LABELS.get(e['field'], e['field']).capitalize()} '{e['value']}' means",
-                            choices, index=default, key=f"vocab_map_{i}_{e['field']}_{e['value']}")
+        pick = st.selectbox(f"{vocabulary.LABELS.get(e['field'], e['field']).capitalize()} '{core.esc(e['value'])}' means",
+                            choices, index=default, key=f"{key}_map_{i}_{e['field']}_{e['value']}")
         picks.append((e, pick))
     left, right = st.columns(2)
-    if left.button(f"Apply all suggestions (≥ {SUGGESTION_THRESHOLD}% sure)", key="vocab_apply_all"):
-        done = core.call(workflow.apply_suggestions, engine, actor, result, what="Saving the mappings")
+    if left.button(f"Apply all suggestions (≥ {SUGGESTION_THRESHOLD}% sure)", key=f"{key}_apply_all"):
+        done = core.call(apply_all, what="Saving the mappings")
         return bool(done)
-    if right.button("Save these mappings", key="vocab_save", type="primary"):
+    if right.button("Save these mappings", key=f"{key}_save", type="primary"):
         saved = 0
         for e, pick in picks:
             if pick != LEAVE and core.call(vocabulary.map_value, engine, actor, e["field"], e["value"], pick,

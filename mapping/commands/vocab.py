@@ -1,11 +1,13 @@
-"""`vocab list|add|remove|map|unmap|aliases`: the controlled lists, and values outside them mapped once.
+"""`vocab list|add|remove|map|unmap|waiting|aliases`: the controlled lists, and values outside them mapped once.
 
 `vocab list|add|remove` read and edit the lists themselves (sectors, organisation types, statuses, modalities,
 the programmes' target groups) through `mapping.store.lists`, which checks the role and writes the audit entry,
 like the Admin page's Lists tab.
 
 `vocab map sector "Saúde" --to Health` is kept in the database (who and when, in the audit log too) and applied
-to every later return, in the app and on the command line alike.
+to every later return, in the app and on the command line alike, and to the rows already stored (they keep the
+value as written; the picture reads it through the mapping). `vocab waiting` lists what stored returns wrote
+that is on no list yet, e.g. a focal point's values, which only the secretariat may map.
 """
 
 from __future__ import annotations
@@ -100,6 +102,30 @@ def _aliases(args) -> int:
     return 0
 
 
+def _waiting(args) -> int:
+    from mapping.returns.vocabulary import SUGGESTION_THRESHOLD
+    from mapping.store import vocabulary
+
+    engine, actor = _engine_and_actor(args)
+    if args.apply_suggestions:
+        done = vocabulary.apply_waiting_suggestions(engine, actor, round_name=args.round)
+        print(f"{len(done)} suggestion(s) at or above {SUGGESTION_THRESHOLD}% confidence applied.", file=sys.stderr)
+    rows = vocabulary.waiting(engine, actor, round_name=args.round)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No value waits for a mapping: every value in the picture is on its list or mapped.")
+    for r in rows:
+        hint = (f"suggested: {r['suggestion']} ({r['how']}, {r['confidence']}% sure)" if r["suggestion"]
+                else "no suggestion: choose one with vocab map")
+        print(f"{r['field']:10} {r['value']!r}  {r['rows']:,} row(s) of {', '.join(r['orgs'])}; {hint}")
+    if rows:
+        print(f"Map one with: python -m mapping vocab map FIELD VALUE --to CANONICAL; or take every suggestion at or "
+              f"above {SUGGESTION_THRESHOLD}% with: python -m mapping vocab waiting --apply-suggestions")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("vocab", help="the controlled lists (vocab list / add / remove) and values outside them mapped "
                        "once (vocab map / unmap / aliases)",
@@ -130,6 +156,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("value")
     a.add_argument("--user", metavar="EMAIL")
     a.set_defaults(handler=_unmap)
+    a = s.add_parser("waiting", help="admin: values the stored returns keep as written (on no list, not mapped yet), "
+                     "once each with rows and a suggestion")
+    a.add_argument("--apply-suggestions", action="store_true",
+                   help="confirm every suggestion at or above the stated confidence first")
+    a.add_argument("--round", metavar="NAME", help="default: the current picture's round")
+    a.add_argument("--json", action="store_true")
+    a.add_argument("--user", metavar="EMAIL", help="act as this account (default: the local operator)")
+    a.set_defaults(handler=_waiting)
     a = s.add_parser("aliases", help="the confirmed mappings, who made them and when")
     a.add_argument("field", nargs="?", choices=VOCAB_FIELDS)
     a.add_argument("--json", action="store_true")

@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 
 from mapping.returns.normalise import fold
 from mapping.returns.schema import load_vocabularies
-from mapping.returns.vocabulary import VOCAB_FIELDS
+from mapping.returns.vocabulary import SUGGESTION_THRESHOLD, VOCAB_FIELDS, suggest
 from mapping.store import models as m
 from mapping.store.db import Actor, StoreError, audit, require_admin, transaction, utcnow
 from mapping.store.registry import org_directory
 
-__all__ = ["aliases", "choices", "confirmed", "map_value", "remove_alias"]
+__all__ = ["aliases", "apply_waiting_suggestions", "choices", "confirmed", "map_value", "remove_alias", "waiting"]
 
 LABELS = {"sector": "sector", "subsector": "sub-sector", "status": "status", "org_type": "organisation type",
           "modality": "modality", "org_name": "organisation"}
@@ -102,3 +102,49 @@ def confirmed(engine: Engine) -> dict[str, dict[str, str]]:
     for a in aliases(engine):
         out.setdefault(a["field"], {})[a["alias"]] = a["canonical"]
     return out
+
+
+def waiting(engine: Engine, actor: Actor, *, round_name: str | None = None) -> list[dict]:
+    """Each value the picture keeps as written because it is on no list and nobody has mapped it yet, once (admin):
+    field, value, rows, orgs, suggestion, confidence, how. A focal point cannot map values, so what its return
+    wrote waits here for the secretariat; most rows first."""
+    require_admin(actor, "see the values waiting for a mapping")
+    from mapping.store import picture
+
+    acts = picture.current_activities(engine, actor, round_name=round_name)
+    vocab = load_vocabularies()
+    found: dict[tuple[str, str], dict] = {}
+
+    def note(field: str, value, org: str, options: list[str]) -> None:
+        if not isinstance(value, str) or not value.strip():
+            return
+        entry = found.get((field, value))
+        if entry is None:
+            hint = suggest(field, value, options)
+            entry = found[(field, value)] = {
+                "field": field, "value": value, "rows": 0, "orgs": [], "suggestion": hint.canonical if hint else None,
+                "confidence": hint.confidence if hint else 0, "how": hint.how if hint else None}
+        entry["rows"] += 1
+        if org not in entry["orgs"]:
+            entry["orgs"].append(org)
+
+    if len(acts):
+        for field in ("sector", "status", "org_type", "modality"):
+            listed, options = vocab.listed(field), choices(engine, field)
+            for value, org in zip(acts[field], acts["org_name"], strict=True):
+                if isinstance(value, str) and value.lower() not in listed:
+                    note(field, value, org, options)
+        for sector, sub, org in zip(acts["sector"], acts["subsector"], acts["org_name"], strict=True):
+            own = vocab.subsectors_of(sector) if isinstance(sector, str) else []
+            if isinstance(sub, str) and own and sub not in own:
+                note("subsector", sub, org, own)
+    order = {f: i for i, f in enumerate(VOCAB_FIELDS)}
+    return sorted(found.values(), key=lambda e: (order[e["field"]], -e["rows"], e["value"]))
+
+
+def apply_waiting_suggestions(engine: Engine, actor: Actor, *, threshold: int = SUGGESTION_THRESHOLD,
+                              round_name: str | None = None) -> list[dict]:
+    """Confirm the suggestion of every waiting value at or above `threshold` % (admin); returns what was mapped."""
+    return [map_value(engine, actor, e["field"], e["value"], e["suggestion"])
+            for e in waiting(engine, actor, round_name=round_name)
+            if e["suggestion"] and e["confidence"] >= threshold]

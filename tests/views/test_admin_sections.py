@@ -252,3 +252,42 @@ def test_a_focal_point_cannot_reach_the_vocabularies(admin_env):
     with pytest.raises(db.PermissionDenied):  # the engine refuses too
         lists.add_value(engine, focal, "status", "cancelled")
     assert "cancelled" not in [r["status"] for r in lists.read_list("status")[1]]
+
+
+def test_values_a_focal_point_wrote_wait_for_the_secretariat_who_maps_them_once_on_the_admin_page(admin_env):
+    """A focal point cannot map values: 'Saúde' and 'Em andamento' are stored as written and wait on the Admin
+    page, each once with its rows and suggestion; applying the suggestions makes the stored rows count as Health
+    and ongoing, and removing a mapping shows the value as written again."""
+    from mapping.store import picture, vocabulary
+
+    engine = db.connect()
+    focal = auth.authenticate(engine, USERS["focal_point"][0], PASSWORD)
+    rows = [{"org_name": "IRP", "sector": "Saúde", "activity": f"Clinics {i}", "adm1_name": "Punjab",
+             "adm2_name": "Lahore", "status": "Em andamento", "start_date": "01/01/2026"} for i in range(3)]
+    assert workflow.submit_file(engine, focal, return_bytes(rows), "irp_pt.xlsx",
+                                org="Indus Relief Partners").status == "stored"
+
+    at = open_admin(admin())
+    tab(at, "Vocabularies")
+    waiting = next(d.value for d in at.dataframe if "Suggestion" in d.value.columns)
+    assert waiting[["List", "Value", "Rows", "Suggestion", "Confidence"]].values.tolist() == [
+        ["sector", "Saúde", 3, "Health", "95%"], ["status", "Em andamento", 3, "ongoing", "95%"]]
+    assert at.selectbox(key="waiting_map_0_sector_Saúde").value == "Health"  # the suggestion is preselected
+    button(at, "Apply all suggestions (≥ 90% sure)").click().run()
+    assert problems(at) == [] and at.button_group(key="admin_section").value == "Vocabularies"
+    assert flash(at) == ["Saved: the stored rows now count under the values they were mapped to."]
+    mine = picture.current_activities(engine, db.CLI_ADMIN).query("activity.str.startswith('Clinics ')")
+    assert set(mine["sector"]) == {"Health"} and set(mine["status"]) == {"ongoing"}
+    assert [c.value for c in at.caption if str(c.value).startswith("No value waits for a mapping")]
+
+    confirmed = next(d.value for d in at.dataframe if "Reads as" in d.value.columns)
+    assert confirmed[["List", "As written", "Reads as", "By"]].values.tolist() == [
+        ["sector", "Saúde", "Health", USERS["admin"][0]], ["status", "Em andamento", "ongoing", USERS["admin"][0]]]
+    at.selectbox(key="unmap_pick").set_value("sector: 'Saúde' → Health").run()
+    button(at, "Remove this mapping").click().run()
+    assert flash(at) == ["'Saúde' is no longer mapped; its rows show it as written again."]
+    assert [a["alias"] for a in vocabulary.aliases(engine)] == ["Em andamento"]
+    mine = picture.current_activities(engine, db.CLI_ADMIN).query("activity.str.startswith('Clinics ')")
+    assert set(mine["sector"]) == {"Saúde"}
+    waiting = next(d.value for d in at.dataframe if "Suggestion" in d.value.columns)
+    assert waiting["Value"].tolist() == ["Saúde"]
