@@ -104,7 +104,8 @@ def values_to_map(engine, actor: db.Actor, entries: list[dict], *, key: str, app
     frame = pd.DataFrame([{"List": vocabulary.LABELS.get(e["field"], e["field"]), "Value": e["value"],
                            "Rows": e["rows"], "Suggestion": e.get("suggestion") or "",
                            "Confidence": f"{e['confidence']}%" if e.get("suggestion") else "",
-                           "Why": e.get("how") or ""} for e in entries])
+                           "Why": e.get("how") or ""} | ({"Organisations": ", ".join(e["orgs"])} if "orgs" in e else {})
+                          for e in entries])
     st.dataframe(frame, hide_index=True, width="stretch")
     if actor.role != "admin":
         st.caption("The secretariat confirms these mappings; the rows are stored either way.")

@@ -270,8 +270,9 @@ def test_values_a_focal_point_wrote_wait_for_the_secretariat_who_maps_them_once_
     at = open_admin(admin())
     tab(at, "Vocabularies")
     waiting = next(d.value for d in at.dataframe if "Suggestion" in d.value.columns)
-    assert waiting[["List", "Value", "Rows", "Suggestion", "Confidence"]].values.tolist() == [
-        ["sector", "Saúde", 3, "Health", "95%"], ["status", "Em andamento", 3, "ongoing", "95%"]]
+    assert waiting[["List", "Value", "Rows", "Suggestion", "Confidence", "Organisations"]].values.tolist() == [
+        ["sector", "Saúde", 3, "Health", "95%", "Indus Relief Partners"],
+        ["status", "Em andamento", 3, "ongoing", "95%", "Indus Relief Partners"]]
     assert at.selectbox(key="waiting_map_0_sector_Saúde").value == "Health"  # the suggestion is preselected
     button(at, "Apply all suggestions (≥ 90% sure)").click().run()
     assert problems(at) == [] and at.button_group(key="admin_section").value == "Vocabularies"
