@@ -15,7 +15,9 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from mapping.analysis import matrices as analysis
+from mapping.analysis.frame import listed_labels
 from mapping.errors import StocktakeError
+from mapping.returns.schema import LISTED_FIELDS
 from mapping.store import db, registry
 from views import core
 
@@ -136,7 +138,13 @@ def view(*, with_filters: bool = True) -> View:
                 options = _options(acts, column, current, units)
                 _seed(key, [v for v in current if v in options])
                 st.session_state[key] = [v for v in st.session_state[key] or [] if v in options]
-                fmt = (lambda p: f"{names.get(p, p)} ({p})") if name == "districts" else str
+                if name == "districts":
+                    fmt = lambda p: f"{names.get(p, p)} ({p})"  # noqa: E731
+                elif column in LISTED_FIELDS:  # 'Saúde (not on the list)': kept as written, not one of the list's
+                    shown = dict(zip(options, listed_labels(column, options), strict=True))
+                    fmt = shown.get
+                else:
+                    fmt = str
                 chosen[name] = tuple(st.multiselect(label, options, key=key, format_func=fmt, placeholder="All",
                                                     on_change=_remember, args=(key,)))
             _seed("flt_period_on", bool(start.period_start or start.period_end))

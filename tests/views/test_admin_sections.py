@@ -267,6 +267,12 @@ def test_values_a_focal_point_wrote_wait_for_the_secretariat_who_maps_them_once_
     assert workflow.submit_file(engine, focal, return_bytes(rows), "irp_pt.xlsx",
                                 org="Indus Relief Partners").status == "stored"
 
+    matrices = start_as(admin())
+    matrices.switch_page("pages/matrices.py").run()
+    sectors = matrices.multiselect(key="flt_sectors").options  # the filter says what is not one of the list's
+    assert "Saúde (not on the list)" in sectors and "Health" in sectors and "Saúde" not in sectors
+    assert "Em andamento (not on the list)" in matrices.multiselect(key="flt_statuses").options
+
     at = open_admin(admin())
     tab(at, "Vocabularies")
     waiting = next(d.value for d in at.dataframe if "Suggestion" in d.value.columns)
