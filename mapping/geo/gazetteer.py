@@ -9,8 +9,9 @@ comes back `ambiguous` or `unmatched` with candidates and a plain-words note.
 
 The matching is a cascade of named steps (`STEPS`): each takes the gazetteer and one `Query` and either
 decides (returns a `Match`) or passes (returns None). Country knowledge lives in data files:
-`data/aliases/<ISO3>.csv` (abbreviations, old and newer names) and `data/divisions/<ISO3>.csv` (which
-districts each division holds); any country works without them.
+`data/aliases/<ISO3>.csv` (abbreviations, old and newer names), `data/divisions/<ISO3>.csv` (which
+districts each division holds) and `data/places/<ISO3>.csv` (the country's own names and places that are no
+unit, which `place_names` adds to every name the set knows); any country works without them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from mapping import config
-from mapping.geo.countries import iso3
+from mapping.geo.countries import iso2, iso3
 from mapping.geo.names import (
     Normaliser,
     basic_tokens,
@@ -39,10 +40,12 @@ from mapping.geo.names import (
     split_pcode,
 )
 
-__all__ = ["Match", "Query", "Gazetteer", "STEPS", "load_aliases", "load_divisions", "Normaliser", "basic_tokens"]
+__all__ = ["Match", "Query", "Gazetteer", "STEPS", "load_aliases", "load_divisions", "load_places", "Normaliser",
+           "basic_tokens"]
 
 ALIASES_DIR = config.PROJECT_ROOT / "data" / "aliases"
 DIVISIONS_DIR = config.PROJECT_ROOT / "data" / "divisions"
+PLACES_DIR = config.PROJECT_ROOT / "data" / "places"
 AUTO_SCORE = 86.0      # a close spelling is matched only at or above this similarity ...
 AUTO_MARGIN = 7.0      # ... and only this far ahead of the runner-up
 NATIONAL_SCORE = 93.0  # without a province there is less context, so the spelling must be closer
@@ -138,6 +141,16 @@ def load_divisions(country: str | None) -> pd.DataFrame | None:
     return pd.DataFrame(_read_csv(path), columns=["division", "province", "districts", "note"]).fillna("")
 
 
+def load_places(country: str | None) -> list[str]:
+    """The country's names and the places that are no unit of a boundary set (a city that spans districts),
+    from `data/places/<ISO3>.csv`: an organisation's name may end with them ("UNICEF Pakistan"), yet nothing
+    in the boundary files says so. Empty when the country has no file."""
+    path = _country_file(PLACES_DIR, country)
+    if path is None:
+        return []
+    return [" ".join(r["name"].split()) for r in _read_csv(path) if (r.get("name") or "").strip()]
+
+
 @dataclass
 class _Unit:
     pcode: str
@@ -169,8 +182,9 @@ class Gazetteer:
 
     def __init__(self, units: pd.DataFrame, aliases: pd.DataFrame | None = None,
                  learned: list[dict] | None = None, country: str | None = None,
-                 divisions: pd.DataFrame | None = None):
+                 divisions: pd.DataFrame | None = None, places: Iterable[str] = ()):
         self.country = iso3(country)
+        self.other_places = [p for p in places if p.strip()]  # the country file's names that are no unit's
         rows = aliases.fillna("").to_dict("records") if aliases is not None else []
         self.norm = n = Normaliser((r["name"], r["target"]) for r in rows if str(r.get("kind")).strip() == "token")
         self.units: dict[str, _Unit] = {}
@@ -198,11 +212,13 @@ class Gazetteer:
         self.aliases: dict[str, list[_Alias]] = {}
         self.marked_aliases: dict[str, list[_Alias]] = {}  # names with "Division", "Agency" ... in them
         self.divisions: dict[str, list[_Alias]] = {}
+        self.province_aliases: list[str] = []  # other names of the set's provinces, as the alias file writes them
         for r in rows:
             if str(r.get("kind")).strip() == "province":
                 target = self._province_exact(str(r["target"]))
                 if target:
                     self.province_keys.setdefault(n.key(r["name"]), target)
+                    self.province_aliases.append(str(r["name"]).strip())
         for r in rows:
             kind = str(r.get("kind")).strip()
             if kind in ("alias", "parent", "newer"):
@@ -252,14 +268,29 @@ class Gazetteer:
 
     @classmethod
     def from_units(cls, units: pd.DataFrame, *, aliases: pd.DataFrame | None = None, learned: list[dict] | None = None,
-                   country: str | None = None, divisions: pd.DataFrame | None = None) -> Gazetteer:
-        """Use the country's alias and division files unless given; the country is guessed from p-codes if unset."""
+                   country: str | None = None, divisions: pd.DataFrame | None = None,
+                   places: Iterable[str] | None = None) -> Gazetteer:
+        """Use the country's alias, division and place files unless given; the country is guessed from p-codes
+        if unset."""
         country = country or _country_of(units)
         if aliases is None:
             aliases = load_aliases(country)
         if divisions is None:
             divisions = load_divisions(country)
-        return cls(units, aliases, learned, country, divisions)
+        if places is None:
+            places = load_places(country)
+        return cls(units, aliases, learned, country, divisions, places)
+
+    def place_names(self) -> tuple[str, ...]:
+        """Every name a place of this country goes by, as written: its districts and provinces, their other
+        names and divisions from the country files, the country's own names and its ISO codes. Organisation
+        matching strips them from the end of a name ("UNICEF Sindh", "WFP Quetta office"), so they must be this
+        deployment's places: a word that is a place in one country is part of an organisation's name in another."""
+        names = [u.name for u in self.units.values()] + list(self.provinces.values()) + self.province_aliases
+        names += [a.name for table in (self.aliases, self.marked_aliases, self.divisions)
+                  for entries in table.values() for a in entries]
+        names += [*self.other_places, self.country or "", iso2(self.country) or ""]
+        return tuple(dict.fromkeys(n for n in names if n.strip()))
 
     # ------------------------------------------------------------------ building helpers
 

@@ -104,6 +104,17 @@ def test_abbreviations_and_spelling_variants_match_only_inside_the_province(gaz)
     assert gaz.match("Punjab", "Haiderabad").status != "matched"
 
 
+def test_place_names_are_the_sets_names_and_the_country_files(gaz, tmp_path):
+    names = set(gaz.place_names())
+    assert {"Sindh", "Quetta", "D. I. Khan", "Khyber Pakhtunkhwa"} <= names  # the boundary set's
+    assert {"KPK", "NWFP", "FATA", "AJK", "Lyallpur"} <= names  # data/aliases/PAK.csv: other names
+    assert {"Karachi", "Baltistan"} <= names  # data/divisions/PAK.csv
+    assert {"Pakistan", "PAK", "PK"} <= names  # data/places/PAK.csv and the ISO codes
+    tiny = boundaries.import_path(fb.tiny_country(tmp_path), dest=tmp_path / "sets")
+    other = Gazetteer.from_units(boundaries.units(tiny), country=tiny.meta["country"])
+    assert gz.load_places(other.country) == [] and not {"Pakistan", "KPK", "Karachi"} & set(other.place_names())
+
+
 def test_methods_say_how_each_name_was_matched(gaz):
     assert gaz.country == "PAK"
     assert (gaz.match("Punjab", "PK-607").method, gaz.match("Punjab", "PK-607").score) == ("pcode", 100.0)
