@@ -96,12 +96,12 @@ def place_corpus(gaz: Gazetteer, units) -> None:
             emit(f"place_step_{name}_recall", 100.0 * right[name] / max(with_truth, 1), "%")
 
 
-def org_corpus() -> None:
-    """Precision and recall of organisation matching, overall and per method."""
+def org_corpus(gaz: Gazetteer) -> None:
+    """Precision and recall of organisation matching, overall and per method, with the boundary set's places."""
     from mapping.returns.organisations import STARTER_LIST, OrgIndex, read_org_list
 
     orgs = [o | {"id": i} for i, o in enumerate(read_org_list(STARTER_LIST.read_text(encoding="utf-8")), start=1)]
-    index = OrgIndex(orgs)
+    index = OrgIndex(orgs, gaz.place_names())
     with (ROOT / "tests" / "corpus" / "organisations.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
     matched, right = Counter(), Counter()
@@ -127,8 +127,9 @@ def main() -> None:
     bset = boundaries.import_path(SHARED_BOUNDARIES, dest=dest)
     units = boundaries.units(bset)
     pairs = make_pairs(units, args.scale)
-    place_corpus(Gazetteer.from_units(units, country=bset.meta["country"]), units)
-    org_corpus()
+    pak = Gazetteer.from_units(units, country=bset.meta["country"])
+    place_corpus(pak, units)
+    org_corpus(pak)
     with timed("match_build_seconds"):
         gaz = Gazetteer.from_units(units, country=bset.meta["country"])
     with timed() as t:

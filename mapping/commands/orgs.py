@@ -55,7 +55,11 @@ def _match(args: argparse.Namespace, actor: db.Actor) -> int:
     if column is None:
         print(f"{args.input} needs an 'organisation' column (found: {', '.join(header) or 'none'}).", file=sys.stderr)
         return 1
-    matches = identity.match_names(db.connect(), [r.get(column) or "" for r in rows])
+    from mapping import workflow
+
+    engine = db.connect()
+    gaz = workflow.context(engine).gazetteer  # the active set's places end names ("UNICEF Sindh"); none before one
+    matches = identity.match_names(engine, [r.get(column) or "" for r in rows], gaz.place_names() if gaz else ())
     out_cols = [h for h in header if h not in MATCH_COLUMNS] + MATCH_COLUMNS
 
     def row(r: dict, mt) -> dict:

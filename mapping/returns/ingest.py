@@ -99,9 +99,8 @@ class _Checker:
         self.file, self.layout = filename, layout
         self.sheet = layout.sheet.name
         self.by_field: dict[str, Column] = {c.field: c for c in layout.columns if c.field}
-        country = getattr(gazetteer, "country", None)
         org_index = OrgIndex(_with_confirmed_names(orgs, (confirmed or {}).get("org_name")),
-                             (country,) if isinstance(country, str) else ())
+                             gazetteer.place_names() if gazetteer is not None else ())
         self.ctx = Context(gazetteer, vocab, VocabIndex(vocab, confirmed), org_index, have_orgs=orgs is not None,
                            own=_own_org(org_index, org), date_order=date_order, today=today, strict=strict,
                            pcode_column="adm2_pcode" in self.by_field)

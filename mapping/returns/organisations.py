@@ -3,11 +3,14 @@
 A partner counted twice ("UNICEF" and "Unicef Pakistan") inflates every distinct-partner figure; a partner
 merged with another hides one. So a name is matched only by evidence that identifies one organisation, in
 this order: the exact name, an alias, the acronym, then the normalised name (case, accents, punctuation,
-"the", British/American spelling, a country or office suffix such as "Pakistan office", a province or city
+"the", British/American spelling, an office word such as "country office", a place of the deployment's country
 after the name). A close spelling is only a suggestion for review. A key two organisations share (an
 acronym used by two, "Save the Children" for two members) matches neither.
 
-Pure functions over the directory the store hands out (`registry.org_directory`): no database here.
+Which words are places is the deployment's knowledge, not this module's: the gazetteer's `place_names` (the
+boundary set's names and the country files) are handed to `OrgIndex`, so "Sindh" ends an organisation's name in
+Pakistan and is part of one elsewhere. Pure functions over the directory the store hands out
+(`registry.org_directory`): no database here.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,24 +28,20 @@ from rapidfuzz import fuzz, process
 from mapping import config
 from mapping.errors import StocktakeError
 
-__all__ = ["OrgIndex", "OrgMatch", "name_key", "METHODS", "STARTER_LIST", "read_org_list"]
+__all__ = ["OrgIndex", "OrgMatch", "name_key", "place_keys", "METHODS", "STARTER_LIST", "read_org_list"]
 
 STARTER_LIST = config.PROJECT_ROOT / "data" / "organisations.csv"  # the usual partners, with IATI identifiers
 
 METHODS: tuple[str, ...] = ("exact", "alias", "acronym", "normalised", "fuzzy")
 SUGGEST_SCORE = 85.0   # a close spelling this similar is offered for review ...
 HINT_SCORE = 70.0      # ... and this similar is still listed as a candidate of an unmatched name
-# Words after a name that say which office wrote it, not which organisation it is.
+# Words after a name that say which office wrote it, not which organisation it is (language, not a country's).
 OFFICE_WORDS = frozenset({"office", "offices", "country", "head", "field", "sub", "suboffice", "provincial",
-                          "regional", "area", "mission", "resident", "delegation", "team", "unit", "hub", "in", "pk"})
+                          "regional", "area", "mission", "resident", "delegation", "team", "unit", "hub", "in"})
 # A donor country written before the agency's name ("UK FCDO", "German GIZ"): tried last, without it.
 DONOR_PREFIXES = frozenset({"uk", "us", "usa", "german", "germany", "japan", "japanese", "swiss", "australian",
                             "canadian", "canada", "dutch", "swedish", "norwegian", "danish", "korean"})
-# Places a name may end with ("UNICEF Sindh", "WFP Quetta"); the boundary set's names are added per index.
-PLACE_WORDS = frozenset({"pakistan", "punjab", "sindh", "balochistan", "baluchistan", "kp", "kpk",
-                         "khyber pakhtunkhwa", "pakhtunkhwa", "khyber", "gilgit", "baltistan", "gb", "ajk",
-                         "azad", "kashmir", "islamabad", "karachi", "lahore", "peshawar", "quetta", "hyderabad",
-                         "multan", "sukkur", "faisalabad", "rawalpindi", "fata", "nwfp"})
+MAX_PLACE_WORDS = 6  # places of up to six words ("State of ... and ...") are stripped as a whole
 _SPELLING = {"organisation": "organization", "organisations": "organizations", "programme": "program",
              "programmes": "programs", "labour": "labor", "centre": "center", "defence": "defense",
              "fuer": "fur", "&": "and"}
@@ -74,11 +73,22 @@ def _join_letters(words: list[str]) -> list[str]:
     return out
 
 
-def name_key(text: Any, places: frozenset[str] = PLACE_WORDS) -> str:
-    """The normalised name: "The U.N. Children's Fund - Pakistan Country Office" → "united nations childrens
-    fund". British and American spellings meet, a leading "the" and trailing country, office and place words
-    go, a leading "UN" reads "united nations"."""
-    words = [_SPELLING.get(w, w) for w in _join_letters(_fold(text).split())]
+def _words(text: Any) -> list[str]:
+    """Folded words with single letters joined and one spelling of each British/American pair."""
+    return [_SPELLING.get(w, w) for w in _join_letters(_fold(text).split())]
+
+
+def place_keys(names: Iterable[str]) -> frozenset[str]:
+    """Place names ("Khyber Pakhtunkhwa", "D. I. Khan") as `name_key` compares them with a name's last words."""
+    return frozenset(k for k in (" ".join(_words(n)) for n in names if n) if k)
+
+
+def name_key(text: Any, places: Collection[str] = frozenset()) -> str:
+    """The normalised name: "The U.N. Children's Fund - Northland Country Office" → "united nations childrens
+    fund" when Northland is one of `places` (keys made by `place_keys`). British and American spellings meet,
+    a leading "the" and trailing office and place words go, a leading "UN" reads "united nations". Without
+    places only office words go: which words are places depends on the country."""
+    words = _words(text)
     if words[:1] == ["the"]:
         words = words[1:]
     if words[:1] == ["un"] and len(words) > 1:
@@ -88,13 +98,11 @@ def name_key(text: Any, places: frozenset[str] = PLACE_WORDS) -> str:
             words = words[:-len(tail)]
             break
     while len(words) > 1:
-        two = " ".join(words[-2:])
-        if two in places and len(words) > 2:
-            words = words[:-2]
-        elif words[-1] in places or words[-1] in OFFICE_WORDS:
-            words = words[:-1]
-        else:
+        size = next((n for n in range(min(len(words) - 1, MAX_PLACE_WORDS), 0, -1)
+                     if " ".join(words[-n:]) in places), 0)  # the longest place the name ends with
+        if not size and words[-1] not in OFFICE_WORDS:
             break
+        words = words[:-(size or 1)]
     return " ".join(words)
 
 
@@ -129,9 +137,10 @@ class OrgMatch:
 class OrgIndex:
     """Recognise an organisation however a return spells it; build once per directory, match many."""
 
-    def __init__(self, orgs: list[dict] | None, countries: tuple[str, ...] = (), *, places: Iterable[str] = ()):
+    def __init__(self, orgs: list[dict] | None, places: Iterable[str] = ()):
+        """`places`: the deployment's place names (`Gazetteer.place_names`), which a name may end with."""
         self.orgs = list(orgs or [])
-        self.places = PLACE_WORDS | {_fold(c) for c in (*countries, *places) if c and _fold(c)}
+        self.places = place_keys(places)
         self.tables: dict[str, dict[str, list[dict]]] = {m: {} for m in ("exact", "alias", "acronym", "normalised")}
         for org in self.orgs:
             self._add("exact", _fold(org.get("name") or ""), org)

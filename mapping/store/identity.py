@@ -9,6 +9,7 @@ unmerging is clearing one column. Both are audited with what changed.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +130,8 @@ def load_org_list(engine: Engine, actor: Actor, path: Path | None = None) -> int
     return added
 
 
-def match_names(engine: Engine, names: list[str]) -> list[OrgMatch]:
-    """How each written name is understood against the current list (the `orgs match` command's engine)."""
-    index = OrgIndex(org_directory(engine))
+def match_names(engine: Engine, names: list[str], places: Iterable[str] = ()) -> list[OrgMatch]:
+    """How each written name is understood against the current list (the `orgs match` command's engine);
+    `places` are the deployment's place names (`Gazetteer.place_names`), which a name may end with."""
+    index = OrgIndex(org_directory(engine), places)
     return [index.match(n) for n in names]

@@ -92,9 +92,11 @@ def test_alias_add_teaches_a_name_unless_it_already_means_another(db_url):
     assert "Alpha Relief Trust" in registry.list_orgs(w.engine)[0]["aliases"]
     with pytest.raises(StoreError, match="already names Bravo Aid"):
         identity.add_org_alias(w.engine, w.admin, ORG_A, "bravo")
-    m = identity.match_names(w.engine, ["Alpha Relief Trust", "Bravo Aid Pakistan", "Charlie"])
+    m = identity.match_names(w.engine, ["Alpha Relief Trust", "Bravo Aid Pakistan", "Charlie"], places=["Pakistan"])
     assert [(x.org_name, x.method, x.status) for x in m] == [
         (ORG_A, "alias", "matched"), ("Bravo Aid", "normalised", "matched"), (None, None, "unmatched")]
+    # without the deployment's places "Pakistan" is part of the name written: no organisation is called that
+    assert identity.match_names(w.engine, ["Bravo Aid Pakistan"])[0].status != "matched"
 
 
 def test_orgs_commands_merge_unmerge_alias_match_and_load(tmp_path, monkeypatch, capsys):
