@@ -1,6 +1,6 @@
 """Stocktake works for any country: the code names no province, district, p-code, currency or programme of the
-country the demo uses; vocabularies, the framework, the demo and the places an organisation's name may end with
-are data (the boundary set and the country's files)."""
+country the demo uses; vocabularies, the framework, the demo, the places an organisation's name may end with and
+what a currency symbol means are data (the boundary set and the country's files)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import geopandas as gpd
 
 from mapping.geo.gazetteer import Gazetteer
+from mapping.returns.currencies import symbols_for
 from mapping.returns.ingest import read_return
+from mapping.returns.normalise import read_number
 from mapping.returns.organisations import OrgIndex, name_key, place_keys
 from tests.factories import boundaries as fb
 from tests.factories.returns import ORGS, pak_gazetteer, row, template_return
@@ -45,17 +47,18 @@ def test_the_vocabularies_and_the_framework_are_data_files():
 
 
 # --------------------------------------------------------------------------- organisations and currencies
-# Which words are places is the deployment's country's knowledge: its boundary set and data files.
+# Which words are places, and what "Rs" means, are the deployment's country's: its boundary set and data files.
 
 def _xy() -> Gazetteer:
     """The fictional country XY (provinces Northland and Southmark; districts Ashford ... Cedar Falls ...)."""
     return Gazetteer.from_units(fb.district_frame().drop(columns="geometry"), country="XY")
 
 
-def _read(gaz: Gazetteer, **values):
-    """A one-row return of Indus Relief Partners' activity in the gazetteer's first district."""
+def _read(gaz: Gazetteer, *more: dict, **values):
+    """A return of Indus Relief Partners' activity in the gazetteer's first district: one row with `values`,
+    then one row per dict of `more`."""
     unit = next(iter(gaz.units.values()))
-    data = template_return([row(adm1_name=unit.adm1_name, adm2_name=unit.name, **values)])
+    data = template_return([row(adm1_name=unit.adm1_name, adm2_name=unit.name, **v) for v in (values, *more)])
     return read_return(data, "return.xlsx", gazetteer=gaz, orgs=ORGS + FRIENDS, today=dt.date(2025, 6, 1))
 
 
@@ -85,3 +88,29 @@ def test_a_place_word_of_another_country_stays_part_of_an_organisations_name():
     m = OrgIndex(FRIENDS, pak.place_names()).match("Friends of Punjab Lahore office")
     assert (m.status, [c["name"] for c in m.candidates]) == ("ambiguous", ["Friends of Punjab", "Friends of Sindh"])
 
+
+def test_rs_is_the_rupee_of_the_deployments_country_and_nothing_elsewhere():
+    assert read_number("Rs 5,000", symbols_for("PAK"))[:2] == (5000, "PKR")
+    assert read_number("Rs. 5,000", symbols_for("IND"))[:2] == (5000, "INR")
+    elsewhere = read_number("Rs 5,000", symbols_for("XY"))
+    assert (elsewhere.value, elsewhere.currency, elsewhere.problem, elsewhere.symbol) == (5000, None, None, "Rs")
+    assert read_number("Rs 5,000")[:2] == (5000, None)  # no country: not PKR either
+    assert read_number("$3,000", symbols_for("XY"))[:2] == (3000, "USD")  # the donors' currencies, anywhere
+
+    pak = _read(pak_gazetteer(), budget="Rs 5,000")
+    assert ([(r["budget"], r["currency"]) for r in pak.records], pak.issues) == ([(5000, "PKR")], [])
+    xy = _read(_xy(), {"budget": "Rs. 7,500"}, {"budget": "9000 Rs"}, budget="Rs 5,000")
+    assert [(r["budget"], r.get("currency")) for r in xy.records] == [(5000, None), (7500, None), (9000, None)]
+    assert [(i.row, i.column, i.value, i.severity, i.message, i.suggestion) for i in xy.issues] == [
+        (3, "Budget (V)", "Rs 5,000", "warning",
+         "'Rs' names no one currency of XY (it is written for PKR, INR, LKR, NPR or MUR): the budget was kept "
+         "as a number without a currency. The same symbol is on 1 more row(s): 5.",
+         "Write the currency's three-letter code in the Currency column, or with the amount instead of 'Rs', "
+         "e.g. PKR 5,000."),
+        (4, "Budget (V)", "Rs. 7,500", "warning",
+         "'Rs.' names no one currency of XY (it is written for PKR, INR, LKR or NPR): the budget was kept as a "
+         "number without a currency.",
+         "Write the currency's three-letter code in the Currency column, or with the amount instead of 'Rs.', "
+         "e.g. PKR 7,500.")]
+    written = _read(_xy(), budget="Rs 5,000", currency="xyd")  # the Currency column says which: nothing to ask
+    assert ([(r["budget"], r["currency"]) for r in written.records], written.issues) == ([(5000, "XYD")], [])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mapping import config
+from mapping.returns.currencies import Symbols, symbols_for
 from mapping.returns.normalise import VocabIndex, fold, parse_date, parse_scope, read_number, text_of
 from mapping.returns.organisations import OrgIndex
 from mapping.returns.schema import FIELD_BY_NAME, Vocabularies
@@ -59,7 +60,8 @@ class Context:
     """What the checks consult: the lists, places and organisations, who submits, and how this file is read.
 
     `offlist` collects each value not on a list (message -> field, value, suggestion, confidence, how) and
-    `once` the messages said once per distinct value, however many rows carry it (a close-spelling reading)."""
+    `once` the messages said once, however many rows carry them (a close-spelling reading, a currency symbol
+    that names no one currency: `once_noun` says "symbol" then)."""
 
     gazetteer: Gazetteer
     vocab: Vocabularies
@@ -73,6 +75,12 @@ class Context:
     pcode_column: bool = False  # the file has a district p-code column (findings on a p-code name that column)
     offlist: dict[str, dict] = field(default_factory=dict)
     once: set[str] = field(default_factory=set)
+    once_noun: dict[str, str] = field(default_factory=dict)  # what repeats, for a `once` message not about a value
+
+    @property
+    def currencies(self) -> Symbols:
+        """The currency symbols of the boundary set's country ("Rs" is PKR in Pakistan, nothing in Kenya)."""
+        return symbols_for(self.gazetteer.country if self.gazetteer is not None else None)
 
     def match(self, province: Any, district: Any) -> Match:
         return self.gazetteer.match(None if province is None else text_of(province),
@@ -333,12 +341,14 @@ def check_date(ctx: Context, fname: str, value: Any) -> Outcome:
     return Outcome({fname: d})
 
 
-def check_number(fname: str, value: Any) -> Outcome:
+def check_number(ctx: Context, fname: str, value: Any) -> Outcome:
     """People, households or a budget: never guessed when the separators are ambiguous, never negative, never
-    beyond what one activity can believably hold."""
+    beyond what one activity can believably hold. A budget's currency symbol is read in the country's terms;
+    one that names no single currency there leaves the currency to the focal point (`_currency_unclear`:
+    ingest says so only when the row's Currency column is empty too)."""
     if value is None:
         return NOTHING
-    reading = read_number(value)
+    reading = read_number(value, ctx.currencies)
     if reading.problem:
         return Outcome(None, (Finding(fname, value, "error", f"'{text_of(value)}' {reading.problem}.", reading.hint),))
     n = reading.value
@@ -360,10 +370,26 @@ def check_number(fname: str, value: Any) -> Outcome:
     upd: dict[str, Any] = {fname: n}
     if reading.currency and fname == "budget":
         upd["_currency"] = reading.currency
+    if reading.symbol and fname == "budget":
+        upd["_currency_unclear"] = _unclear_currency(ctx, value, reading.symbol, reading.could_be, n)
     if reading.note:
         return Outcome(upd, (Finding(fname, value, "warning", f"'{text_of(value)}' was {reading.note}.",
                                      f"Nothing to do if that is right; write it as {n:.0f} to avoid this note."),))
     return Outcome(upd)
+
+
+def _unclear_currency(ctx: Context, value: Any, symbol: str, could_be: tuple[str, ...], n: float) -> Finding:
+    """'Rs 5,000' where 'Rs' names no one currency: the amount is kept, the currency left empty, the codes
+    named. Said once per symbol, however many budgets carry it."""
+    codes = " or ".join(could_be) if len(could_be) <= 2 else ", ".join(could_be[:-1]) + " or " + could_be[-1]
+    country = (ctx.gazetteer.country if ctx.gazetteer is not None else None) or "this deployment"
+    message = (f"'{symbol}' names no one currency of {country} (it is written for {codes}): the budget was kept "
+               "as a number without a currency.")
+    ctx.once.add(message)
+    ctx.once_noun[message] = "symbol"
+    example = f", e.g. {could_be[0]} {_fmt_num(n)}" if could_be else ""
+    return Finding("budget", value, "warning", message, "Write the currency's three-letter code in the Currency "
+                   f"column, or with the amount instead of '{symbol}'{example}.")
 
 
 # --------------------------------------------------------------------------- one row's record

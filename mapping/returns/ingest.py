@@ -276,7 +276,8 @@ class _Checker:
             if message not in offlist:
                 if rows:
                     listed = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-                    first[message].message = f"{message} The same value is on {len(rows):,} more row(s): {listed}."
+                    what = self.ctx.once_noun.get(message, "value")
+                    first[message].message = f"{message} The same {what} is on {len(rows):,} more row(s): {listed}."
                 continue
             entry = offlist[message]
             entry["rows"], entry["first_row"] = len(rows) + 1, first[message].row
@@ -380,12 +381,15 @@ class _Checker:
     def _numbers(self) -> None:
         for fname in NUMBER_FIELDS:
             if fname in self.by_field:
-                self.apply(self.column(fname), lambda v, fname=fname: checks.check_number(fname, v))
+                self.apply(self.column(fname), lambda v, fname=fname: checks.check_number(self.ctx, fname, v))
         reached = self.column("reached")
         for k, rec in enumerate(self.row_records):
             if "_currency" in rec:
                 cur = rec.pop("_currency")
                 rec.setdefault("currency", cur)
+            unclear = rec.pop("_currency_unclear", None)
+            if unclear is not None and not rec.get("currency"):  # a Currency column already says which
+                self.add(k, unclear)
             finding = checks.check_reached(rec, reached[k])
             if finding:
                 self.add(k, finding)

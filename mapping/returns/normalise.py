@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
+from mapping.returns.currencies import Symbols, currency_codes, symbols_for
 from mapping.returns.schema import FIELDS, NOT_DISTRICT_HEADERS, Vocabularies
 
 EMPTY_TOKENS = frozenset({"", "n/a", "na", "n.a", "n.a.", "-", "--", "---", "—", "–", "none", "nil", "null", "nan",
@@ -160,6 +161,12 @@ def is_not_district(header: str) -> bool:
     return any(f" {h} " in words for h in _NOT_DISTRICT)
 
 
+@lru_cache(maxsize=1)
+def _header_filler() -> re.Pattern[str]:
+    """Words a header may carry around a field's name: "Total budget in KES" is the budget (any listed code)."""
+    return re.compile(rf"\b({'|'.join(sorted(currency_codes()))}|in|of|the|no|number|total|#)\b")
+
+
 @lru_cache(maxsize=4096)
 def field_for_header(header: str) -> tuple[str | None, str | None, int]:
     """(field, method, quality) for a human header: exact alias first, then close spelling."""
@@ -170,8 +177,7 @@ def field_for_header(header: str) -> tuple[str | None, str | None, int]:
         return None, None, 0  # a share is never a count or a name
     if key in _ALIASES:
         return _ALIASES[key], "alias", 90
-    stripped = re.sub(r"\b(usd|pkr|eur|in|of|the|no|number|total|#)\b", " ", key)
-    stripped = " ".join(stripped.split())
+    stripped = " ".join(_header_filler().sub(" ", key).split())
     if stripped in _ALIASES:
         return _ALIASES[stripped], "alias", 85
     people = people_header(key)
@@ -293,29 +299,39 @@ def parse_date(value: Any, *, order: str = "dmy", end: bool = False) -> tuple[dt
     return None, "is not a date Stocktake can read"
 
 
-_CURRENCY_RE = re.compile(r"^(?:([A-Za-z]{3})\s*|([$€£]|rs\.?|rs)\s*)?(.*?)(?:\s*([A-Za-z]{3}))?$", re.IGNORECASE)
-_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "rs": "PKR", "rs.": "PKR"}
+@lru_cache(maxsize=8)
+def _currency_re(symbols: str) -> re.Pattern[str]:
+    """A code or a listed symbol before the amount, or after it: "USD 3,000", "Rs 5,000", "5 000 FCFA"."""
+    sym = rf"(?:{symbols})(?![^\W\d_])" if symbols else r"(?!)"
+    return re.compile(rf"^(?:({sym})\s*|([A-Za-z]{{3}})\s*)?(.*?)(?:\s*(?:(?<![^\W\d_])({sym})|([A-Za-z]{{3}})))?$",
+                      re.IGNORECASE)
 
 
 class NumberReading(NamedTuple):
     """A cell read as a number: the value, a currency written with it, why it cannot be read (then value is
-    None) with how to fix it, or a note on how it was read when that is worth saying (lakh grouping)."""
+    None) with how to fix it, or a note on how it was read when that is worth saying (lakh grouping).
+    `symbol` is a currency symbol written with it that names no one currency in this country ("Rs" outside
+    the countries of the rupee); `could_be` the currencies it is written for."""
 
     value: float | None
     currency: str | None = None
     problem: str | None = None
     hint: str | None = None
     note: str | None = None
+    symbol: str | None = None
+    could_be: tuple[str, ...] = ()
 
 
 _DIGITS_HINT = "Write digits only, e.g. 12500 (12,500 and 1,25,000 are read too)."
 
 
-def read_number(value: Any) -> NumberReading:
+def read_number(value: Any, symbols: Symbols | None = None) -> NumberReading:
     """'12,500', '1 200', 'USD 3,000', '1,25,000' (lakh), '1.200.000' and '1.234,56' (European).
 
     A single dot or comma that could separate thousands or decimals ('1.500', '2,50') is never guessed:
-    the reading is refused with both meanings, so the focal point says which one they meant."""
+    the reading is refused with both meanings, so the focal point says which one they meant. A currency symbol
+    is read with `symbols`, the deployment country's (`symbols_for`); without them only the symbols of the
+    currencies read everywhere ($, €, £) name a currency."""
     if is_empty(value):
         return NumberReading(None)
     if isinstance(value, bool):
@@ -326,12 +342,17 @@ def read_number(value: Any) -> NumberReading:
             return NumberReading(None, None, "is not a number", _DIGITS_HINT)
         return NumberReading(n)
     s = str(value).strip().replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
-    currency = None
-    m = _CURRENCY_RE.match(s)
-    if m and (m[1] or m[2] or m[4]):
-        code = (m[1] or m[4] or "").upper() or _SYMBOLS.get((m[2] or "").lower())
-        if re.search(r"\d", m[3] or ""):
-            currency, s = code, m[3]
+    currency, symbol, could_be = None, None, ()
+    symbols = symbols or symbols_for(None)
+    m = _currency_re(symbols.pattern).match(s)
+    if m and (m[1] or m[2] or m[4] or m[5]) and re.search(r"\d", m[3] or ""):
+        s = m[3]
+        if m[1] or m[4]:
+            symbol = m[1] or m[4]
+            currency, could_be = symbols.read(symbol)
+            symbol = None if currency else symbol
+        else:
+            currency = (m[2] or m[5]).upper()
     s = s.replace(" ", "").replace("'", "")
     negative = s.startswith("(") and s.endswith(")")
     s = s.strip("()")
@@ -361,12 +382,12 @@ def read_number(value: Any) -> NumberReading:
         return NumberReading(None, None, "is not a number", _DIGITS_HINT)
     if not math.isfinite(n):
         return NumberReading(None, None, "is not a number", _DIGITS_HINT)
-    return NumberReading(-n if negative else n, currency, None, None, note)
+    return NumberReading(-n if negative else n, currency, None, None, note, symbol, could_be)
 
 
-def parse_number(value: Any) -> tuple[float | None, str | None, str | None]:
+def parse_number(value: Any, symbols: Symbols | None = None) -> tuple[float | None, str | None, str | None]:
     """(number, currency, problem): `read_number` without the hint and note."""
-    reading = read_number(value)
+    reading = read_number(value, symbols)
     return reading.value, reading.currency, reading.problem
 
 

@@ -45,14 +45,15 @@ def test_an_unknown_district_is_an_error_and_sets_nothing_and_a_province_wide_ac
 
 
 def test_numbers_are_never_guessed_never_negative_and_never_beyond_belief():
-    assert checks.check_number("targeted", "1,200").update == {"targeted": 1200}
-    negative = checks.check_number("reached", -5)
+    ctx = context()
+    assert checks.check_number(ctx, "targeted", "1,200").update == {"targeted": 1200}
+    negative = checks.check_number(ctx, "reached", -5)
     assert negative.update is None and negative.findings[0].message == "Beneficiaries reached cannot be negative (-5)."
-    huge = checks.check_number("targeted", 1e308)
+    huge = checks.check_number(ctx, "targeted", 1e308)
     assert huge.update is None and "STOCKTAKE_MAX_PEOPLE" in huge.findings[0].suggestion
-    lakh = checks.check_number("budget", "1,25,000")
+    lakh = checks.check_number(ctx, "budget", "1,25,000")
     assert lakh.update == {"budget": 125000} and lakh.findings[0].severity == "warning"
-    assert checks.check_number("budget", None) is checks.NOTHING
+    assert checks.check_number(ctx, "budget", None) is checks.NOTHING
 
 
 def test_a_focal_point_may_only_report_its_own_organisation_and_an_unlisted_name_is_said_once():
