@@ -113,12 +113,12 @@ if pending is not None:
     m4.metric("Warnings", f"{warnings:,}")
     blocking, reject_whole = submitting.queue_choice(result)
     if blocking:
-        st.error(f"{blocking} error(s) must be fixed before this return can be stored. Fix them in your file "
+        st.error(f"{blocking:,} error(s) must be fixed before this return can be stored. Fix them in your file "
                  "(the annotated workbook marks each cell) and upload it again.")
     elif errors:
         pass  # every error is on a row that waits in the review queue (said above)
     elif warnings:
-        st.warning(f"No errors. {warnings} warning(s): check them, then confirm.")
+        st.warning(f"No errors. {warnings:,} warning(s): check them, then confirm.")
     else:
         st.success("No problems found. Confirm to store the return.")
     if submitting.layout_panel(engine, actor, result, org, filename):
