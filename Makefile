@@ -19,8 +19,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The demo's returns are set in Pakistan, so its first run downloads Pakistan's boundaries (unless ../shared/boundaries
+# or STOCKTAKE_BOUNDARIES_FROM holds them); another country's demo: make run STOCKTAKE_COUNTRY=KEN
 setup: $(VENV)/.installed
-	$(PY) -m mapping setup --demo
+	STOCKTAKE_COUNTRY=$${STOCKTAKE_COUNTRY:-PAK} $(PY) -m mapping setup --demo
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true

@@ -16,6 +16,8 @@ SETTINGS: dict[str, str] = {
     "STOCKTAKE_DATA_DIR": "folder for the SQLite file, uploads and vocabularies (default: data/)",
     "STOCKTAKE_SHAPEFILES_DIR": "folder for boundary sets (default: shapefiles/)",
     "STOCKTAKE_BOUNDARIES_FROM": "local boundary files imported on first run instead of downloading",
+    "STOCKTAKE_COUNTRY": "the deployment's country (ISO3 code or name): whose boundaries the first run downloads and "
+                         "whose identity numbers are checked, until a boundary set names its country",
     "STOCKTAKE_MAX_UPLOAD_MB": "largest return accepted, in MB (default 20)",
     "STOCKTAKE_DATE_ORDER": "how ambiguous text dates are read: dmy (default) or mdy",
     "STOCKTAKE_ADMIN_EMAIL": "e-mail of the admin account created on first start",

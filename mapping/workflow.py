@@ -376,12 +376,20 @@ def load_demo(engine: Engine, out_dir: Path | None = None) -> dict:
 
 
 def setup(*, demo: bool = False, url: str | None = None) -> dict:
-    """First run: database, first admin, boundaries, an open round and (optionally) the demo."""
+    """First run: database, first admin, boundaries, an open round and (optionally) the demo.
+
+    Without boundaries and without a country to download them for, everything else is still prepared so an
+    admin can sign in and upload boundaries; `no_boundaries` holds the error saying how (the demo needs them).
+    """
     engine = db.connect(url)
     info: dict = {"database": engine.url.render_as_string(hide_password=True)}
     info["admin_password"] = auth.ensure_admin(engine)
-    bset = ensure_boundary_set(engine)
-    info["boundaries"] = bset.version
+    try:
+        info["boundaries"] = ensure_boundary_set(engine).version
+    except NoBoundariesError as exc:  # no country named: the rest of the set-up is still done, the demo is not
+        if demo:
+            raise
+        info["boundaries"], info["no_boundaries"] = None, exc
     info["round"] = ensure_round(engine)
     info["organisations"] = identity.load_org_list(engine, SYSTEM)  # the starter list, once; edits are kept
     if demo and db.get_setting(engine, "demo") != "1":
@@ -416,9 +424,14 @@ def people_overlap(engine: Engine, actor: db.Actor, a: str, b: str, *, round_nam
     return po.suppress(exact, (name_a, name_b), threshold=max(floor, threshold or floor), round_name=rnd)
 # --------------------------------------------------------------------------- IATI drafts
 
+IATI_COUNTRY_HINT = "Give the two-letter ISO code of the country (e.g. KE for Kenya), or set STOCKTAKE_COUNTRY."
+IATI_COUNTRY_CLI = "On the command line: --country XX, the two-letter code."
+
+
 def iati_country(ctx: Context) -> str | None:
-    """The active boundary set's country as the two-letter code IATI uses (PAK → PK)."""
-    return countries.iso2((ctx.bset.meta or {}).get("country")) if ctx.bset is not None else None
+    """The deployment's country (the active boundary set's, else STOCKTAKE_COUNTRY) as the two-letter code IATI
+    uses (PAK → PK)."""
+    return countries.iso2(boundaries.deployment_country(ctx.bset))
 
 
 def iati_draft(engine: Engine, data: bytes, filename: str, *, org: str | None, country: str | None = None,
@@ -428,8 +441,7 @@ def iati_draft(engine: Engine, data: bytes, filename: str, *, org: str | None, c
     country = country or iati_country(ctx)
     if not country:
         raise StocktakeError("Which country's activities should be drafted?",
-                             hint="Give the two-letter ISO code of the country, e.g. PK.",
-                             cli_hint="On the command line: --country PK.")
+                             hint=IATI_COUNTRY_HINT, cli_hint=IATI_COUNTRY_CLI)
     with db.transaction(engine, write=False) as conn:
         try:
             rnd = registry.resolve_round(conn, round_name)
@@ -461,8 +473,7 @@ def iati_second_opinion(engine: Engine, result: IngestResult, iati_data: bytes, 
     country = country or iati_country(ctx)
     if not country:
         raise StocktakeError("Which country's IATI activities should the return be compared with?",
-                             hint="Give the two-letter ISO code of the country, e.g. PK.",
-                             cli_hint="On the command line: --country PK.")
+                             hint=IATI_COUNTRY_HINT, cli_hint=IATI_COUNTRY_CLI)
     published = iati.published_identifiers(iati_data, iati_filename, country=country, vocab=ctx.vocab)
     return iati.second_opinion(result.records, published, filename=result.file)
 

@@ -95,6 +95,7 @@ def _isolated_dirs(tmp_path, monkeypatch):
     """Keep every test away from the developer's data/ and shapefiles/ folders."""
     monkeypatch.setenv("STOCKTAKE_SHAPEFILES_DIR", str(tmp_path / "shapefiles"))
     monkeypatch.setenv("STOCKTAKE_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    monkeypatch.delenv("STOCKTAKE_COUNTRY", raising=False)  # the country comes from the test, not the developer
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -1,21 +1,30 @@
 """Stocktake works for any country: the code names no province, district, p-code, currency or programme of the
 country the demo uses; vocabularies, the framework, the demo, the places an organisation's name may end with and
-what a currency symbol means are data (the boundary set and the country's files)."""
+what a currency symbol means are data (the boundary set and the country's files). A deployment for another country
+(STOCKTAKE_COUNTRY) downloads that country's boundaries; without one, nothing is downloaded and the first run says
+how to name it."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 from pathlib import Path
 
 import geopandas as gpd
+import pytest
 
+from mapping import config
+from mapping.cli import main
+from mapping.geo import boundaries, sources
 from mapping.geo.gazetteer import Gazetteer
 from mapping.returns.currencies import symbols_for
 from mapping.returns.ingest import read_return
 from mapping.returns.normalise import read_number
 from mapping.returns.organisations import OrgIndex, name_key, place_keys
+from mapping.store import auth, db
 from tests.factories import boundaries as fb
+from tests.factories.app import open_page
 from tests.factories.returns import ORGS, pak_gazetteer, row, template_return
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,3 +123,109 @@ def test_rs_is_the_rupee_of_the_deployments_country_and_nothing_elsewhere():
          "e.g. PKR 7,500.")]
     written = _read(_xy(), budget="Rs 5,000", currency="xyd")  # the Currency column says which: nothing to ask
     assert ([(r["budget"], r["currency"]) for r in written.records], written.issues) == ([(5000, "XYD")], [])
+
+
+# --------------------------------------------------------------------------- a deployment for another country
+# Which country a deployment serves is STOCKTAKE_COUNTRY until a boundary set names it; nothing defaults to the
+# demo's country. Downloads go through `sources.download`, replaced here by one that records the country asked
+# for and hands back the fictional country's files (no network).
+
+ADMIN = ("secretariat@first-run.test", "first-run-password")
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> list[str]:
+    """Every country a download was asked for; the files are the fictional XY's, labelled as that country."""
+    asked: list[str] = []
+
+    def download(country, *, source, levels, base_url, into, timeout):
+        asked.append(country)
+        folder = fb.tiny_country(into)
+        return ({1: folder / "xy_adm1.geojson", 2: folder / "xy_adm2.geojson"},
+                {"country": country, "source": f"test download for {country}"})
+
+    monkeypatch.setattr(sources, "download", download)
+    monkeypatch.delenv("STOCKTAKE_BOUNDARIES_FROM", raising=False)
+    monkeypatch.setenv("STOCKTAKE_ADMIN_EMAIL", ADMIN[0])
+    monkeypatch.setenv("STOCKTAKE_ADMIN_PASSWORD", ADMIN[1])
+    return asked
+
+
+@pytest.fixture
+def bare_server(downloads, tmp_path, monkeypatch) -> list[str]:
+    """A server with no boundaries anywhere: none configured and no copy beside the project."""
+    empty = tmp_path / "nothing_beside"
+    empty.mkdir()
+    monkeypatch.setattr(config, "shared_boundaries_dir", lambda: empty)
+    return downloads
+
+
+def test_a_first_run_without_a_country_downloads_nothing_and_says_how_to_name_one(bare_server, capsys):
+    assert main(["setup"]) == 0  # the database, the admin and a round are ready: boundaries can be uploaded
+    out, err = capsys.readouterr()
+    assert "Open reporting round:" in out
+    assert err == ("Boundary set: none. No boundary set is imported and no country is set, so Stocktake does not "
+                   "know which country's boundaries to download. Set STOCKTAKE_COUNTRY to the country's ISO3 code or "
+                   "name (e.g. STOCKTAKE_COUNTRY=KEN) and run the set-up again, or an admin uploads the country's "
+                   "boundary files on the Admin page (Boundaries tab). Or: python -m mapping boundaries fetch "
+                   "--country ISO3, or boundaries import --from PATH.\n")
+    assert main(["setup", "--demo"]) == 2  # the demo needs districts
+    assert "no country is set" in capsys.readouterr().err
+    assert main(["boundaries", "fetch"]) == 1
+    assert capsys.readouterr().err == ("Which country? Give --country ISO3 (e.g. --country KEN) or set "
+                                       "STOCKTAKE_COUNTRY.\n")
+    assert bare_server == [] and boundaries.list_sets() == []
+
+    at = open_page(auth.authenticate(db.connect(), *ADMIN), "pages/admin.py")
+    at.button_group(key="admin_section").set_value("Boundaries").run()
+    assert [w.value for w in at.warning] == [
+        "No boundary set is imported and no country is set, so Stocktake does not know which country's boundaries "
+        "to download. Upload the country's boundary files below, or write its ISO3 code under *Download from the "
+        "public source*. Setting STOCKTAKE_COUNTRY on the server (e.g. `STOCKTAKE_COUNTRY=KEN`) makes the first run "
+        "download them."]
+    assert at.text_input(key="bset_country").value == ""
+    next(b for b in at.button if b.label == "Fetch").click().run()
+    assert [e.value for e in at.error] == ["Downloading boundaries: Write the country whose boundaries to download. "
+                                           "Its ISO3 code (e.g. KEN) or its name."]
+    assert bare_server == [] and not at.exception
+
+
+def test_a_deployment_for_kenya_downloads_kenyas_boundaries_not_the_copy_beside_the_project(
+        downloads, shared_boundaries, monkeypatch, capsys):
+    monkeypatch.setattr(config, "shared_boundaries_dir", lambda: shared_boundaries)  # Pakistan's, the demo's
+    monkeypatch.setenv("STOCKTAKE_COUNTRY", "Kenya")
+    assert main(["setup"]) == 0
+    assert downloads == ["KEN"]
+    [kenya] = boundaries.list_sets()  # the Pakistan copy was read, found to be another country's, and dropped
+    assert (kenya["country"], kenya["active"], kenya["source"]) == ("KEN", True, "test download for KEN")
+    assert f"Boundary set: {kenya['version']}" in capsys.readouterr().out
+    monkeypatch.delenv("STOCKTAKE_COUNTRY")  # a refresh asks for the active set's country
+    assert main(["boundaries", "fetch"]) == 0
+    assert downloads == ["KEN", "KEN"]
+
+
+def test_the_demo_country_takes_the_copy_beside_the_project_without_downloading(downloads, shared_boundaries,
+                                                                                  monkeypatch):
+    """`make run` sets STOCKTAKE_COUNTRY=PAK: the demo's Pakistan boundaries come from ../shared/boundaries."""
+    monkeypatch.setattr(config, "shared_boundaries_dir", lambda: shared_boundaries)
+    monkeypatch.setenv("STOCKTAKE_COUNTRY", "PAK")
+    bset = boundaries.ensure_boundaries()
+    assert (bset.meta["country"], len(bset.adm2), downloads) == ("PAK", 160, [])
+
+
+# the code that decides the country and downloads boundaries
+COUNTRY_CODE = [ROOT / p for p in ("mapping/geo/boundaries.py", "mapping/geo/sources.py", "mapping/commands/boundaries.py",
+                                   "mapping/commands/setup.py", "mapping/workflow.py", "views/admin.py")]
+
+
+def test_no_country_is_assumed_in_the_code_that_decides_the_country():
+    """Strings the code uses (not its docstrings and comments, which may give an example) name no country."""
+    found = []
+    for path in COUNTRY_CODE:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(
+            n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body and isinstance(n.body[0], ast.Expr)}
+        found += [(path.name, node.value) for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                  and isinstance(node.value, str) and id(node) not in docs
+                  and re.search(r"\b(PAK|PK|Pakistan)\b", node.value)]
+    assert found == []

@@ -10,7 +10,7 @@ import streamlit as st
 
 from mapping import config
 from mapping.errors import StocktakeError
-from mapping.geo import boundaries
+from mapping.geo import boundaries, countries
 from mapping.returns import schema
 from mapping.store import auth, db, lists, picture, registry, submissions
 from views import accounts, core, render, submitting
@@ -32,6 +32,15 @@ def flash() -> None:
 
 # ---------------------------------------------------------------- boundaries
 
+def _country_for(active: dict | None) -> str | None:
+    """The country to offer for a download: the active set's, else STOCKTAKE_COUNTRY (None: neither)."""
+    bset = None
+    if active:
+        with core.guarded("Reading the active boundary set"):
+            bset = core.bset()
+    return core.call(boundaries.deployment_country, bset, what="Reading STOCKTAKE_COUNTRY")
+
+
 def boundary_sets(actor: db.Actor) -> None:
     engine = core.engine()
     sets = core.call(registry.list_boundary_sets, engine) or []
@@ -40,8 +49,15 @@ def boundary_sets(actor: db.Actor) -> None:
         meta = active.get("meta") or {}
         st.markdown(f"**Active:** `{core.esc(active['version'])}` — {core.esc(meta.get('source') or '')}")
         st.caption(core.esc(meta.get("attribution") or ""))
-    else:
-        st.warning("No boundary set is active: the map is empty and districts cannot be matched.")
+    country = _country_for(active)
+    if not active and country:
+        st.warning(f"No boundary set is active: the map is empty and districts cannot be matched. Download "
+                   f"{core.esc(countries.name(country))}'s boundaries below (the country STOCKTAKE_COUNTRY names), "
+                   "or upload the boundary files.")
+    elif not active:
+        st.warning(core.esc(boundaries.no_country_error().message) + " Upload the country's boundary files below, "
+                   "or write its ISO3 code under *Download from the public source*. Setting STOCKTAKE_COUNTRY on "
+                   "the server (e.g. `STOCKTAKE_COUNTRY=KEN`) makes the first run download them.")
     if sets:
         frame = pd.DataFrame([{"Version": s["version"], "Active": "yes" if s["active"] else "",
                                "Country": (s.get("meta") or {}).get("country"),
@@ -75,11 +91,15 @@ def boundary_sets(actor: db.Actor) -> None:
             _done(f"Imported and activated {bset.version}.")
     st.markdown("##### Download from the public source")
     c1, c2, c3 = st.columns([1, 1, 1])
-    country = c1.text_input("Country (ISO3)", value="PAK", key="bset_country", max_chars=3)
+    written = c1.text_input("Country (ISO3 or name)", value=country or "", key="bset_country")
     source = c2.selectbox("Source", ["hdx", "geoboundaries"], key="bset_source")
     if c3.button("Fetch", key="bset_fetch"):
         with core.guarded("Downloading boundaries"), st.spinner("Downloading…"):
-            bset = boundaries.fetch(country.strip().upper(), source=source)
+            code = countries.resolve(written)
+            if code is None:
+                raise countries.CountryError("Write the country whose boundaries to download.",
+                                             hint="Its ISO3 code (e.g. KEN) or its name.")
+            bset = boundaries.fetch(code, source=source)
             registry.register_boundary_set(engine, actor, bset.meta | {"version": bset.version}, activate=True)
             _done(f"Downloaded and activated {bset.version}.")
     need_indicator(actor)

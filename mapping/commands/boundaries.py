@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mapping.commands.tables import status_counts, write_csv
 from mapping.errors import StocktakeError
-from mapping.geo import boundaries
+from mapping.geo import boundaries, countries
 from mapping.geo.files import BoundaryError
 
 MATCH_COLUMNS = ["adm1_pcode", "adm1_name", "adm2_pcode", "adm2_name", "method", "score", "status"]
@@ -53,7 +53,7 @@ def _print_set(bset: boundaries.BoundarySet) -> None:
         print(f"Folder:      {bset.folder}")
 
 
-def _refused(exc: BoundaryError, prefix: str = "") -> None:
+def _refused(exc: StocktakeError, prefix: str = "") -> None:
     """These commands exit 1, not through the CLI guard, but say the same: what is wrong and how to fix it."""
     advice = exc.advice(command_line=True)
     print(prefix + exc.message + (f" {advice}" if advice else ""), file=sys.stderr)
@@ -77,6 +77,17 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _country(written: str | None) -> str | None:
+    """--country as given (code or name), else the active set's country (a refresh), else STOCKTAKE_COUNTRY."""
+    if written:
+        return countries.resolve(written)
+    try:
+        active = boundaries.load_set(_active_from_store())
+    except BoundaryError:
+        active = None
+    return boundaries.deployment_country(active)
+
+
 def _fetch(args: argparse.Namespace) -> int:
     if args.from_path:
         return _import(args)
@@ -86,7 +97,15 @@ def _fetch(args: argparse.Namespace) -> int:
         print(f"--level must be numbers such as 1,2 (got {args.level_list}).", file=sys.stderr)
         return 1
     try:
-        bset = boundaries.fetch(args.country, source=args.source, levels=levels, base_url=args.base_url,
+        country = _country(args.country)
+    except StocktakeError as exc:
+        _refused(exc)
+        return 1
+    if country is None:
+        print("Which country? Give --country ISO3 (e.g. --country KEN) or set STOCKTAKE_COUNTRY.", file=sys.stderr)
+        return 1
+    try:
+        bset = boundaries.fetch(country, source=args.source, levels=levels, base_url=args.base_url,
                                 timeout=args.timeout)
     except BoundaryError as exc:
         _refused(exc, "Download failed: ")
@@ -114,7 +133,8 @@ def _info(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     sets = boundaries.list_sets()
     if not sets:
-        print("No boundary set imported yet. Run: python -m mapping boundaries fetch --country PAK", file=sys.stderr)
+        print("No boundary set imported yet. Run: python -m mapping boundaries fetch --country ISO3 (e.g. KEN), or "
+              "boundaries import --from PATH.", file=sys.stderr)
         return 1
     for meta in sets:
         counts = meta.get("counts") or {}
@@ -194,7 +214,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bsub = p.add_subparsers(dest="boundaries_command", metavar="ACTION")
 
     f = bsub.add_parser("fetch", help="download admin-1 and admin-2 boundaries from HDX (COD-AB) or geoBoundaries")
-    f.add_argument("--country", default="PAK", help="ISO3 country code (default PAK)")
+    f.add_argument("--country", help="ISO3 code or name of the country (default: the active set's country, else "
+                                     "STOCKTAKE_COUNTRY)")
     f.add_argument("--source", choices=("hdx", "geoboundaries"), default="hdx")
     f.add_argument("--level", dest="level_list", default="1,2", help="levels to fetch (default 1,2)")
     f.add_argument("--base-url", help="another server with the same API (mirrors, tests)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def _setup(args: argparse.Namespace) -> int:
@@ -10,7 +11,11 @@ def _setup(args: argparse.Namespace) -> int:
 
     info = workflow.setup(demo=args.demo)
     print(f"Database: {info['database']}")
-    print(f"Boundary set: {info['boundaries']}")
+    if info["boundaries"]:
+        print(f"Boundary set: {info['boundaries']}")
+    else:
+        exc = info["no_boundaries"]
+        print(f"Boundary set: none. {exc.message} {exc.advice(command_line=True)}", file=sys.stderr)
     print(f"Open reporting round: {info['round']}")
     if info.get("organisations"):
         print(f"Organisation reference list: {info['organisations']} added from data/organisations.csv")

@@ -24,7 +24,7 @@ import shapely
 import shapely.errors
 
 from mapping import config
-from mapping.geo import sources
+from mapping.geo import countries, sources
 from mapping.geo.countries import iso3
 from mapping.geo.files import (
     GDAL_ERRORS,
@@ -43,7 +43,8 @@ from mapping.geo.files import (
 )
 
 __all__ = ["BoundaryError", "NoBoundariesError", "BoundarySet", "import_files", "import_path", "fetch", "load_set", "list_sets",
-           "units", "web_geojson", "ensure_boundaries", "active_version", "set_active"]
+           "units", "web_geojson", "ensure_boundaries", "active_version", "set_active", "deployment_country",
+           "set_country", "no_country_error"]
 
 ACTIVE_FILE = "ACTIVE"
 WEB_BUDGET_BYTES = 1_000_000
@@ -389,15 +390,55 @@ def _web_cached(path: str, _mtime: int) -> dict:
 
 # --------------------------------------------------------------------------- first run
 
+NO_COUNTRY_HINT = ("Set STOCKTAKE_COUNTRY to the country's ISO3 code or name (e.g. STOCKTAKE_COUNTRY=KEN) and run "
+                   "the set-up again, or an admin uploads the country's boundary files on the Admin page "
+                   "(Boundaries tab).")
+
+
+def no_country_error() -> NoBoundariesError:
+    """What a first run without boundaries and without a country says: guessing a country would give a
+    deployment for Kenya Pakistan's districts, so nothing is downloaded until someone says which."""
+    return NoBoundariesError("No boundary set is imported and no country is set, so Stocktake does not know "
+                             "which country's boundaries to download.", hint=NO_COUNTRY_HINT,
+                             cli_hint=IMPORT_ONE_CLI)
+
+
+def set_country(bset: BoundarySet | None) -> str | None:
+    """The country a boundary set names, as ISO3 (its metadata, else its p-codes' letters); None when it
+    names none or only an unlisted two-letter code (a fictional or custom set)."""
+    if bset is None:
+        return None
+    code = iso3(str(bset.meta.get("country") or "")) or (
+        countries.from_pcode(bset.adm2["adm2_pcode"].iloc[0]) if len(bset.adm2) else None)
+    return code if code and len(code) == 3 else None
+
+
+def deployment_country(bset: BoundarySet | None = None) -> str | None:
+    """The country this deployment serves: the boundary set's when it names one, else STOCKTAKE_COUNTRY."""
+    return set_country(bset) or countries.configured()
+
+
 def ensure_boundaries(dest: Path | None = None) -> BoundarySet:
-    """A usable set without asking: the active one, else the configured local copy, else the shared copy, else download."""
+    """A usable set without asking: the active one, else the configured local copy (STOCKTAKE_BOUNDARIES_FROM),
+    else the shared copy beside the project when it is STOCKTAKE_COUNTRY's, else that country's download.
+
+    Without STOCKTAKE_COUNTRY the shared copy is taken as it is and, without one, NoBoundariesError says how to
+    name the country or upload boundaries: no country is guessed.
+    """
     dest = _dest(dest)
     if active_version(dest):
         return load_set(None, dest)
     local = config.env("STOCKTAKE_BOUNDARIES_FROM")
     if local:
         return import_path(Path(local), dest=dest)
+    wanted = countries.configured()
     shared = config.shared_boundaries_dir()
-    if (shared / "pak_adm2.geojson").is_file() or (shared.is_dir() and any(shared.iterdir())):
-        return import_path(shared, dest=dest)
-    return fetch("PAK", dest=dest)
+    if shared.is_dir() and any(shared.iterdir()):
+        bset = import_path(shared, dest=dest, activate=False)
+        if wanted is None or set_country(bset) == wanted:
+            set_active(bset.version, dest)
+            return bset
+        shutil.rmtree(bset.folder, ignore_errors=True)  # another country's copy: the first and only set in dest
+    if wanted is None:
+        raise no_country_error()
+    return fetch(wanted, dest=dest)

@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from mapping import config
-from mapping.geo.countries import iso2, iso3
+from mapping.geo.countries import from_pcode, iso2, iso3
 from mapping.geo.names import (
     Normaliser,
     basic_tokens,
@@ -171,10 +171,7 @@ class _Alias:
 
 
 def _country_of(units: pd.DataFrame) -> str | None:
-    if not len(units):
-        return None
-    m = re.match(r"[A-Za-z]+", str(units["adm2_pcode"].iloc[0]))
-    return m.group(0) if m else None
+    return from_pcode(units["adm2_pcode"].iloc[0]) if len(units) else None
 
 
 class Gazetteer:

@@ -70,7 +70,7 @@ def download(country: str, *, source: str = "hdx", levels: tuple[int, ...] = (1,
     """
     iso = (country or "").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", iso):
-        raise BoundaryError(f"'{country}' is not a three-letter ISO country code (for Pakistan: PAK).")
+        raise BoundaryError(f"'{country}' is not a three-letter ISO country code (e.g. KEN for Kenya).")
     if 2 not in levels:
         raise BoundaryError("Stocktake maps districts: level 2 must be among the levels to fetch.")
     if source == "geoboundaries":
