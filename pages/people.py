@@ -12,8 +12,10 @@ import streamlit as st
 from mapping import config, workflow
 from mapping.analysis import people_overlap as po
 from mapping.errors import StocktakeError
+from mapping.geo import boundaries
 from mapping.outputs import people_map
 from mapping.returns import pseudonymise
+from mapping.returns.identity_numbers import IdFormat, id_format
 from mapping.store import people as sp
 from mapping.store import registry
 from views import core, render
@@ -37,8 +39,9 @@ def _refused(exc: StocktakeError) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _offline_page(version: str, _units: pd.DataFrame) -> bytes:
-    return pseudonymise.page_html(pseudonymise.district_table(_units), boundary_version=version).encode("utf-8")
+def _offline_page(version: str, _units: pd.DataFrame, _id_format: IdFormat, country: str | None) -> bytes:
+    return pseudonymise.page_html(pseudonymise.district_table(_units), id_format=_id_format,
+                                  boundary_version=version).encode("utf-8")
 
 
 programmes = sp.list_programmes(engine)
@@ -149,13 +152,20 @@ with tab_tool:
         "Programme staff hash their own list **on their own computer**. The offline page below does it in the "
         "browser with nothing sent anywhere, and gives exactly the same file as the command. Both programmes use "
         "the same key; keep it between the two of you.")
+    fmt = id_format(None)
     with core.guarded("Preparing the offline page"):
         geo = core.geo()
         if geo is not None:
-            render.download("Download the offline pseudonymisation page (.html)", _offline_page(geo.version, geo.units),
+            country = boundaries.deployment_country(core.bset())
+            fmt = id_format(country)
+            render.download("Download the offline pseudonymisation page (.html)",
+                            _offline_page(geo.version, geo.units, fmt, country),
                             "stocktake-pseudonymise.html", "text/html", key="people_page")
+    if fmt.unchecked_note():
+        st.warning(core.esc(fmt.unchecked_note()))
     st.code("python -m mapping pseudonymise key --out KEY\n"
-            "python -m mapping pseudonymise hash LIST.csv --id-column CNIC --district-column District "
+            "python -m mapping pseudonymise hash LIST.csv --id-column ID --district-column District "
             "--key-file KEY --out HASHED.csv", language="bash")
-    st.caption("Why a key: there are only 10^13 possible 13-digit numbers, so a plain hash could be reversed by "
-               "trying them all. See docs/privacy.md for what Stocktake's operator can and cannot learn.")
+    st.caption(f"Numbers are checked against the format of {core.esc(fmt.a_name)} ({core.esc(fmt.length)} "
+               f"{core.esc(fmt.characters)}). Why a key: {core.esc(fmt.why_a_key())} See docs/privacy.md for what "
+               "Stocktake's operator can and cannot learn.")

@@ -1,8 +1,8 @@
 """Stocktake works for any country: the code names no province, district, p-code, currency or programme of the
 country the demo uses; vocabularies, the framework, the demo, the places an organisation's name may end with and
 what a currency symbol means are data (the boundary set and the country's files). A deployment for another country
-(STOCKTAKE_COUNTRY) downloads that country's boundaries; without one, nothing is downloaded and the first run says
-how to name it."""
+(STOCKTAKE_COUNTRY) downloads that country's boundaries and checks that country's identity numbers; without one,
+nothing is downloaded and the first run says how to name it."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from mapping.returns.organisations import OrgIndex, name_key, place_keys
 from mapping.store import auth, db
 from tests.factories import boundaries as fb
 from tests.factories.app import open_page
+from tests.factories.people import KEY_A, hashed_line, write_list
 from tests.factories.returns import ORGS, pak_gazetteer, row, template_return
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,9 +214,61 @@ def test_the_demo_country_takes_the_copy_beside_the_project_without_downloading(
     assert (bset.meta["country"], len(bset.adm2), downloads) == ("PAK", 160, [])
 
 
-# the code that decides the country and downloads boundaries
+def _hash_command(tmp_path: Path, rows: list[tuple[str, str, str]]) -> tuple[int, list[str]]:
+    """`pseudonymise hash` on a list with an 'ID number' column: the exit code and the hashed lines."""
+    key, out = tmp_path / "programmes.key", tmp_path / "hashed.csv"
+    key.write_text(KEY_A + "\n")
+    src = write_list(tmp_path / "list.csv", rows, header=("Name", "ID number", "District"))
+    code = main(["pseudonymise", "hash", str(src), "--id-column", "ID number", "--district-column", "District",
+                 "--key-file", str(key), "--out", str(out)])
+    return code, out.read_text().splitlines()[1:]
+
+
+def test_a_kenyan_list_is_hashed_and_its_bad_numbers_explained_in_kenyas_words(bare_server, tmp_path, monkeypatch,
+                                                                              capsys):
+    monkeypatch.setenv("STOCKTAKE_COUNTRY", "KEN")
+    code, lines = _hash_command(tmp_path, [
+        ("Wanjiru", "12345678", "Ashford"), ("Otieno", "1 234 567", "Dunmore"), ("Achieng", "123456789", "Ashford"),
+        ("Kamau", "12A4567", "Ashford"), ("Njeri", "1234-567", "Brookvale"), ("Mwangi", "", "Ashford")])
+    assert (code, bare_server) == (0, ["KEN"])  # the first run on the programme's machine fetched Kenya's districts
+    assert lines == sorted([hashed_line(KEY_A, "12345678", "XY0101"), hashed_line(KEY_A, "1234567", "XY0201")])
+    out, err = capsys.readouterr()
+    assert "6 rows read, 2 people hashed in 2 districts" in out
+    assert err.splitlines() == [
+        "  row 4, column ID number ('123456789'): a national ID number of Kenya has 6 to 8 digits, this has 9; fix "
+        "the number.",
+        "  row 5, column ID number ('12A4567'): a national ID number of Kenya holds only digits (dashes and spaces are "
+        "allowed); fix the number.",
+        "  row 6, column ID number ('1234-567'): the same national ID number of Kenya as row 3; a person is counted "
+        "once (row 3 kept).",
+        "  row 7, column ID number (''): no national ID number of Kenya given; the row is left out."]
+
+
+def test_a_country_without_a_known_format_hashes_digits_and_letters_and_says_they_were_not_checked(
+        bare_server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STOCKTAKE_COUNTRY", "GHA")  # not in data/identity_numbers.csv (nor in data/countries.csv)
+    code, lines = _hash_command(tmp_path, [
+        ("Ama", "gh-123 456", "Ashford"), ("Kofi", "GH123456", "Dunmore"), ("Esi", "12", "Ashford"),
+        ("Yaw", "ÄB12345", "Ashford")])
+    assert (code, bare_server) == (0, ["GHA"])
+    assert lines == [hashed_line(KEY_A, "GH123456", "XY0101")]  # letters upper-cased: one person, written twice
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "Warning: No identity-number format is on file for GHA (data/identity_numbers.csv), so any 5 to 20 digits and "
+        "letters were taken as a number: check the list's numbers yourself, or add the country's format to that file.",
+        "  row 3, column ID number ('GH123456'): the same identity number as row 2; a person is counted once (row 2 "
+        "kept).",
+        "  row 4, column ID number ('12'): an identity number has 5 to 20 digits and letters, this has 2; fix the "
+        "number.",
+        "  row 5, column ID number ('ÄB12345'): an identity number holds only digits and letters (dashes and spaces "
+        "are allowed); fix the number."]
+
+
+# the code that decides the country, downloads boundaries and checks identity numbers
 COUNTRY_CODE = [ROOT / p for p in ("mapping/geo/boundaries.py", "mapping/geo/sources.py", "mapping/commands/boundaries.py",
-                                   "mapping/commands/setup.py", "mapping/workflow.py", "views/admin.py")]
+                                   "mapping/commands/setup.py", "mapping/workflow.py", "mapping/returns/pseudonymise.py",
+                                   "mapping/returns/identity_numbers.py", "mapping/commands/pseudonymise.py",
+                                   "views/admin.py", "pages/people.py")]
 
 
 def test_no_country_is_assumed_in_the_code_that_decides_the_country():
@@ -227,5 +280,6 @@ def test_no_country_is_assumed_in_the_code_that_decides_the_country():
             n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body and isinstance(n.body[0], ast.Expr)}
         found += [(path.name, node.value) for node in ast.walk(tree) if isinstance(node, ast.Constant)
                   and isinstance(node.value, str) and id(node) not in docs
-                  and re.search(r"\b(PAK|PK|Pakistan)\b", node.value)]
-    assert found == []
+                  and re.search(r"\b(PAK|PK|Pakistan|CNIC)\b", node.value)]
+    page = (ROOT / "static" / "pseudonymise.html").read_text(encoding="utf-8")
+    assert found == [] and "CNIC" not in page

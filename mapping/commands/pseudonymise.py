@@ -1,7 +1,8 @@
 """`pseudonymise key|hash|page`: run on a programme's own machine, before a beneficiary list leaves it.
 
-No database is needed: `hash` matches districts with the active (or shared, or downloaded) boundary set and
-writes the keyed hashes; the key file never goes to Stocktake.
+No database is needed: `hash` matches districts with the active (or shared, or downloaded) boundary set, checks
+the identity numbers against the format of the set's country (or --country, or STOCKTAKE_COUNTRY) and writes the
+keyed hashes; the key file never goes to Stocktake.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ def _fail(exc: StocktakeError) -> int:
     return 2
 
 
-def print_table():
-    from mapping.geo import boundaries
-    from mapping.returns import pseudonymise
+def _rules(country: str | None):
+    """The district table, the boundary set's version and the identity-number format of the country: --country,
+    else the boundary set's, else STOCKTAKE_COUNTRY."""
+    from mapping.geo import boundaries, countries
+    from mapping.returns import identity_numbers, pseudonymise
 
     bset = boundaries.ensure_boundaries()
-    return pseudonymise.district_table(boundaries.units(bset)), bset.version
+    code = countries.resolve(country) if country else boundaries.deployment_country(bset)
+    return (pseudonymise.district_table(boundaries.units(bset)), bset.version,
+            identity_numbers.id_format(code))
 
 
 def _key(args: argparse.Namespace) -> int:
@@ -57,14 +62,16 @@ def _hash(args: argparse.Namespace) -> int:
         return 2
     try:
         key = pseudonymise.read_key(key_text, source=str(key_path))
-        table, version = print_table()
+        table, version, id_format = _rules(args.country)
         result = pseudonymise.hash_list(data, src.name, key=key, id_column=args.id_column,
-                                        district_column=args.district_column, table=table)
+                                        district_column=args.district_column, table=table, id_format=id_format)
     except StocktakeError as exc:
         return _fail(exc)
     out.write_bytes(result.output)
     print(f"{src.name}: {result.rows} rows read, {result.hashed} people hashed in {result.districts} districts "
           f"(boundary set {version}), {len(result.problems)} rows left out. Written: {out}")
+    if id_format.unchecked_note():
+        print(f"Warning: {id_format.unchecked_note()}", file=sys.stderr)
     for problem in result.problems[:SHOWN_PROBLEMS]:
         print(f"  {problem}", file=sys.stderr)
     if len(result.problems) > SHOWN_PROBLEMS:
@@ -76,10 +83,11 @@ def _page(args: argparse.Namespace) -> int:
     from mapping.returns import pseudonymise
 
     try:
-        table, version = print_table()
+        table, version, id_format = _rules(args.country)
     except StocktakeError as exc:
         return _fail(exc)
-    Path(args.out).write_text(pseudonymise.page_html(table, boundary_version=version), encoding="utf-8")
+    Path(args.out).write_text(pseudonymise.page_html(table, id_format=id_format, boundary_version=version),
+                              encoding="utf-8")
     print(f"Offline page written to {args.out} (districts of boundary set {version}). Open it in a browser; "
           "it makes the same hashed file as `pseudonymise hash` and sends nothing over the network.")
     return 0
@@ -91,13 +99,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = s.add_parser("key", help="write a new random key to share only with the other programme")
     a.add_argument("--out", required=True, metavar="KEY")
     a.set_defaults(handler=_key)
-    a = s.add_parser("hash", help="replace each CNIC by HMAC-SHA256(key, CNIC) next to its district p-code")
+    country = {"metavar": "ISO3", "help": "the country whose identity-number format applies (code or name; default: "
+                                          "the boundary set's, else STOCKTAKE_COUNTRY)"}
+    a = s.add_parser("hash", help="replace each identity number by HMAC-SHA256(key, number) next to its district "
+                                  "p-code")
     a.add_argument("list", metavar="LIST.csv")
-    a.add_argument("--id-column", required=True, metavar="COL", help="header of the CNIC column")
+    a.add_argument("--id-column", required=True, metavar="COL", help="header of the identity-number column")
     a.add_argument("--district-column", required=True, metavar="COL", help="header of the district column")
     a.add_argument("--key-file", required=True, metavar="KEY", help="the key from `pseudonymise key`")
     a.add_argument("--out", required=True, metavar="HASHED.csv")
+    a.add_argument("--country", **country)
     a.set_defaults(handler=_hash)
     a = s.add_parser("page", help="write the offline HTML page (same rules, this boundary set's districts)")
     a.add_argument("--out", required=True, metavar="FILE.html")
+    a.add_argument("--country", **country)
     a.set_defaults(handler=_page)

@@ -2,10 +2,12 @@
 
 Two programmes want to know how many people they both reach without handing over who those people are. Each
 runs this on its own list with a secret key the two agreed between themselves: the national identity number
-(Pakistan's CNIC) is normalised and replaced by HMAC-SHA256(key, number), next to the district's p-code, and
-nothing else is written. Stocktake only ever sees those keyed hashes; without the key a hash cannot be turned
-back into a number, and the 13-digit space cannot be enumerated. A plain (unkeyed) hash would protect nothing
-(10^13 numbers hash in hours), so there is deliberately no way to hash without a key.
+(checked against the country's format, `identity_numbers`: Pakistan's 13-digit CNIC, Kenya's national ID
+number ...) is normalised and replaced by HMAC-SHA256(key, number), next to the district's p-code, and nothing
+else is written. Stocktake only ever sees those keyed hashes; without the key a hash cannot be turned back into
+a number, however few numbers the country's format allows. A plain (unkeyed) hash would protect nothing: every
+possible number can be hashed and looked up (10^13 CNICs in hours, 10^8 Kenyan numbers in seconds), so there is
+deliberately no way to hash without a key.
 
 The same rules are implemented in `static/pseudonymise.html` (offline; its HMAC checked against Web Crypto) for
 staff who do not run Python; both produce byte-identical files for the same input and key. Districts are matched
@@ -33,14 +35,13 @@ import pandas as pd
 from mapping import config
 from mapping.errors import StocktakeError
 from mapping.geo.gazetteer import Gazetteer
+from mapping.returns.identity_numbers import MAX_LENGTH, IdFormat
 
 KEY_BYTES = 32
 HEADER = "hash,adm2_pcode"
 PAGE_TEMPLATE = config.PROJECT_ROOT / "static" / "pseudonymise.html"
 _TABLE_MARK = re.compile(r"/\*STOCKTAKE-DISTRICTS\*/.*?/\*END\*/", re.S)
 _INFO_MARK = re.compile(r"/\*STOCKTAKE-INFO\*/.*?/\*END\*/", re.S)
-_CNIC = re.compile(r"[0-9]{13}")
-_STRIP = re.compile(r"[-\s]+")
 
 
 class PseudonymiseError(StocktakeError, ValueError):
@@ -104,31 +105,12 @@ def read_key(text: str | bytes, source: str = "the key") -> bytes:
             f"{source} is not a Stocktake key: it must be 64 hexadecimal characters (32 random bytes), "
             f"found {len(hexkey)} characters.",
             hint="Make a key and share it only with the other programme. Hashing without a key is refused: "
-                 "13-digit numbers can be enumerated.",
+                 "identity numbers follow known formats and can be enumerated.",
             cli_hint="python -m mapping pseudonymise key --out KEY makes one.")
     return bytes.fromhex(hexkey)
 
 
-# --------------------------------------------------------------------------- identity numbers and districts
-
-def normalise_cnic(value: str | None) -> str | None:
-    """13 ASCII digits once dashes and spaces are removed, else None."""
-    digits = _STRIP.sub("", value or "")
-    return digits if _CNIC.fullmatch(digits) else None
-
-
-def cnic_problem(value: str) -> str:
-    """Why a value is not a CNIC, in words a data clerk can act on."""
-    digits = _STRIP.sub("", value)
-    if not digits:
-        return "no CNIC given; the row is left out."
-    if re.fullmatch(r"[0-9.]+[eE][+][0-9]+", digits):
-        return ("the number was turned into scientific notation by a spreadsheet and lost digits; format the "
-                "column as text and export again.")
-    if not digits.isascii() or not digits.isdigit():
-        return "a CNIC holds only digits (dashes and spaces are allowed); fix the number."
-    return f"a CNIC has 13 digits, this has {len(digits)}; fix the number."
-
+# --------------------------------------------------------------------------- districts
 
 def place_key(text: str | None) -> str:
     """Case, accents and punctuation removed: the same rule as the page's placeKey() in JavaScript."""
@@ -194,11 +176,13 @@ def _reader(data: bytes, filename: str):
 
 
 def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, district_column: str,
-              table: dict[str, list[str]]) -> HashResult:
-    """Hash a beneficiary list: one line per distinct valid CNIC with a known district, sorted by hash.
+              table: dict[str, list[str]], id_format: IdFormat) -> HashResult:
+    """Hash a beneficiary list: one line per distinct valid identity number (of `id_format`, the country's) with
+    a known district, sorted by hash.
 
     Written for millions of rows: the file is read record by record, the common case (a well-formed number
-    and a district seen before) costs a few string operations and one HMAC.
+    and a district seen before) costs a few string operations and one HMAC. A person listed twice is found by
+    the hash (its first 8 bytes, then all 32), so no number is kept in memory and any format works alike.
     """
     if len(key) != KEY_BYTES:
         raise PseudonymiseError("The key must be 32 bytes.", hint="Read it with read_key().")
@@ -206,35 +190,37 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
     header = next(reader, None)
     if header is None:
         raise PseudonymiseError(f"{filename} is empty.", hint="Export the beneficiary list with its header row.")
-    id_col = _column(header, id_column, "identity number (CNIC)", filename)
+    id_col = _column(header, id_column, f"identity number ({id_format.name})", filename)
     d_col = _column(header, district_column, "district", filename)
     id_name, d_name = header[id_col].strip(), header[d_col].strip()
     width = max(id_col, d_col) + 1
     problems: list[Problem] = []
     seen: set[int] = set()
-    persons, rows, codes = array("q"), array("l"), array("H")  # per hashed person, in file order
+    persons, rows, codes = array("q"), array("l"), array("H")  # per hashed person (first 8 bytes of the hash)
     digests = bytearray()
     pcodes: dict[str, int] = {}
     cache: dict[str, int | list[str]] = {}
-    duplicates: list[tuple[int, str, int]] = []
+    duplicates: list[tuple[int, str, int, bytes, int]] = []
     blank = 0
     inner, outer = _hmac_states(key)
     inner_copy, outer_copy = inner.copy, outer.copy
     # bound once: this loop runs millions of times
     cached, was_seen, see, keep = cache.get, seen.__contains__, seen.add, digests.extend
+    valid, normalise, problem, from_bytes = id_format.regex.fullmatch, id_format.normalise, id_format.problem, \
+        int.from_bytes
     number = 1
     for number, row in enumerate(reader, start=2):
         if len(row) < width:
             row = row + [""] * (width - len(row))
         raw_id, raw_d = row[id_col], row[d_col]
-        cnic = raw_id.replace("-", "").replace(" ", "")
-        if not (len(cnic) == 13 and cnic.isdigit() and cnic.isascii()):
-            cnic = normalise_cnic(raw_id)
-            if cnic is None:
+        ident = raw_id.replace("-", "").replace(" ", "")
+        if not (len(ident) <= MAX_LENGTH and valid(ident)):  # a match holds only ASCII digits and capitals
+            ident = normalise(raw_id)
+            if ident is None:
                 if not any(cell.strip() for cell in row):
                     blank += 1
                     continue
-                problems.append(Problem(number, id_name, raw_id.strip(), cnic_problem(raw_id)))
+                problems.append(Problem(number, id_name, raw_id.strip(), problem(raw_id)))
                 continue
         code = cached(raw_d)
         if code is None:
@@ -243,27 +229,23 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
         if code.__class__ is list:
             problems.append(Problem(number, d_name, raw_d.strip(), _district_problem(raw_d, code)))
             continue
-        person = int(cnic)
-        if was_seen(person):
-            duplicates.append((number, raw_id.strip(), person))
-            continue
-        see(person)
         h = inner_copy()
-        h.update(cnic.encode())
+        h.update(ident.encode())
         o = outer_copy()
         o.update(h.digest())
-        keep(o.digest())
+        digest = o.digest()
+        person = from_bytes(digest[:8], "big", signed=True)
+        if was_seen(person):
+            duplicates.append((number, raw_id.strip(), person, digest, code))
+            continue
+        see(person)
+        keep(digest)
         persons.append(person)
         rows.append(number)
         codes.append(code)
     del seen
-    if duplicates:  # the row each repeated number was first kept from
-        order = np.frombuffer(persons, dtype=np.int64)
-        wanted = np.fromiter((d[2] for d in duplicates), dtype=np.int64)
-        hit = np.flatnonzero(np.isin(order, wanted))
-        first = {int(order[i]): int(rows[i]) for i in hit}
-        problems += [Problem(n, id_name, raw, f"the same CNIC as row {first[p]}; a person is counted once "
-                                              f"(row {first[p]} kept).") for n, raw, p in duplicates]
+    if duplicates:
+        problems += _repeated(duplicates, persons, rows, digests, codes, id_name, id_format)
     del persons, rows
     problems.sort(key=lambda p: p.row)
     names = sorted(pcodes, key=pcodes.__getitem__)
@@ -272,6 +254,29 @@ def hash_list(data: bytes, filename: str, *, key: bytes, id_column: str, distric
     hashed = len(codes)
     districts = len(np.unique(np.frombuffer(codes, np.uint16))) if hashed else 0
     return HashResult(filename, number - 1 - blank, hashed, output, problems, districts)
+
+
+def _repeated(duplicates: list[tuple[int, str, int, bytes, int]], persons: array, rows: array, digests: bytearray,
+              codes: array, id_name: str, id_format: IdFormat) -> list[Problem]:
+    """The rows whose hash's first 8 bytes were seen before: the same person (all 32 bytes equal) is a problem
+    naming the row kept; another person sharing those 8 bytes (about one list in ten million) is kept after all,
+    appended to `digests` and `codes` (the file is sorted by hash, so where it goes does not matter)."""
+    order = np.frombuffer(persons, dtype=np.int64)
+    wanted = np.fromiter((d[2] for d in duplicates), dtype=np.int64)
+    earlier: dict[int, list[tuple[bytes, int]]] = {}
+    for i in np.flatnonzero(np.isin(order, wanted)).tolist():
+        earlier.setdefault(int(order[i]), []).append((bytes(digests[i * 32:(i + 1) * 32]), int(rows[i])))
+    del order
+    out = []
+    for number, raw, person, digest, code in duplicates:
+        first = next((row for seen, row in earlier.get(person, ()) if seen == digest), None)
+        if first is None:
+            earlier.setdefault(person, []).append((digest, number))
+            digests.extend(digest)
+            codes.append(code)
+        else:
+            out.append(Problem(number, id_name, raw, id_format.duplicate(first)))
+    return out
 
 
 def _hashed_csv(digests: np.ndarray, codes: np.ndarray, names: list[str]) -> bytes:
@@ -328,12 +333,14 @@ def _district_problem(value: str, codes: list[str]) -> str:
 
 # --------------------------------------------------------------------------- the offline page
 
-def page_html(table: dict[str, list[str]], *, boundary_version: str | None = None) -> str:
-    """The offline page with this boundary set's district table built in (one file, no network)."""
+def page_html(table: dict[str, list[str]], *, id_format: IdFormat, boundary_version: str | None = None) -> str:
+    """The offline page with this boundary set's district table and the country's identity-number rule built in
+    (one file, no network)."""
     template = PAGE_TEMPLATE.read_text(encoding="utf-8")
     data = json.dumps(table, ensure_ascii=True, separators=(",", ":")).replace("</", "<\\/")
     info = json.dumps({"boundary_version": boundary_version or "", "districts": len(
-        {c for codes in table.values() for c in codes})}, ensure_ascii=True).replace("</", "<\\/")
+        {c for codes in table.values() for c in codes}), "identity": id_format.for_page()},
+        ensure_ascii=True).replace("</", "<\\/")
     html = _TABLE_MARK.sub(lambda _m: f"/*STOCKTAKE-DISTRICTS*/{data}/*END*/", template, count=1)
     return _INFO_MARK.sub(lambda _m: f"/*STOCKTAKE-INFO*/{info}/*END*/", html, count=1)
 

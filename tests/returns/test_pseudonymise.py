@@ -1,4 +1,7 @@
-"""Pseudonymising at the source: CNIC rules, keyed hashing, districts, and the offline page's identical output."""
+"""Pseudonymising at the source: CNIC rules, keyed hashing, districts, and the offline page's identical output.
+
+The lists hold Pakistan's CNICs over the fictional country's districts: a deployment whose STOCKTAKE_COUNTRY is
+PAK (the boundary set, XY, names no real country). Other countries' numbers: tests/test_country_neutral.py."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import pytest
 from mapping.cli import main
 from mapping.geo import boundaries
 from mapping.returns import pseudonymise as ps
+from mapping.returns.identity_numbers import id_format
 from tests.factories.boundaries import tiny_country
 from tests.factories.people import KEY_A, KEY_B, cnic, first_word_twins, hashed_line, write_hashed, write_list
 from tests.factories.server import CHROMIUM, CHROMIUM_ARGS
@@ -24,13 +28,14 @@ def table(tmp_path):
 def tiny_env(tmp_path, monkeypatch):
     """The commands find the fictional country's boundaries as a programme's machine would (no database)."""
     monkeypatch.setenv("STOCKTAKE_BOUNDARIES_FROM", str(tiny_country(tmp_path / "src")))
+    monkeypatch.setenv("STOCKTAKE_COUNTRY", "PAK")
     return tmp_path
 
 
 def _hash(table, rows, key=KEY_A, **kw) -> ps.HashResult:
     data = "\n".join(",".join(r) for r in [("Name", "CNIC", "District"), *rows]).encode() + b"\n"
     return ps.hash_list(data, "list.csv", key=bytes.fromhex(key), id_column="cnic", district_column="District",
-                        table=table, **kw)
+                        table=table, id_format=id_format("PAK"), **kw)
 
 
 def test_cnic_is_normalised_and_hashed_with_the_key(table):
@@ -77,7 +82,7 @@ def test_hashing_without_a_proper_key_is_refused(key):
 def test_unknown_column_names_the_columns_there_are(table):
     with pytest.raises(ps.PseudonymiseError) as err:
         ps.hash_list(b"Name,NIC,District\nA,1,Ashford\n", "list.csv", key=bytes(32), id_column="CNIC",
-                     district_column="District", table=table)
+                     district_column="District", table=table, id_format=id_format("PAK"))
     assert "no column called 'CNIC'" in str(err.value) and "'NIC'" in str(err.value)
 
 
@@ -161,6 +166,48 @@ def test_offline_page_gives_the_same_file_as_the_command(tiny_env, capsys):
 
 
 @pytest.mark.browser
+def test_offline_page_applies_a_countrys_unchecked_format_as_the_command_does(tiny_env, monkeypatch, capsys):
+    """A deployment whose country has no format (the fictional XY, no STOCKTAKE_COUNTRY): numbers of digits and
+    letters, of any length from 5 to 20, letters in either case, are hashed alike by the page and the command."""
+    from playwright import sync_api
+
+    monkeypatch.delenv("STOCKTAKE_COUNTRY")
+    key = tiny_env / "shared.key"
+    key.write_text(KEY_A + "\n")
+    rows = [(f"P{i}", f"ab-{i:05d}" if i % 3 else f"XY {i:07d} Z", "Ashford") for i in range(1, 200)]
+    rows += [("Same", "AB00001", "Dunmore"), ("Long", "A" * 21, "Ashford"), ("Short", "a1", "Ashford"),
+             ("Accent", "ÉB12345", "Ashford"), ("Widest", "Z" * 20, "Fernhill")]
+    src = write_list(tiny_env / "ids.csv", rows, header=("Name", "ID", "District"))
+    out, page = tiny_env / "cli-hashed.csv", tiny_env / "pseudonymise.html"
+    assert main(["pseudonymise", "hash", str(src), "--id-column", "ID", "--district-column", "District",
+                 "--key-file", str(key), "--out", str(out)]) == 0
+    assert "204 rows read, 200 people hashed in 2 districts" in capsys.readouterr().out
+    assert main(["pseudonymise", "page", "--out", str(page)]) == 0
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(accept_downloads=True)
+            tab.goto(page.as_uri())
+            warning = tab.locator("#unchecked").inner_text()
+            tab.set_input_files("#keyfile", str(key))
+            tab.set_input_files("#list", str(src))
+            tab.select_option("#idcol", label="ID")
+            tab.click("#run")
+            tab.wait_for_selector("#download:not(.hidden)")
+            problems = tab.locator("#problems").inner_text()
+            with tab.expect_download() as dl:
+                tab.click("#download")
+            page_bytes = Path(dl.value.path()).read_bytes()
+        finally:
+            browser.close()
+    assert page_bytes == out.read_bytes()
+    assert warning.startswith("No identity-number format is on file for this deployment's country")
+    assert "the same identity number as row 2" in problems
+    assert "an identity number has 5 to 20 digits and letters, this has 21" in problems
+    assert "an identity number holds only digits and letters" in problems
+
+
+@pytest.mark.browser
 def test_offline_page_stops_when_its_hashing_disagrees_with_web_crypto(tiny_env):
     """The page hashes millions of CNICs with its own HMAC-SHA256 (Web Crypto calls are too slow) and checks it
     against Web Crypto on every run: a page whose SHA-256 is broken (one round constant changed) writes nothing."""
@@ -227,3 +274,18 @@ def test_the_hashed_file_is_in_hash_order_even_when_two_hashes_share_their_first
     assert lines[1:] == sorted(lines[1:]) and len(set(lines[1:])) == 4
     assert [line.split(",")[1] for line in lines[1:]] == ["XY0101", "XY01011", "XY0101", "XY01011"]
     assert lines[2].startswith("07" + "00" * 30 + "01,") and b"\0" not in out
+
+
+def test_two_people_whose_hashes_share_their_first_8_bytes_are_both_kept():
+    """A person seen before is found by the first 8 bytes of the hash, then confirmed on all 32: another person
+    with the same 8 bytes (too rare to meet through HMAC, so made here) is kept, and a true repeat is reported."""
+    from array import array
+
+    first, twin = bytes(8) + b"\x01" * 24, bytes(8) + b"\x02" * 24
+    digests, codes = bytearray(first), array("H", [0])
+    repeats = [(3, "twin", 0, twin, 1), (4, "again", 0, first, 1), (5, "twin again", 0, twin, 0)]
+    problems = ps._repeated(repeats, array("q", [0]), array("l", [2]), digests, codes, "ID", id_format("PAK"))
+    assert [(p.row, p.value, p.message) for p in problems] == [
+        (4, "again", "the same CNIC as row 2; a person is counted once (row 2 kept)."),
+        (5, "twin again", "the same CNIC as row 3; a person is counted once (row 3 kept).")]
+    assert bytes(digests) == first + twin and list(codes) == [0, 1]
