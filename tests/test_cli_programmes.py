@@ -16,7 +16,7 @@ from mapping.cli import main
 from mapping.returns.programmes import COLUMNS
 from mapping.returns.strategy import load_framework
 from mapping.store import db, picture
-from tests.factories.app import deployment_settings, module_deployment, return_bytes, use_deployment
+from tests.factories.app import RETURNS, USERS, deployment_settings, module_deployment, return_bytes, use_deployment
 from tests.factories.programmes import sheet
 
 IRP, SFF = "Indus Relief Partners", "Sindh Futures Fund"
@@ -123,3 +123,30 @@ def test_strategy_show_matrix_and_gaps_say_what_the_pages_say(env, capsys, tmp_p
     assert "  P1.1.b  Index transfer amounts to inflation every year  (P1 Protecting the poorest households " \
            "(illustrative))" in out
     assert "P1.1.a  Expand" not in out.split("Policy actions with no partner support:")[1]
+
+
+def test_programmes_not_programme_takes_a_name_out_of_the_names_queue_and_undo_puts_it_back(env, capsys):
+    kct = USERS["focal_point_2"][1]
+    rows = [dict(r, project="Staff training") if i == 0 else r for i, r in enumerate(RETURNS[kct])]
+    report = workflow.submit_file(db.connect(), workflow.SYSTEM, return_bytes(rows), "kct.xlsx", org=kct)
+    assert report.outcomes[0].status == "stored", report.outcomes[0].message
+    line = f"Staff training (1 activities; {kct}): "
+    assert line + "not recorded" in run(capsys, "programmes", "names")[1]
+    code, _, err = run(capsys, "programmes", "not-programme", "Staff training", "--user", USERS["focal_point"][0])
+    assert code == 2 and "cannot decide whether “Staff training” is a programme" in err  # not IRP's name
+    code, _, err = run(capsys, "programmes", "not-programme", "Sindh Elderly (fictional)")
+    assert code == 2 and "names the programme Sindh Elderly (fictional)" in err
+    code, out, _ = run(capsys, "programmes", "not-programme", "staff training", "--user", USERS["focal_point_2"][0])
+    assert (code, out) == (0, "'staff training' is marked as not a programme and leaves the names queue.\n")
+    assert line + "not a programme (marked)" in run(capsys, "programmes", "names")[1]
+    rows = {r["project"]: r for r in json.loads(run(capsys, "programmes", "names", "--json")[1])}
+    assert rows["Staff training"]["not_programme"] is True and rows["Staff training"]["suggestion"] is None
+    assert rows["Sindh Elderly (fictional)"]["not_programme"] is False
+    code, out, _ = run(capsys, "programmes", "not-programme", "Staff training", "--undo")
+    assert (code, out) == (0, "'Staff training' waits in the programme names queue again.\n")
+    assert line + "not recorded" in run(capsys, "programmes", "names")[1]
+    code, out, _ = run(capsys, "programmes", "not-programme", "Staff training", "--undo")
+    assert (code, out) == (0, "'Staff training' was not marked as not a programme; nothing changed.\n")
+    log = db.audit_log(db.connect(), db.CLI_ADMIN, object_type="programme_name")
+    assert [(e["action"], e["email"]) for e in log] == [("programme_name.programme_again", "cli"),
+                                                        ("programme_name.not_programme", USERS["focal_point_2"][0])]

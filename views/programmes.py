@@ -15,6 +15,7 @@ import streamlit as st
 from mapping import config, workflow
 from mapping.analysis import programmes as an
 from mapping.outputs import programmes as outputs
+from mapping.returns.programmes import name_key
 from mapping.returns.strategy import MAX_BYTES, framework_file, load_framework
 from mapping.store import db
 from mapping.store import programmes as store_programmes
@@ -65,32 +66,66 @@ def update_list(actor: db.Actor, frame: pd.DataFrame, units: pd.DataFrame) -> No
 
 
 def programme_names(actor: db.Actor, frame: pd.DataFrame) -> None:
-    """Programme names written in returns: matched, or queued with a suggestion until someone entitled learns them."""
-    links = an.link_activities(core.activities(actor), frame)
+    """Programme names written in returns: matched, or queued with a suggestion until someone entitled learns them
+    or marks them as not a programme (reversible: a mistaken mark is put back below)."""
+    engine = core.engine()
+    marks = core.call(store_programmes.not_programme_names, engine, what="Reading the marked names") or []
+    links = an.link_activities(core.activities(actor), frame, [r["name"] for r in marks])
+    marked = links[links["not_programme"].astype(bool)]
+    links = links[~links["not_programme"].astype(bool)]
     linked = links[links["programme"].notna()]
     st.caption(f"{len(linked)} of {len(links)} programme names written in returns name a recorded programme "
-               f"({int(linked['activities'].sum()) if len(linked) else 0} activities). Names are matched exactly "
-               "(ignoring case and spacing) to a programme or one of its other names; a close spelling is only "
-               "suggested, and confirming it teaches the name once.")
+               f"({int(linked['activities'].sum()) if len(linked) else 0} activities)"
+               + (f"; {len(marked)} more are marked as not a programme" if len(marked) else "")
+               + ". Names are matched exactly (ignoring case and spacing) to a programme or one of its other names; "
+               "a close spelling is only suggested, and confirming it teaches the name once. A name that is not a "
+               "programme (a project, a training) can be marked so, and leaves the list.")
     render.table(links.fillna({"programme": "not recorded", "suggestion": ""}),
                  ["project", "programme", "activities", "organisations", "suggestion"],
                  labels={"project": "Name in the returns", "programme": "Programme", "activities": "Activities",
                          "organisations": "Organisations", "suggestion": "Did they mean"},
-                 empty="No return names a programme.", key="prog_links")
+                 empty="No return names a programme still to decide.", key="prog_links")
     unlinked = links[links["programme"].isna()]
-    if actor.role not in ("admin", "focal_point") or not len(unlinked) or frame.empty:
+    may_decide = actor.role in ("admin", "focal_point")
+    if may_decide and len(unlinked):
+        l1, l2, l3, l4 = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+        name = l1.selectbox("Name in the returns", list(unlinked["project"]), key="prog_link_name")
+        suggested = unlinked.set_index("project").loc[name, "suggestion"]
+        options = list(frame["name"])
+        programme = l2.selectbox("is the programme", options, key="prog_link_to",
+                                 index=options.index(suggested) if isinstance(suggested, str) and suggested in options
+                                 else None, placeholder="Pick the programme")
+        if l3.button("Learn this name", key="prog_link", disabled=programme is None):
+            with core.guarded("Learning the name"):
+                store_programmes.add_alias(engine, actor, programme, name)
+                _done(f"Returns that write “{name}” now count for {programme}.")
+        if l4.button("Not a programme", key="prog_not_programme",
+                     help="The name leaves this list; it can be put back below. Admins, and focal points of an "
+                          "organisation whose returns write it."):
+            with core.guarded("Marking the name"):
+                store_programmes.mark_not_programme(engine, actor, name)
+                _done(f"“{name}” is marked as not a programme; it can be put back under “Marked as not a "
+                      "programme”.")
+    if not marks:
         return
-    l1, l2, l3 = st.columns([2, 2, 1])
-    name = l1.selectbox("Name in the returns", list(unlinked["project"]), key="prog_link_name")
-    suggested = unlinked.set_index("project").loc[name, "suggestion"]
-    options = list(frame["name"])
-    programme = l2.selectbox("is the programme", options, key="prog_link_to",
-                             index=options.index(suggested) if isinstance(suggested, str) and suggested in options
-                             else None, placeholder="Pick the programme")
-    if l3.button("Learn this name", key="prog_link", disabled=programme is None):
-        with core.guarded("Learning the name"):
-            store_programmes.add_alias(core.engine(), actor, programme, name)
-            _done(f"Returns that write “{name}” now count for {programme}.")
+    with st.expander(f"Marked as not a programme ({len(marks)})"):
+        written = {name_key(r["project"]): r for r in marked.to_dict("records")}
+        rows = pd.DataFrame([{"name": r["name"], "at": r["at"], "by": r["by"],
+                              "activities": written.get(name_key(r["name"]), {}).get("activities", 0),
+                              "organisations": written.get(name_key(r["name"]), {}).get(
+                                  "organisations", "no return writes it now")} for r in marks])
+        render.table(rows, ["name", "activities", "organisations", "at", *(["by"] if actor.role == "admin" else [])],
+                     labels={"name": "Name in the returns", "activities": "Activities",
+                             "organisations": "Organisations", "at": "Marked on", "by": "Marked by"},
+                     key="prog_not_programmes")
+        if may_decide:
+            u1, u2 = st.columns([4, 2], vertical_alignment="bottom")
+            back = u1.selectbox("Name marked as not a programme", [r["name"] for r in marks],
+                                key="prog_unmark_name")
+            if u2.button("Put it back in the list", key="prog_unmark"):
+                with core.guarded("Putting the name back"):
+                    store_programmes.unmark_not_programme(engine, actor, back)
+                    _done(f"“{back}” waits in the list of programme names again.")
 
 
 def strategy_framework(actor: db.Actor) -> None:

@@ -7,12 +7,14 @@ none covers every district of its provinces; one with neither covers the whole c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import combinations
 
 import pandas as pd
 
-__all__ = ["COVERAGE_RULE", "NO_GROUP", "coverage", "filter_programmes", "headlines", "portability",
+from mapping.returns.programmes import name_key
+
+__all__ = ["COVERAGE_RULE", "NO_GROUP", "coverage", "filter_programmes", "headlines", "link_activities", "portability",
            "programme_province_matrix", "programmes_per_district", "same_group_pairs", "table"]
 
 COVERAGE_RULE = ("A programme covers the districts it lists; one that lists none covers every district of its "
@@ -205,10 +207,6 @@ def headlines(frame: pd.DataFrame, units: pd.DataFrame, *, group: str | None = N
 
 
 
-def _key(text: object) -> str:
-    return " ".join(str(text or "").casefold().split())
-
-
 def _words_close(a: str, b: str) -> bool:
     """Every word one name has and the other lacks is a misspelling of one of the other's words.
 
@@ -222,36 +220,44 @@ def _words_close(a: str, b: str) -> bool:
                for w in only)
 
 
-def link_activities(acts: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+def link_activities(acts: pd.DataFrame, frame: pd.DataFrame, not_programmes: Collection[str] = ()) -> pd.DataFrame:
     """Each programme name a return writes (its Programme / project column) and the record it names, if any.
 
     A name matches a record's name or one of its other names, ignoring case and spacing; nothing is guessed:
     a close spelling is only a suggestion, to be confirmed once (it then becomes one of the record's names).
+    A name someone marked as not a programme (`not_programmes`, e.g. "Staff training") waits for nothing: it is
+    flagged `not_programme`, gets no suggestion and comes last, so the queue only holds names still to decide.
     Rows come as the review queue wants them: names with a suggestion first, then the other unrecorded names,
-    then the matched ones; the most used first within each.
+    then the matched ones, then those marked not a programme; the most used first within each.
     """
     from rapidfuzz import fuzz, process
 
+    columns = ["project", "programme", "activities", "organisations", "suggestion", "not_programme"]
     if "project" not in acts.columns or not len(acts):
-        return pd.DataFrame(columns=["project", "programme", "activities", "organisations", "suggestion"])
+        return pd.DataFrame(columns=columns)
     names: dict[str, str] = {}
     for rec in frame.to_dict("records"):
-        names[_key(rec["name"])] = rec["name"]
+        names[name_key(rec["name"])] = rec["name"]
         for alias in rec.get("aliases") or []:
-            names.setdefault(_key(alias), rec["name"])
+            names.setdefault(name_key(alias), rec["name"])
+    marked = {name_key(n) for n in not_programmes}
     partner = acts["partner"] if "partner" in acts.columns else acts["org_name"]
     used = acts.assign(_p=partner)[acts["project"].notna() & (acts["project"].astype(str).str.strip() != "")]
     rows = []
     for project, part in used.groupby(used["project"].astype(str).str.strip()):
-        hit = names.get(_key(project))
+        key = name_key(project)
+        hit = names.get(key)
+        not_programme = hit is None and key in marked  # a name that is a programme's stays linked
         suggestion = None
-        if hit is None and names:
-            close = [c for c, _, _ in process.extract(_key(project), list(names), scorer=fuzz.token_sort_ratio,
-                                                       score_cutoff=85, limit=5) if _words_close(_key(project), c)]
+        if hit is None and names and not not_programme:
+            close = [c for c, _, _ in process.extract(key, list(names), scorer=fuzz.token_sort_ratio,
+                                                       score_cutoff=85, limit=5) if _words_close(key, c)]
             suggestion = names[close[0]] if close else None
         rows.append({"project": project, "programme": hit, "activities": len(part),
-                     "organisations": ", ".join(sorted(part["_p"].astype(str).unique())), "suggestion": suggestion})
-    out = pd.DataFrame(rows, columns=["project", "programme", "activities", "organisations", "suggestion"])
-    order = out["programme"].notna() * 2 + out["suggestion"].isna()  # 0 suggested, 1 unrecorded, 2+ matched
+                     "organisations": ", ".join(sorted(part["_p"].astype(str).unique())), "suggestion": suggestion,
+                     "not_programme": not_programme})
+    out = pd.DataFrame(rows, columns=columns)
+    # 0 suggested, 1 unrecorded, 3 matched (2 + no suggestion), 4 marked not a programme
+    order = (out["programme"].notna() * 2 + out["suggestion"].isna()).where(~out["not_programme"].astype(bool), 4)
     return out.assign(_o=order).sort_values(["_o", "activities", "project"], ascending=[True, False, True]).drop(
         columns="_o").reset_index(drop=True)

@@ -1,4 +1,5 @@
-"""`programmes import|show|export|matrix|pairs|portability|template`: the forum's programme list from the shell.
+"""`programmes import|show|export|matrix|pairs|portability|template|names|link|not-programme`: the forum's
+programme list, and the names returns write for programmes, from the shell.
 
 Registered under the `programmes` command (whose `add` and `list` live with the people commands). Exit 0 done,
 1 refused or invalid, 2 unreadable input.
@@ -47,6 +48,12 @@ def register_verbs(s: argparse._SubParsersAction) -> None:
     a.add_argument("--to", required=True, metavar="PROGRAMME")
     a.add_argument("--user", metavar="EMAIL", help="act as this account (default: the local operator, as admin)")
     a.set_defaults(handler=_link)
+    a = s.add_parser("not-programme", help="mark a NAME returns write as not a programme, so it leaves the names "
+                                           "queue (--undo puts it back)")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--undo", action="store_true", help="take the mark away: the name waits in the queue again")
+    a.add_argument("--user", metavar="EMAIL", help="act as this account (default: the local operator, as admin)")
+    a.set_defaults(handler=_not_programme)
     a = s.add_parser("portability", help="what a family of a group can turn to at home and in each other province")
     a.add_argument("--group", required=True, help="target group, e.g. 'Elderly'")
     a.add_argument("--from", dest="origin", required=True, metavar="DISTRICT", help="district name or p-code")
@@ -209,15 +216,18 @@ def _names(args) -> int:
     from mapping import workflow
     from mapping.analysis import programmes as an
     from mapping.store import db, picture
+    from mapping.store import programmes as store_programmes
 
     engine = db.connect()
     frame, _ = workflow.programmes_data(engine)
-    links = an.link_activities(picture.current_activities(engine, workflow.SYSTEM), frame)
+    marked = [r["name"] for r in store_programmes.not_programme_names(engine)]
+    links = an.link_activities(picture.current_activities(engine, workflow.SYSTEM), frame, marked)
     if args.json:
         print(links.to_json(orient="records", force_ascii=False, indent=2))
         return 0
     for r in links.to_dict("records"):
-        target = r["programme"] or (f"not recorded — did they mean {r['suggestion']}?" if r["suggestion"]
+        target = r["programme"] or ("not a programme (marked)" if r["not_programme"] else
+                                    f"not recorded — did they mean {r['suggestion']}?" if r["suggestion"]
                                     else "not recorded")
         print(f"{r['project']} ({r['activities']} activities; {r['organisations']}): {target}")
     return 0
@@ -231,4 +241,22 @@ def _link(args) -> int:
     engine = db.connect()
     store_programmes.add_alias(engine, actor_for(engine, args.user), args.to, args.name)
     print(f"Returns that write '{args.name}' now count for {args.to}.")
+    return 0
+
+
+def _not_programme(args) -> int:
+    from mapping.commands.acting import actor_for
+    from mapping.store import db
+    from mapping.store import programmes as store_programmes
+
+    engine = db.connect()
+    actor = actor_for(engine, args.user)
+    if args.undo:
+        changed = store_programmes.unmark_not_programme(engine, actor, args.name)
+        print(f"'{args.name}' waits in the programme names queue again." if changed else
+              f"'{args.name}' was not marked as not a programme; nothing changed.")
+    else:
+        changed = store_programmes.mark_not_programme(engine, actor, args.name)
+        print(f"'{args.name}' is marked as not a programme and leaves the names queue." if changed else
+              f"'{args.name}' was already marked as not a programme; nothing changed.")
     return 0

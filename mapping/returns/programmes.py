@@ -20,8 +20,8 @@ from typing import Any
 from mapping.returns.readers import ReturnError, read_book
 from mapping.returns.schema import Issue, Vocabularies, vocabulary_path
 
-__all__ = ["COLUMNS", "ProgrammeFile", "ProgrammeRecord", "TargetGroups", "load_target_groups", "read_programmes",
-           "split_list"]
+__all__ = ["COLUMNS", "ProgrammeFile", "ProgrammeRecord", "TargetGroups", "load_target_groups", "name_key",
+           "read_programmes", "split_list"]
 
 
 @dataclass
@@ -111,6 +111,12 @@ def _target_groups(path: str, mtime: int) -> TargetGroups:
                 if alias.strip():
                     table.setdefault(alias.strip().lower(), name)
     return TargetGroups(tuple(names), table)
+
+
+def name_key(text: Any) -> str:
+    """How two spellings of one programme name are compared (case and spacing aside, nothing else): the store
+    keeps its marks by this key and the analysis matches returns by it, so "is this the same name" has one answer."""
+    return " ".join(str(text or "").casefold().split())
 
 
 def split_list(value: Any) -> list[str]:

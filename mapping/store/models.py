@@ -307,6 +307,18 @@ programmes = Table(
     Column("updated_at", DateTime),
 )
 
+not_programme_names = Table(
+    # A name returns write in their Programme column that is not a programme ("Staff training"), marked once by
+    # a person so it leaves the programme names queue for good; unmarking deletes the row. Both are audited.
+    "not_programme_names", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),                           # as first written
+    Column("name_key", String(300), nullable=False, unique=True),   # returns.programmes.name_key
+    Column("user_id", Integer),
+    Column("user_email", String(320)),
+    Column("created_at", DateTime, nullable=False),
+)
+
 people_lists = Table(
     # A programme's keyed-hash list for one round, kept only until `expires_at`. Compact on purpose: the
     # first 16 bytes of each HMAC, sorted, in one blob, and one int32 district index per person in another.

@@ -11,15 +11,16 @@ import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
 
-from mapping.returns.programmes import ProgrammeRecord
+from mapping.returns.programmes import ProgrammeRecord, name_key
 from mapping.store import models as m
 from mapping.store.db import Actor, StoreError, audit, jsonable, require_org, transaction, utcnow
 from mapping.store.registry import find_org
 
-__all__ = ["FRAME_COLUMNS", "SaveReport", "programme_frame", "save_programmes"]
+__all__ = ["FRAME_COLUMNS", "SaveReport", "add_alias", "mark_not_programme", "not_programme_names",
+           "programme_frame", "save_programmes", "unmark_not_programme"]
 
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(ProgrammeRecord) if f.name not in ("name", "owner"))
 FRAME_COLUMNS = ("id", "name", "owner", "owner_type", *RECORD_FIELDS)
@@ -112,3 +113,76 @@ def add_alias(engine: Engine, actor: Actor, programme: str, alias: str) -> None:
         aliases.append(alias)
         conn.execute(update(p).where(p.c.id == row.id).values(aliases=aliases, updated_at=utcnow()))
         audit(conn, actor, "programme.alias", "programme", row.id, {"name": row.name, "alias": alias})
+
+
+# --------------------------------------------------------------------------- names that are not programmes
+
+def _writers(conn: Connection, key: str) -> dict[int, str]:
+    """The organisations whose stored returns write this programme name (id -> name)."""
+    a, s, o = m.activities, m.submissions, m.organisations
+    rows = conn.execute(select(a.c.project, o.c.id, o.c.name).distinct()
+                        .join(s, s.c.id == a.c.submission_id).join(o, o.c.id == s.c.org_id)
+                        .where((s.c.status == "accepted") & a.c.project.is_not(None)))
+    return {r.id: r.name for r in rows if name_key(r.project) == key}
+
+
+def _may_decide(conn: Connection, actor: Actor, name: str, key: str, *, marked_by: int | None = None) -> None:
+    """Admins decide any name; a focal point the names its own organisation's returns write (or it marked)."""
+    if actor.role == "admin" or (actor.role == "focal_point" and marked_by is not None and actor.user_id == marked_by):
+        return
+    writers = _writers(conn, key)
+    if actor.org_id in writers:
+        return
+    org_id, org_name = next(iter(writers.items()), (-1, "the organisations that write it"))
+    require_org(actor, org_id, org_name, f"decide whether “{name}” is a programme")
+
+
+def mark_not_programme(engine: Engine, actor: Actor, name: str) -> bool:
+    """Mark a name returns write as not a programme, so it leaves the names queue (admin, or a focal point whose
+    organisation writes it); audited. False when it was marked already; refused when no return writes it."""
+    name = " ".join(str(name or "").split())
+    key = name_key(name)
+    if not key:
+        raise StoreError("Give the name the returns use.")
+    t = m.not_programme_names
+    with transaction(engine) as conn:
+        if conn.execute(select(t.c.id).where(t.c.name_key == key[:300])).first() is not None:
+            return False
+        if not _writers(conn, key):
+            raise StoreError(f"No return writes a programme called “{name}”.",
+                             hint="The Programmes page lists the names the returns write.",
+                             cli_hint="python -m mapping programmes names lists them.")
+        p = m.programmes
+        for rec in conn.execute(select(p.c.name, p.c.aliases)):
+            if key in {name_key(n) for n in [rec.name, *(rec.aliases or [])]}:
+                raise StoreError(f"“{name}” names the programme {rec.name}, so it is a programme.",
+                                 hint="A name learned for the wrong programme is changed in the programme list.")
+        _may_decide(conn, actor, name, key)
+        mid = conn.execute(insert(t).values(name=name, name_key=key[:300], user_id=actor.user_id,
+                                            user_email=actor.email, created_at=utcnow())).inserted_primary_key[0]
+        audit(conn, actor, "programme_name.not_programme", "programme_name", mid, {"name": name})
+    return True
+
+
+def unmark_not_programme(engine: Engine, actor: Actor, name: str) -> bool:
+    """Undo the mark: the name waits in the queue again (admin, the writer's focal point, or whoever marked it);
+    audited with who marked it. False when it was not marked."""
+    key = name_key(name)
+    t = m.not_programme_names
+    with transaction(engine) as conn:
+        row = conn.execute(select(t).where(t.c.name_key == key[:300])).first()
+        if row is None:
+            return False
+        _may_decide(conn, actor, row.name, key, marked_by=row.user_id)
+        conn.execute(delete(t).where(t.c.id == row.id))
+        audit(conn, actor, "programme_name.programme_again", "programme_name", row.id,
+              {"name": row.name, "marked_by": row.user_email, "marked_at": jsonable(row.created_at)})
+    return True
+
+
+def not_programme_names(engine: Engine) -> list[dict]:
+    """Names marked as not a programme, by name: name, who marked it (e-mail) and when."""
+    t = m.not_programme_names
+    with transaction(engine, write=False) as conn:
+        return [{"name": r.name, "by": r.user_email, "at": r.created_at}
+                for r in conn.execute(select(t).order_by(t.c.name_key))]

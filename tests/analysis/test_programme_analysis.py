@@ -117,6 +117,24 @@ def test_programme_names_in_returns_link_exactly_or_are_suggested():
     assert links.loc["Something else", "suggestion"] is None and len(links) == 4
 
 
+def test_a_name_marked_not_a_programme_leaves_the_queue_without_a_suggestion_and_comes_last():
+    import pandas as pd
+
+    progs = frame(record("North Mothers", "North Authority"))
+    acts = pd.DataFrame([{"org_name": "Other NGO", "project": "Nort Mothers"},
+                         {"org_name": "Other NGO", "project": "Staff  TRAINING"},
+                         {"org_name": "Other NGO", "project": "Staff training"},
+                         {"org_name": "Other NGO", "project": "Well repairs"},
+                         {"org_name": "North Authority", "project": "North Mothers"}])
+    # marks are compared as names are (case and spacing aside); a mark never unlinks a recorded programme's name
+    links = an.link_activities(acts, progs, ["staff training", "NORTH MOTHERS", "Nort   mothers"])
+    assert [(r["project"], r["programme"], r["suggestion"], r["not_programme"]) for r in links.to_dict("records")] == [
+        ("Well repairs", None, None, False), ("North Mothers", "North Mothers", None, False),
+        ("Nort Mothers", None, None, True), ("Staff  TRAINING", None, None, True), ("Staff training", None, None, True)]
+    unmarked = an.link_activities(acts, progs).set_index("project")
+    assert unmarked.loc["Nort Mothers", "suggestion"] == "North Mothers" and not unmarked["not_programme"].any()
+
+
 def test_a_suggestion_needs_every_differing_word_close_and_the_queue_puts_them_first():
     import pandas as pd
 

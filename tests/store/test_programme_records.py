@@ -62,3 +62,38 @@ def test_a_name_returns_use_is_learned_once_and_audited(engine):
     programmes.save_programmes(engine, db.CLI_ADMIN, [ProgrammeRecord("Federal Stipend", "Federal Agency")])
     with pytest.raises(StocktakeError):
         programmes.add_alias(engine, focal, "Federal Stipend", "FS")
+
+
+def test_a_name_that_is_not_a_programme_is_marked_by_its_writers_then_put_back_and_both_are_audited(db_url):
+    from sqlalchemy import func, select
+
+    from mapping.store import models as m
+    from tests.factories.store import ORG_A, activity, result, submit, world
+
+    w = world(db_url)
+    submit(w, w.focal_a, ORG_A, result(activity(1, project="Staff training"), activity(2, project="Well repairs")))
+    with pytest.raises(StocktakeError, match="focal point of Bravo Aid"):  # Alpha's returns write it, not Bravo's
+        programmes.mark_not_programme(w.engine, w.focal_b, "Staff training")
+    with pytest.raises(StocktakeError, match="viewer cannot"):
+        programmes.mark_not_programme(w.engine, w.viewer, "Staff training")
+    with pytest.raises(StocktakeError, match="No return writes a programme called “Staf training”"):
+        programmes.mark_not_programme(w.engine, w.admin, "Staf training")  # a typo marks nothing
+    programmes.save_programmes(w.engine, w.admin, [ProgrammeRecord("Well Repairs", ORG_A)])
+    with pytest.raises(StocktakeError, match="names the programme Well Repairs"):
+        programmes.mark_not_programme(w.engine, w.admin, "well repairs")
+    assert programmes.mark_not_programme(w.engine, w.focal_a, "  staff   TRAINING ") is True
+    assert programmes.mark_not_programme(w.engine, w.admin, "Staff training") is False  # once is enough
+    marks = programmes.not_programme_names(w.engine)
+    assert [(r["name"], r["by"]) for r in marks] == [("staff TRAINING", "focal@alpha.example")]
+    with pytest.raises(StocktakeError):  # Bravo cannot take Alpha's decision back either
+        programmes.unmark_not_programme(w.engine, w.focal_b, "Staff training")
+    assert programmes.unmark_not_programme(w.engine, w.admin, "Staff Training") is True
+    assert programmes.not_programme_names(w.engine) == []
+    assert programmes.unmark_not_programme(w.engine, w.admin, "Staff training") is False
+    log = db.audit_log(w.engine, w.admin, object_type="programme_name")
+    assert [(e["action"], e["email"], e["detail"]["name"]) for e in log] == [
+        ("programme_name.programme_again", "admin@example.org", "staff TRAINING"),
+        ("programme_name.not_programme", "focal@alpha.example", "staff TRAINING")]
+    assert log[0]["detail"]["marked_by"] == "focal@alpha.example"
+    with db.transaction(w.engine, write=False) as conn:  # the returns themselves are untouched
+        assert conn.execute(select(func.count()).select_from(m.activities)).scalar() == 2

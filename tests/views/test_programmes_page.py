@@ -196,6 +196,50 @@ def test_a_programme_name_in_a_return_is_queued_then_learned_once(app_env):
         "Punjab Mothers fictional", "Programme"] == "Punjab Mothers (fictional)"
 
 
+def test_a_name_that_is_not_a_programme_is_marked_so_by_its_writer_and_can_be_put_back(app_env):
+    from tests.factories.app import RETURNS, return_bytes
+
+    kct = USERS["focal_point_2"][1]  # "Khyber *Care* <b>Trust</b>": its name must reach the page as text
+    rows = [dict(r, project="Staff training") if i == 0 else r for i, r in enumerate(RETURNS[kct])]
+    report = workflow.submit_file(db.connect(), workflow.SYSTEM, return_bytes(rows), "kct.xlsx", org=kct)
+    assert report.outcomes[0].status == "stored", report.outcomes[0].message
+    other = start("focal_point")  # Indus Relief Partners does not write the name: it cannot decide it
+    other.selectbox(key="prog_link_name").set_value("Staff training").run()
+    other.button(key="prog_not_programme").click().run()
+    assert any("cannot decide whether “Staff training” is a programme" in e.value for e in other.error)
+    assert "Staff training" in set(frame_with(other, "Did they mean")["Name in the returns"])
+
+    at = start("focal_point_2")
+    at.selectbox(key="prog_link_name").set_value("Staff training").run()
+    at.button(key="prog_not_programme").click().run()
+    assert not at.exception and not at.error, at.error
+    assert any("“Staff training” is marked as not a programme" in s.value for s in at.success)
+    assert "Staff training" not in set(frame_with(at, "Did they mean")["Name in the returns"])
+    assert "Staff training" not in at.selectbox(key="prog_link_name").options
+    assert "more are marked as not a programme" in " ".join(c.value for c in at.caption)
+    marked = frame_with(at, "Marked on").set_index("Name in the returns")
+    assert marked.loc["Staff training", "Organisations"] == kct and marked.loc["Staff training", "Activities"] == 1
+    assert "Marked by" not in marked.columns  # who marked it is for the secretariat
+    assert any(e.label == "Marked as not a programme (1)" for e in at.expander)
+
+    viewer = start("viewer")  # everyone reads the queue without it; only those entitled can put it back
+    assert "Staff training" not in set(frame_with(viewer, "Did they mean")["Name in the returns"])
+    assert list(frame_with(viewer, "Marked on")["Name in the returns"]) == ["Staff training"]
+    assert not [b for b in viewer.button if b.key == "prog_unmark"]
+
+    admin = start("admin")
+    assert frame_with(admin, "Marked on").set_index("Name in the returns").loc[
+        "Staff training", "Marked by"] == USERS["focal_point_2"][0]
+    admin.selectbox(key="prog_unmark_name").set_value("Staff training").run()
+    admin.button(key="prog_unmark").click().run()
+    assert not admin.exception and not admin.error, admin.error
+    queue = frame_with(admin, "Did they mean").set_index("Name in the returns")
+    assert queue.loc["Staff training", "Programme"] == "not recorded"
+    assert not [e for e in admin.expander if e.label.startswith("Marked as not a programme")]
+    log = db.audit_log(db.connect(), db.CLI_ADMIN, object_type="programme_name")
+    assert [e["action"] for e in log] == ["programme_name.programme_again", "programme_name.not_programme"]
+
+
 def _sheet_matrix(ws) -> dict[str, list]:
     """Programme → its cells, from the export's matrix sheet (title rows above the header are skipped)."""
     rows = [[c.value for c in r] for r in ws.iter_rows()]
