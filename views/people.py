@@ -13,11 +13,6 @@ from mapping.analysis import people_overlap as po
 from views import core
 
 
-def cell(value) -> str:
-    """A figure as shown: thousands separated, "<10" and "suppressed" as they are, blank where none applies."""
-    return "" if value is None else (f"{value:,}" if isinstance(value, int) else str(value))
-
-
 def district_rows(table: po.OverlapTable, units: pd.DataFrame) -> pd.DataFrame:
     """One row per district the table has, then the 'in both, different districts' row; names from the units."""
     a, b = table.programmes
@@ -25,9 +20,9 @@ def district_rows(table: po.OverlapTable, units: pd.DataFrame) -> pd.DataFrame:
     province = dict(zip(units["adm2_pcode"], units["adm1_name"], strict=False))
     return pd.DataFrame([{"District": names.get(r["adm2_pcode"], r["adm2_pcode"]) if r["adm2_pcode"]
                           else f"In both, {po.ELSEWHERE}",
-                          "Province": province.get(r["adm2_pcode"], ""), "In both": cell(r["in_both"]),
-                          f"Only in {a}": cell(r["only_a"]), f"Only in {b}": cell(r["only_b"]),
-                          "Share in both": f"{r['share']:.0%}" if r.get("share") is not None else ""}
+                          "Province": province.get(r["adm2_pcode"], ""), "In both": po.figure(r["in_both"]),
+                          f"Only in {a}": po.figure(r["only_a"]), f"Only in {b}": po.figure(r["only_b"]),
+                          "Share in both": po.share_text(r.get("share"))}
                          for r in table.by_district])
 
 
@@ -36,9 +31,9 @@ def show(table: po.OverlapTable, units: pd.DataFrame | None) -> None:
     a, b = table.programmes
     st.markdown(f"**{core.esc(a)} and {core.esc(b)}, round {core.esc(table.round_name)}**")
     m1, m2, m3 = st.columns(3)
-    m1.metric("People in both", cell(table.total["in_both"]))
-    m2.metric(f"Only in {a}", cell(table.total["only_a"]))
-    m3.metric(f"Only in {b}", cell(table.total["only_b"]))
+    m1.metric("People in both", po.figure(table.total["in_both"]))
+    m2.metric(f"Only in {a}", po.figure(table.total["only_a"]))
+    m3.metric(f"Only in {b}", po.figure(table.total["only_b"]))
     if table.total["in_both"] == 0:
         st.warning(po.NO_OVERLAP_NOTE)
     st.caption("A district counts people both programmes list there; people in both lists but listed in "

@@ -141,6 +141,22 @@ def suppress(exact: ExactOverlap, programmes: tuple[str, str], *, threshold: int
                         round_name, rule_text(threshold))
 
 
+def figure(value: int | str | None) -> str:
+    """A figure as every output writes it (page, PDF, command line, map tooltip): whole numbers with thousands
+    separated ("1,204"), a hidden one as suppression left it ("<10", "suppressed"), blank where none applies.
+    One rule, so the screen, the paper and the shell never show one cell two ways."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def share_text(share: float | None) -> str:
+    """A district's share in both as every output writes it ("42%"), blank where it may not be shown."""
+    return "" if share is None else f"{share:.0%}"
+
+
 NO_OVERLAP_NOTE = ("Nobody is in both lists. If you expected people in common, check that both programmes hashed "
                    "with the same key: lists hashed with different keys never match.")
 

@@ -63,10 +63,6 @@ def _consent(args) -> int:
     return 0
 
 
-def _cell(v) -> str:
-    return "" if v is None else (f"{v:,}" if isinstance(v, int) else str(v))
-
-
 def _overlap(args) -> int:
     from mapping import workflow
     from mapping.analysis import people_overlap as po
@@ -82,15 +78,14 @@ def _overlap(args) -> int:
         return 0
     a, b = table.programmes
     t = table.total
-    print(f"People in {a} and {b} (round {table.round_name}): in both {_cell(t['in_both'])}, only in {a} "
-          f"{_cell(t['only_a'])}, only in {b} {_cell(t['only_b'])}.")
+    print(f"People in {a} and {b} (round {table.round_name}): in both {po.figure(t['in_both'])}, only in {a} "
+          f"{po.figure(t['only_a'])}, only in {b} {po.figure(t['only_b'])}.")
     if by_district:
         print(f"{'district':22} {'in both':>10} {'only ' + a[:12]:>18} {'only ' + b[:12]:>18} {'share':>7}")
         for row in table.by_district:
             name = row["adm2_pcode"] or row.get("label", "")
-            share = f"{row['share']:.0%}" if row.get("share") is not None else ""
-            print(f"{name:22} {_cell(row['in_both']):>10} {_cell(row['only_a']):>18} {_cell(row['only_b']):>18} "
-                  f"{share:>7}")
+            cells = [po.figure(row[c]) for c in po.COLUMNS]
+            print(f"{name:22} {cells[0]:>10} {cells[1]:>18} {cells[2]:>18} {po.share_text(row.get('share')):>7}")
     print(table.rule)
     if t["in_both"] == 0:
         print(po.NO_OVERLAP_NOTE)

@@ -12,7 +12,7 @@ import html
 
 import folium
 
-from mapping.analysis.people_overlap import OverlapTable
+from mapping.analysis.people_overlap import OverlapTable, figure, share_text
 from mapping.outputs import palette
 
 HIDDEN_COLOUR = "#f4f4f4"
@@ -38,10 +38,8 @@ def overlap_map(web_adm2: dict, table: OverlapTable, *, attribution: str = "", a
         if row is None:
             tip = f"<b>{name}</b><br>Neither programme lists people here"
         else:
-            both = row["in_both"]
-            shown = f"{both:,}" if isinstance(both, int) else html.escape(str(both))
-            tip = f"<b>{name}</b><br>In both: {shown}" + (f" ({share:.0%})" if share is not None else
-                                                          "<br>no share shown (small numbers)")
+            tip = f"<b>{name}</b><br>In both: {html.escape(figure(row['in_both']))}" + (
+                f" ({share_text(share)})" if share is not None else "<br>no share shown (small numbers)")
         f = copy.copy(feat)
         f["properties"] = {"adm2_pcode": pcode, "tip": tip, "fill": share_colour(share)}
         features.append(f)

@@ -1,29 +1,23 @@
 """The PDF snapshot's "People in two programmes" section: only suppressed figures, with the rule stated.
 
 Takes `analysis.people_overlap.OverlapTable`s (never lists or exact counts), so whatever reaches paper is
-what the screen shows: hidden cells read "<10" or "suppressed".
+what the screen shows, written by the same rule (`people_overlap.figure`): hidden cells read "<10" or
+"suppressed".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 from reportlab.lib import colors
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from mapping.analysis.people_overlap import ELSEWHERE, OverlapTable
+from mapping.analysis.people_overlap import ELSEWHERE, OverlapTable, figure, share_text
 from mapping.outputs import fonts
 
 HEADER_BG = colors.HexColor("#e8eef6")
 GRID = colors.HexColor("#c8d0da")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def people_section(st: dict, tables: Sequence[OverlapTable], units: pd.DataFrame, frame_w: float) -> list:
@@ -40,16 +34,15 @@ def people_section(st: dict, tables: Sequence[OverlapTable], units: pd.DataFrame
     for t in tables:
         a, b = t.programmes
         head = ["District", "Province", "In both", f"Only in {a}", f"Only in {b}", "Share in both"]
-        rows = [["Total", "", *(_cell(t.total[c]) for c in ("in_both", "only_a", "only_b")), ""]]
+        rows = [["Total", "", *(figure(t.total[c]) for c in ("in_both", "only_a", "only_b")), ""]]
         for r in t.by_district:
             if r["adm2_pcode"] is None:
-                rows.append([f"In both, {ELSEWHERE}", "", _cell(r["in_both"]), "", "", ""])
+                rows.append([f"In both, {ELSEWHERE}", "", figure(r["in_both"]), "", "", ""])
                 continue
             if not any(r[c] not in (0, None) for c in ("in_both", "only_a", "only_b")):
                 continue
-            share = f"{r['share']:.0%}" if r.get("share") is not None else ""
             rows.append([names.get(r["adm2_pcode"], r["adm2_pcode"]), provinces.get(r["adm2_pcode"], ""),
-                         *(_cell(r[c]) for c in ("in_both", "only_a", "only_b")), share])
+                         *(figure(r[c]) for c in ("in_both", "only_a", "only_b")), share_text(r.get("share"))])
         widths = [0.2, 0.16, 0.12, 0.19, 0.19, 0.14]
         data = [[Paragraph(esc(h), st["small"]) for h in head]] + [[esc(c) for c in row] for row in rows]
         table = Table(data, colWidths=[w * frame_w for w in widths], repeatRows=1)

@@ -105,3 +105,13 @@ def test_the_threshold_is_configurable():
     exact = _exact({"D1": (12, 50, 40), "D2": (30, 60, 70)}, elsewhere=0)
     assert _row(po.suppress(exact, ("A", "B"), threshold=10), "D1")["in_both"] == 12
     assert _row(po.suppress(exact, ("A", "B"), threshold=20), "D1")["in_both"] == "<20"
+
+
+def test_every_output_writes_a_figure_by_one_rule():
+    # the page, the PDF, the command and the map tooltip all call these two: one cell never reads two ways
+    assert [po.figure(v) for v in (1_204, np.int64(1_204), 1_204.0, 0, "<10", po.SECONDARY, None)] == [
+        "1,204", "1,204", "1,204", "0", "<10", "suppressed", ""]
+    assert (po.share_text(0.4249), po.share_text(1.0), po.share_text(None)) == ("42%", "100%", "")
+    t = po.suppress(_exact({"D1": (4, 100, 30), "D2": (1_500, 2_000, 900), "D3": (1_200, 40, 50)}, 0), ("A", "B"))
+    assert po.figure(t.total["only_a"]) == "2,140" and po.figure(_row(t, "D1")["in_both"]) == "<10"
+    assert 'shown as "<10"' in t.rule  # the rule states the very form the cells use

@@ -37,6 +37,8 @@ def test_snapshot_gains_the_people_section_with_suppressed_cells(pak):
     assert "Quetta" in text and "<10" in text and "suppressed" in text
     assert "Lahore" in text and "1,000" not in text  # secondary suppression hides Lahore's in-both count
     assert "Only in Cash <for> Families (fictional)" in text
+    total = " ".join(po.figure(table.total[c]) for c in po.COLUMNS)
+    assert total == "1,004 500 232" and f"Total {total}" in text  # written as the page writes it
     plain = report.build_snapshot(frame([activity(**LAHORE)]), units, pak, title="People test",
                                   round_name="2026 H2", returns_count=1, data_version="dv1")
     assert not any("People in two programmes" in p.extract_text() for p in PdfReader(io.BytesIO(plain)).pages)
