@@ -174,6 +174,7 @@ def organisations(actor: db.Actor) -> None:
     render.table(frame, ["name", "acronym", "type", "standing", "iati_id", "aliases", "submissions"],
                  labels={"standing": f"In {status.round_name}" if status and status.round_name else "This round",
                          "submissions": "Accepted returns"},
+                 widths={"name": 300, "acronym": 80, "type": 140, "standing": 150, "submissions": 80},
                  empty="No organisations yet.")
     vocab = schema.load_vocabularies()
     with st.form("add_org"):
@@ -338,7 +339,8 @@ def review_queue(actor: db.Actor) -> None:
     frame = pd.DataFrame([q | {"orgs": "; ".join(q["orgs"]), "suggestions": " ".join(q["suggestions"]),
                                "province": q["province"] or "—"} for q in queue])
     render.table(frame, ["district", "province", "count", "orgs", "latest_submission_id", "suggestions"],
-                 height=260)
+                 labels={"district": "Name as written", "province": "Province as written", "count": "Rows",
+                         "latest_submission_id": "Latest return (#)", "suggestions": "Suggestion"}, height=260)
     if geo is None:
         return
     units = geo.units.sort_values(["adm1_name", "adm2_name"])

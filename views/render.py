@@ -33,12 +33,18 @@ LABELS = {
     "since": "Since", "level": "Level", "partner_names": "Partner names", "district": "District", "province": "Province",
     "wide_partners": "Province-wide / national partners", "peak_partners": "Most at once",
     "overlap_from": "Overlap from", "overlap_to": "Overlap to", "need_rank": "Need rank",
+    "org": "Organisation", "orgs": "Organisations", "iati_id": "IATI identifier", "aliases": "Other names",
+    "has_password": "Password set", "locked_until": "Locked until",
 }
 
 
 # Stored codes people should read as words (submission status, account role), in the columns that hold them.
 VALUE_WORDS = {"rolled_back": "rolled back", **core.ROLE_LABELS}
 WORDED_COLUMNS = ("status", "role", "was")
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
 def tidy(df: pd.DataFrame, columns: list[str] | None = None, labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -48,8 +54,9 @@ def tidy(df: pd.DataFrame, columns: list[str] | None = None, labels: dict[str, s
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
     out = df[cols].copy()
     for c in out.columns:
-        if out[c].dtype == object:
-            out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v)
+        if out[c].dtype == object:  # a missing value reads as nothing, never as "None", "nan" or "NaT"
+            out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple, set)) else
+                                "" if _missing(v) else v)
         if c in WORDED_COLUMNS and out[c].dtype == object:
             out[c] = out[c].map(lambda v: VALUE_WORDS.get(v, v) if isinstance(v, str) else v)
     names = {**LABELS, **(labels or {})}
@@ -81,9 +88,9 @@ def table(df: pd.DataFrame, columns: list[str] | None = None, *, empty: str = "N
         for c in counts:
             config[header(c)] = st.column_config.NumberColumn(width=(widths or {}).get(c), format="localized")
         kw["column_config"] = config
-    for c in shown.columns:  # timestamps as people read them, not ISO with a 'T'
+    for c in shown.columns:  # timestamps as people read them, not ISO with a 'T'; none reads as nothing
         if pd.api.types.is_datetime64_any_dtype(shown[c]):
-            shown[c] = shown[c].dt.strftime("%d %b %Y %H:%M")
+            shown[c] = shown[c].dt.strftime("%d %b %Y %H:%M").fillna("")
     st.dataframe(shown, **kw)
 
 

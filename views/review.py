@@ -6,8 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from mapping import workflow
+from mapping.returns.schema import FIELD_BY_NAME
 from mapping.store import db, review
 from views import core, render
+
+
+def column_label(field: str | None) -> str:
+    """The template's header for a stored field ("District", not "adm2_name"): the words the return used."""
+    return FIELD_BY_NAME[field].header if field in FIELD_BY_NAME else str(field or "")
 
 
 def waiting_rows(actor: db.Actor) -> None:
@@ -20,13 +26,14 @@ def waiting_rows(actor: db.Actor) -> None:
     if not items:
         st.success("No row is waiting: every stored row counts in the picture.")
         return
-    frame = pd.DataFrame([{"field": i["field"], "value": i["value"] or "(empty)", "rows": i["rows"],
+    frame = pd.DataFrame([{"field": column_label(i["field"]), "value": i["value"] or "(empty)", "rows": i["rows"],
                            "reason": i["reason"], "orgs": "; ".join(i["orgs"]),
                            "province": "; ".join(i["provinces"])} for i in items])
     render.table(frame, ["field", "value", "rows", "reason", "province", "orgs"],
                  labels={"field": "Column", "value": "Value as written", "rows": "Rows", "reason": "Problem",
                          "province": "Province as written", "orgs": "Organisations"}, key="waiting_rows", height=260)
-    labels = {f"{i['field']} '{i['value'] or ''}' ({i['rows']} rows)": i for i in items}
+    labels = {f"{column_label(i['field'])} '{i['value'] or ''}' ({i['rows']} row{'s' * (i['rows'] != 1)})": i
+              for i in items}
     c1, c2 = st.columns([3, 2])
     pick = c1.selectbox("Value", list(labels), key="waiting_pick")
     item = labels[pick]

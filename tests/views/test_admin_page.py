@@ -234,6 +234,19 @@ def test_adding_an_organisation_and_its_focal_point(admin_env):
     assert (signed.role, signed.org_name) == ("focal_point", "Thar Water Alliance")
 
 
+def test_the_admin_tables_read_in_words_with_nothing_where_a_value_is_missing(admin_env):
+    at = open_admin(admin())
+    orgs = tab(at, "Organisations").dataframe[0].value
+    assert {"Name", "Acronym", "Type", "IATI identifier", "Other names", "Accepted returns"} <= set(orgs.columns)
+    assert "Iati id" not in orgs.columns and "Aliases" not in orgs.columns
+    assert set(orgs["IATI identifier"]) == {""}  # no organisation here has one: blank, not "None"
+    accounts = tab(at, "Accounts").dataframe[0].value.set_index("Email")
+    assert list(accounts.columns) == ["Name", "Role", "Organisation", "Active", "Password set", "Locked until"]
+    assert accounts.loc[USERS["admin"][0], "Organisation"] == "" and set(accounts["Locked until"]) == {""}
+    shown = accounts.astype(str).to_numpy().ravel().tolist()
+    assert not {"None", "nan", "NaT"} & set(shown)
+
+
 def test_merging_two_records_of_one_organisation_and_undoing_it(admin_env):
     engine, actor = db.connect(), admin()
     partners = set(picture.current_activities(engine, actor)["org_name"])

@@ -134,7 +134,10 @@ def test_rows_with_an_unknown_district_wait_and_the_secretariat_settles_them_in_
     at.run()
     at.button_group(key="admin_section").set_value("Waiting rows").run()
     assert problems(at) == []
-    assert at.selectbox(key="waiting_pick").value == "adm2_name 'Newtown Valley' (2 rows)"
+    # the column as the return names it, not the stored field's name
+    assert at.selectbox(key="waiting_pick").value == "District 'Newtown Valley' (2 rows)"
+    waiting = next(d.value for d in at.dataframe if "Value as written" in d.value.columns)
+    assert waiting[["Column", "Value as written", "Rows"]].values.tolist() == [["District", "Newtown Valley", 2]]
     at.text_input(key="waiting_to").input("PK601").run()
     at.button(key="waiting_settle").click().run()
     assert problems(at) == []
