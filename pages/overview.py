@@ -58,12 +58,13 @@ with right:
     else:
         say = st.success if not status.missing else st.warning
         say(core.esc(status.sentence()))
-        # organisations still to report come first; a carried or rejected return is said, never "not yet"
+        # organisations still to report come first; a carried or rejected return is said, never "not yet";
+        # the name leads and gets most of the narrow panel (a cut date reads better than a cut name)
         order = {"none": 0, "rejected": 1, "carried": 2, "reported": 3}
-        shown = pd.DataFrame([{"Standing": o.label(), "Organisation": o.org, "_o": order[o.state]}
+        shown = pd.DataFrame([{"Organisation": o.org, "Standing": o.label(), "_o": order[o.state]}
                               for o in status.orgs]).sort_values(["_o", "Organisation"]).drop(columns="_o")
         st.dataframe(shown, hide_index=True, width="stretch", height=min(520, 38 + 35 * len(shown)),
-                     column_config={"Standing": st.column_config.TextColumn(width="medium")})
+                     column_config={"Organisation": st.column_config.TextColumn(width=250)})
 
 with map_slot, core.guarded("Drawing the map"):
     render.map_panel(v, summary, height=440, key="overview_map", interactive=False)
