@@ -148,7 +148,14 @@ if framework is not None:
         scoped = analysis.apply_filters(v.acts, v.filters)
         sm = strategy.pillar_matrix(scoped, framework, rows="partner" if strategy_rows.startswith("Partner")
                                     else "province", measure=strategy_measure)
-        # pillar names are long: narrow columns that start with the code, the whole name on hover, every pillar shown
-        narrow = {c: st.column_config.NumberColumn(c, width=130, help=c) for c in sm.columns if c != "Total"}
+        # pillar names are too long for columns (they were cut mid-word): a column is headed by its code, the
+        # whole name on hover and in the key under the table; rows (pillar × province) keep the whole name
+        pillars = {f"{p.code} {p.name}": p for p in framework.of_level("pillar")}
+        sm = sm.rename(columns={c: pillars[c].code for c in sm.columns if c in pillars})
+        narrow = {p.code: st.column_config.NumberColumn(p.code, help=f"{p.code} {p.name}")
+                  for p in pillars.values() if p.code in sm.columns}
         st.dataframe(sm, width="stretch", key="mx_strategy", column_config=narrow)
+        if narrow:
+            st.caption("Pillars: " + "; ".join(f"**{core.esc(p.code)}** {core.esc(p.name)}"
+                                                for p in pillars.values() if p.code in sm.columns) + ".")
         st.caption(core.esc(strategy.RULE) + " The Gaps page lists the policy actions nobody supports.")
