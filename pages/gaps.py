@@ -59,10 +59,12 @@ with tab_overlaps:
     with core.guarded("Finding overlaps"):
         overlaps = analysis.overlaps(v.acts, filters=v.filters, units=v.units)
         st.caption(f"{len(overlaps):,} overlap groups")
-        render.table(overlaps, ["district", "province", "sector", "subsector", "partner_names", "peak_partners",
+        # where, what and whom to put in touch fit the screen (the partners were cut off after the first one or
+        # two); the sector, counts and dates scroll into view
+        render.table(overlaps, ["district", "province", "subsector", "partner_names", "sector", "peak_partners",
                                 "activities", "overlap_from", "overlap_to", "targeted"],
                      labels={"partner_names": "Partners to put in touch"}, empty="No overlaps in this view.",
-                     height=520)
+                     widths={"district": 130, "province": 130, "subsector": 180, "partner_names": 460}, height=520)
     st.markdown("**Same programme type reported by several partners**")
     pairs = st.radio("Pair programmes", list(analysis.PROGRAMME_PAIRS), format_func=analysis.PROGRAMME_PAIRS.get,
                      horizontal=True, key="gaps_programme_pairs",

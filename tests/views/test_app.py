@@ -181,6 +181,16 @@ def test_map_page_opens_a_district_profile(app_env):
     assert any("Province-wide and national activities (1)" in e.label for e in at.expander)
 
 
+def test_an_overlap_lists_whom_to_put_in_touch_within_the_screen(app_env):
+    at = start(actor_for("viewer"), "gaps")
+    assert problems(at) == []
+    overlaps = next(d.value for d in at.dataframe if "Partners to put in touch" in d.value.columns)
+    # where, what and whom first: the partners were the fifth column and cut off after a name or two
+    assert list(overlaps.columns[:4]) == ["District", "Province", "Sub-sector", "Partners to put in touch"]
+    dgk = overlaps.set_index("District").loc["Dera Ghazi Khan"]
+    assert dgk["Sub-sector"] == "Primary health care" and IRP in dgk["Partners to put in touch"]
+
+
 def test_an_ended_session_signs_out_and_says_so(app_env):
     from views import core
 
