@@ -403,7 +403,8 @@ def profile(p: dict) -> None:
         st.markdown("\n".join(f"- {_partner_line(b)}" for b in by_partner))
     if p.get("sectors"):
         st.markdown("**Sectors**")
-        table(pd.DataFrame(p["sectors"]), ["sector", "partners", "activities"], key="profile_sectors")
+        table(pd.DataFrame(p["sectors"]), ["sector", "partners", "activities"], key="profile_sectors",
+              widths={"partners": 70, "activities": 75})  # the narrow panel cut "Activities" off
     if p.get("donors"):
         st.markdown("**Donors:** " + ", ".join(core.esc(n) for n in p["donors"]))
     if p.get("gap_sectors"):
