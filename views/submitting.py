@@ -101,7 +101,7 @@ def values_to_map(engine, actor: db.Actor, entries: list[dict], *, key: str, app
     st.markdown(f"##### {heading}")
     st.caption("These rows are kept with the value as written and shown as not on the list until the value is "
                "mapped once; the mapping then applies to the stored rows and to every later return.")
-    frame = pd.DataFrame([{"List": vocabulary.LABELS.get(e["field"], e["field"]), "Value": e["value"],
+    frame = pd.DataFrame([{"List": vocabulary.LABELS.get(e["field"], e["field"]).capitalize(), "Value": e["value"],
                            "Rows": e["rows"], "Suggestion": e.get("suggestion") or "",
                            "Confidence": f"{e['confidence']}%" if e.get("suggestion") else "",
                            "Why": e.get("how") or ""} | ({"Organisations": ", ".join(e["orgs"])} if "orgs" in e else {})
@@ -195,7 +195,10 @@ def layout_panel(engine, actor: db.Actor, result, org: str | None, filename: str
     unread = [c for c in columns if not c.get("field")]
     title = (f"How the columns were read ({len(columns) - len(unread)} read, {len(unread)} not read)"
              + (": change or save them as a layout" if not used else ""))
-    with st.expander(title, expanded=not used):
+    # open only when there is something to confirm: a column not read, or read by a guess (similar words, a close
+    # spelling); the template's own headers or HXL tags need no look, and 32 choices pushed the report far down
+    settled = all(c.get("field") and c.get("method") in ("hxl", "alias") for c in columns)
+    with st.expander(title, expanded=not used and not settled):
         label = {f.name: f"{f.header} ({f.name})" for f in FIELDS}
         st.dataframe(pd.DataFrame([{
             "Column": f"{c['header']} ({c['letter']})", "Read as": label.get(c.get("field"), NOT_READ),

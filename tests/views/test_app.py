@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from mapping import config, workflow
 from mapping.store import auth, db, picture, registry, submissions
 from tests.factories.app import PASSWORD, USERS, module_deployment, return_bytes
+from tests.factories.returns import xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -379,6 +380,26 @@ def test_the_annotated_workbook_is_built_once_per_upload_and_a_refusal_is_said_o
                     "more than the 600 MB or the time one upload may use (the reader stopped (SIGKILL))."]
     assert not any(b.label == "Download the annotated workbook" for b in at.get("download_button"))
     assert "4. Confirm" in texts(at)  # the rest of the page carries on
+
+
+def test_a_return_on_the_template_opens_on_its_report_not_on_the_column_choices(app_env):
+    at = start(actor_for("focal_point"), "submit")
+    rows = [{"org_name": "IRP", "sector": "Health", "activity": "Clinics", "adm1_name": "Punjab",
+             "adm2_name": "Lahore", "status": "maybe"}]
+    return_box(at).set_value(("template.xlsx", return_bytes(rows), "application/octet-stream")).run()
+    assert problems(at) == []
+    panel = next(e for e in at.expander if e.label.startswith("How the columns were read"))
+    assert not panel.proto.expanded  # every header is the template's own: nothing to confirm, the report comes next
+    offlist = next(d.value for d in at.dataframe if "Confidence" in d.value.columns)
+    assert list(offlist["List"]) == ["Status"]  # the list by its name, not the field's
+    # a column Stocktake cannot name opens the panel: there is something to choose
+    odd = xlsx([["Organisation", "Sector", "Activity", "Province", "District", "Status", "Colour of the van"],
+                ["IRP", "Health", "Clinics", "Punjab", "Lahore", "ongoing", "blue"]])
+    at = start(actor_for("focal_point"), "submit")
+    return_box(at).set_value(("odd.xlsx", odd, "application/octet-stream")).run()
+    assert problems(at) == []
+    panel = next(e for e in at.expander if e.label.startswith("How the columns were read"))
+    assert panel.label.startswith("How the columns were read (6 read, 1 not read)") and panel.proto.expanded
 
 
 def test_focal_point_confirms_a_clean_return_and_sees_it_in_history(app_env):

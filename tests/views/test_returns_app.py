@@ -68,8 +68,8 @@ def test_values_mapped_once_in_the_app_and_next_month_needs_no_question(app_env)
     tables = [d.value for d in at.dataframe if "Confidence" in d.value.columns]
     assert len(tables) == 1
     assert tables[0][["List", "Value", "Rows", "Suggestion", "Confidence"]].values.tolist() == [
-        ["sector", "Saúde", 2, "Health", "95%"], ["sector", "Educação", 1, "Education", "95%"],
-        ["status", "Em andamento", 2, "ongoing", "95%"], ["status", "Concluído", 1, "completed", "95%"]]
+        ["Sector", "Saúde", 2, "Health", "95%"], ["Sector", "Educação", 1, "Education", "95%"],
+        ["Status", "Em andamento", 2, "ongoing", "95%"], ["Status", "Concluído", 1, "completed", "95%"]]
     # the secretariat maps two values by hand (one against the suggestion) and leaves the others
     picks = {s.label: s for s in at.selectbox if s.key and s.key.startswith("vocab_map_")}
     assert picks["Sector 'Saúde' means"].value == "Health"
