@@ -31,8 +31,8 @@ with tab_gaps:
     with core.guarded("Ranking the gaps"):
         gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
         summary = render.district_summary(v)
-        by_district = analysis.gap_districts(summary)
-        empty = int((summary["partners"] == 0).sum())
+        by_district = analysis.gap_districts(summary, v.filters)  # the districts in view, not the whole map
+        empty = int((by_district["partners"] == 0).sum())
         st.caption(f"{len(gaps):,} district × sector gaps in {len(by_district):,} districts; "
                    f"{empty:,} districts have no partner at all. {core.esc(by_district.attrs['order'])}")
         ranked = "need" in by_district.columns and by_district["need"].notna().any()

@@ -272,14 +272,18 @@ def thin_coverage(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | 
     return out
 
 
-def gap_districts(summary: pd.DataFrame) -> pd.DataFrame:
+def gap_districts(summary: pd.DataFrame, filters: Filters | None = None) -> pd.DataFrame:
     """The districts of `district_summary` that miss at least one sector, in the order the Gaps page lists them.
 
+    Only the districts `filters` cover: the summary has every district of the boundary set (the map draws them
+    all), and with a province chosen every other province's district would read as having no partner at all.
     With a need figure: neediest first (the Need column says why). Without: by province, and within a province
     the districts nobody works in first, then those missing most sectors. attrs["order"] says which, in words.
     """
     has_need = "need" in summary.columns and summary["need"].notna().any()
     out = summary[summary["gap_sectors"] > 0]
+    if filters is not None and (filters.provinces or filters.districts):
+        out = out[out["adm2_pcode"].isin(set(units_in_scope(summary, filters)["adm2_pcode"]))]
     if has_need:
         label = summary.attrs.get("need_label") or "need"
         out = out.sort_values(["need", "partners", "gap_sectors", "adm2_name"],

@@ -43,3 +43,19 @@ def test_gap_districts_are_listed_by_province_without_need_and_by_need_with_it()
     assert list(by_need["adm2_name"]) == ["Birch", "Delta", "Fir", "Cedar", "Elm", "Amber"]
     assert list(by_need["need"]) == [60, 50, 40, 30, 20, 10]
     assert by_need.attrs["order"].startswith("Ranked by need (“poverty”), highest first")
+
+
+def test_gap_districts_are_only_those_the_province_or_district_filter_covers():
+    from mapping.analysis.filters import Filters
+
+    acts = frame([activity(org_name="Org A", district="A3", sector="Health"),
+                  activity(org_name="Org A", district="B1", sector="Health")])
+    alpha = Filters(provinces=["Alpha"])
+    listed = an.gap_districts(an.district_summary(acts, U, alpha, sectors=SECTORS), alpha)
+    # Beta's districts are outside the view: they must not read as "no partner at all"
+    assert list(listed["adm2_name"]) == ["Amber", "Birch", "Cedar"] and set(listed["adm1_name"]) == {"Alpha"}
+    assert len(an.gaps(acts, U, sectors=SECTORS, filters=alpha)) == listed["gap_sectors"].sum()
+    one = Filters(districts=["B1"])
+    assert list(an.gap_districts(an.district_summary(acts, U, one, sectors=SECTORS), one)["adm2_name"]) == ["Delta"]
+    everything = an.gap_districts(an.district_summary(acts, U, sectors=SECTORS), Filters())
+    assert len(everything) == 6

@@ -192,6 +192,20 @@ def test_an_overlap_lists_whom_to_put_in_touch_within_the_screen(app_env):
     assert dgk["Sub-sector"] == "Primary health care" and IRP in dgk["Partners to put in touch"]
 
 
+def test_gaps_with_a_province_chosen_list_only_that_provinces_districts(app_env):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["actor"] = actor_for("viewer")
+    at.query_params["prov"] = "Sindh"  # a shared link with the province filter
+    at.run()
+    at.switch_page(PAGES["gaps"][0])
+    at.run()
+    assert problems(at) == []
+    listed = next(d.value for d in at.dataframe if "Sectors missing" in d.value.columns)
+    assert set(listed["Province"]) == {"Sindh"}  # not every district of the map as "no partner at all"
+    caption = next(c.value for c in at.caption if "district × sector gaps in" in c.value)
+    assert f"gaps in {len(listed)} districts; {len(listed) - 1} districts have no partner at all" in caption
+
+
 def test_an_ended_session_signs_out_and_says_so(app_env):
     from views import core
 
