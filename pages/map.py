@@ -6,6 +6,7 @@ import streamlit as st
 
 from mapping.analysis import matrices as analysis
 from mapping.analysis import profiles
+from mapping.analysis.filters import NOTHING_IN_VIEW
 from mapping.outputs import maps
 from views import core, render, sidebar
 
@@ -61,7 +62,9 @@ with right:
         st.markdown("**Districts with the most partners**")
         # a numbered list, not a table: it fits the side panel and a phone, and the page's first paint does not
         # wait for the data grid's half-megabyte script before the map's frame is made (issue 14)
-        render.ranking(top_d, empty="No activity reported yet.")
+        render.ranking(top_d, empty="No activity reported yet." if not len(v.acts) else
+                       NOTHING_IN_VIEW if not len(v.filtered) else
+                       "No district-level activity in this view (the province-wide and national ones are below).")
 
 wide = render.wide_activities(v.filtered)
 with st.expander(f"Province-wide and national activities ({len(wide)}) — not drawn on the map",

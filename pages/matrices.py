@@ -8,6 +8,7 @@ import streamlit as st
 from mapping import config
 from mapping.analysis import currency, strategy
 from mapping.analysis import matrices as analysis
+from mapping.analysis.filters import NOTHING_IN_VIEW
 from mapping.outputs import export, palette
 from mapping.returns.strategy import load_framework
 from mapping.store import registry
@@ -43,6 +44,9 @@ if desc := sidebar.describe(v):
 
 if not len(v.acts):
     st.info("No activities reported yet, so the matrices are empty.")
+    st.stop()
+if not len(v.filtered):  # an all-blank matrix with a lone dot and two downloads said nothing
+    st.info(core.esc(NOTHING_IN_VIEW))
     st.stop()
 
 mx = None

@@ -25,6 +25,9 @@ NATIONAL = "National"
 PROVINCE_WIDE = "Province-wide"
 NOT_GIVEN = "(not given)"
 PREPARED = "stocktake_prepared"  # attrs flag set by analysis.prepare: text columns already cleaned
+# what every page, the PDF and the commands say when activities exist but the filters leave none: what happened
+# and what to do about it, in one sentence
+NOTHING_IN_VIEW = "No activity matches these filters: widen them, or clear them, to see the picture."
 
 # field name -> (URL key, plain-words label singular, plural)
 _LISTS: dict[str, tuple[str, str, str]] = {

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from mapping.analysis.filters import NOTHING_IN_VIEW
 from mapping.analysis.frame import scope, sector_universe, units_in_scope
 from mapping.analysis.matrices import (
     NATIONAL,
@@ -61,7 +62,7 @@ def headlines(acts: pd.DataFrame, units: pd.DataFrame, sectors: list[str] | None
     kw = dict(filters=filters, sectors=secs)
     act_m = matrix(a, units, rows="sector", cols="province", measure="activities", **kw)
     if act_m.loc[TOTAL, TOTAL] == 0:
-        return ["No activities match these filters."]
+        return [NOTHING_IN_VIEW]
     part_m = matrix(a, units, rows="sector", cols="province", measure="partners", **kw)
     pres = presence(a, units, filters=filters, sectors=secs)
     body = pres.drop(index=TOTAL, level=0)

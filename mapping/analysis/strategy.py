@@ -12,6 +12,9 @@ import pandas as pd
 
 from mapping.returns.strategy import Framework
 
+# the caller hands the activities in view: an empty frame may be a new deployment or a narrow filter
+NO_ACTIVITY = "No activity in this view, so nothing can be read against the strategy."
+
 __all__ = ["CONCENTRATION", "RULE", "concentrated_pillars", "headlines", "pillar_matrix", "tagged",
            "unsupported_actions"]
 
@@ -109,7 +112,7 @@ def headlines(acts: pd.DataFrame, fw: Framework) -> list[str]:
     t = tagged(acts, fw)
     out = []
     if not len(acts):
-        return ["No activity is reported yet."]
+        return [NO_ACTIVITY]
     share = len(t) / len(acts)
     out.append(f"{len(t):,} of {len(acts):,} activities ({share:.0%}) name the strategy objective or action they "
                "support.")

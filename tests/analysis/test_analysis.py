@@ -13,6 +13,7 @@ import pytest
 
 from mapping.analysis import changes, profiles
 from mapping.analysis import matrices as an
+from mapping.analysis.filters import NOTHING_IN_VIEW
 from mapping.analysis.headlines import headlines
 from mapping.analysis.matrices import TOTAL, Filters
 from mapping.errors import InvalidRequest
@@ -200,7 +201,8 @@ def test_an_empty_picture_gives_zeros_and_plain_messages_not_errors():
     assert len(an.gaps(empty, U, SECTORS)) == 18
     assert an.overlaps(empty).empty and an.programme_overlaps(empty).empty and changes.round_changes(empty, empty).empty
     assert an.district_summary(empty, U, sectors=SECTORS)["gap_sectors"].tolist() == [3] * 6
-    assert headlines(empty, U, SECTORS) == ["No activities match these filters."]
+    assert headlines(empty, U, SECTORS) == [NOTHING_IN_VIEW]
+    assert "widen them, or clear them" in NOTHING_IN_VIEW  # says what to do, not only what happened
 
 
 # ------------------------------------------------------------------------------------------------ summary, gaps
@@ -406,8 +408,7 @@ def test_headlines_are_plain_sentences_with_exact_numbers():
     one = headlines(frame([activity()]), U, SECTORS)
     assert one[0] == "1 partner reports 1 activity in 1 of 6 districts."
     assert one[2] == "No two partners run the same sub-sector in the same district at the same time."
-    assert headlines(_country(), U, SECTORS, filters=Filters(orgs=("Nobody",))) == [
-        "No activities match these filters."]
+    assert headlines(_country(), U, SECTORS, filters=Filters(orgs=("Nobody",))) == [NOTHING_IN_VIEW]
 
 
 def test_headline_numbers_agree_with_the_matrices_they_summarise():

@@ -53,4 +53,4 @@ def test_headlines_say_it_in_sentences():
     assert "Pillar B Systems rests on one partner: Gamma." in lines
     assert "Pillar A Protect the poor is concentrated: Alpha holds 67% of its 3 activities." in lines
     assert lines[-1].startswith("1 activities name a strategy item not in the framework (Z.9 Something else")
-    assert an.headlines(acts(), FW) == ["No activity is reported yet."]
+    assert an.headlines(acts(), FW) == ["No activity in this view, so nothing can be read against the strategy."]

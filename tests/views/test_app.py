@@ -206,6 +206,26 @@ def test_gaps_with_a_province_chosen_list_only_that_provinces_districts(app_env)
     assert f"gaps in {len(listed)} districts; {len(listed) - 1} districts have no partner at all" in caption
 
 
+def test_filters_that_leave_nothing_say_so_and_what_to_do_on_every_page(app_env):
+    from mapping.analysis.filters import NOTHING_IN_VIEW
+
+    def opened(page: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state["actor"] = actor_for("viewer")
+        at.query_params["sec"] = "WASH"  # nobody here works on WASH
+        at.run()
+        at.switch_page(PAGES[page][0])
+        return at.run()
+
+    overview = opened("overview")
+    assert problems(overview) == [] and f"- {NOTHING_IN_VIEW}" in texts(overview)
+    map_page = opened("map")  # not "No activity reported yet": five are, none in this view
+    assert NOTHING_IN_VIEW in texts(map_page) and "No activity reported yet" not in texts(map_page)
+    matrices = opened("matrices")
+    assert [i.value for i in matrices.info] == [NOTHING_IN_VIEW]
+    assert not matrices.dataframe and not matrices.get("download_button")  # no blank grid to download
+
+
 def test_an_ended_session_signs_out_and_says_so(app_env):
     from views import core
 
