@@ -35,6 +35,7 @@ from reportlab.platypus import (
 )
 
 from mapping.analysis import matrices as an
+from mapping.analysis.frame import sector_universe
 from mapping.analysis.headlines import headlines as headline_sentences
 from mapping.outputs import fonts
 from mapping.outputs.report_tables import (
@@ -298,13 +299,13 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
     f = filters if filters is not None else an.Filters()
     acts = an.prepare(acts, units)  # clean once, not in every analysis call
     scoped = an.apply_filters(acts, f)
-    sector_list = sector_universe(scoped, sectors, f)
+    # gaps and headlines over the sectors the app uses (the list, or those asked for): a value not on the list
+    # ("Peacebuilding", kept as written until mapped) is nobody's gap, and the cover said "No partner works on
+    # Peacebuilding in 159 districts" where the Overview named a listed sector
+    sector_list = sector_universe(list(sectors) or None, f)
     sector_arg = sector_list
     # the matrices append reported sectors themselves, labelling those not on the list
-    from mapping.returns import schema
-
-    listed = schema.load_vocabularies().listed("sector")
-    matrix_sectors = list(sectors) if sectors else [s for s in sector_list if s.lower() in listed]
+    matrix_sectors = sector_list
     summary = an.district_summary(acts, units, f)
     partner_col = "partner" if "partner" in scoped.columns else "org_name"
     headlines = headline_sentences(acts, units, sectors=sector_arg, filters=f, need=need)
@@ -375,21 +376,3 @@ def build_snapshot(acts: pd.DataFrame, units: pd.DataFrame, bset: Any, *, filter
                             initialFontName=fonts.register()["sans"])
     doc.build(story, canvasmaker=_numbered_canvas(footer))
     return buf.getvalue()
-
-
-def sector_universe(scoped: pd.DataFrame, sectors: Sequence[str], filters: Any) -> list[str]:
-    """Sectors the tables and gaps cover: the ones asked for, else the deployment's list plus any others reported.
-
-    A sector no partner works in is a gap everywhere, so it must appear as an empty column, not vanish.
-    """
-    if sectors:
-        return list(dict.fromkeys(sectors))
-    from mapping.returns import schema
-
-    known = schema.load_vocabularies().sector_names
-    chosen = [s.lower() for s in (getattr(filters, "sectors", ()) or ())]
-    if chosen:
-        known = [s for s in known if s.lower() in chosen]
-    present = sorted(scoped["sector"].dropna().astype(str).unique()) if "sector" in scoped else []
-    lower = {s.lower() for s in known}
-    return list(dict.fromkeys([*known, *(s for s in present if s.lower() not in lower)]))

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from mapping.analysis import matrices as analysis
 from mapping.analysis.filters import Filters
+from mapping.analysis.frame import sector_universe
 from mapping.analysis.headlines import headlines
 from mapping.geo import boundaries
 from mapping.outputs import fonts, report
@@ -107,7 +108,7 @@ def test_cover_carries_the_headline_sentences(pages, units):
 
 
 def test_sector_by_district_matrix_numbers(pages, units):
-    sectors = report.sector_universe(hand_acts(), [], FILTERS)
+    sectors = sector_universe(None, FILTERS)
     assert sectors[:5] == ["Social protection", "Health", "Nutrition", "Education", "WASH"]
     n = len(sectors) + 1
     first = page_with(pages, "Partners by district and sector")
@@ -123,10 +124,25 @@ def test_sector_by_district_matrix_numbers(pages, units):
     assert "Punjab" in matrix_pages and "Balochistan" in matrix_pages  # province group rows
 
 
+def test_a_sector_not_on_the_list_is_a_matrix_column_but_nobodys_gap(pak, units):
+    """The cover said "No partner works on Peacebuilding in 159 districts" (a value kept as written, not a sector
+    of the list) where the app's Overview named a listed sector; gaps and headlines now use the app's sectors."""
+    acts = frame([*HAND_ROWS, activity(org_name="Alpha Relief", sector="Peacebuilding", subsector=None, **LAHORE)])
+    pdf = report.build_snapshot(acts, units, pak, filters=FILTERS, round_name="2026 Q1", generated_at=GENERATED_AT)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    for sentence in headlines(acts, units, filters=FILTERS):  # the Overview's sentences, word for word
+        assert flat(sentence) in flat(pages[0]), sentence
+    assert "Peacebuilding" not in pages[0]
+    assert "Peacebuilding (not on the list)" in flat(" ".join(pages))  # still shown where it was reported
+    gaps = flat(pages[page_with(pages, "Gaps: districts and sectors with no partner")])
+    cells = len(analysis.gaps(acts, units, filters=FILTERS))
+    assert f"{cells} district–sector cells in scope have no partner" in gaps  # the app's Gaps count
+
+
 def test_partner_by_sector_matrix_numbers(pages):
     i = page_with(pages, "Activities by partner and sector")
     text = pages[i]
-    n = len(report.sector_universe(hand_acts(), [], FILTERS)) + 1
+    n = len(sector_universe(None, FILTERS)) + 1
     alpha = cells_after(text, "Alpha Relief", n)
     assert alpha[1:3] == ["1", "1"] and alpha[-1] == "2"
     assert cells_after(text, "Gamma & <Sons>", n)[-1] == "1"
