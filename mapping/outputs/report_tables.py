@@ -309,8 +309,8 @@ def gaps_table(gaps: pd.DataFrame, st: dict, frame_w: float, *, ranked_by_need: 
     else:
         grouped = grouped.sort_values([c for c in (pcol, dcol) if c])
     n_cells = len(g)
-    intro = (f"{n_cells} district–sector cell{'s' if n_cells != 1 else ''} in scope have no partner, in "
-             f"{len(grouped)} district{'s' if len(grouped) != 1 else ''}. ")
+    intro = (f"{n_cells:,} district–sector cell{'s' if n_cells != 1 else ''} in scope have no partner, in "
+             f"{len(grouped):,} district{'s' if len(grouped) != 1 else ''}. ")  # 1,589 as the Gaps page writes
     intro += ("Districts are ranked by the need indicator, highest first: high need and no partner comes first."
               if ranked_by_need and ncol else
               "No need indicator was loaded, so districts are listed by province; load one to rank them by need.")

@@ -136,7 +136,7 @@ def test_a_sector_not_on_the_list_is_a_matrix_column_but_nobodys_gap(pak, units)
     assert "Peacebuilding (not on the list)" in flat(" ".join(pages))  # still shown where it was reported
     gaps = flat(pages[page_with(pages, "Gaps: districts and sectors with no partner")])
     cells = len(analysis.gaps(acts, units, filters=FILTERS))
-    assert f"{cells} district–sector cells in scope have no partner" in gaps  # the app's Gaps count
+    assert cells > 1_000 and f"{cells:,} district–sector cells in scope have no partner" in gaps  # as the app
 
 
 def test_partner_by_sector_matrix_numbers(pages):
