@@ -110,7 +110,8 @@ def _base_style(n_label_cols: int) -> list[tuple]:
 
 
 def header_cell(text: Any, width: float, st: dict) -> Paragraph:
-    """A column header that never splits a word: the font shrinks (down to 5.2 pt) until the longest word fits."""
+    """A column header that does not split a word: the font shrinks (down to 4.4 pt, still legible on paper) until
+    the longest word fits; at 5.2 pt "Peacebuilding (not on the list)" printed as "Peacebuildin / g"."""
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -118,7 +119,7 @@ def header_cell(text: Any, width: float, st: dict) -> Paragraph:
     label = str(text)
     longest = max(label.split() or [""], key=lambda w: stringWidth(w, f["bold"], 7.2))
     size = 7.2
-    while size > 5.2 and stringWidth(longest, f["bold"], size) > width - 6:
+    while size > 4.4 and stringWidth(longest, f["bold"], size) > width - 6:
         size -= 0.4
     style = ParagraphStyle(f"head{size:.1f}", parent=st["head"], fontSize=size, leading=size + 1.4)
     return Paragraph(esc(label), style)
