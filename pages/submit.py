@@ -74,8 +74,10 @@ st.markdown("#### 2. Upload your return")
 limit_mb = config.upload_limit(consolidated) / (1024 * 1024)
 counter = st.session_state.setdefault("upload_counter", 0)
 # the browser states and applies the same limit as the label (not the server's larger overall cap)
-upload = st.file_uploader(f"Excel return (.xlsx, .xls, .ods or .csv; up to {limit_mb:.0f} MB)",
-                          type=["xlsx", "xlsm", "xls", "ods", "csv"], key=f"upload_{counter}",
+# the label names every kind the box takes (it said nothing of .xlsm, which the box offers)
+kinds = ["xlsx", "xlsm", "xls", "ods", "csv"]
+upload = st.file_uploader(f"Excel return ({', '.join('.' + k for k in kinds[:-1])} or .{kinds[-1]}; up to "
+                          f"{limit_mb:.0f} MB)", type=kinds, key=f"upload_{counter}",
                           max_upload_size=max(1, math.ceil(limit_mb)))
 
 pending = submitting.current_upload(engine, actor, org, upload)  # a reload keeps the last unconfirmed upload

@@ -360,6 +360,8 @@ def test_the_upload_box_states_and_applies_the_returns_own_size_limit(app_env):
     box = return_box(at)
     limit = math.ceil(config.upload_limit(False) / (1024 * 1024))
     assert f"up to {limit} MB" in box.label
+    assert box.label.startswith("Excel return (.xlsx, .xlsm, .xls, .ods or .csv;")
+    assert [f".{k}" for k in ("xlsx", "xlsm", "xls", "ods", "csv")] == list(box.proto.type)  # what the label says
     assert box.proto.max_upload_size_mb == limit  # the browser refuses a bigger file, as the label says
 
 
