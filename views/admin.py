@@ -143,7 +143,8 @@ def _values_waiting(actor: db.Actor) -> None:
     confirmed = core.call(vocabulary.aliases, engine, what="Reading the confirmed mappings") or []
     if confirmed:
         with st.expander(f"Confirmed mappings ({len(confirmed)})"):
-            render.table(pd.DataFrame([{"List": vocabulary.LABELS.get(a["field"], a["field"]), "As written": a["alias"],
+            render.table(pd.DataFrame([{"List": vocabulary.LABELS.get(a["field"], a["field"]).capitalize(),
+                                        "As written": a["alias"],
                                         "Reads as": a["canonical"], "By": a["by"],
                                         "When": f"{a['at']:%d %b %Y %H:%M} UTC" if a["at"] else ""}
                                        for a in confirmed]), key="confirmed_mappings")

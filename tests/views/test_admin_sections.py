@@ -277,8 +277,8 @@ def test_values_a_focal_point_wrote_wait_for_the_secretariat_who_maps_them_once_
     tab(at, "Vocabularies")
     waiting = next(d.value for d in at.dataframe if "Suggestion" in d.value.columns)
     assert waiting[["List", "Value", "Rows", "Suggestion", "Confidence", "Organisations"]].values.tolist() == [
-        ["sector", "Saúde", 3, "Health", "95%", "Indus Relief Partners"],
-        ["status", "Em andamento", 3, "ongoing", "95%", "Indus Relief Partners"]]
+        ["Sector", "Saúde", 3, "Health", "95%", "Indus Relief Partners"],
+        ["Status", "Em andamento", 3, "ongoing", "95%", "Indus Relief Partners"]]
     assert at.selectbox(key="waiting_map_0_sector_Saúde").value == "Health"  # the suggestion is preselected
     button(at, "Apply all suggestions (≥ 90% sure)").click().run()
     assert problems(at) == [] and at.button_group(key="admin_section").value == "Vocabularies"
@@ -289,7 +289,7 @@ def test_values_a_focal_point_wrote_wait_for_the_secretariat_who_maps_them_once_
 
     confirmed = next(d.value for d in at.dataframe if "Reads as" in d.value.columns)
     assert confirmed[["List", "As written", "Reads as", "By"]].values.tolist() == [
-        ["sector", "Saúde", "Health", USERS["admin"][0]], ["status", "Em andamento", "ongoing", USERS["admin"][0]]]
+        ["Sector", "Saúde", "Health", USERS["admin"][0]], ["Status", "Em andamento", "ongoing", USERS["admin"][0]]]
     at.selectbox(key="unmap_pick").set_value("sector: 'Saúde' → Health").run()
     button(at, "Remove this mapping").click().run()
     assert flash(at) == ["'Saúde' is no longer mapped; its rows show it as written again."]
