@@ -76,7 +76,8 @@ def programme_names(actor: db.Actor, frame: pd.DataFrame) -> None:
     linked = links[links["programme"].notna()]
     st.caption(f"{len(linked)} of {len(links)} programme names written in returns name a recorded programme "
                f"({int(linked['activities'].sum()) if len(linked) else 0} activities)"
-               + (f"; {len(marked)} more are marked as not a programme" if len(marked) else "")
+               + (f"; {len(marked)} more {'is' if len(marked) == 1 else 'are'} marked as not a programme"
+                  if len(marked) else "")
                + ". Names are matched exactly (ignoring case and spacing) to a programme or one of its other names; "
                "a close spelling is only suggested, and confirming it teaches the name once. A name that is not a "
                "programme (a project, a training) can be marked so, and leaves the list.")
