@@ -148,7 +148,7 @@ def _values_waiting(actor: db.Actor) -> None:
                                         "Reads as": a["canonical"], "By": a["by"],
                                         "When": f"{a['at']:%d %b %Y %H:%M} UTC" if a["at"] else ""}
                                        for a in confirmed]), key="confirmed_mappings")
-            labels = [f"{vocabulary.LABELS.get(a['field'], a['field'])}: '{a['alias']}' → {a['canonical']}"
+            labels = [f"{vocabulary.LABELS.get(a['field'], a['field']).capitalize()}: '{a['alias']}' → {a['canonical']}"
                       for a in confirmed]
             gone = st.selectbox("Remove a mapping", ["(choose one)", *labels], key="unmap_pick")
             if gone != "(choose one)" and st.button("Remove this mapping", key="unmap_go"):

@@ -290,7 +290,7 @@ def test_values_a_focal_point_wrote_wait_for_the_secretariat_who_maps_them_once_
     confirmed = next(d.value for d in at.dataframe if "Reads as" in d.value.columns)
     assert confirmed[["List", "As written", "Reads as", "By"]].values.tolist() == [
         ["Sector", "Saúde", "Health", USERS["admin"][0]], ["Status", "Em andamento", "ongoing", USERS["admin"][0]]]
-    at.selectbox(key="unmap_pick").set_value("sector: 'Saúde' → Health").run()
+    at.selectbox(key="unmap_pick").set_value("Sector: 'Saúde' → Health").run()
     button(at, "Remove this mapping").click().run()
     assert flash(at) == ["'Saúde' is no longer mapped; its rows show it as written again."]
     assert [a["alias"] for a in vocabulary.aliases(engine)] == ["Em andamento"]
