@@ -165,15 +165,32 @@ class Filters:
 FILTER_FIELDS = tuple(f.name for f in fields(Filters))
 
 
+def clean_text(s: pd.Series) -> pd.Series:
+    """A text column as it is compared and shown: a missing value becomes "", spaces around a value go.
+
+    A column of 200,000 activities holds a few hundred distinct names, so each distinct value is stripped once and
+    the rows take theirs by position (many times faster than stripping every row). A column whose distinct values
+    are not all text (numbers, which `factorize` would merge with equal ones: 1, 1.0 and True) is written out row by
+    row as before.
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, uniques = s.cat.codes.to_numpy(), s.cat.categories.to_numpy(dtype=object)
+    else:
+        codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
+        s = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
+        return s.where(s.notna(), "").astype(str).str.strip()
+    cleaned = np.array([u.strip() for u in uniques] + [""], dtype=object)  # code -1 (missing) takes the last: ""
+    return pd.Series(cleaned[codes], index=s.index, name=s.name, dtype=object)
+
+
 def _text(acts: pd.DataFrame, column: str) -> pd.Series:
     if column not in acts.columns:
         return pd.Series("", index=acts.index, dtype=object)
     s = acts[column]
     if acts.attrs.get(PREPARED):
         return s  # already clean (analysis.prepare); categorical columns stay categorical for speed
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    return s.where(s.notna(), "").astype(str).str.strip()
+    return clean_text(s)
 
 
 def partner_column(acts: pd.DataFrame, role: str = "reporting") -> pd.Series:

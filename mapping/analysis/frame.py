@@ -23,6 +23,7 @@ from mapping.analysis.filters import (
     PROVINCE_WIDE,
     Filters,
     apply_filters,
+    clean_text,
     partner_column,
 )
 
@@ -38,11 +39,6 @@ _CATS = ("partner_reporting", "partner_implementing", "org_name", "org_acronym",
          "sector", "subsector", "modality", "status", "org_type", "beneficiary_group", "adm1_pcode", "adm2_pcode",
          "round_name", "level", "ounit", "pkey", "prov_name", "dist_name")
 
-def _clean(s: pd.Series) -> pd.Series:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    return s.where(s.notna(), "").astype(str).str.strip()
-
 
 def unit_table(units: pd.DataFrame | None) -> pd.DataFrame:
     cols = ["adm2_pcode", "adm2_name", "adm1_pcode", "adm1_name"]
@@ -50,7 +46,7 @@ def unit_table(units: pd.DataFrame | None) -> pd.DataFrame:
         return pd.DataFrame(columns=cols, dtype=object)
     u = units[cols].copy()
     for c in cols:
-        u[c] = _clean(u[c])
+        u[c] = clean_text(u[c])
     return u.drop_duplicates("adm2_pcode").sort_values(["adm1_name", "adm2_name"], kind="stable").reset_index(drop=True)
 
 
@@ -66,7 +62,7 @@ def prepare(acts: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFra
     for c in acts.columns:
         a[c] = acts[c].to_numpy()
     for c in _TEXT:
-        a[c] = _clean(a[c]) if c in a.columns else ""
+        a[c] = clean_text(a[c]) if c in a.columns else ""
     for c in _NUM:
         # an infinite figure (stored before ingest refused them) would make every total inf or NaN: it counts as unknown
         a[c] = (pd.to_numeric(a[c], errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)

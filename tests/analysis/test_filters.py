@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from mapping.analysis.filters import Filters, apply_filters
+from mapping.analysis.filters import Filters, apply_filters, clean_text
 from mapping.errors import InvalidRequest
 from tests.factories.activities import activity, frame
 
@@ -39,3 +39,15 @@ def test_period_rule_missing_dates_mean_since_ever_and_ongoing():
                   activity(activity="other sector", sector="Nutrition")])
     kept = apply_filters(acts, Filters(period_start="2025-01-01", period_end="2025-12-31", sectors=("health",)))
     assert sorted(kept["activity"].astype(str)) == ["no end", "no start"]
+
+
+def test_names_match_whatever_spaces_surround_them_and_ids_keep_how_they_were_written():
+    """Texts are cleaned once per distinct value: a padded name, a missing one and a number in a text column each
+    come out as they would row by row (1 and 1.0 stay two IDs; a missing name is blank, not 'None')."""
+    acts = frame([activity(org_name="  Relief Org ", activity_id=1), activity(org_name="Relief Org", activity_id=1.0),
+                  activity(org_name=None, activity_id=None), activity(org_name="Other\t", activity_id="7 ")])
+    kept = apply_filters(acts, Filters(orgs=("relief org",)))
+    assert list(kept["partner"]) == ["Relief Org", "Relief Org"]
+    everyone = apply_filters(acts, Filters())
+    assert list(everyone["partner"]) == ["Relief Org", "Relief Org", "", "Other"]
+    assert list(clean_text(acts["activity_id"])) == ["1", "1.0", "", "7"]
