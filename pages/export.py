@@ -26,15 +26,15 @@ pairs = people.consented_pairs(core.engine(), v.actor)
 chosen = st.multiselect("Add “People in two programmes” for", pairs, format_func=" + ".join, key="pdf_people",
                         help="Pairs whose owners both consented; only suppressed counts go into the PDF.") \
     if pairs else []
-key = ("pdf", core.data_version(v.actor, v.filters.round_name), tuple(sorted(v.filters.to_params().items())),
+key = ("pdf", v.version, tuple(sorted(v.filters.to_params().items())),
        tuple(chosen))
 if st.session_state.get("_pdf_key") != key:
     st.session_state.pop("_pdf", None)
 if st.button("Build the PDF snapshot", type="primary", key="build_pdf", disabled=not len(v.acts) or v.geo is None):
     with st.spinner("Drawing maps and tables…"), core.guarded("Building the PDF"):
         data = workflow.snapshot_inputs(core.engine(), v.actor, round_name=v.filters.round_name, acts=v.acts)
-        st.session_state["_pdf"] = report.build_snapshot(
-            data.acts, data.units, data.bset, filters=v.filters, title=config.title(),
+        st.session_state["_pdf"] = report.build_snapshot(  # the prepared picture: not prepared a second time
+            v.prepared, data.units, data.bset, filters=v.filters, title=config.title(),
             extra_sections=workflow.snapshot_extras(core.engine()),
             people=[workflow.people_overlap(core.engine(), v.actor, a, b) for a, b in chosen], **data.cover())
         st.session_state["_pdf_key"] = key

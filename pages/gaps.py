@@ -29,7 +29,7 @@ tab_gaps, tab_thin, tab_overlaps = st.tabs(["Gaps", "Thin coverage", "Overlaps"]
 with tab_gaps:
     st.markdown("Districts and sectors with **no partner** reporting a district-level activity in this view.")
     with core.guarded("Ranking the gaps"):
-        gaps = analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
+        gaps = analysis.gaps(v.prepared, v.units, sectors=None, filters=v.filters, need=v.need)
         summary = render.district_summary(v)
         by_district = analysis.gap_districts(summary, v.filters)  # the districts in view, not the whole map
         empty = int((by_district["partners"] == 0).sum())
@@ -48,7 +48,7 @@ with tab_gaps:
 with tab_thin:
     st.markdown("Districts where **a single partner** carries a sector: at risk if that partner leaves.")
     with core.guarded("Finding thin coverage"):
-        thin = analysis.thin_coverage(v.acts, v.units, sectors=None, filters=v.filters, need=v.need)
+        thin = analysis.thin_coverage(v.prepared, v.units, sectors=None, filters=v.filters, need=v.need)
         st.caption(f"{len(thin):,} district × sector combinations with one partner")
         render.table(thin, ["district", "province", "sector", "partner", "wide_partners",
                             *(["need", "need_rank"] if "need" in thin.columns else [])],
@@ -57,7 +57,7 @@ with tab_overlaps:
     st.markdown("Places where **several partners** run the same kind of activity at the same time. "
                 "The partners listed should be put in touch so beneficiaries are not covered twice.")
     with core.guarded("Finding overlaps"):
-        overlaps = analysis.overlaps(v.acts, filters=v.filters, units=v.units)
+        overlaps = analysis.overlaps(v.prepared, filters=v.filters, units=v.units)
         st.caption(f"{len(overlaps):,} overlap groups")
         # where, what and whom to put in touch fit the screen (the partners were cut off after the first one or
         # two); the sector, counts and dates scroll into view
@@ -71,7 +71,7 @@ with tab_overlaps:
                      help="Between organisations: the programmes to put in touch. Within one organisation: its "
                           "own programmes that serve the same people.")
     with core.guarded("Finding programme overlaps"):
-        prog = analysis.programme_overlaps(v.acts, filters=v.filters, units=v.units, pairs=pairs)
+        prog = analysis.programme_overlaps(v.prepared, filters=v.filters, units=v.units, pairs=pairs)
         st.caption(f"{len(prog):,} pairs of programmes {core.esc(prog.attrs.get('pairs', ''))}")
         render.table(prog, ["project_a", "orgs_a", "project_b", "orgs_b", "shared_on", "shared_value", "districts",
                             "district_names"],
@@ -102,7 +102,7 @@ framework = load_framework()
 if framework is not None:
     st.subheader("Gaps against the strategy")
     with core.guarded("Reading the returns against the strategy"):
-        scoped = analysis.apply_filters(v.acts, v.filters)
+        scoped = v.filtered  # the stored rows: the strategy tables count partners as reported
         for sentence in strategy.headlines(scoped, framework):
             st.markdown(f"- {core.esc(sentence)}")
         unsupported = strategy.unsupported_actions(scoped, framework)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mapping.analysis import frame, profiles
 from mapping.analysis import matrices as analysis
-from mapping.analysis import profiles
 from mapping.analysis.filters import NOTHING_IN_VIEW
 from mapping.outputs import maps
 from views import core, render, sidebar
@@ -54,7 +54,7 @@ with right:
     if pcode:
         with core.guarded("Opening the district profile"):
             render.profile(render.shared("profile", v, lambda: profiles.district_profile(
-                v.acts, v.units, pcode, filters=v.filters), pcode))
+                v.prepared, v.units, pcode, filters=v.filters), pcode))
     else:
         st.caption("The profile lists the partners, sectors, activities and donors in a district.")
         top_d = maps.summary_table(summary, v.units) if len(summary) else summary
@@ -63,10 +63,10 @@ with right:
         # a numbered list, not a table: it fits the side panel and a phone, and the page's first paint does not
         # wait for the data grid's half-megabyte script before the map's frame is made (issue 14)
         render.ranking(top_d, empty="No activity reported yet." if not len(v.acts) else
-                       NOTHING_IN_VIEW if not len(v.filtered) else
+                       NOTHING_IN_VIEW if not len(v.scoped) else
                        "No district-level activity in this view (the province-wide and national ones are below).")
 
-wide = render.wide_activities(v.filtered)
+wide = frame.as_stored(v.acts, render.wide_activities(v.scoped))  # listed as reported (a blank sub-sector blank)
 with st.expander(f"Province-wide and national activities ({len(wide)}) — not drawn on the map",
                  expanded=bool(len(wide)) and len(wide) <= 15):
     render.wide_lines(wide, limit=WIDE_SHOWN, empty="None in this view.")

@@ -45,13 +45,13 @@ if desc := sidebar.describe(v):
 if not len(v.acts):
     st.info("No activities reported yet, so the matrices are empty.")
     st.stop()
-if not len(v.filtered):  # an all-blank matrix with a lone dot and two downloads said nothing
+if not len(v.scoped):  # an all-blank matrix with a lone dot and two downloads said nothing
     st.info(core.esc(NOTHING_IN_VIEW))
     st.stop()
 
 mx = None
 with core.guarded("Building the matrix", stop=True):
-    mx = analysis.matrix(v.acts, v.units, rows=rows, cols=cols, measure=measure, filters=v.filters)
+    mx = analysis.matrix(v.prepared, v.units, rows=rows, cols=cols, measure=measure, filters=v.filters)
 if mx is None or not len(mx):
     st.info("Nothing matches the filters.")
     st.stop()
@@ -149,7 +149,7 @@ if framework is not None:
     strategy_measure = s2.radio("Count ", ["activities", "partners"], horizontal=True, key="mx_strategy_measure",
                                 format_func=str.capitalize)
     with core.guarded("Reading the returns against the strategy"):
-        scoped = analysis.apply_filters(v.acts, v.filters)
+        scoped = v.filtered  # the stored rows: the strategy tables count partners as reported
         sm = strategy.pillar_matrix(scoped, framework, rows="partner" if strategy_rows.startswith("Partner")
                                     else "province", measure=strategy_measure)
         # pillar names are too long for columns (they were cut mid-word): a column is headed by its code, the

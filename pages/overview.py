@@ -20,18 +20,19 @@ if desc := sidebar.describe(v):
 # Cheap first (issue 14): the figures, then the headlines and the freshness table, the map last, so nothing
 # waits for the map and the map never waits for the tables.
 summary = render.district_summary(v)
-acts = v.filtered
+acts = v.scoped
 covered = int((summary["partners"] > 0).sum()) if "partners" in summary.columns else 0
 cols = st.columns(5)
-cols[0].metric("Partners", f"{acts['org_name'].nunique() if 'org_name' in acts.columns else 0:,}")
+named = acts["org_name"][acts["org_name"] != ""] if "org_name" in acts.columns else pd.Series(dtype=object)
+cols[0].metric("Partners", f"{named.nunique():,}")
 cols[1].metric("Activities", f"{len(acts):,}")
 cols[2].metric("Districts covered", f"{covered:,} of {len(v.units):,}")
 gaps = overlaps = pd.DataFrame()
 with core.guarded("Finding gaps and overlaps"):
     if len(v.acts):
-        gaps = render.shared("gaps", v, lambda: analysis.gaps(v.acts, v.units, sectors=None, filters=v.filters,
+        gaps = render.shared("gaps", v, lambda: analysis.gaps(v.prepared, v.units, sectors=None, filters=v.filters,
                                                                need=v.need))
-        overlaps = render.shared("overlaps", v, lambda: analysis.overlaps(v.acts, filters=v.filters, units=v.units))
+        overlaps = render.shared("overlaps", v, lambda: analysis.overlaps(v.prepared, filters=v.filters, units=v.units))
 cols[3].metric("Gaps", f"{len(gaps):,}", help="District × sector combinations with no partner (see Gaps & overlaps).")
 cols[4].metric("Overlaps", f"{len(overlaps):,}",
                help="Places where several partners run the same kind of activity at the same time.")
@@ -43,7 +44,7 @@ with left:
     with core.guarded("Writing the headlines"):
         if len(v.acts):
             lines = render.shared("headlines", v,
-                                  lambda: list(headlines(v.acts, v.units, filters=v.filters, need=v.need)))
+                                  lambda: list(headlines(v.prepared, v.units, filters=v.filters, need=v.need)))
     if lines:
         st.markdown("\n".join(f"- {core.esc(line)}" for line in lines))
     else:

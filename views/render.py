@@ -16,6 +16,7 @@ import streamlit as st
 
 from mapping import config
 from mapping.analysis import matrices as analysis
+from mapping.analysis.frame import scope
 from mapping.outputs import maps, palette
 from views import core, sidebar
 from views.sidebar import View, describe
@@ -126,7 +127,7 @@ def _view_key(v: View) -> tuple:
     """What a page's figures depend on: the data version (which covers role and organisation), the boundary set,
     the filters and the need figure. Never the user: forty viewers share one entry."""
     a = v.actor
-    return (core.data_version(a, v.filters.round_name), a.role, a.org_id, v.geo.version if v.geo else None,
+    return (v.version, a.role, a.org_id, v.geo.version if v.geo else None,
             tuple(sorted(v.filters.to_params().items())), v.need_key)
 
 
@@ -136,7 +137,7 @@ def district_summary(v: View) -> pd.DataFrame:
     if not len(v.acts) or v.geo is None:
         return empty
     with core.guarded("Summarising the districts"):
-        return _summary(_view_key(v), v.acts, v.units, v.filters, v.need)
+        return _summary(_view_key(v), v.prepared, v.units, v.filters, v.need)
     return empty
 
 
@@ -166,7 +167,7 @@ def _cached_bytes(kind: str, key: tuple, _make) -> bytes:
 def cached_bytes(kind: str, v: View, make, *extra) -> bytes:
     """A download built once per data version, viewer and filters (exports of 10,000 rows take a moment)."""
     a = v.actor
-    key = (core.data_version(a, v.filters.round_name), a.role, a.user_id, a.org_id,
+    key = (v.version, a.role, a.user_id, a.org_id,
            tuple(sorted(v.filters.to_params().items())), *extra)
     return _cached_bytes(kind, key, make)
 
@@ -236,16 +237,16 @@ def _base(version: str, compact: bool, tiles: str, assets: str | None, attributi
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
 def _style(key: tuple, measure: str, note: str | None, compact: bool, _summary: pd.DataFrame,
-           _acts: pd.DataFrame) -> maps.MapStyle:
+           _v: View) -> maps.MapStyle:
     """Fills, tooltips and legend once per view and measure (the key holds data version, filters, need)."""
-    unit = maps.budget_unit(_acts) if measure == "budget" else ""
+    unit = maps.budget_unit(_v.filtered) if measure == "budget" else ""  # the stored rows: budgets as reported
     return maps.map_style(_summary, measure, unit=unit, note=None if compact else note, compact=compact,
                           hint=not compact)
 
 
 def view_style(v: View, summary: pd.DataFrame, measure: str, *, compact: bool) -> maps.MapStyle:
     """The map's colours for a view, from the shared cache: the page and the start-up warm-up ask alike."""
-    return _style(_view_key(v), measure, describe(v) or None, compact, summary, v.filtered)
+    return _style(_view_key(v), measure, describe(v) or None, compact, summary, v)
 
 
 def map_panel(v: View, summary: pd.DataFrame, *, measure: str = "partners", height: int = 600,
@@ -318,11 +319,12 @@ def warm_up() -> None:
         return
     rounds = [r["name"] for r in core.rounds()]
     round_name = core.open_round() or (rounds[-1] if rounds else None)
-    acts = core.activities(core.PUBLIC, round_name)
+    picture = core.frames(core.PUBLIC, round_name, geo)
     filters = replace(analysis.Filters(), round_name=round_name)
     need, need_key = sidebar.stored_need()
-    v = View(actor=core.PUBLIC, filters=filters, acts=acts, filtered=analysis.apply_filters(acts, filters) if len(acts)
-             else acts, geo=geo, need=need, need_key=need_key)
+    v = View(actor=core.PUBLIC, filters=filters, acts=picture.raw, prepared=picture.prepared,
+             scoped=scope(picture.prepared, geo.units, filters) if len(picture.prepared) else picture.prepared,
+             geo=geo, version=picture.version, need=need, need_key=need_key)
     summary = district_summary(v)
     for compact in (False, True):
         view_style(v, summary, "partners", compact=compact)
@@ -439,9 +441,14 @@ def heat_legend(classes: list[palette.ColourClass], what: str) -> str:
 
 
 def wide_activities(acts: pd.DataFrame) -> pd.DataFrame:
-    """Province-wide and national activities: shown in their own panel, never spread over districts."""
+    """Province-wide and national activities: shown in their own panel, never spread over districts.
+
+    A prepared frame says so in its `level` (the engine's rule); a stored one by its scope and a blank district.
+    """
     if acts is None or not len(acts):
         return pd.DataFrame()
+    if "level" in acts.columns:
+        return acts[(acts["level"] != "district").to_numpy()]
     if "scope" in acts.columns:
         mask = acts["scope"].isin(["province", "national"])
     else:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from mapping.analysis import matrices as analysis
-from mapping.analysis.frame import listed_labels
+from mapping.analysis.filters import NOT_GIVEN
+from mapping.analysis.frame import listed_labels, scope
 from mapping.errors import StocktakeError
 from mapping.returns.schema import LISTED_FIELDS
 from mapping.store import db, registry
@@ -38,15 +40,28 @@ MULTI: dict[str, tuple[str, str]] = {
 
 @dataclass
 class View:
-    """What a data page renders from: who is looking, the filters, the data and the boundaries."""
+    """What a data page renders from: who is looking, the filters, the data and the boundaries.
+
+    The picture comes in two forms: `prepared` (and `scoped`, it under the filters) is what every figure counts;
+    `acts` (and `filtered`) is the picture as stored, for what must show the rows as reported (the data exports:
+    a blank sector stays blank, a budget stays in its own currency).
+    """
 
     actor: db.Actor
     filters: analysis.Filters
-    acts: pd.DataFrame  # everything the actor may see in the chosen round
-    filtered: pd.DataFrame  # after the sidebar filters
+    acts: pd.DataFrame  # everything the actor may see in the chosen round, as stored
+    prepared: pd.DataFrame  # the same, prepared for counting: what every analysis is given
+    scoped: pd.DataFrame  # prepared, after the sidebar filters
     geo: core.Geo | None
+    version: str = ""  # the data version of both frames (covers role and organisation)
     need: pd.DataFrame | None = None  # district need figure: the deployment's, or one uploaded for this session
     need_key: str = ""  # identifies the need figure in cache keys
+
+    @cached_property
+    def filtered(self) -> pd.DataFrame:
+        """The stored rows after the sidebar filters, filtered when a page first asks: the data exports, the strategy
+        tables and the budget notes read them."""
+        return analysis.apply_filters(self.acts, self.filters) if len(self.acts) else self.acts
 
     @property
     def units(self) -> pd.DataFrame:
@@ -70,13 +85,17 @@ def _initial() -> analysis.Filters:
 
 
 def _options(acts: pd.DataFrame, column: str, chosen: tuple[str, ...], units: pd.DataFrame) -> list[str]:
+    """The values a filter offers, from the prepared picture: its categories are the distinct values already (no
+    pass over 200,000 rows per box and run); a blank stays out, as does the '(not given)' that stands for it."""
     values: set[str] = set()
     if column == "adm1_name" and len(units):
         values |= set(units["adm1_name"].dropna().astype(str))
     elif column == "adm2_pcode" and len(units):
         values |= set(units["adm2_pcode"].dropna().astype(str))
     if column in acts.columns:
-        values |= {str(v) for v in acts[column].dropna().unique() if str(v).strip()}
+        col = acts[column]
+        distinct = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else col.dropna().unique()
+        values |= {str(v) for v in distinct if str(v).strip() and str(v) != NOT_GIVEN}
     values |= set(chosen)
     return sorted(values)
 
@@ -127,15 +146,15 @@ def view(*, with_filters: bool = True) -> View:
             round_name = st.selectbox("Reporting round", rounds, key="flt_round", on_change=_remember,
                                       args=("flt_round",),
                                       help="The picture as it stood in this round (current returns only).")
-        acts = pd.DataFrame()
+        picture = core.Frames("", pd.DataFrame(), pd.DataFrame())
         with core.guarded("Loading the picture", stop=True):
-            acts = core.activities(actor, round_name)
+            picture = core.frames(actor, round_name, geo)
         chosen: dict[str, tuple[str, ...]] = {}
         if with_filters:
             for name, (label, column) in MULTI.items():
                 key = f"flt_{name}"
                 current = tuple(getattr(start, name, ()) or ())
-                options = _options(acts, column, current, units)
+                options = _options(picture.prepared, column, current, units)
                 _seed(key, [v for v in current if v in options])
                 st.session_state[key] = [v for v in st.session_state[key] or [] if v in options]
                 if name == "districts":
@@ -175,10 +194,11 @@ def view(*, with_filters: bool = True) -> View:
             st.query_params.from_dict(params)
     except StreamlitAPIException:  # the URL is a convenience; the page still works without it
         pass
-    filtered = acts
+    scoped = picture.prepared
     with core.guarded("Applying the filters"):
-        filtered = analysis.apply_filters(acts, filters) if len(acts) else acts
-    return View(actor=actor, filters=filters, acts=acts, filtered=filtered, geo=geo, need=need, need_key=need_key)
+        scoped = scope(picture.prepared, units, filters) if len(picture.prepared) else picture.prepared
+    return View(actor=actor, filters=filters, acts=picture.raw, prepared=picture.prepared, scoped=scoped, geo=geo,
+                version=picture.version, need=need, need_key=need_key)
 
 
 def stored_need() -> tuple[pd.DataFrame | None, str]:

@@ -107,6 +107,13 @@ def prepare(acts: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFra
     return a
 
 
+def as_stored(raw: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a prepared frame (`rows`, any part of it) as the frame `prepare` was given holds them: a blank
+    sector blank, not '(not given)', a budget in its own currency. Lets a page pick rows by the engine's rules on
+    the prepared frame and show them as reported, without filtering the stored picture again."""
+    return raw.iloc[rows["_rid"].to_numpy()] if len(rows) else raw.iloc[:0]
+
+
 _SCOPE_CACHE: dict[tuple[int, Filters], tuple[weakref.ref, pd.DataFrame]] = {}
 _SCOPE_LOCK = threading.Lock()
 

@@ -113,6 +113,22 @@ def use_deployment(deployment: dict, monkeypatch) -> dict:
     return deployment
 
 
+def offered_downloads(monkeypatch) -> dict[str, bytes]:
+    """The bytes behind every download button the pages draw from now on, by widget key: AppTest shows a button
+    but not its file, so the pages' one way to offer a file (views.render.download) is watched."""
+    from views import render
+
+    offered: dict[str, bytes] = {}
+    shown = render.download
+
+    def keep(label, data, file_name, mime, *, key, help=None):
+        offered[key] = data
+        return shown(label, data, file_name, mime, key=key, help=help)
+
+    monkeypatch.setattr(render, "download", keep)
+    return offered
+
+
 def open_page(actor: db.Actor, page: str) -> AppTest:
     """The app signed in as `actor`, switched to `page` (e.g. "pages/submit.py") and run once."""
     at = AppTest.from_file(APP, default_timeout=90)

@@ -652,3 +652,64 @@ def test_public_view_switched_off_beats_the_databases_setting(app_env, monkeypat
     assert problems(at) == []
     assert at.text_input(key="signin_email").label == "E-mail"
     assert not at.metric and "visible to signed-in members of the group only" in texts(at)
+
+
+def test_the_data_export_gives_rows_as_reported_while_the_figures_count_them_prepared(app_env, monkeypatch, tmp_path):
+    """The pages count a blank sub-sector as '(not given)' and a budget in the reporting currency; the exported
+    rows stay as the partner wrote them, so the file re-imports as a return. A page that handed the export the
+    counting frame would write '(not given)' and 900 (USD) here."""
+    import csv
+    import io
+
+    from mapping.returns import schema
+    from tests.factories.app import build_deployment, offered_downloads
+
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", f"sqlite:///{tmp_path / 'export.db'}")
+    build_deployment(public=True)
+    grant = {"org_name": "SFF", "sector": "Health", "activity": "Clinic grants", "adm1_name": "Sindh",
+             "adm2_name": "Hyderabad", "status": "ongoing", "budget": 250000, "currency": "PKR"}
+    outcome = workflow.submit_file(db.connect(), workflow.SYSTEM, return_bytes([grant]), "sff.xlsx",
+                                   org="Sindh Futures Fund")
+    assert outcome.status == "stored", outcome.message
+    offered = offered_downloads(monkeypatch)
+    at = start(actor_for("viewer"), "matrices")
+    at.radio(key="mx_measure").set_value("budget").run()
+    assert problems(at) == []
+    assert "Budgets in USD at the rates of" in texts(at)  # the figures: converted
+    at.switch_page(PAGES["export"][0]).run()
+    assert problems(at) == []
+    header = {f.name: f.header for f in schema.FIELDS}
+    rows = list(csv.DictReader(io.StringIO(offered["dl_csv"].decode("utf-8-sig"))))[1:]  # after the HXL row
+    row = next(r for r in rows if r[header["activity"]] == "Clinic grants")
+    assert (row[header["subsector"]], row[header["budget"]], row[header["currency"]]) == ("", "250000", "PKR")
+
+
+def test_the_picture_is_prepared_once_for_every_page_and_filter_of_a_data_version(app_env, monkeypatch):
+    """Preparing 200,000 rows takes seconds, so the pages share one prepared frame per data version (the same
+    object on every run); a new filter only filters it. Before, every view prepared the picture again."""
+    from mapping.analysis import frame
+    from views import core
+
+    core._prepared.clear()  # another test may have prepared this data version already
+    prepared: list[int] = []
+    real = frame.prepare
+
+    def counting(acts, units=None):
+        out = real(acts, units)
+        if out is not acts:
+            prepared.append(len(acts))
+        return out
+
+    monkeypatch.setattr(frame, "prepare", counting)
+    given: list = []
+    frames = core.frames
+    monkeypatch.setattr(core, "frames", lambda *a, **kw: given.append(frames(*a, **kw)) or given[-1])
+    viewer = actor_for("viewer")
+    at = start(viewer)
+    for page in ("map", "matrices", "gaps", "overview"):
+        at.switch_page(PAGES[page][0]).run()
+        assert problems(at) == []
+    at.multiselect(key="flt_sectors").set_value(["Health"]).run()
+    assert problems(at) == [] and "Sector: Health" in texts(at)
+    assert prepared == [len(picture.current_activities(db.connect(), viewer))]  # all the viewer's activities, once
+    assert len(given) == 6 and all(g.prepared is given[0].prepared for g in given)

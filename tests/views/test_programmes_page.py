@@ -16,7 +16,14 @@ from mapping import cli, workflow
 from mapping.analysis import programmes as an
 from mapping.returns.programmes import COLUMNS
 from mapping.store import auth, db
-from tests.factories.app import PASSWORD, USERS, deployment_settings, module_deployment, use_deployment
+from tests.factories.app import (
+    PASSWORD,
+    USERS,
+    deployment_settings,
+    module_deployment,
+    offered_downloads,
+    use_deployment,
+)
 from tests.factories.programmes import sheet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,16 +275,7 @@ def _pdf_matrix(text: str, names: list[str]) -> dict[str, list[int]]:
 
 def test_the_page_its_downloads_and_the_pdf_give_the_same_numbers(app_env, tmp_path, monkeypatch):
     """What the forum reads on screen is what it takes away: matrix cells, people, headline sentences, pairs."""
-    from views import render
-
-    offered: dict[str, bytes] = {}
-    shown_download = render.download
-
-    def keep(label, data, file_name, mime, *, key, help=None):
-        offered[key] = data
-        return shown_download(label, data, file_name, mime, key=key, help=help)
-
-    monkeypatch.setattr(render, "download", keep)
+    offered = offered_downloads(monkeypatch)
     at = start()
     at.multiselect(key="prog_groups").set_value(["Pregnant and lactating women"]).run()
     matrix, table = frame_with(at, "Total"), frame_with(at, "Districts covered")
