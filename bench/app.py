@@ -13,6 +13,9 @@ Prints, as `name value unit` lines:
 - `map_warm_seconds`: the same in a new browser tab once the server has served the page once;
 - `map_warm_over_floor`: the ratio of the two;
 - `map_filter_update_seconds`: choosing a sector in the sidebar until the map shows the new colours;
+- `map_cold_server_cpu_seconds`, `map_filter_update_server_cpu_seconds`: the app process's CPU time over those two
+  steps (what the server did, less sensitive than wall time to other programmes on the shared cores);
+- `app_rss_before_viewers_mb`: the app process's resident memory after one visitor's cold, warm and filter runs;
 - `viewers_20_last_drawn_seconds`: that many browser contexts in one Chromium open /map at the same moment,
   until the last one has drawn its map;
 - `app_rss_mb`: the app process's resident memory after those sessions;
@@ -243,6 +246,12 @@ async def filter_update(page, frame, sector: str, districts: int) -> float:
     return time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (/proc/PID/stat, fields 14 and 15)."""
+    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -268,8 +277,10 @@ async def measure(env: dict[str, str], base: Path, sector: str, districts: int, 
         port = free_port()
         with serving(env, port, base / "streamlit.log") as proc:
             url = f"http://127.0.0.1:{port}/map"
+            cpu = cpu_seconds(proc.pid)
             cold, page, _ = await open_map(browser, url, districts)
             emit("map_cold_seconds", cold, "s")
+            emit("map_cold_server_cpu_seconds", cpu_seconds(proc.pid) - cpu, "s")
             await page.context.close()
             warm = []
             for _ in range(3):  # the best of three, as for the floor
@@ -280,8 +291,11 @@ async def measure(env: dict[str, str], base: Path, sector: str, districts: int, 
                     await page.context.close()
             emit("map_warm_seconds", min(warm), "s")
             emit("map_warm_over_floor", min(warm) / floor_s, "x")
+            cpu = cpu_seconds(proc.pid)
             emit("map_filter_update_seconds", await filter_update(page, frame, sector, districts), "s")
+            emit("map_filter_update_server_cpu_seconds", cpu_seconds(proc.pid) - cpu, "s")
             await page.context.close()
+            emit("app_rss_before_viewers_mb", rss_mb(proc.pid), "MB")
             results = await asyncio.gather(*(open_map(browser, url, districts, timeout=VIEWERS_TIMEOUT)
                                              for _ in range(viewers)), return_exceptions=True)
             drawn = [r[0] for r in results if not isinstance(r, BaseException)]
