@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
@@ -186,19 +187,54 @@ def _names(conn: Connection) -> dict[int, str]:
     return dict(conn.execute(select(o.c.id, o.c.name)).all())
 
 
+_CHUNK = 20_000  # rows fetched and condensed at a time
+
+
 def _frame(conn: Connection, stmt) -> pd.DataFrame:
     """Run a select straight on the driver's cursor: for 200k rows, SQLAlchemy's per-row processing (date
-    parsing on SQLite, Row objects) costs more than the query; pandas converts whole columns at once."""
+    parsing on SQLite, Row objects) costs more than the query; pandas converts whole columns at once.
+
+    The driver makes a new string for every cell, so 200,000 rows saying "Health" hold 200,000 copies of it (a
+    quarter of a gigabyte for the picture, which the server keeps per role and organisation). Rows are read a chunk
+    at a time and each text column keeps one copy of each distinct value (`_shared`) before the next chunk is read,
+    so the copies never pile up.
+    """
     # The only parameters are submission ids (integers), so rendering them inline is safe.
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     names = [c.name for c in stmt.selected_columns]
     cursor = conn.connection.dbapi_connection.cursor()
+    chunks: list[dict[str, pd.Series]] = []
     try:
         cursor.execute(sql)
-        rows = cursor.fetchall()
+        while rows := cursor.fetchmany(_CHUNK):
+            part = pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+            del rows
+            chunks.append({c: _shared(part[c]) for c in names})  # new columns: the chunk's block goes
+            del part
     finally:
         cursor.close()
-    return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+    if len(chunks) < 2:
+        return pd.DataFrame(chunks[0]) if chunks else pd.DataFrame.from_records([], columns=names, coerce_float=False)
+    columns = {}
+    for c in names:  # column by column: a frame's concat inspects every cell of an object column for blanks
+        pieces = [chunk.pop(c) for chunk in chunks]
+        if len({p.dtype for p in pieces}) == 1:
+            columns[c] = pd.concat(pieces, ignore_index=True)
+        else:  # a chunk of blanks reads as object beside another's numbers: the type all rows give together
+            columns[c] = pd.concat([p.astype(object) for p in pieces], ignore_index=True).infer_objects()
+    return pd.DataFrame(columns)
+
+
+def _shared(column: pd.Series) -> pd.Series:
+    """A text column holding one object per distinct value (equal strings are interchangeable), as a new array.
+    A column of mostly distinct values (IDs) or of values other than text (equal numbers of different types would
+    merge: 1 and 1.0) is copied as it is; a typed column (numbers) is already compact."""
+    if column.dtype != object:
+        return column
+    codes, uniques = pd.factorize(column.to_numpy(), use_na_sentinel=True)
+    if len(uniques) * 2 > len(column) or pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
+        return column.copy()
+    return pd.Series(np.append(uniques.astype(object), None)[codes], index=column.index, name=column.name)
 
 
 def current_activities(engine: Engine, actor: Actor, *, round_name: str | None = None) -> pd.DataFrame:

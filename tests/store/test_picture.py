@@ -3,6 +3,7 @@ whose contact details each person sees. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from mapping.store import db, picture, registry
@@ -51,3 +52,20 @@ def test_the_data_version_changes_with_every_change_to_the_picture(db_url):
     after = picture.data_version(w.engine, w.viewer)
     assert before != after and after == picture.data_version(w.engine, w.viewer)
     assert picture.data_version(w.engine, w.admin) != after  # per role: one person's view is never another's
+
+
+def test_a_picture_read_in_chunks_is_the_picture_read_at_once_with_one_copy_of_each_name(db_url, monkeypatch):
+    """A large picture is read a chunk of rows at a time, each text column keeping one copy of each distinct value
+    (200,000 rows saying "Health" would otherwise hold 200,000 strings). It reads exactly as one piece would,
+    also when a chunk's numbers are all blank (it reads as text beside a chunk of numbers)."""
+    w = world(db_url)
+    rows = [activity(n, targeted=None, reached=None) if n <= 2 else activity(n) for n in range(1, 8)]
+    submit(w, w.focal_a, ORG_A, result(*rows))
+    submit(w, w.focal_b, ORG_B, result(activity(9, ORG_B)))
+    whole = picture.current_activities(w.engine, w.admin)
+    monkeypatch.setattr(picture, "_CHUNK", 2)
+    chunked = picture.current_activities(w.engine, w.admin)
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked["targeted"].dtype == float and chunked["targeted"].iloc[:2].isna().all()
+    for column in ("sector", "subsector", "status", "currency"):
+        assert len({id(v) for v in chunked[column][:2]}) == 1, column  # one object for the same name in a chunk
