@@ -19,8 +19,6 @@ import time
 
 from _common import SHARED_BOUNDARIES, emit
 
-from tests.factories.national import NATIONAL_ROWS, national_workbook
-
 ROWS = 20_000
 
 
@@ -98,16 +96,19 @@ def _national_child(path: str, units_csv: str) -> None:
 
 
 def _national(units, kind: str) -> None:
+    # imported here, not at the top: the reader processes are forked from a server that imports this script
     import os
     import subprocess
     import sys
     import tempfile
     from pathlib import Path
 
+    from tests.factories.national import national_workbook
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "national.xlsx"
         started = time.perf_counter()
-        national_workbook(path, units, NATIONAL_ROWS)
+        national_workbook(path, units)
         emit("ingest_national_build_seconds", time.perf_counter() - started, "s (writing the file, not measured)")
         emit("ingest_national_file_mb", path.stat().st_size / 1024 / 1024, "MB")
         units_csv = Path(tmp) / "units.csv"
