@@ -136,14 +136,8 @@ def apply_suggestions(engine: Engine, actor: db.Actor, result: IngestResult, *,
                       threshold: int = SUGGESTION_THRESHOLD, only: list[tuple[str, str]] | None = None) -> list[dict]:
     """Confirm every off-list value's suggestion at or above `threshold` % (or only the (field, value) pairs
     listed) as a vocabulary alias; returns what was mapped. Validate again to see the rows with the new values."""
-    done = []
-    for entry in result.offlist:
-        if not entry.get("suggestion") or entry.get("confidence", 0) < threshold:
-            continue
-        if only is not None and (entry["field"], entry["value"]) not in only:
-            continue
-        done.append(store_vocabulary.map_value(engine, actor, entry["field"], entry["value"], entry["suggestion"]))
-    return done
+    entries = [e for e in result.offlist if only is None or (e["field"], e["value"]) in only]
+    return store_vocabulary.confirm_suggestions(engine, actor, entries, threshold=threshold)
 
 
 @dataclass(frozen=True)

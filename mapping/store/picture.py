@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from mapping.errors import StocktakeError
-from mapping.returns.normalise import fold
 from mapping.returns.schema import CONTACT_FIELDS, FIELD_BY_NAME, FIELD_NAMES, REPLACEMENT_RULE, load_vocabularies
 from mapping.store import models as m
+from mapping.store import vocabulary
 from mapping.store.db import ROLE_LABELS, Actor, PermissionDenied, public_view_enabled, transaction
 from mapping.store.registry import canonical_orgs, find_org, find_round, ordered_rounds, resolve_round
 
@@ -155,10 +155,7 @@ def _through_confirmed_values(conn: Connection, df: pd.DataFrame) -> None:
     upload, or removed again, shows in the picture at once instead of leaving the rows 'not on the list'."""
     if not len(df):
         return
-    t = m.vocabulary_aliases
-    confirmed: dict[str, dict[str, str]] = {}
-    for field, key, canonical in conn.execute(select(t.c.field, t.c.alias_key, t.c.canonical)):
-        confirmed.setdefault(field, {})[key] = canonical
+    confirmed = vocabulary.by_key(conn)
     if not confirmed:
         return
     vocab = load_vocabularies()
@@ -166,17 +163,17 @@ def _through_confirmed_values(conn: Connection, df: pd.DataFrame) -> None:
         table, listed = confirmed.get(field), vocab.listed(field)
         if not table or field not in df.columns:
             continue
-        mapped = {v: table[fold(v)] for v in df[field].dropna().unique()
-                  if isinstance(v, str) and v.lower() not in listed and fold(v)[:300] in table}
+        mapped = {v: table[key] for v in df[field].dropna().unique()
+                  if isinstance(v, str) and v.lower() not in listed and (key := vocabulary.alias_key(v)) in table}
         if mapped:
             df[field] = [mapped.get(v, v) if isinstance(v, str) else v for v in df[field]]
     table = confirmed.get("subsector")
     if table and "subsector" in df.columns:
-        own = {sector: {sub: sub for sub in vocab.subsectors_of(sector)} for sector in vocab.sector_names}
+        own = {sector: set(vocab.subsectors_of(sector)) for sector in vocab.sector_names}
         pairs = df[["sector", "subsector"]].dropna().drop_duplicates().itertuples(index=False)
-        mapped_sub = {(sector, sub): table[fold(sub)[:300]] for sector, sub in pairs
-                      if isinstance(sub, str) and sub not in own.get(sector, {})
-                      and table.get(fold(sub)[:300]) in own.get(sector, {})}
+        mapped_sub = {(sector, sub): target for sector, sub in pairs
+                      if isinstance(sub, str) and sub not in own.get(sector, ())
+                      and (target := table.get(vocabulary.alias_key(sub))) in own.get(sector, ())}
         if mapped_sub:
             df["subsector"] = [mapped_sub.get((sector, sub), sub)
                                for sector, sub in zip(df["sector"], df["subsector"], strict=True)]

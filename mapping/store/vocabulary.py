@@ -8,7 +8,7 @@ Confirming the same value again moves it to the new value; nothing is deleted wi
 from __future__ import annotations
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from mapping.returns.normalise import fold
 from mapping.returns.schema import load_vocabularies
@@ -17,10 +17,17 @@ from mapping.store import models as m
 from mapping.store.db import Actor, StoreError, audit, require_admin, transaction, utcnow
 from mapping.store.registry import org_directory
 
-__all__ = ["aliases", "apply_waiting_suggestions", "choices", "confirmed", "map_value", "remove_alias", "waiting"]
+__all__ = ["alias_key", "aliases", "apply_waiting_suggestions", "by_key", "choices", "confirm_suggestions", "confirmed",
+           "map_value", "remove_alias", "waiting"]
 
 LABELS = {"sector": "sector", "subsector": "sub-sector", "status": "status", "org_type": "organisation type",
           "modality": "modality", "org_name": "organisation"}
+
+
+def alias_key(value: object) -> str:
+    """How a value as written is found among the confirmed mappings: folded (case, accents, punctuation) and cut
+    to the 300 characters the table keeps. Saving, removing and applying a mapping all look it up this way."""
+    return fold(value)[:300]
 
 
 def choices(engine: Engine, field: str) -> list[str]:
@@ -56,7 +63,7 @@ def map_value(engine: Engine, actor: Actor, field: str, value: str, canonical: s
         raise StoreError("The value to map is empty.")
     target = to_canonical(engine, field, canonical)
     t = m.vocabulary_aliases
-    key = fold(alias)[:300]
+    key = alias_key(alias)
     with transaction(engine) as conn:
         row = conn.execute(select(t).where((t.c.field == field) & (t.c.alias_key == key))).first()
         values = {"alias": alias, "canonical": target, "user_id": actor.user_id, "user_email": actor.email,
@@ -76,7 +83,7 @@ def remove_alias(engine: Engine, actor: Actor, field: str, value: str) -> bool:
     require_admin(actor, "remove value mappings")
     t = m.vocabulary_aliases
     with transaction(engine) as conn:
-        row = conn.execute(select(t).where((t.c.field == field) & (t.c.alias_key == fold(value)[:300]))).first()
+        row = conn.execute(select(t).where((t.c.field == field) & (t.c.alias_key == alias_key(value)))).first()
         if row is None:
             return False
         conn.execute(delete(t).where(t.c.id == row.id))
@@ -94,6 +101,15 @@ def aliases(engine: Engine, field: str | None = None) -> list[dict]:
     with transaction(engine, write=False) as conn:
         return [{"field": r.field, "alias": r.alias, "canonical": r.canonical, "by": r.user_email,
                  "at": r.created_at} for r in conn.execute(stmt)]
+
+
+def by_key(conn: Connection) -> dict[str, dict[str, str]]:
+    """field -> alias key (`alias_key`) -> canonical: the confirmed mappings as the picture applies them."""
+    t = m.vocabulary_aliases
+    out: dict[str, dict[str, str]] = {}
+    for field, key, canonical in conn.execute(select(t.c.field, t.c.alias_key, t.c.canonical)):
+        out.setdefault(field, {})[key] = canonical
+    return out
 
 
 def confirmed(engine: Engine) -> dict[str, dict[str, str]]:
@@ -142,9 +158,15 @@ def waiting(engine: Engine, actor: Actor, *, round_name: str | None = None) -> l
     return sorted(found.values(), key=lambda e: (order[e["field"]], -e["rows"], e["value"]))
 
 
+def confirm_suggestions(engine: Engine, actor: Actor, entries: list[dict], *,
+                        threshold: int = SUGGESTION_THRESHOLD) -> list[dict]:
+    """Confirm the suggestion of every entry (field, value, suggestion, confidence: a return's off-list values or
+    those `waiting`) at or above `threshold` % (admin); returns what was mapped."""
+    return [map_value(engine, actor, e["field"], e["value"], e["suggestion"])
+            for e in entries if e.get("suggestion") and e.get("confidence", 0) >= threshold]
+
+
 def apply_waiting_suggestions(engine: Engine, actor: Actor, *, threshold: int = SUGGESTION_THRESHOLD,
                               round_name: str | None = None) -> list[dict]:
     """Confirm the suggestion of every waiting value at or above `threshold` % (admin); returns what was mapped."""
-    return [map_value(engine, actor, e["field"], e["value"], e["suggestion"])
-            for e in waiting(engine, actor, round_name=round_name)
-            if e["suggestion"] and e["confidence"] >= threshold]
+    return confirm_suggestions(engine, actor, waiting(engine, actor, round_name=round_name), threshold=threshold)
