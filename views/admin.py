@@ -133,7 +133,8 @@ def _values_waiting(actor: db.Actor) -> None:
     from mapping.store import vocabulary
 
     engine = core.engine()
-    entries = core.call(vocabulary.waiting, engine, actor, what="Reading the values waiting for a mapping") or []
+    entries = core.call(lambda: vocabulary.waiting(engine, actor, acts=core.activities(actor)),
+                        what="Reading the values waiting for a mapping") or []
     if not entries:
         st.caption("No value waits for a mapping: every sector, status, organisation type and modality in the "
                    "picture is on its list or mapped.")

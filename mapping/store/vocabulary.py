@@ -7,6 +7,7 @@ Confirming the same value again moves it to the new value; nothing is deleted wi
 
 from __future__ import annotations
 
+import pandas as pd
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
@@ -120,14 +121,16 @@ def confirmed(engine: Engine) -> dict[str, dict[str, str]]:
     return out
 
 
-def waiting(engine: Engine, actor: Actor, *, round_name: str | None = None) -> list[dict]:
+def waiting(engine: Engine, actor: Actor, *, round_name: str | None = None, acts: pd.DataFrame | None = None) -> list[dict]:
     """Each value the picture keeps as written because it is on no list and nobody has mapped it yet, once (admin):
     field, value, rows, orgs, suggestion, confidence, how. A focal point cannot map values, so what its return
-    wrote waits here for the secretariat; most rows first."""
+    wrote waits here for the secretariat; most rows first. `acts`: the round's picture when the caller holds it
+    already (the app's cached one), instead of reading it from the store again."""
     require_admin(actor, "see the values waiting for a mapping")
-    from mapping.store import picture
+    if acts is None:
+        from mapping.store import picture
 
-    acts = picture.current_activities(engine, actor, round_name=round_name)
+        acts = picture.current_activities(engine, actor, round_name=round_name)
     vocab = load_vocabularies()
     found: dict[tuple[str, str], dict] = {}
 
