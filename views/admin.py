@@ -133,13 +133,14 @@ def _values_waiting(actor: db.Actor) -> None:
     from mapping.store import vocabulary
 
     engine = core.engine()
-    entries = core.call(lambda: vocabulary.waiting(engine, actor, acts=core.activities(actor)),
-                        what="Reading the values waiting for a mapping") or []
+    acts = core.call(core.activities, actor, what="Loading the picture")
+    entries = [] if acts is None else core.call(vocabulary.waiting, engine, actor, acts,
+                                                what="Reading the values waiting for a mapping") or []
     if not entries:
         st.caption("No value waits for a mapping: every sector, status, organisation type and modality in the "
                    "picture is on its list or mapped.")
     elif submitting.values_to_map(engine, actor, entries, key="waiting", heading="Values waiting for a mapping",
-                                  apply_all=lambda: vocabulary.apply_waiting_suggestions(engine, actor)):
+                                  apply_all=lambda: vocabulary.apply_waiting_suggestions(engine, actor, acts)):
         _done("Saved: the stored rows now count under the values they were mapped to.")
     confirmed = core.call(vocabulary.aliases, engine, what="Reading the confirmed mappings") or []
     if confirmed:

@@ -104,13 +104,14 @@ def _aliases(args) -> int:
 
 def _waiting(args) -> int:
     from mapping.returns.vocabulary import SUGGESTION_THRESHOLD
-    from mapping.store import vocabulary
+    from mapping.store import picture, vocabulary
 
     engine, actor = _engine_and_actor(args)
     if args.apply_suggestions:
-        done = vocabulary.apply_waiting_suggestions(engine, actor, round_name=args.round)
+        acts = picture.current_activities(engine, actor, round_name=args.round)
+        done = vocabulary.apply_waiting_suggestions(engine, actor, acts)
         print(f"{len(done)} suggestion(s) at or above {SUGGESTION_THRESHOLD}% confidence applied.", file=sys.stderr)
-    rows = vocabulary.waiting(engine, actor, round_name=args.round)
+    rows = vocabulary.waiting(engine, actor, picture.current_activities(engine, actor, round_name=args.round))
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

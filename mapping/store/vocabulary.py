@@ -121,16 +121,12 @@ def confirmed(engine: Engine) -> dict[str, dict[str, str]]:
     return out
 
 
-def waiting(engine: Engine, actor: Actor, *, round_name: str | None = None, acts: pd.DataFrame | None = None) -> list[dict]:
-    """Each value the picture keeps as written because it is on no list and nobody has mapped it yet, once (admin):
-    field, value, rows, orgs, suggestion, confidence, how. A focal point cannot map values, so what its return
-    wrote waits here for the secretariat; most rows first. `acts`: the round's picture when the caller holds it
-    already (the app's cached one), instead of reading it from the store again."""
+def waiting(engine: Engine, actor: Actor, acts: pd.DataFrame) -> list[dict]:
+    """Each value the picture `acts` (`picture.current_activities` of a round) keeps as written because it is on no
+    list and nobody has mapped it yet, once (admin): field, value, rows, orgs, suggestion, confidence, how. A focal
+    point cannot map values, so what its return wrote waits here for the secretariat; most rows first. The caller
+    gives the picture (the app its cached one): the picture reads through this module's mappings, not back."""
     require_admin(actor, "see the values waiting for a mapping")
-    if acts is None:
-        from mapping.store import picture
-
-        acts = picture.current_activities(engine, actor, round_name=round_name)
     vocab = load_vocabularies()
     found: dict[tuple[str, str], dict] = {}
 
@@ -169,7 +165,8 @@ def confirm_suggestions(engine: Engine, actor: Actor, entries: list[dict], *,
             for e in entries if e.get("suggestion") and e.get("confidence", 0) >= threshold]
 
 
-def apply_waiting_suggestions(engine: Engine, actor: Actor, *, threshold: int = SUGGESTION_THRESHOLD,
-                              round_name: str | None = None) -> list[dict]:
-    """Confirm the suggestion of every waiting value at or above `threshold` % (admin); returns what was mapped."""
-    return confirm_suggestions(engine, actor, waiting(engine, actor, round_name=round_name), threshold=threshold)
+def apply_waiting_suggestions(engine: Engine, actor: Actor, acts: pd.DataFrame, *,
+                              threshold: int = SUGGESTION_THRESHOLD) -> list[dict]:
+    """Confirm the suggestion of every value waiting in `acts` at or above `threshold` % (admin); returns what was
+    mapped."""
+    return confirm_suggestions(engine, actor, waiting(engine, actor, acts), threshold=threshold)
